@@ -1,0 +1,33 @@
+# sen12lite: `make demo` runs the main job, `make test` runs the tests. Both install what they
+# need on a fresh Debian/Ubuntu machine (apt packages) first.
+
+CARGO   ?= cargo
+PYTHON  := /usr/bin/python3
+BIN     := target/release/sen12lite
+APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest
+
+.PHONY: deps build test demo bench clean
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(CARGO) build --release --locked
+
+test: build
+	$(CARGO) test --release --locked
+	S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
+
+demo: build
+	$(BIN) demo
+
+bench: build
+	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
+
+clean:
+	rm -rf target dist demo-data bench-data

@@ -1,0 +1,112 @@
+//! Finding a dataset below a folder: SEN12TP metadata and scene folders, SEN12MS patch files,
+//! wherever the archives were unpacked.
+
+use crate::layout::{sen12ms, sen12tp};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// The scene a file belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SceneKey {
+    Sen12tp { spatial_id: i64, scene_id: i64 },
+    Sen12ms(sen12ms::PatchName),
+}
+
+impl SceneKey {
+    pub fn scene_id(&self) -> i64 {
+        match self {
+            SceneKey::Sen12tp { scene_id, .. } => *scene_id,
+            SceneKey::Sen12ms(patch) => patch.scene_id(),
+        }
+    }
+}
+
+/// A raster file found on disk.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    /// Relative to the data root, with '/' separators: the catalog's `files.path`.
+    pub relative: String,
+    pub scene: SceneKey,
+    pub modality: String,
+    pub bytes: u64,
+    pub mtime_ns: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Found {
+    pub metadata_files: Vec<PathBuf>,
+    pub split_lists: Vec<(String, PathBuf)>,
+    pub files: Vec<FoundFile>,
+    /// (relative path, message) for things that look like data but cannot be used.
+    pub problems: Vec<(String, String)>,
+}
+
+/// Walks `root` in name order. Symlinked folders are not followed (no loops, no escapes).
+pub fn discover(root: &Path) -> Result<Found, String> {
+    let mut found = Found::default();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
+            Err(e) => {
+                found.problems.push((relative(root, &dir), format!("cannot list folder: {e}")));
+                continue;
+            }
+        };
+        entries.sort();
+        for path in entries.into_iter().rev() {
+            let Ok(link) = std::fs::symlink_metadata(&path) else { continue };
+            if link.is_dir() {
+                pending.push(path);
+            } else if link.file_type().is_symlink() && path.is_dir() {
+                found.problems.push((relative(root, &path), "symlinked folder not followed".into()));
+            } else {
+                classify(root, &path, &mut found);
+            }
+        }
+    }
+    found.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(found)
+}
+
+fn classify(root: &Path, path: &Path, found: &mut Found) {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    match name {
+        sen12tp::METADATA_FILE => return found.metadata_files.push(path.to_path_buf()),
+        "train_list.txt" => return found.split_lists.push(("train".into(), path.to_path_buf())),
+        "test_list.txt" => return found.split_lists.push(("test".into(), path.to_path_buf())),
+        _ if !name.ends_with(".tif") => return,
+        _ => {}
+    }
+    let scene = if let Some((spatial_id, scene_id)) = sen12tp::parse_scene_dir(parent) {
+        match sen12tp::parse_file_name(name, scene_id) {
+            Some(modality) => Some((SceneKey::Sen12tp { spatial_id, scene_id }, modality)),
+            None => {
+                let message = format!("file name is not {scene_id}_<modality>.tif in scene folder {parent}");
+                return found.problems.push((relative(root, path), message));
+            }
+        }
+    } else {
+        sen12ms::parse_patch_file(name).map(|p| (p.kind.clone(), p)).map(|(kind, p)| (SceneKey::Sen12ms(p), kind))
+    };
+    let Some((scene, modality)) = scene else { return };
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            let relative = relative(root, path);
+            found.files.push(FoundFile { path: path.to_path_buf(), relative, scene, modality, bytes: meta.len(), mtime_ns });
+        }
+        Err(e) => found.problems.push((relative(root, path), format!("cannot stat: {e}"))),
+    }
+}
+
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}

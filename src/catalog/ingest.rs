@@ -1,0 +1,230 @@
+//! `sen12lite ingest`: metadata first, then every new or changed file scanned in parallel and
+//! committed in batches. Killed at any moment, the catalog holds whole files only; the next run
+//! takes what is missing.
+
+use super::discover::{discover, Found, FoundFile, SceneKey};
+use super::write;
+use super::{cloud_threshold, meta_get, meta_set, open_catalog};
+use crate::cli::progress::Progress;
+use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
+use crate::layout::sen12ms;
+use crate::parallel::for_each_parallel;
+use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
+use rusqlite::Connection;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub jobs: usize,
+    pub statistics: bool,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct IngestReport {
+    pub metadata_scenes: usize,
+    pub files_found: usize,
+    pub files_scanned: usize,
+    pub files_unchanged: usize,
+    pub files_removed: usize,
+    /// Files, metadata features and folders that could not be used (all in ingest_errors).
+    pub failures: usize,
+}
+
+pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<IngestReport, String> {
+    let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
+    let conn = open_catalog(db)?;
+    claim_data_root(&conn, &root)?;
+    let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
+    let found = discover(&root)?;
+    let mut report = IngestReport { files_found: found.files.len(), ..Default::default() };
+    let uses_sen12tp = !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
+    let spatial_ids = if uses_sen12tp { ingest_metadata(&conn, &root, &found, &mut report)? } else { HashMap::new() };
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    for (path, message) in &found.problems {
+        write::clear_errors(&conn, path).and_then(|_| write::record_error(&conn, path, "discover", message)).map_err(sql)?;
+        report.failures += 1;
+    }
+    report.files_removed = forget_vanished(&conn, &found).map_err(sql)?;
+    conn.execute_batch("COMMIT").map_err(sql)?;
+    let splits = read_split_lists(&found);
+    let todo = files_to_scan(&conn, &found, options.statistics).map_err(sql)?;
+    report.files_unchanged = found.files.len() - todo.len();
+    let threshold = cloud_threshold(&conn);
+    meta_set(&conn, "cloud_threshold", &threshold.to_string()).map_err(sql)?;
+    let scan = |file: &&FoundFile| -> Result<FileScan, String> {
+        if let SceneKey::Sen12tp { spatial_id, scene_id } = file.scene {
+            match spatial_ids.get(&scene_id) {
+                None => return Err(format!("scene folder {spatial_id}_{scene_id} is not in the metadata")),
+                Some(&known) if known != spatial_id => {
+                    return Err(format!("scene {scene_id} belongs to ROI {known} in the metadata, found under {spatial_id}_{scene_id}"))
+                }
+                _ => {}
+            }
+        }
+        scan_file(&file.path, &scan_request(file, options.statistics, threshold))
+    };
+    let mut writer = BatchWriter::new(&conn).map_err(sql)?;
+    let mut progress = Progress::new("ingest", todo.len());
+    let mut write_error = None;
+    for_each_parallel(&todo, options.jobs, scan, |index, result| {
+        let file = todo[index];
+        progress.advance(file.bytes, result.is_err());
+        report.files_scanned += 1;
+        report.failures += result.is_err() as usize;
+        let split = splits.get(&triplet_key(file)).map(String::as_str);
+        if let Err(e) = writer.write(file, result, split, options.statistics) {
+            write_error.get_or_insert(e);
+        }
+    });
+    writer.finish().map_err(sql)?;
+    if let Some(e) = write_error {
+        return Err(sql(e));
+    }
+    write::refresh_scene_presence(&conn).map_err(sql)?;
+    meta_set(&conn, "loader_version", env!("CARGO_PKG_VERSION")).map_err(sql)?;
+    meta_set(&conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).map_err(sql)?;
+    Ok(report)
+}
+
+/// A catalog's paths are relative to one data root; mixing two trees would make them ambiguous.
+fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), String> {
+    let root_text = root.to_string_lossy();
+    match meta_get(conn, "data_root").map_err(|e| e.to_string())? {
+        Some(existing) if existing != root_text => Err(format!(
+            "ingest: this catalog indexes {existing}, not {root_text}; use another --db, or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
+        )),
+        _ => meta_set(conn, "data_root", &root_text).map_err(|e| e.to_string()),
+    }
+}
+
+/// Upserts every scene of the metadata (the tree's file, else the embedded copy) in one
+/// transaction; returns scene_id -> spatial_id.
+fn ingest_metadata(conn: &Connection, root: &Path, found: &Found, report: &mut IngestReport) -> Result<HashMap<i64, i64>, String> {
+    let (source, text) = match found.metadata_files.first() {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("ingest: cannot read {}: {e}", path.display()))?;
+            (super::discover::relative(root, path), text)
+        }
+        None => (format!("embedded {}", sen12tp::METADATA_FILE), EMBEDDED_METADATA.to_string()),
+    };
+    let metadata = parse_metadata(&text).map_err(|e| format!("ingest: {source}: {e}"))?;
+    let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    write::clear_errors(conn, &source).map_err(sql)?;
+    for message in &metadata.errors {
+        write::record_error(conn, &source, "metadata", message).map_err(sql)?;
+    }
+    for scene in &metadata.scenes {
+        write::upsert_metadata_scene(conn, scene).map_err(sql)?;
+    }
+    meta_set(conn, "metadata_source", &source).map_err(sql)?;
+    conn.execute_batch("COMMIT").map_err(sql)?;
+    report.metadata_scenes = metadata.scenes.len();
+    report.failures += metadata.errors.len();
+    Ok(metadata.scenes.iter().map(|s| (s.scene_id, s.spatial_id)).collect())
+}
+
+/// Files whose size and mtime match their catalogue row (and have statistics, if asked) are skipped.
+fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> rusqlite::Result<Vec<&'a FoundFile>> {
+    let mut statement = conn.prepare("SELECT path, bytes, mtime, stats FROM files")?;
+    let known: HashMap<String, (i64, i64, bool)> =
+        statement.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?.collect::<rusqlite::Result<_>>()?;
+    Ok(found
+        .files
+        .iter()
+        .filter(|f| match known.get(&f.relative) {
+            Some(&(bytes, mtime, has_stats)) => bytes != f.bytes as i64 || mtime != f.mtime_ns || (statistics && !has_stats),
+            None => true,
+        })
+        .collect())
+}
+
+/// Catalogue rows of files no longer on disk are removed: the catalog says what is where.
+fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> {
+    let present: HashSet<&str> = found.files.iter().map(|f| f.relative.as_str()).collect();
+    let mut statement = conn.prepare("SELECT scene_id, modality, path FROM files")?;
+    let rows: Vec<(i64, String, String)> = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let vanished: Vec<_> = rows.into_iter().filter(|(_, _, path)| !present.contains(path.as_str())).collect();
+    for (scene_id, modality, _) in &vanished {
+        write::forget_file(conn, *scene_id, modality)?;
+    }
+    Ok(vanished.len())
+}
+
+fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> ScanRequest<'static> {
+    let sen12ms = matches!(file.scene, SceneKey::Sen12ms(_));
+    let expected_bands =
+        if sen12ms { sen12ms::band_names(&file.modality) } else { sen12tp::band_names(&file.modality) };
+    let measures = match (file.modality.as_str(), sen12ms) {
+        // SEN12TP S2: 12 reflectance bands, then cloud_probability. SEN12MS S2: 13 bands, no clouds.
+        ("s2", false) => Measures::Optical { reflectance: (0..12).collect(), red: 3, nir: 7, cloud: Some(12), cloud_threshold },
+        ("s2", true) => Measures::Optical { reflectance: (0..13).collect(), red: 3, nir: 7, cloud: None, cloud_threshold },
+        ("worldcover", false) | ("lc", true) => Measures::Classes { band: 0 },
+        _ => Measures::None,
+    };
+    ScanRequest { expected_bands, measures, statistics, footprint: sen12ms }
+}
+
+/// SEN12MS split lists name s2 files; the split belongs to the whole triplet.
+fn read_split_lists(found: &Found) -> HashMap<String, String> {
+    let mut splits = HashMap::new();
+    for (split, path) in &found.split_lists {
+        for name in std::fs::read_to_string(path).unwrap_or_default().lines() {
+            if let Some(patch) = sen12ms::parse_patch_file(name.trim()) {
+                splits.insert(patch.triplet(), split.clone());
+            }
+        }
+    }
+    splits
+}
+
+fn triplet_key(file: &FoundFile) -> String {
+    match &file.scene {
+        SceneKey::Sen12ms(patch) => patch.triplet(),
+        SceneKey::Sen12tp { .. } => String::new(),
+    }
+}
+
+/// Writes scan results in transactions of about two seconds each.
+struct BatchWriter<'c> {
+    conn: &'c Connection,
+    opened: Instant,
+}
+
+impl<'c> BatchWriter<'c> {
+    fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(BatchWriter { conn, opened: Instant::now() })
+    }
+
+    fn write(&mut self, file: &FoundFile, result: Result<FileScan, String>, split: Option<&str>, statistics: bool) -> rusqlite::Result<()> {
+        let conn = self.conn;
+        write::clear_errors(conn, &file.relative)?;
+        match result {
+            Ok(scan) => {
+                if let (SceneKey::Sen12ms(patch), Some(ring)) = (&file.scene, &scan.footprint) {
+                    write::upsert_patch_scene(conn, patch, ring, scan.info.epsg, split)?;
+                }
+                write::write_scan(conn, file, &scan, statistics)?;
+                conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?.execute([file.scene.scene_id()])?;
+            }
+            Err(message) => {
+                write::forget_file(conn, file.scene.scene_id(), &file.modality)?;
+                write::record_error(conn, &file.relative, "read", &message)?;
+            }
+        }
+        if self.opened.elapsed() >= COMMIT_EVERY {
+            conn.execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+            self.opened = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("COMMIT")
+    }
+}

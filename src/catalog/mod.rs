@@ -1,0 +1,47 @@
+//! The SQLite catalog: schema, metadata keys, and the ingest that fills it.
+
+pub mod discover;
+pub mod ingest;
+mod write;
+
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+
+pub const SCHEMA: &str = include_str!("../../sql/schema.sql");
+pub const SCHEMA_VERSION: &str = "1";
+/// The authors' threshold: a pixel is cloudy when cloud_probability > 40.
+pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
+
+/// Opens (or creates) a catalog for writing: WAL, so readers go on while an ingest commits.
+pub fn open_catalog(path: &Path) -> Result<Connection, String> {
+    let fail = |e: rusqlite::Error| format!("catalog {}: {e}", path.display());
+    let conn = Connection::open(path).map_err(fail)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
+    if let Some(version) = meta_get(&conn, "schema_version").ok().flatten() {
+        if version != SCHEMA_VERSION {
+            return Err(format!(
+                "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; ingest into a new --db",
+                path.display()
+            ));
+        }
+    }
+    conn.execute_batch(SCHEMA).map_err(fail)?;
+    meta_set(&conn, "schema_version", SCHEMA_VERSION).map_err(fail)?;
+    Ok(conn)
+}
+
+pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM s12_meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+pub fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute("INSERT INTO s12_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+        .map(|_| ())
+}
+
+/// The cloud threshold in force: `s12_meta.cloud_threshold`, else the authors' 40 %.
+pub fn cloud_threshold(conn: &Connection) -> f64 {
+    meta_get(conn, "cloud_threshold").ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CLOUD_THRESHOLD)
+}

@@ -1,0 +1,50 @@
+//! Progress on stderr: one rewritten line on a terminal, a plain line every few seconds otherwise.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+pub struct Progress {
+    label: &'static str,
+    total: usize,
+    done: usize,
+    failed: usize,
+    bytes: u64,
+    started: Instant,
+    last_print: Instant,
+    terminal: bool,
+}
+
+impl Progress {
+    pub fn new(label: &'static str, total: usize) -> Self {
+        let now = Instant::now();
+        Progress { label, total, done: 0, failed: 0, bytes: 0, started: now, last_print: now, terminal: std::io::stderr().is_terminal() }
+    }
+
+    pub fn advance(&mut self, bytes: u64, failed: bool) {
+        self.done += 1;
+        self.bytes += bytes;
+        self.failed += failed as usize;
+        let every = if self.terminal { Duration::from_millis(100) } else { Duration::from_secs(5) };
+        if self.last_print.elapsed() >= every || self.done == self.total {
+            self.last_print = Instant::now();
+            self.print();
+        }
+    }
+
+    fn print(&self) {
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        let line = format!(
+            "{}: {}/{} files, {} failed, {:.0} MB/s",
+            self.label,
+            self.done,
+            self.total,
+            self.failed,
+            self.bytes as f64 / 1e6 / seconds
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if self.terminal { write!(err, "\r{line}\x1b[K") } else { writeln!(err, "{line}") };
+        if self.terminal && self.done == self.total {
+            let _ = writeln!(err);
+        }
+    }
+}

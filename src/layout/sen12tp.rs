@@ -1,0 +1,239 @@
+//! SEN12TP on disk: `sen12tp-metadata.json`, scene folders `{spatial_id}_{scene_id}` and
+//! `{scene_id}_{modality}.tif` files (see docs/datasets.md).
+
+use serde_json::Value;
+
+pub const METADATA_FILE: &str = "sen12tp-metadata.json";
+
+/// The real metadata of all 2319 scenes (Roßberg & Schmitt 2023, CC-BY 4.0), shipped with the crate.
+pub const EMBEDDED_METADATA: &str = include_str!("../../data/sen12tp-metadata.json");
+
+pub const S1_BANDS: [&str; 5] = ["VV_sigma0", "VH_sigma0", "VV_gamma0flat", "VH_gamma0flat", "incAngle"];
+pub const S2_BANDS: [&str; 13] = [
+    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12", "cloud_probability",
+];
+pub const DSM_BANDS: [&str; 1] = ["DSM"];
+pub const WORLDCOVER_BANDS: [&str; 1] = ["Map"];
+
+/// Band names of a known modality, in file order; None for a modality we catalogue generically.
+pub fn band_names(modality: &str) -> Option<&'static [&'static str]> {
+    match modality {
+        "s1" => Some(&S1_BANDS),
+        "s2" => Some(&S2_BANDS),
+        "dsm" | "dem" => Some(&DSM_BANDS),
+        "worldcover" => Some(&WORLDCOVER_BANDS),
+        _ => None,
+    }
+}
+
+/// ESA WorldCover v100 classes.
+pub const WORLDCOVER_CLASSES: [(u8, &str); 11] = [
+    (10, "Tree cover"),
+    (20, "Shrubland"),
+    (30, "Grassland"),
+    (40, "Cropland"),
+    (50, "Built-up"),
+    (60, "Bare / sparse vegetation"),
+    (70, "Snow and ice"),
+    (80, "Permanent water bodies"),
+    (90, "Herbaceous wetland"),
+    (95, "Mangroves"),
+    (100, "Moss and lichen"),
+];
+
+/// `720_1868` -> (spatial_id 720, scene_id 1868); the pattern `^(\d+)_(\d+)$`.
+pub fn parse_scene_dir(name: &str) -> Option<(i64, i64)> {
+    let (roi, scene) = name.split_once('_')?;
+    Some((parse_digits(roi)?, parse_digits(scene)?))
+}
+
+/// `1868_s2.tif` in folder of scene 1868 -> `s2`. The scene id in the file name must match its folder.
+pub fn parse_file_name(name: &str, scene_id: i64) -> Option<String> {
+    let stem = name.strip_suffix(".tif")?;
+    let (id, modality) = stem.split_once('_')?;
+    let valid = parse_digits(id)? == scene_id
+        && !modality.is_empty()
+        && modality.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| modality.to_string())
+}
+
+fn parse_digits(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// One feature of the metadata, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneMeta {
+    pub spatial_id: i64,
+    pub scene_id: i64,
+    pub split: String,
+    pub climate: String,
+    pub landcover: String,
+    pub s1_ms: i64,
+    pub s2_ms: i64,
+    pub utm_epsg: i64,
+    pub month: i64,
+    /// The outer ring as given, lon/lat, closed.
+    pub ring: Vec<[f64; 2]>,
+}
+
+impl SceneMeta {
+    pub fn name(&self) -> String {
+        format!("{}_{}", self.spatial_id, self.scene_id)
+    }
+}
+
+/// The parsed metadata: good scenes, and one message per feature that could not be used.
+#[derive(Debug, Default)]
+pub struct Metadata {
+    pub scenes: Vec<SceneMeta>,
+    pub errors: Vec<String>,
+}
+
+/// Parses the GeoJSON FeatureCollection. A bad feature is reported and skipped; a file that is not
+/// a FeatureCollection at all is an error.
+pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
+    let root: Value = serde_json::from_str(text).map_err(|e| format!("metadata is not valid JSON: {e}"))?;
+    let features = root
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or("metadata has no \"features\" array (expected a GeoJSON FeatureCollection)")?;
+    let mut parsed = Metadata::default();
+    let mut seen = std::collections::HashSet::new();
+    for (index, feature) in features.iter().enumerate() {
+        match parse_feature(feature) {
+            Ok(scene) if !seen.insert(scene.scene_id) => {
+                parsed.errors.push(format!("feature {index}: duplicate scene_id {}", scene.scene_id))
+            }
+            Ok(scene) => parsed.scenes.push(scene),
+            Err(message) => parsed.errors.push(format!("feature {index}: {message}")),
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_feature(feature: &Value) -> Result<SceneMeta, String> {
+    let props = feature.get("properties").filter(|p| p.is_object()).ok_or("no \"properties\" object")?;
+    let int = |key: &str| -> Result<i64, String> {
+        let value = props.get(key).ok_or_else(|| format!("missing key \"{key}\""))?;
+        value.as_i64().ok_or_else(|| format!("\"{key}\" is not an integer: {value}"))
+    };
+    let text = |key: &str| -> Result<String, String> {
+        let value = props.get(key).ok_or_else(|| format!("missing key \"{key}\""))?;
+        value.as_str().map(str::to_string).ok_or_else(|| format!("\"{key}\" is not a string: {value}"))
+    };
+    let (spatial_id, scene_id) = (int("spatial_id")?, int("scene_id")?);
+    if spatial_id < 0 || scene_id < 0 {
+        return Err(format!("negative id: spatial_id {spatial_id}, scene_id {scene_id}"));
+    }
+    let (s1_ms, s2_ms) = (int("s1_timestamp_ms")?, int("s2_timestamp_ms")?);
+    for ms in [s1_ms, s2_ms] {
+        super::season::iso_millis(ms).ok_or_else(|| format!("timestamp out of range: {ms}"))?;
+    }
+    let month = int("month")?;
+    if !(1..=12).contains(&month) {
+        return Err(format!("\"month\" out of range 1..12: {month}"));
+    }
+    Ok(SceneMeta {
+        spatial_id,
+        scene_id,
+        split: text("split")?,
+        climate: text("climate")?,
+        landcover: text("landcover")?,
+        s1_ms,
+        s2_ms,
+        utm_epsg: parse_epsg(&text("utm_epsg")?)?,
+        month,
+        ring: parse_ring(feature.get("geometry"))?,
+    })
+}
+
+/// `EPSG:32719` -> 32719; only UTM zones on WGS84 (326xx north, 327xx south) are SEN12TP grids.
+fn parse_epsg(text: &str) -> Result<i64, String> {
+    let code: i64 = text
+        .strip_prefix("EPSG:")
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("\"utm_epsg\" is not of the form EPSG:<code>: {text:?}"))?;
+    let zone = code % 100;
+    if !matches!(code / 100, 326 | 327) || !(1..=60).contains(&zone) {
+        return Err(format!("\"utm_epsg\" is not a WGS84 UTM zone: {text:?}"));
+    }
+    Ok(code)
+}
+
+fn parse_ring(geometry: Option<&Value>) -> Result<Vec<[f64; 2]>, String> {
+    let geometry = geometry.ok_or("missing \"geometry\"")?;
+    let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("");
+    if kind != "Polygon" {
+        return Err(format!("geometry type is {kind:?}, expected \"Polygon\""));
+    }
+    let ring = geometry
+        .get("coordinates")
+        .and_then(|c| c.get(0))
+        .and_then(Value::as_array)
+        .ok_or("Polygon has no outer ring")?;
+    let points: Vec<[f64; 2]> = ring.iter().map(parse_position).collect::<Result<_, _>>()?;
+    if points.len() < 4 || points.first() != points.last() {
+        return Err(format!("outer ring must be closed with at least 4 positions, has {}", points.len()));
+    }
+    Ok(points)
+}
+
+fn parse_position(position: &Value) -> Result<[f64; 2], String> {
+    let pair = position.as_array().filter(|p| p.len() >= 2).ok_or_else(|| format!("bad position {position}"))?;
+    let lon = pair[0].as_f64().ok_or_else(|| format!("bad longitude {}", pair[0]))?;
+    let lat = pair[1].as_f64().ok_or_else(|| format!("bad latitude {}", pair[1]))?;
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(format!("position out of range: [{lon}, {lat}]"));
+    }
+    Ok([lon, lat])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scene_dirs_and_file_names_follow_the_dataset_pattern() {
+        assert_eq!(parse_scene_dir("720_1868"), Some((720, 1868)));
+        assert_eq!(parse_scene_dir("720_"), None);
+        assert_eq!(parse_scene_dir("a_1"), None);
+        assert_eq!(parse_scene_dir("1_2_3"), None);
+        assert_eq!(parse_file_name("1868_s2.tif", 1868).as_deref(), Some("s2"));
+        assert_eq!(parse_file_name("1868_worldcover.tif", 1868).as_deref(), Some("worldcover"));
+        assert_eq!(parse_file_name("1869_s2.tif", 1868), None);
+        assert_eq!(parse_file_name("1868_s2.tif.aux.xml", 1868), None);
+    }
+
+    #[test]
+    fn the_real_metadata_parses_to_2319_scenes_without_errors() {
+        let parsed = parse_metadata(EMBEDDED_METADATA).unwrap();
+        assert_eq!(parsed.scenes.len(), 2319);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let first = &parsed.scenes[0];
+        assert_eq!((first.spatial_id, first.scene_id, first.utm_epsg), (720, 1868, 32719));
+        assert_eq!(first.name(), "720_1868");
+        assert_eq!(first.ring.len(), 5);
+    }
+
+    #[test]
+    fn bad_features_are_reported_and_skipped() {
+        let good = r#"{"type":"Feature","properties":{"spatial_id":1,"scene_id":2,"split":"train","climate":"c","landcover":"l","s1_timestamp_ms":0,"s2_timestamp_ms":0,"utm_epsg":"EPSG:32633","month":1},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}"#;
+        let text = format!(
+            r#"{{"features":[{good},{good},{},{}]}}"#,
+            good.replace("EPSG:32633", "EPSG:4326").replace("\"scene_id\":2", "\"scene_id\":3"),
+            good.replace("\"scene_id\":2", "\"scene_id\":\"x\"")
+        );
+        let parsed = parse_metadata(&text).unwrap();
+        assert_eq!(parsed.scenes.len(), 1);
+        assert_eq!(parsed.errors.len(), 3);
+        assert!(parsed.errors[0].contains("duplicate scene_id 2"));
+        assert!(parsed.errors[1].contains("not a WGS84 UTM zone"));
+        assert!(parsed.errors[2].contains("\"scene_id\" is not an integer"));
+        assert!(parse_metadata("{}").is_err());
+        assert!(parse_metadata("[1,2").is_err());
+    }
+}

@@ -1,0 +1,124 @@
+//! The `sen12lite` command: ingest, synth, verify, demo.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sen12lite::catalog::ingest::{ingest, IngestOptions};
+use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
+use sen12lite::parallel::default_jobs;
+use sen12lite::synth::{synth, Layout};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sen12lite", version, about = "SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Catalogue a SEN12TP or SEN12MS tree into an SQLite file (incremental).
+    Ingest {
+        data_dir: PathBuf,
+        #[arg(long)]
+        db: PathBuf,
+        /// Worker threads (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Headers only: no band statistics, cloud fraction, NDVI or land cover.
+        #[arg(long)]
+        no_stats: bool,
+    },
+    /// Write deterministic test data in the exact layout of a dataset.
+    Synth {
+        out_dir: PathBuf,
+        #[arg(long, value_enum)]
+        layout: LayoutArg,
+        /// SEN12TP metadata to draw scenes from (default: the bundled real file).
+        #[arg(long)]
+        metadata: Option<PathBuf>,
+        /// Scenes (SEN12TP) or patch triplets (SEN12MS) with pixels.
+        #[arg(long, default_value_t = 4)]
+        scenes: usize,
+        /// Pixels a side (default: 2000 for SEN12TP, 256 for SEN12MS, the real sizes).
+        #[arg(long)]
+        size: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check md5sums.txt below a data folder, in parallel.
+    Verify {
+        data_dir: PathBuf,
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Synthesize a small SEN12TP tree from the bundled metadata, ingest it, run the example queries.
+    Demo {
+        #[arg(long, default_value = "demo-data")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 24)]
+        scenes: usize,
+        #[arg(long, default_value_t = 400)]
+        size: usize,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Sen12tp,
+    Sen12ms,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("sen12lite: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Ingest { data_dir, db, jobs, no_stats } => {
+            let options = IngestOptions { jobs: jobs.unwrap_or_else(default_jobs), statistics: !no_stats };
+            let report = ingest(&data_dir, &db, &options)?;
+            println!(
+                "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",
+                report.metadata_scenes, report.files_found, report.files_scanned, report.files_unchanged,
+                report.files_removed, report.failures
+            );
+            if report.failures > 0 {
+                eprintln!("sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'", report.failures, db.display());
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth { out_dir, layout, metadata, scenes, size, seed } => {
+            let text = match metadata {
+                Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
+                None => EMBEDDED_METADATA.to_string(),
+            };
+            let (layout, default_size) = match layout {
+                LayoutArg::Sen12tp => (Layout::Sen12tp, 2000),
+                LayoutArg::Sen12ms => (Layout::Sen12ms, 256),
+            };
+            let written = synth(&out_dir, layout, &text, scenes, size.unwrap_or(default_size), seed)?;
+            println!("synth: wrote {written} files to {}", out_dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { data_dir, jobs } => {
+            let (checked, mismatches) = sen12lite::verify::verify_tree(&data_dir, jobs)?;
+            for m in &mismatches {
+                println!("{}: {}", m.path, m.problem);
+            }
+            println!("verify: {checked} files checked, {} mismatched", mismatches.len());
+            Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Demo { dir, scenes, size } => {
+            sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Work spread over a fixed number of threads, results handed back in the calling thread as
+//! they finish. The channel holds at most two results a worker, so memory stays bounded.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+
+/// Runs `work` on every item with `jobs` threads; `consume` gets (index, result) in the caller.
+pub fn for_each_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(usize, R),
+) {
+    let jobs = jobs.clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = sync_channel(jobs * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(index) else { break };
+                if sender.send((index, work(item))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (index, result) in receiver {
+            consume(index, result);
+        }
+    });
+}
+
+/// The default number of worker threads: the machine's cores.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_item_is_worked_once_and_handed_back() {
+        let items: Vec<u64> = (0..1000).collect();
+        let mut seen = vec![0u64; items.len()];
+        super::for_each_parallel(&items, 3, |x| x * 2, |i, r| seen[i] = r);
+        assert_eq!(seen, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,219 @@
+//! Exact per-band statistics over every pixel, in bounded memory for the datasets' integer bands.
+//!
+//! 8- and 16-bit bands are counted in a histogram (256 or 65536 bins), which gives exact min, max,
+//! mean, population standard deviation and percentiles in constant memory. Other types keep their
+//! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
+//! definition (linear interpolation between the ranks around q * (n - 1)).
+
+/// The percentiles the catalog stores, as fractions.
+pub const PERCENTILES: [f64; 3] = [0.02, 0.50, 0.98];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandStats {
+    pub valid_count: u64,
+    pub nodata_count: u64,
+    /// min, max, mean, stddev, p02, p50, p98; None when no pixel is valid.
+    pub summary: Option<Summary>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub percentiles: [f64; 3],
+}
+
+/// How a band's values are kept until the end of the scan.
+#[derive(Debug)]
+enum Store {
+    /// counts[v - offset] for integer bands of at most 16 bits.
+    Histogram { offset: i64, counts: Vec<u64> },
+    Float32(Vec<f32>),
+    Float64(Vec<f64>),
+}
+
+/// Accumulates one band strip by strip.
+#[derive(Debug)]
+pub struct BandAccumulator {
+    nodata: Option<f64>,
+    nodata_count: u64,
+    store: Store,
+}
+
+impl BandAccumulator {
+    /// `dtype` is GDAL's type name; `nodata` the band's nodata tag (NaN is always excluded).
+    pub fn new(dtype: &str, nodata: Option<f64>) -> Self {
+        let store = match dtype {
+            "Byte" | "UInt8" => Store::Histogram { offset: 0, counts: vec![0; 256] },
+            "Int8" => Store::Histogram { offset: -128, counts: vec![0; 256] },
+            "UInt16" => Store::Histogram { offset: 0, counts: vec![0; 65536] },
+            "Int16" => Store::Histogram { offset: -32768, counts: vec![0; 65536] },
+            "Float32" => Store::Float32(Vec::new()),
+            _ => Store::Float64(Vec::new()),
+        };
+        BandAccumulator { nodata, nodata_count: 0, store }
+    }
+
+    pub fn is_nodata(&self, value: f64) -> bool {
+        value.is_nan() || self.nodata == Some(value)
+    }
+
+    /// Adds a strip of values read as f64 (exact for every GDAL type but 64-bit integers).
+    pub fn push(&mut self, values: &[f64]) {
+        let nodata = self.nodata;
+        let is_nodata = |v: f64| v.is_nan() || nodata == Some(v);
+        let before = values.len() as u64;
+        let mut kept = 0u64;
+        match &mut self.store {
+            Store::Histogram { offset, counts } => {
+                for &v in values.iter().filter(|v| !is_nodata(**v)) {
+                    // GDAL hands out values of the band's own type, so the bin always exists.
+                    if let Some(count) = counts.get_mut((v as i64 - *offset) as usize) {
+                        *count += 1;
+                        kept += 1;
+                    }
+                }
+            }
+            Store::Float32(kept_values) => {
+                let start = kept_values.len();
+                kept_values.extend(values.iter().filter(|v| !is_nodata(**v)).map(|v| *v as f32));
+                kept = (kept_values.len() - start) as u64;
+            }
+            Store::Float64(kept_values) => {
+                let start = kept_values.len();
+                kept_values.extend(values.iter().copied().filter(|v| !is_nodata(*v)));
+                kept = (kept_values.len() - start) as u64;
+            }
+        }
+        self.nodata_count += before - kept;
+    }
+
+    /// Counts per value, for class maps (land cover); None for non-histogram bands.
+    pub fn class_counts(&self) -> Option<Vec<(i64, u64)>> {
+        match &self.store {
+            Store::Histogram { offset, counts } => Some(
+                counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i as i64 + offset, *c)).collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    pub fn finish(self) -> BandStats {
+        let (valid_count, summary) = match self.store {
+            Store::Histogram { offset, counts } => histogram_summary(offset, &counts),
+            Store::Float32(mut values) => values_summary(&mut values),
+            Store::Float64(mut values) => values_summary(&mut values),
+        };
+        BandStats { valid_count, nodata_count: self.nodata_count, summary }
+    }
+}
+
+fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
+    let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return (0, None);
+    }
+    let value = |i: usize| i as i64 + offset;
+    let (mut sum, mut sum_sq) = (0i128, 0i128);
+    for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+        let v = value(i) as i128;
+        sum += v * c as i128;
+        sum_sq += v * v * c as i128;
+    }
+    // n * sum_sq - sum^2 is exact in i128, so the variance has a single rounding.
+    let n_wide = n as i128;
+    let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
+    let min = value(counts.iter().position(|c| *c > 0).unwrap_or(0)) as f64;
+    let max = value(counts.iter().rposition(|c| *c > 0).unwrap_or(0)) as f64;
+    let mut at_rank = |rank: u64| -> f64 {
+        let mut seen = 0u64;
+        for (i, &c) in counts.iter().enumerate() {
+            seen += c;
+            if seen > rank {
+                return value(i) as f64;
+            }
+        }
+        max
+    };
+    let percentiles = PERCENTILES.map(|q| interpolate(q, n, &mut at_rank));
+    (n, Some(Summary { min, max, mean: sum as f64 / n as f64, stddev: variance.max(0.0).sqrt(), percentiles }))
+}
+
+/// numpy's linear percentile: between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1).
+fn interpolate(q: f64, n: u64, at_rank: &mut dyn FnMut(u64) -> f64) -> f64 {
+    let h = q * (n - 1) as f64;
+    let lower = h.floor() as u64;
+    let (a, b) = (at_rank(lower), at_rank((lower + 1).min(n - 1)));
+    a + (b - a) * (h - lower as f64)
+}
+
+fn values_summary<T: Copy + Into<f64> + PartialOrd>(values: &mut [T]) -> (u64, Option<Summary>) {
+    let n = values.len() as u64;
+    if n == 0 {
+        return (0, None);
+    }
+    let as_f64 = |v: &T| -> f64 { (*v).into() };
+    let mean = values.iter().map(as_f64).sum::<f64>() / n as f64;
+    // Two passes: the sum of squared deviations from the mean does not cancel like sum_sq - sum^2.
+    let variance = values.iter().map(|v| (as_f64(v) - mean).powi(2)).sum::<f64>() / n as f64;
+    let (min, max) = values.iter().map(as_f64).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let cmp = |a: &T, b: &T| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    let mut at_rank = |rank: u64| -> f64 { as_f64(values.select_nth_unstable_by(rank as usize, cmp).1) };
+    let percentiles = PERCENTILES.map(|q| interpolate(q, n, &mut at_rank));
+    (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(dtype: &str, nodata: Option<f64>, values: &[f64]) -> BandStats {
+        let mut acc = BandAccumulator::new(dtype, nodata);
+        let (a, b) = values.split_at(values.len() / 2);
+        acc.push(a);
+        acc.push(b);
+        acc.finish()
+    }
+
+    #[test]
+    fn histogram_and_value_paths_agree_with_a_hand_computation() {
+        // Valid values 1, 2, 3, 4, 10 (0 is nodata): mean 4, population variance 10.
+        // numpy.percentile([1,2,3,4,10], [2,50,98]) = [1.08, 3.0, 9.52].
+        let values = [0.0, 3.0, 1.0, 10.0, 4.0, 2.0, 0.0];
+        for dtype in ["UInt16", "Int16", "Byte", "Float32", "Float64", "Int32"] {
+            let s = stats(dtype, Some(0.0), &values);
+            assert_eq!((s.valid_count, s.nodata_count), (5, 2), "{dtype}");
+            let m = s.summary.unwrap();
+            assert_eq!((m.min, m.max, m.mean), (1.0, 10.0, 4.0), "{dtype}");
+            assert!((m.stddev - 10f64.sqrt()).abs() < 1e-12, "{dtype}");
+            for (got, want) in m.percentiles.iter().zip([1.08, 3.0, 9.52]) {
+                assert!((got - want).abs() < 1e-9, "{dtype}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn nan_is_never_valid_and_negative_int16_bins_work() {
+        let s = stats("Float32", None, &[f64::NAN, -1.5, 2.5]);
+        assert_eq!((s.valid_count, s.nodata_count), (2, 1));
+        assert_eq!(s.summary.unwrap().mean, 0.5);
+        let s = stats("Int16", Some(-32768.0), &[-32768.0, -400.0, 300.0]);
+        let m = s.summary.unwrap();
+        assert_eq!((m.min, m.max, m.percentiles[1]), (-400.0, 300.0, -50.0));
+    }
+
+    #[test]
+    fn an_all_nodata_band_has_no_summary() {
+        let s = stats("UInt16", Some(0.0), &[0.0, 0.0]);
+        assert_eq!((s.valid_count, s.nodata_count, s.summary), (0, 2, None));
+    }
+
+    #[test]
+    fn class_counts_come_from_the_histogram() {
+        let mut acc = BandAccumulator::new("Byte", Some(0.0));
+        acc.push(&[10.0, 10.0, 40.0, 0.0]);
+        assert_eq!(acc.class_counts(), Some(vec![(10, 2), (40, 1)]));
+    }
+}

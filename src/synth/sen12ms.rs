@@ -1,0 +1,93 @@
+//! `sen12lite synth --layout sen12ms`: 256 px patch triplets in the SEN12MS season folders.
+
+use super::geotiff::{centred_placement, utm_epsg_of, write_geotiff, Band, Placement};
+use super::landscape::{Landscape, Profile};
+use super::noise::Rng;
+use super::sen12tp::pick_scenes;
+use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
+use crate::layout::sen12tp::{parse_metadata, SceneMeta};
+use std::path::{Path, PathBuf};
+
+const PATCHES_PER_SCENE: usize = 3;
+
+/// WorldCover class -> MODIS (IGBP, LCCS land cover, LCCS land use, LCCS surface hydrology).
+const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
+    (10, [5, 15, 10, 10]),
+    (20, [7, 43, 30, 30]),
+    (30, [10, 31, 25, 25]),
+    (40, [12, 31, 36, 25]),
+    (50, [13, 1, 9, 1]),
+    (60, [16, 1, 1, 1]),
+    (70, [15, 2, 2, 2]),
+    (80, [17, 3, 3, 3]),
+    (90, [11, 31, 25, 50]),
+    (95, [2, 12, 10, 27]),
+    (100, [10, 32, 25, 51]),
+];
+
+/// Writes `count` triplets (s1, s2, lc) and `train_list.txt` / `test_list.txt`; returns the files.
+/// Patch locations come from SEN12TP scene centres, so both hemispheres appear.
+pub fn synth_sen12ms(out: &Path, metadata_text: &str, count: usize, size: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
+    let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(PATCHES_PER_SCENE), seed);
+    let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
+    for triplet in 0..count {
+        let scene_index = triplet / PATCHES_PER_SCENE;
+        let (code, season, _, _) = SEASON_FOLDERS[scene_index % SEASON_FOLDERS.len()];
+        let name = |kind: &str| PatchName {
+            roi_code: code,
+            season: season.to_string(),
+            kind: kind.to_string(),
+            scene: scene_index as u32 + 1,
+            patch: (triplet % PATCHES_PER_SCENE) as u32 * 7 + 1,
+        };
+        let place = patch_placement(&locations[scene_index % locations.len()], triplet % PATCHES_PER_SCENE, size)?;
+        let mut rng = Rng::new(seed.wrapping_mul(7_919).wrapping_add(triplet as u64));
+        let profile = Profile { dominant: [40, 10, 30, 50][scene_index % 4], cloud_cover: 0.0, base_height: 200.0, relief: 300.0, swath_edges: false };
+        let land = Landscape::generate(size, &profile, &mut rng);
+        written.extend(write_triplet(out, &name, &place, &land, &mut rng)?);
+        let list = if triplet % 5 == 4 { &mut test } else { &mut train };
+        list.push(name("s2").file_name());
+    }
+    for (file, names) in [("train_list.txt", train), ("test_list.txt", test)] {
+        std::fs::write(out.join(file), names.join("\n") + "\n").map_err(|e| format!("synth: cannot write {file}: {e}"))?;
+    }
+    Ok(written)
+}
+
+fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Placement, String> {
+    let corners = &location.ring[..location.ring.len() - 1];
+    let lon = corners.iter().map(|p| p[0]).sum::<f64>() / corners.len() as f64;
+    let lat = corners.iter().map(|p| p[1]).sum::<f64>() / corners.len() as f64;
+    let mut place = centred_placement(utm_epsg_of(lon, lat), lon, lat, size)?;
+    place.left += (patch * size * 10) as f64;
+    Ok(place)
+}
+
+fn write_triplet(
+    out: &Path,
+    name: &dyn Fn(&str) -> PatchName,
+    place: &Placement,
+    land: &Landscape,
+    rng: &mut Rng,
+) -> Result<Vec<PathBuf>, String> {
+    let path = |kind: &str| -> Result<PathBuf, String> {
+        let patch = name(kind);
+        let dir = out.join(format!("ROIs{}_{}", patch.roi_code, patch.season)).join(format!("{kind}_{}", patch.scene));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
+        Ok(dir.join(patch.file_name()))
+    };
+    let files = [path("s1")?, path("s2")?, path("lc")?];
+    let radar = [false, true].map(|cross| land.backscatter(cross, rng));
+    write_geotiff(&files[0], place, S1_BANDS.iter().zip(radar).map(|(name, values)| Band { name, values }).collect(), None, &[])?;
+    let optical = (0..13).map(|b| land.reflectance(b, rng));
+    write_geotiff(&files[1], place, S2_BANDS.iter().zip(optical).map(|(name, values)| Band { name, values }).collect(), None, &[])?;
+    // The real lc files are tagged RGB + alpha, so GDAL reports band 4 as an alpha band.
+    let maps = (0..4).map(|layer| land.classes.iter().map(|c| modis_codes(*c)[layer]).collect::<Vec<u8>>());
+    let bands = LC_BANDS.iter().zip(maps).map(|(name, values)| Band { name, values }).collect();
+    write_geotiff(&files[2], place, bands, None, &["PHOTOMETRIC=RGB", "ALPHA=YES"])?;
+    Ok(files.to_vec())
+}
+
+fn modis_codes(worldcover: u8) -> [u8; 4] {
+    MODIS_CLASSES.iter().find(|m| m.0 == worldcover).map_or([16, 1, 1, 1], |m| m.1)
+}

@@ -1,0 +1,75 @@
+//! `md5sums.txt` in `md5sum` format (`<hex>  <path>`): written by `synth`, checked by `verify`.
+
+use crate::cli::progress::Progress;
+use crate::parallel::{default_jobs, for_each_parallel};
+use md5::{Digest, Md5};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub const MD5SUMS_FILE: &str = "md5sums.txt";
+
+pub fn md5_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Md5::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes `root/md5sums.txt` for `files` (paths below `root`).
+pub fn write_md5sums(root: &Path, files: &[PathBuf]) -> Result<(), String> {
+    let mut lines = Vec::new();
+    for file in files {
+        let digest = md5_file(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let relative = file.strip_prefix(root).unwrap_or(file);
+        lines.push(format!("{digest}  {}\n", relative.display()));
+    }
+    std::fs::write(root.join(MD5SUMS_FILE), lines.concat()).map_err(|e| format!("cannot write {MD5SUMS_FILE}: {e}"))
+}
+
+/// One line of the check: the path and what went wrong.
+#[derive(Debug, PartialEq)]
+pub struct Mismatch {
+    pub path: String,
+    pub problem: String,
+}
+
+/// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).
+pub fn verify_tree(root: &Path, jobs: Option<usize>) -> Result<(usize, Vec<Mismatch>), String> {
+    let listing = root.join(MD5SUMS_FILE);
+    let text = std::fs::read_to_string(&listing).map_err(|e| format!("verify: cannot read {}: {e}", listing.display()))?;
+    let entries: Vec<(String, String)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.split_once(' ') {
+            Some((hex, path)) => (hex.to_ascii_lowercase(), path.trim_start_matches([' ', '*']).to_string()),
+            None => (String::new(), l.to_string()),
+        })
+        .collect();
+    let mut progress = Progress::new("verify", entries.len());
+    let mut mismatches = Vec::new();
+    let check = |(hex, path): &(String, String)| -> Option<String> {
+        if hex.len() != 32 {
+            return Some("malformed line in md5sums.txt".into());
+        }
+        match md5_file(&root.join(path)) {
+            Ok(digest) if digest == *hex => None,
+            Ok(digest) => Some(format!("checksum mismatch: expected {hex}, found {digest}")),
+            Err(e) => Some(format!("cannot read: {e}")),
+        }
+    };
+    for_each_parallel(&entries, jobs.unwrap_or_else(default_jobs), check, |index, problem| {
+        progress.advance(0, problem.is_some());
+        if let Some(problem) = problem {
+            mismatches.push(Mismatch { path: entries[index].1.clone(), problem });
+        }
+    });
+    mismatches.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((entries.len(), mismatches))
+}
