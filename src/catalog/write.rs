@@ -146,7 +146,7 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan, statisti
         info.dtype,
         nodata,
         info.epsg,
-        json!(info.geotransform).to_string(),
+        info.geotransform.map(|g| json!(g).to_string()),
         statistics,
     ])?;
     let mut insert = conn.prepare_cached(

@@ -19,7 +19,8 @@ pub struct FileInfo {
     pub dtype: String,
     pub nodata: Option<f64>,
     pub epsg: Option<i64>,
-    pub geotransform: [f64; 6],
+    /// GDAL's six coefficients; None when the file has no georeferencing.
+    pub geotransform: Option<[f64; 6]>,
 }
 
 /// Which measures beyond per-band statistics a file feeds (0-based band indices).
@@ -78,7 +79,7 @@ fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {
     let band_count = dataset.raster_count();
     let first = dataset.rasterband(1).map_err(|e| format!("no band 1: {e}"))?;
     let epsg = dataset.spatial_ref().ok().and_then(|srs| srs.auth_code().ok()).map(i64::from);
-    let geotransform = dataset.geo_transform().map_err(|e| format!("no geotransform: {e}"))?;
+    let geotransform = dataset.geo_transform().ok();
     Ok(FileInfo { width, height, band_count, dtype: dtype_name(&first), nodata: first.no_data_value(), epsg, geotransform })
 }
 
@@ -108,7 +109,7 @@ fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String
     let mut lonlat = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
     lonlat.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     let transform = CoordTransform::new(&source, &lonlat).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
-    let g = info.geotransform;
+    let g = info.geotransform.ok_or("no geotransform, cannot place the footprint")?;
     let (w, h) = (info.width as f64, info.height as f64);
     let corners = [(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)];
     let mut xs: Vec<f64> = corners.iter().map(|(c, r)| g[0] + c * g[1] + r * g[2]).collect();
