@@ -9,6 +9,7 @@ use crate::cli::progress::Progress;
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::sen12ms;
 use crate::parallel::for_each_parallel;
+use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
@@ -16,6 +17,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// GDAL block cache per worker: a tile row of a 2000 px, 13-band S2 file is about 14 MB.
+const CACHE_MB_PER_JOB: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -67,6 +70,7 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
         }
         scan_file(&file.path, &scan_request(file, options.statistics, threshold))
     };
+    set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
     let mut writer = BatchWriter::new(&conn).map_err(sql)?;
     let mut progress = Progress::new("ingest", todo.len());
     let mut write_error = None;

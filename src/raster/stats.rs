@@ -103,8 +103,8 @@ impl BandAccumulator {
     pub fn finish(self) -> BandStats {
         let (valid_count, summary) = match self.store {
             Store::Histogram { offset, counts } => histogram_summary(offset, &counts),
-            Store::Float32(mut values) => values_summary(&mut values),
-            Store::Float64(mut values) => values_summary(&mut values),
+            Store::Float32(values) => values_summary(&values),
+            Store::Float64(values) => values_summary(&values),
         };
         BandStats { valid_count, nodata_count: self.nodata_count, summary }
     }
@@ -143,25 +143,102 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
 
 /// numpy's linear percentile: between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1).
 fn interpolate(q: f64, n: u64, at_rank: &mut dyn FnMut(u64) -> f64) -> f64 {
-    let h = q * (n - 1) as f64;
-    let lower = h.floor() as u64;
-    let (a, b) = (at_rank(lower), at_rank((lower + 1).min(n - 1)));
-    a + (b - a) * (h - lower as f64)
+    let (lower, upper, fraction) = rank_pair(q, n);
+    let (a, b) = (at_rank(lower), at_rank(upper));
+    a + (b - a) * fraction
 }
 
-fn values_summary<T: Copy + Into<f64> + PartialOrd>(values: &mut [T]) -> (u64, Option<Summary>) {
+fn rank_pair(q: f64, n: u64) -> (u64, u64, f64) {
+    let h = q * (n - 1) as f64;
+    let lower = h.floor() as u64;
+    (lower, (lower + 1).min(n - 1), h - lower as f64)
+}
+
+/// Floats mapped to unsigned integers of the same order, so values can be binned by their top bits.
+trait OrderedKey: Copy + Into<f64> {
+    /// Order-preserving key in the top bits of a u64.
+    fn key(self) -> u64;
+}
+
+impl OrderedKey for f32 {
+    fn key(self) -> u64 {
+        let bits = self.to_bits();
+        let ordered = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
+        (ordered as u64) << 32
+    }
+}
+
+impl OrderedKey for f64 {
+    fn key(self) -> u64 {
+        let bits = self.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | 0x8000_0000_0000_0000
+        }
+    }
+}
+
+const RADIX_BITS: u32 = 16;
+
+/// The values at the given ranks (0-based, of the sorted order) in two linear passes: count the
+/// values per bin of their top 16 key bits, then sort only the few bins that hold the ranks.
+fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
+    let bin = |v: T| (v.key() >> (64 - RADIX_BITS)) as usize;
+    let mut counts = vec![0u64; 1 << RADIX_BITS];
+    values.iter().for_each(|v| counts[bin(*v)] += 1);
+    // For each rank: its bin and its rank inside the bin.
+    let located: Vec<(usize, u64)> = ranks
+        .iter()
+        .map(|&rank| {
+            let mut before = 0u64;
+            for (index, &count) in counts.iter().enumerate() {
+                if before + count > rank {
+                    return (index, rank - before);
+                }
+                before += count;
+            }
+            (counts.len() - 1, 0)
+        })
+        .collect();
+    let mut wanted: Vec<usize> = located.iter().map(|l| l.0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut members: Vec<Vec<T>> = vec![Vec::new(); wanted.len()];
+    for v in values {
+        if let Ok(slot) = wanted.binary_search(&bin(*v)) {
+            members[slot].push(*v);
+        }
+    }
+    members.iter_mut().for_each(|m| m.sort_unstable_by_key(|v| v.key()));
+    located
+        .iter()
+        .map(|(bin_index, inner)| {
+            let slot = wanted.binary_search(bin_index).unwrap_or(0);
+            members[slot].get(*inner as usize).map_or(f64::NAN, |v| (*v).into())
+        })
+        .collect()
+}
+
+fn values_summary<T: OrderedKey>(values: &[T]) -> (u64, Option<Summary>) {
     let n = values.len() as u64;
     if n == 0 {
         return (0, None);
     }
     let as_f64 = |v: &T| -> f64 { (*v).into() };
-    let mean = values.iter().map(as_f64).sum::<f64>() / n as f64;
+    let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.iter().map(as_f64) {
+        sum += v;
+        min = min.min(v);
+        max = max.max(v);
+    }
+    let mean = sum / n as f64;
     // Two passes: the sum of squared deviations from the mean does not cancel like sum_sq - sum^2.
     let variance = values.iter().map(|v| (as_f64(v) - mean).powi(2)).sum::<f64>() / n as f64;
-    let (min, max) = values.iter().map(as_f64).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let cmp = |a: &T, b: &T| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
-    let mut at_rank = |rank: u64| -> f64 { as_f64(values.select_nth_unstable_by(rank as usize, cmp).1) };
-    let percentiles = PERCENTILES.map(|q| interpolate(q, n, &mut at_rank));
+    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
+    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
+    let at = values_at_ranks(values, &ranks);
+    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
     (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
 }
 
@@ -208,6 +285,24 @@ mod tests {
     fn an_all_nodata_band_has_no_summary() {
         let s = stats("UInt16", Some(0.0), &[0.0, 0.0]);
         assert_eq!((s.valid_count, s.nodata_count, s.summary), (0, 2, None));
+    }
+
+    #[test]
+    fn radix_ranks_agree_with_a_full_sort() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let values: Vec<f32> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x % 100_000) as f32 - 50_000.0) / 7.0
+            })
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f32::total_cmp);
+        let ranks = [0, 1, 399, 400, 9_999, 10_000, 19_998, 19_999];
+        let expected: Vec<f64> = ranks.iter().map(|r| sorted[*r as usize] as f64).collect();
+        assert_eq!(values_at_ranks(&values, &ranks), expected);
     }
 
     #[test]

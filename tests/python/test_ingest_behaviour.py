@@ -131,3 +131,24 @@ def test_example_queries_run_in_the_sqlite3_shell(tp_db):
 def test_a_catalog_refuses_a_second_data_root(tp_db, ms_tree):
     result = run("ingest", ms_tree, "--db", tp_db, check=False)
     assert result.returncode == 2 and "this catalog indexes" in result.stderr
+
+
+def test_an_ingest_killed_midway_leaves_a_catalog_the_next_run_completes(tp_tree, tmp_path):
+    import random
+    import signal
+    import time
+    from conftest import BIN
+    fresh = tmp_path / "fresh.db"
+    run("ingest", tp_tree, "--db", fresh)
+    rng = random.Random(7)
+    for trial in range(6):
+        db = tmp_path / f"killed{trial}.db"
+        process = subprocess.Popen([BIN, "ingest", str(tp_tree), "--db", str(db), "--jobs", "1"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.02, 0.3))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if db.exists():
+            assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        run("ingest", tp_tree, "--db", db)
+        assert content(db) == content(fresh), f"trial {trial}"
