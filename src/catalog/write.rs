@@ -2,6 +2,7 @@
 //! transaction, so a catalog killed between commits is never half-written.
 
 use super::discover::{FoundFile, SceneKey};
+use crate::layout::ring_center;
 use crate::layout::season::{epoch_days_of_millis, hemisphere, iso_millis, season_at, season_of_month, utc_month};
 use crate::layout::sen12ms::{PatchName, IGBP_CLASSES};
 use crate::layout::sen12tp::{SceneMeta, WORLDCOVER_CLASSES};
@@ -20,16 +21,15 @@ struct Extent {
 }
 
 fn extent(ring: &[[f64; 2]]) -> Extent {
-    let corners = &ring[..ring.len().saturating_sub(1).max(1)];
-    let fold = |f: fn(f64, f64) -> f64, axis: usize, start: f64| corners.iter().map(|p| p[axis]).fold(start, f);
-    let mean = |axis: usize| corners.iter().map(|p| p[axis]).sum::<f64>() / corners.len() as f64;
+    let fold = |f: fn(f64, f64) -> f64, axis: usize, start: f64| ring.iter().map(|p| p[axis]).fold(start, f);
+    let [center_lon, center_lat] = ring_center(ring);
     Extent {
         min_lon: fold(f64::min, 0, f64::INFINITY),
         min_lat: fold(f64::min, 1, f64::INFINITY),
         max_lon: fold(f64::max, 0, f64::NEG_INFINITY),
         max_lat: fold(f64::max, 1, f64::NEG_INFINITY),
-        center_lon: mean(0),
-        center_lat: mean(1),
+        center_lon,
+        center_lat,
     }
 }
 

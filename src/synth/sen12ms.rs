@@ -3,6 +3,7 @@
 use super::geotiff::{centred_placement, utm_epsg_of, write_geotiff, Band, Placement};
 use super::landscape::{Landscape, Profile};
 use super::noise::Rng;
+use crate::layout::ring_center;
 use super::sen12tp::pick_scenes;
 use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
 use crate::layout::sen12tp::{parse_metadata, SceneMeta};
@@ -55,9 +56,7 @@ pub fn synth_sen12ms(out: &Path, metadata_text: &str, count: usize, size: usize,
 }
 
 fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Placement, String> {
-    let corners = &location.ring[..location.ring.len() - 1];
-    let lon = corners.iter().map(|p| p[0]).sum::<f64>() / corners.len() as f64;
-    let lat = corners.iter().map(|p| p[1]).sum::<f64>() / corners.len() as f64;
+    let [lon, lat] = ring_center(&location.ring);
     let mut place = centred_placement(utm_epsg_of(lon, lat), lon, lat, size)?;
     place.left += (patch * size * 10) as f64;
     Ok(place)

@@ -3,6 +3,7 @@
 use super::geotiff::{centred_placement, write_geotiff, Band};
 use super::landscape::{Landscape, Profile, B10};
 use super::noise::Rng;
+use crate::layout::ring_center;
 use crate::layout::sen12tp::{parse_metadata, SceneMeta, METADATA_FILE, S1_BANDS, S2_BANDS};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,9 +50,7 @@ pub fn synth_sen12tp(out: &Path, metadata_text: &str, count: usize, size: usize,
 fn write_scene(out: &Path, scene: &SceneMeta, size: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
     let dir = out.join(&scene.split).join(scene.name());
     std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
-    let corners = &scene.ring[..scene.ring.len() - 1];
-    let lon = corners.iter().map(|p| p[0]).sum::<f64>() / corners.len() as f64;
-    let lat = corners.iter().map(|p| p[1]).sum::<f64>() / corners.len() as f64;
+    let [lon, lat] = ring_center(&scene.ring);
     let place = centred_placement(scene.utm_epsg as u32, lon, lat, size)?;
     let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(scene.scene_id as u64));
     let land = Landscape::generate(size, &profile(scene, &mut rng), &mut rng);

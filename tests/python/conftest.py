@@ -30,32 +30,36 @@ def connect(db):
     return conn
 
 
+def synth_tree(factory, layout, scenes, size, seed):
+    out = factory.mktemp(layout) / "data"
+    run("synth", out, "--layout", layout, "--scenes", scenes, "--size", size, "--seed", seed)
+    return out
+
+
+def ingest_tree(factory, tree):
+    db = factory.mktemp("catalog") / "catalog.db"
+    run("ingest", tree, "--db", db)
+    return db
+
+
 @pytest.fixture(scope="session")
 def tp_tree(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sen12tp") / "data"
-    run("synth", out, "--layout", "sen12tp", "--scenes", 8, "--size", 240, "--seed", 3)
-    return out
+    return synth_tree(tmp_path_factory, "sen12tp", scenes=8, size=240, seed=3)
 
 
 @pytest.fixture(scope="session")
 def tp_db(tp_tree, tmp_path_factory):
-    db = tmp_path_factory.mktemp("tpdb") / "catalog.db"
-    run("ingest", tp_tree, "--db", db)
-    return db
+    return ingest_tree(tmp_path_factory, tp_tree)
 
 
 @pytest.fixture(scope="session")
 def ms_tree(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sen12ms") / "data"
-    run("synth", out, "--layout", "sen12ms", "--scenes", 14, "--size", 64, "--seed", 5)
-    return out
+    return synth_tree(tmp_path_factory, "sen12ms", scenes=14, size=64, seed=5)
 
 
 @pytest.fixture(scope="session")
 def ms_db(ms_tree, tmp_path_factory):
-    db = tmp_path_factory.mktemp("msdb") / "catalog.db"
-    run("ingest", ms_tree, "--db", db)
-    return db
+    return ingest_tree(tmp_path_factory, ms_tree)
 
 
 @pytest.fixture
