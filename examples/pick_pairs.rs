@@ -1,0 +1,22 @@
+//! Build a catalog from Rust and pick training pairs with SQL.
+//!
+//!     cargo run --release --example pick_pairs -- DATA_DIR catalog.db
+
+use sen12lite::catalog::ingest::{ingest, IngestOptions};
+use sen12lite::cli::demo::format_query;
+use std::path::PathBuf;
+
+fn main() -> Result<(), String> {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let [data, db] = args.as_slice() else {
+        return Err("usage: pick_pairs DATA_DIR CATALOG.db".into());
+    };
+    let report = ingest(data, db, &IngestOptions { jobs: 2, statistics: true })?;
+    eprintln!("{report:?}");
+    let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    let pairs = "SELECT name, season, round(abs_dt_hours, 2) AS dt_h, round(cloud_fraction, 4) AS cloud, \
+                 round(cropland, 3) AS cropland FROM training_pairs \
+                 WHERE abs_dt_hours <= 6 AND cloud_fraction < 0.05 ORDER BY cropland DESC LIMIT 10";
+    print!("{}", format_query(&conn, pairs).map_err(|e| e.to_string())?);
+    Ok(())
+}
