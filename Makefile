@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build ext test demo bench clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -19,7 +19,13 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
-test: build
+# The loadable extension: no SQLite of its own, bindings from the system's sqlite3 headers, so it
+# loads into SQLite >= 3.40 (its own cargo invocation and target dir: the features exclude each other).
+ext: deps
+	$(CARGO) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
+	mkdir -p dist && cp target/loadable/release/libsen12lite.so dist/sen12lite.so
+
+test: build ext
 	$(CARGO) test --release --locked
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

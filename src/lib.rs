@@ -2,12 +2,17 @@
 //!
 //! The modules follow the data's path: `layout` (the datasets on disk) -> `catalog` (SQLite)
 //! -> `raster` (GDAL reads and statistics); `synth` makes test data in the real layout,
-//! `cli` holds what only the command line needs.
+//! `sql` the `s12_*` functions of the extension; `cli` holds what only the command line needs.
+
+pub use sql::register;
 
 pub mod catalog;
+#[cfg(feature = "loadable")]
+mod extension;
 pub mod cli;
 pub mod layout;
 pub mod parallel;
 pub mod raster;
+pub mod sql;
 pub mod synth;
 pub mod verify;

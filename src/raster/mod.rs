@@ -1,5 +1,8 @@
 //! Reading GeoTIFFs through GDAL: opening safely, scanning files, exact statistics.
 
+pub mod indices;
 pub mod open;
+pub mod optical;
 pub mod scan;
 pub mod stats;
+pub mod strips;

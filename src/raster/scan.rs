@@ -2,13 +2,13 @@
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
 use super::open::{dtype_name, open_geotiff};
+use super::indices::normalized_difference;
+use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
+use super::strips::{for_each_strip, Window};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::{Dataset, Metadata};
 use std::path::Path;
-
-/// Values held for one strip of all bands, as f64. Bounds the scan's memory whatever the raster size.
-const STRIP_BYTES: usize = 16 << 20;
 
 /// The header facts the `files` table keeps.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,72 +121,42 @@ fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String
 
 fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) -> Result<(), String> {
     let (width, height, bands) = (scan.info.width, scan.info.height, scan.info.band_count);
-    let handles: Vec<_> = (1..=bands).map(|i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
-    let mut accumulators: Vec<BandAccumulator> =
-        handles.iter().map(|b| BandAccumulator::new(&dtype_name(b), b.no_data_value())).collect();
-    let mut optical = OpticalCounts::default();
-    let rows_per_strip = (STRIP_BYTES / (8 * width.max(1) * bands.max(1))).clamp(1, height.max(1));
-    let mut strips = vec![vec![0f64; width * rows_per_strip]; bands];
-    for top in (0..height).step_by(rows_per_strip) {
-        let rows = rows_per_strip.min(height - top);
-        for (index, band) in handles.iter().enumerate() {
-            let buffer = &mut strips[index][..width * rows];
-            band.read_into_slice((0, top as isize), (width, rows), (width, rows), buffer, None)
-                .map_err(|e| format!("read error in band {} at rows {top}..{}: {e}", index + 1, top + rows))?;
-            accumulators[index].push(buffer);
-        }
-        if let Measures::Optical { .. } = measures {
-            optical.add_strip(&strips, width * rows, &accumulators, measures);
-        }
+    let mut accumulators = Vec::with_capacity(bands);
+    for i in 1..=bands {
+        let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
+        accumulators.push(BandAccumulator::new(&dtype_name(&band), band.no_data_value()));
     }
+    let mask = match measures {
+        Measures::Optical { reflectance, cloud, cloud_threshold, .. } => {
+            let tagged = |b: usize| (b, accumulators.get(b).and_then(BandAccumulator::nodata));
+            Some(OpticalMask { reflectance: reflectance.iter().map(|&b| tagged(b)).collect(), cloud: cloud.map(tagged), threshold: *cloud_threshold })
+        }
+        _ => None,
+    };
+    let ndvi = |strips: &[Vec<f64>], i: usize| match measures {
+        Measures::Optical { red, nir, .. } => normalized_difference(strips[*nir][i], strips[*red][i]),
+        _ => f64::NAN,
+    };
+    let mut optical = OpticalCounts::default();
+    let all_bands: Vec<usize> = (1..=bands).collect();
+    for_each_strip(dataset, &all_bands, Window::whole(width, height), |strips, pixels| {
+        for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
+            accumulator.push(&strip[..pixels]);
+        }
+        if let Some(mask) = &mask {
+            optical.add_strip(mask, strips, pixels, &ndvi);
+        }
+    })?;
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
-    if let Measures::Optical { cloud, .. } = measures {
-        scan.optical = Some(optical.summary(cloud.is_some()));
+    if let Some(mask) = &mask {
+        scan.optical = Some(OpticalSummary {
+            valid_fraction: optical.valid_fraction(),
+            cloud_fraction: mask.cloud.and(optical.cloud_fraction()),
+            ndvi_mean: optical.index_mean(),
+        });
     }
     scan.band_stats = accumulators.into_iter().map(BandAccumulator::finish).collect();
     Ok(())
-}
-
-#[derive(Default)]
-struct OpticalCounts {
-    pixels: u64,
-    valid: u64,
-    cloudy: u64,
-    ndvi_sum: f64,
-    ndvi_count: u64,
-}
-
-impl OpticalCounts {
-    /// A pixel is valid when no reflectance band is nodata; cloudy when valid and its cloud
-    /// probability exceeds the threshold; NDVI is averaged over valid, cloud-free pixels.
-    fn add_strip(&mut self, strips: &[Vec<f64>], pixels: usize, bands: &[BandAccumulator], measures: &Measures) {
-        let Measures::Optical { reflectance, red, nir, cloud, cloud_threshold } = measures else { return };
-        self.pixels += pixels as u64;
-        for i in 0..pixels {
-            if reflectance.iter().any(|&b| bands[b].is_nodata(strips[b][i])) {
-                continue;
-            }
-            self.valid += 1;
-            if cloud.is_some_and(|c| !bands[c].is_nodata(strips[c][i]) && strips[c][i] > *cloud_threshold) {
-                self.cloudy += 1;
-                continue;
-            }
-            let (r, n) = (strips[*red][i], strips[*nir][i]);
-            if r + n != 0.0 {
-                self.ndvi_sum += (n - r) / (n + r);
-                self.ndvi_count += 1;
-            }
-        }
-    }
-
-    fn summary(&self, has_cloud_band: bool) -> OpticalSummary {
-        let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
-        OpticalSummary {
-            valid_fraction: ratio(self.valid, self.pixels),
-            cloud_fraction: if has_cloud_band { ratio(self.cloudy, self.valid) } else { None },
-            ndvi_mean: (self.ndvi_count > 0).then(|| self.ndvi_sum / self.ndvi_count as f64),
-        }
-    }
 }

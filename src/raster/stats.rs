@@ -56,8 +56,8 @@ impl BandAccumulator {
         BandAccumulator { nodata, nodata_count: 0, store }
     }
 
-    pub fn is_nodata(&self, value: f64) -> bool {
-        value.is_nan() || self.nodata == Some(value)
+    pub fn nodata(&self) -> Option<f64> {
+        self.nodata
     }
 
     /// Adds a strip of values read as f64 (exact for every GDAL type but 64-bit integers).

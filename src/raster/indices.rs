@@ -1,0 +1,83 @@
+//! Spectral indices: the SEN12TP authors' definitions and the common ones. Reflectances are the
+//! stored digital numbers / 10000 where a formula has constants (EVI, SAVI); normalized
+//! differences are scale-free. S1 indices take sigma0 in dB.
+
+pub struct IndexDef {
+    pub name: &'static str,
+    pub formula: &'static str,
+    pub modality: &'static str,
+    /// Band names in the order `compute` takes them (S1 'VV'/'VH' also match 'VV_sigma0'/'VH_sigma0').
+    pub bands: &'static [&'static str],
+    pub compute: fn(&[f64]) -> f64,
+}
+
+pub fn normalized_difference(a: f64, b: f64) -> f64 {
+    (a - b) / (a + b)
+}
+
+fn nd(v: &[f64]) -> f64 {
+    normalized_difference(v[0], v[1])
+}
+
+const SCALE: f64 = 10_000.0;
+
+fn evi(v: &[f64]) -> f64 {
+    let (nir, red, blue) = (v[0] / SCALE, v[1] / SCALE, v[2] / SCALE);
+    2.5 * (nir - red) / (nir + 6.0 * red - 7.5 * blue + 1.0)
+}
+
+fn savi(v: &[f64]) -> f64 {
+    let (nir, red) = (v[0] / SCALE, v[1] / SCALE);
+    1.5 * (nir - red) / (nir + red + 0.5)
+}
+
+fn cross_ratio(v: &[f64]) -> f64 {
+    v[1] - v[0]
+}
+
+fn rvi(v: &[f64]) -> f64 {
+    let (vv, vh) = (10f64.powf(v[0] / 10.0), 10f64.powf(v[1] / 10.0));
+    4.0 * vh / (vv + vh)
+}
+
+pub const INDICES: [IndexDef; 12] = [
+    IndexDef { name: "ndvi", formula: "(B8 - B4) / (B8 + B4)", modality: "s2", bands: &["B8", "B4"], compute: nd },
+    IndexDef { name: "ndwi", formula: "(B3 - B8) / (B3 + B8)", modality: "s2", bands: &["B3", "B8"], compute: nd },
+    IndexDef { name: "mndwi", formula: "(B3 - B11) / (B3 + B11)", modality: "s2", bands: &["B3", "B11"], compute: nd },
+    IndexDef { name: "ndwi_11", formula: "(B8A - B11) / (B8A + B11)", modality: "s2", bands: &["B8A", "B11"], compute: nd },
+    IndexDef { name: "ndwi_12", formula: "(B8A - B12) / (B8A + B12)", modality: "s2", bands: &["B8A", "B12"], compute: nd },
+    IndexDef { name: "ndre", formula: "(B8A - B5) / (B8A + B5)", modality: "s2", bands: &["B8A", "B5"], compute: nd },
+    IndexDef { name: "gndvi", formula: "(B8A - B3) / (B8A + B3)", modality: "s2", bands: &["B8A", "B3"], compute: nd },
+    IndexDef { name: "nbr", formula: "(B8 - B12) / (B8 + B12)", modality: "s2", bands: &["B8", "B12"], compute: nd },
+    IndexDef {
+        name: "evi",
+        formula: "2.5 (NIR - RED) / (NIR + 6 RED - 7.5 BLUE + 1), NIR=B8/1e4, RED=B4/1e4, BLUE=B2/1e4",
+        modality: "s2",
+        bands: &["B8", "B4", "B2"],
+        compute: evi,
+    },
+    IndexDef { name: "savi", formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4", modality: "s2", bands: &["B8", "B4"], compute: savi },
+    IndexDef { name: "cr", formula: "VH - VV (dB)", modality: "s1", bands: &["VV", "VH"], compute: cross_ratio },
+    IndexDef { name: "rvi", formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)", modality: "s1", bands: &["VV", "VH"], compute: rvi },
+];
+
+pub fn find_index(name: &str) -> Option<&'static IndexDef> {
+    INDICES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_match_hand_computations() {
+        let ndvi = find_index("NDVI").unwrap();
+        assert_eq!((ndvi.compute)(&[3000.0, 1000.0]), 0.5);
+        assert!(((find_index("evi").unwrap().compute)(&[3000.0, 1000.0, 500.0]) - 2.5 * 0.2 / (0.3 + 0.6 - 0.375 + 1.0)).abs() < 1e-12);
+        assert!(((find_index("savi").unwrap().compute)(&[3000.0, 1000.0]) - 1.5 * 0.2 / 0.9).abs() < 1e-12);
+        assert_eq!((find_index("cr").unwrap().compute)(&[-10.0, -17.0]), -7.0);
+        // VV -10 dB = 0.1, VH -20 dB = 0.01: 4 * 0.01 / 0.11.
+        assert!(((find_index("rvi").unwrap().compute)(&[-10.0, -20.0]) - 0.04 / 0.11).abs() < 1e-12);
+        assert!(find_index("nope").is_none());
+    }
+}

@@ -1,0 +1,79 @@
+//! The per-pixel rules for S2 data shared by the catalog and the SQL functions, so that
+//! `s12_index_mean(scene, 'ndvi')` equals the catalog's `ndvi_mean`.
+
+/// Validity and cloud rules over the bands of one read (indices into the strips).
+#[derive(Debug, Clone)]
+pub struct OpticalMask {
+    /// (strip index, nodata tag) of every reflectance band: a pixel is valid when none is nodata.
+    pub reflectance: Vec<(usize, Option<f64>)>,
+    /// (strip index, nodata tag) of cloud_probability, if the data has one.
+    pub cloud: Option<(usize, Option<f64>)>,
+    /// Cloudy when cloud_probability > threshold (percent).
+    pub threshold: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelClass {
+    Invalid,
+    Cloudy,
+    Clear,
+}
+
+fn is_nodata(value: f64, tag: Option<f64>) -> bool {
+    value.is_nan() || tag == Some(value)
+}
+
+impl OpticalMask {
+    pub fn classify(&self, strips: &[Vec<f64>], i: usize) -> PixelClass {
+        if self.reflectance.iter().any(|&(b, tag)| is_nodata(strips[b][i], tag)) {
+            return PixelClass::Invalid;
+        }
+        match self.cloud {
+            Some((c, tag)) if !is_nodata(strips[c][i], tag) && strips[c][i] > self.threshold => PixelClass::Cloudy,
+            _ => PixelClass::Clear,
+        }
+    }
+}
+
+/// Counts of a read under a mask, and the mean of an index over its clear pixels.
+#[derive(Debug, Default, Clone)]
+pub struct OpticalCounts {
+    pub pixels: u64,
+    pub valid: u64,
+    pub cloudy: u64,
+    pub index_sum: f64,
+    pub index_count: u64,
+}
+
+impl OpticalCounts {
+    /// `index(strips, i)` gives the index of pixel i; NaN or infinite values (a zero denominator) are left out.
+    pub fn add_strip(&mut self, mask: &OpticalMask, strips: &[Vec<f64>], pixels: usize, index: &dyn Fn(&[Vec<f64>], usize) -> f64) {
+        self.pixels += pixels as u64;
+        for i in 0..pixels {
+            match mask.classify(strips, i) {
+                PixelClass::Invalid => continue,
+                PixelClass::Cloudy => self.cloudy += 1,
+                PixelClass::Clear => {
+                    let value = index(strips, i);
+                    if value.is_finite() {
+                        self.index_sum += value;
+                        self.index_count += 1;
+                    }
+                }
+            }
+            self.valid += 1;
+        }
+    }
+
+    pub fn valid_fraction(&self) -> Option<f64> {
+        (self.pixels > 0).then(|| self.valid as f64 / self.pixels as f64)
+    }
+
+    pub fn cloud_fraction(&self) -> Option<f64> {
+        (self.valid > 0).then(|| self.cloudy as f64 / self.valid as f64)
+    }
+
+    pub fn index_mean(&self) -> Option<f64> {
+        (self.index_count > 0).then(|| self.index_sum / self.index_count as f64)
+    }
+}

@@ -1,0 +1,51 @@
+//! Reading a window of several bands strip by strip, as f64, in bounded memory.
+
+use gdal::Dataset;
+
+/// Values held for one strip of all requested bands. Bounds memory whatever the window size.
+const STRIP_BYTES: usize = 16 << 20;
+
+/// A pixel window: column, row, width, height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub col: usize,
+    pub row: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Window {
+    pub fn whole(width: usize, height: usize) -> Window {
+        Window { col: 0, row: 0, width, height }
+    }
+
+    pub fn pixels(&self) -> usize {
+        self.width * self.height
+    }
+}
+
+/// Calls `visit(strips, pixels)` for consecutive row strips of `window`; `strips[i]` holds the
+/// values of `bands[i]` (1-based band numbers), row-major, `pixels` of them valid.
+pub fn for_each_strip(
+    dataset: &Dataset,
+    bands: &[usize],
+    window: Window,
+    mut visit: impl FnMut(&[Vec<f64>], usize),
+) -> Result<(), String> {
+    let handles: Vec<_> =
+        bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
+    let width = window.width.max(1);
+    let rows_per_strip = (STRIP_BYTES / (8 * width * bands.len().max(1))).clamp(1, window.height.max(1));
+    let mut strips = vec![vec![0f64; width * rows_per_strip]; bands.len()];
+    for top in (0..window.height).step_by(rows_per_strip) {
+        let rows = rows_per_strip.min(window.height - top);
+        let y = (window.row + top) as isize;
+        for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
+            let buffer = &mut buffer[..window.width * rows];
+            band.read_into_slice((window.col as isize, y), (window.width, rows), (window.width, rows), buffer, None)
+                .map_err(|e| format!("read error in band {number} at rows {y}..{}: {e}", y + rows as isize))?;
+        }
+        visit(&strips, window.width * rows);
+    }
+    Ok(())
+}

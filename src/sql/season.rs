@@ -1,0 +1,47 @@
+//! `s12_season(time, lat)`: the catalog's season rule as a pure function.
+
+use crate::layout::season::{parse_time_millis, season_of_month, utc_month};
+use rusqlite::functions::Context;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Error, Result};
+
+pub fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("s12_season", 2, super::pure(), season)
+}
+
+/// `time` is ISO-8601 text or Unix milliseconds; NULL in, NULL out.
+fn season(ctx: &Context) -> Result<Option<&'static str>> {
+    let millis = match ctx.get_raw(0) {
+        ValueRef::Null => return Ok(None),
+        ValueRef::Integer(ms) => Some(ms),
+        ValueRef::Real(ms) if ms.is_finite() => Some(ms as i64),
+        ValueRef::Text(text) => std::str::from_utf8(text).ok().and_then(parse_time_millis),
+        _ => None,
+    }
+    .ok_or_else(|| fail(format!("time must be ISO-8601 text or Unix milliseconds, got {}", describe(ctx.get_raw(0)))))?;
+    let lat = match ctx.get_raw(1) {
+        ValueRef::Null => return Ok(None),
+        ValueRef::Integer(i) => i as f64,
+        ValueRef::Real(r) => r,
+        other => return Err(fail(format!("lat must be a number, got {}", describe(other)))),
+    };
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(fail(format!("lat must be within -90..90, got {lat}")));
+    }
+    Ok(utc_month(millis).and_then(|m| season_of_month(m, lat)))
+}
+
+fn fail(message: String) -> Error {
+    Error::UserFunctionError(format!("s12_season: {message}").into())
+}
+
+/// A short, safe rendering of an SQL value for error messages.
+pub(crate) fn describe(value: ValueRef) -> String {
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => r.to_string(),
+        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(&t[..t.len().min(60)])),
+        ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
+    }
+}
