@@ -1,6 +1,8 @@
 //! Reading GeoTIFFs through GDAL: opening safely, scanning files, exact statistics.
 
+pub mod cache;
 pub mod indices;
+pub mod npy;
 pub mod open;
 pub mod optical;
 pub mod scan;

@@ -2,8 +2,15 @@
 //! Functions that read files are DIRECTONLY (no view or trigger of a foreign database can call
 //! them); pure ones are DETERMINISTIC | INNOCUOUS.
 
+mod args;
+mod index;
+mod pixel;
+mod resolve;
 mod season;
+mod stats;
+mod value;
 mod version;
+mod window;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, Result};
@@ -13,12 +20,26 @@ pub(crate) fn pure() -> FunctionFlags {
     FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS
 }
 
+/// Flags of a function that reads files: only the user's own SQL may call it, never a view or
+/// trigger of a database someone sent.
+pub(crate) fn reads_files() -> FunctionFlags {
+    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY
+}
+
 /// Every `s12_` function and table of this crate, registered on `conn`.
 pub fn register(conn: &Connection) -> Result<()> {
     version::register(conn)?;
     season::register(conn)?;
+    window::register(conn)?;
+    pixel::register(conn)?;
+    stats::register(conn)?;
+    index::register(conn)?;
+    value::register(conn)?;
     Ok(())
 }
 
 /// The names `register` adds: docs/sql.md must have an entry for each (a test checks).
-pub const NAMES: [&str; 3] = ["s12_version", "s12_debug", "s12_season"];
+pub const NAMES: [&str; 9] = [
+    "s12_version", "s12_debug", "s12_season", "s12_window", "s12_pixel", "s12_value", "s12_stats", "s12_index",
+    "s12_index_mean",
+];

@@ -3,6 +3,7 @@
 use crate::layout::season::{parse_time_millis, season_of_month, utc_month};
 use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
+use super::args::describe;
 use rusqlite::{Connection, Error, Result};
 
 pub fn register(conn: &Connection) -> Result<()> {
@@ -32,16 +33,5 @@ fn season(ctx: &Context) -> Result<Option<&'static str>> {
 }
 
 fn fail(message: String) -> Error {
-    Error::UserFunctionError(format!("s12_season: {message}").into())
-}
-
-/// A short, safe rendering of an SQL value for error messages.
-pub(crate) fn describe(value: ValueRef) -> String {
-    match value {
-        ValueRef::Null => "NULL".into(),
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(r) => r.to_string(),
-        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(&t[..t.len().min(60)])),
-        ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
-    }
+    super::args::fail("s12_season", message)
 }

@@ -1,0 +1,113 @@
+//! `s12_index(scene, index, col, row, width, height)` -> `.npy` float32 of a spectral index;
+//! `s12_index_mean(scene, index [, col, row, width, height])` -> its mean over valid, cloud-free pixels.
+
+use super::args::{self, fail};
+use super::resolve::{resolve, Target};
+use super::window::checked_window;
+use crate::catalog::cloud_threshold;
+use crate::raster::cache::with_dataset;
+use crate::raster::indices::{find_index, IndexDef, INDICES};
+use crate::raster::npy::npy_header;
+use crate::raster::optical::{OpticalCounts, OpticalMask};
+use crate::raster::strips::{for_each_strip, Window};
+use gdal::Dataset;
+use rusqlite::functions::Context;
+use rusqlite::{Connection, Result};
+
+pub fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("s12_index", 6, super::reads_files(), index_array)?;
+    conn.create_scalar_function("s12_index_mean", 2, super::reads_files(), index_mean)?;
+    conn.create_scalar_function("s12_index_mean", 6, super::reads_files(), index_mean)
+}
+
+fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
+    find_index(name).ok_or_else(|| {
+        let known: Vec<&str> = INDICES.iter().map(|d| d.name).collect();
+        fail(function, format!("unknown index '{}' (known: {})", name.chars().take(40).collect::<String>(), known.join(", ")))
+    })
+}
+
+/// The scene's file for the index and the index's band numbers.
+fn target(ctx: &Context, function: &str, def: &IndexDef) -> Result<Option<(Target, Vec<usize>)>> {
+    let Some(scene) = args::scene(function, ctx, 0)? else { return Ok(None) };
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let target = resolve(&conn, function, &scene, def.modality)?;
+    let bands = def.bands.iter().map(|b| target.band(function, b)).collect::<Result<Vec<_>>>()?;
+    Ok(Some((target, bands)))
+}
+
+fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize) -> Result<Window, String> {
+    let (w, h) = dataset.raster_size();
+    requested.map_or(Ok(Window::whole(w, h)), |r| checked_window(r, (w, h), bands))
+}
+
+fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>, String> {
+    bands.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect()
+}
+
+fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
+    const F: &str = "s12_index";
+    let (Some(name), Some(requested)) = (args::text(F, ctx, 1, "index")?, args::window(F, ctx, 2)?) else { return Ok(None) };
+    let def = index_def(F, &name)?;
+    let Some((target, bands)) = target(ctx, F, def)? else { return Ok(None) };
+    let result = with_dataset(&target.path, |dataset| {
+        let window = window_of(dataset, Some(requested), bands.len())?;
+        let tags = nodata_tags(dataset, &bands)?;
+        let mut out = npy_header("<f4", &[window.height, window.width]);
+        out.reserve(window.pixels() * 4);
+        let mut inputs = vec![0f64; bands.len()];
+        for_each_strip(dataset, &bands, window, |strips, pixels| {
+            for i in 0..pixels {
+                let mut valid = true;
+                for (k, input) in inputs.iter_mut().enumerate() {
+                    *input = strips[k][i];
+                    valid &= !(input.is_nan() || tags[k] == Some(*input));
+                }
+                let value = if valid { (def.compute)(&inputs) } else { f64::NAN };
+                out.extend_from_slice(&(if value.is_finite() { value as f32 } else { f32::NAN }).to_le_bytes());
+            }
+        })?;
+        Ok(out)
+    });
+    result.map(Some).map_err(|e| fail(F, e))
+}
+
+fn index_mean(ctx: &Context) -> Result<Option<f64>> {
+    const F: &str = "s12_index_mean";
+    let Some(name) = args::text(F, ctx, 1, "index")? else { return Ok(None) };
+    let requested = if ctx.len() == 6 {
+        match args::window(F, ctx, 2)? {
+            Some(w) => Some(w),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    let def = index_def(F, &name)?;
+    let Some((target, index_bands)) = target(ctx, F, def)? else { return Ok(None) };
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let threshold = cloud_threshold(&*unsafe { ctx.get_connection()? });
+    let result = with_dataset(&target.path, |dataset| {
+        // S2: every band, so validity and clouds follow the catalog's rule; S1: the index bands.
+        let read: Vec<usize> = if def.modality == "s2" { (1..=target.band_names.len()).collect() } else { index_bands.clone() };
+        let window = window_of(dataset, requested, read.len())?;
+        let tags = nodata_tags(dataset, &read)?;
+        let slot = |band: usize| read.iter().position(|b| *b == band).unwrap_or(0);
+        let is_cloud = |band: &usize| target.band_names[band - 1] == "cloud_probability";
+        let mask = OpticalMask {
+            reflectance: read.iter().filter(|b| !is_cloud(b)).map(|&b| (slot(b), tags[slot(b)])).collect(),
+            cloud: read.iter().find(|b| is_cloud(b)).map(|&b| (slot(b), tags[slot(b)])),
+            threshold,
+        };
+        let positions: Vec<usize> = index_bands.iter().map(|&b| slot(b)).collect();
+        let compute = |strips: &[Vec<f64>], i: usize| {
+            let inputs: Vec<f64> = positions.iter().map(|&p| strips[p][i]).collect();
+            (def.compute)(&inputs)
+        };
+        let mut counts = OpticalCounts::default();
+        for_each_strip(dataset, &read, window, |strips, pixels| counts.add_strip(&mask, strips, pixels, &compute))?;
+        Ok(counts.index_mean())
+    });
+    result.map_err(|e| fail(F, e))
+}

@@ -1,0 +1,51 @@
+//! `s12_pixel(scene, modality, band, col, row)` -> the value, NULL at nodata.
+
+use super::args::{self, fail};
+use super::resolve::resolve;
+use super::window::{band_spec, checked_window};
+use crate::raster::cache::with_dataset;
+use rusqlite::functions::Context;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Result};
+
+pub fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("s12_pixel", 5, super::reads_files(), pixel)
+}
+
+fn pixel(ctx: &Context) -> Result<Value> {
+    const F: &str = "s12_pixel";
+    let (Some(scene), Some(modality), Some(band), Some(col), Some(row)) = (
+        args::scene(F, ctx, 0)?,
+        args::text(F, ctx, 1, "modality")?,
+        band_spec(F, ctx, 2)?,
+        args::integer(F, ctx, 3, "col")?,
+        args::integer(F, ctx, 4, "row")?,
+    ) else {
+        return Ok(Value::Null);
+    };
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let target = resolve(&conn, F, &scene, &modality)?;
+    let band = target.band(F, &band)?;
+    read_value(&target.path, band, [col, row]).map_err(|e| fail(F, e))
+}
+
+/// One pixel as an SQL value: an integer for integer bands, a real for float bands, NULL at nodata.
+pub fn read_value(path: &std::path::Path, band: usize, [col, row]: [i64; 2]) -> Result<Value, String> {
+    with_dataset(path, |dataset| {
+        let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1)?;
+        let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+        let mut value = [0f64];
+        raster
+            .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
+            .map_err(|e| format!("read error in band {band}: {e}"))?;
+        let v = value[0];
+        Ok(if v.is_nan() || raster.no_data_value() == Some(v) {
+            Value::Null
+        } else if raster.band_type().is_integer() {
+            Value::Integer(v as i64)
+        } else {
+            Value::Real(v)
+        })
+    })
+}

@@ -1,0 +1,96 @@
+//! From a scene and a modality to a file under `s12_meta.data_root`, with its band names.
+//! Paths that would leave the data root are refused.
+
+use super::args::{fail, SceneRef};
+use crate::layout::{sen12ms, sen12tp};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Component, Path, PathBuf};
+
+/// One file of one scene, ready to read.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub modality: String,
+    pub path: PathBuf,
+    pub band_names: Vec<String>,
+}
+
+pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
+    let (id, name): (Option<i64>, Option<&str>) = match scene {
+        SceneRef::Id(id) => (Some(*id), None),
+        SceneRef::Name(name) => (None, Some(name)),
+    };
+    let found: Option<(i64, String, String)> = conn
+        .query_row("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2", params![id, name], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let (scene_id, name, dataset) = found.ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))?;
+    let file: Option<(String, i64)> = conn
+        .query_row("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2", params![scene_id, modality], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((relative, band_count)) = file else {
+        let mut statement = conn.prepare("SELECT modality FROM files WHERE scene_id = ?1 ORDER BY modality")?;
+        let present: Vec<String> = statement.query_map([scene_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let has = if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) };
+        return Err(fail(function, format!("scene {name} has no '{modality}' file ({has})")));
+    };
+    let path = confined_path(conn, function, &relative)?;
+    let band_names = band_names(conn, scene_id, &dataset, modality, band_count as usize)?;
+    Ok(Target { modality: modality.to_string(), path, band_names })
+}
+
+/// `data_root` joined with a catalogued relative path; refuses absolute paths, `..`, GDAL virtual
+/// file systems and symlinks that lead out of the root.
+fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<PathBuf> {
+    let root: Option<String> = conn.query_row("SELECT value FROM s12_meta WHERE key = 'data_root'", [], |r| r.get(0)).optional()?;
+    let root = root.ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?;
+    let escapes = Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
+    if escapes {
+        return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
+    }
+    let joined = Path::new(&root).join(relative);
+    let (Ok(real_root), Ok(real_path)) = (Path::new(&root).canonicalize(), joined.canonicalize()) else {
+        return Err(fail(function, format!("file {} is not on disk (data_root {root})", joined.display())));
+    };
+    if !real_path.starts_with(&real_root) {
+        return Err(fail(function, format!("path '{relative}' leads outside data_root {root}")));
+    }
+    Ok(real_path)
+}
+
+fn band_names(conn: &Connection, scene_id: i64, dataset: &str, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
+    let known = if dataset == "sen12ms" { sen12ms::band_names(modality) } else { sen12tp::band_names(modality) };
+    if let Some(names) = known.filter(|n| n.len() == band_count) {
+        return Ok(names.iter().map(|n| n.to_string()).collect());
+    }
+    let mut statement = conn.prepare("SELECT band_name FROM band_stats WHERE scene_id = ?1 AND modality = ?2 ORDER BY band")?;
+    let names: Vec<String> = statement.query_map(params![scene_id, modality], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(if names.len() == band_count { names } else { (1..=band_count).map(|i| format!("b{i}")).collect() })
+}
+
+impl Target {
+    /// 1-based band numbers of a band list: names (`'B4,B3,B2'`), numbers (`'4'`, 4) or `'*'`.
+    /// S1 'VV' / 'VH' also name 'VV_sigma0' / 'VH_sigma0'.
+    pub fn bands(&self, function: &str, spec: &str) -> rusqlite::Result<Vec<usize>> {
+        if spec.trim() == "*" {
+            return Ok((1..=self.band_names.len()).collect());
+        }
+        spec.split(',').map(|part| self.band(function, part.trim())).collect()
+    }
+
+    pub fn band(&self, function: &str, name: &str) -> rusqlite::Result<usize> {
+        if let Ok(number) = name.parse::<usize>() {
+            if (1..=self.band_names.len()).contains(&number) {
+                return Ok(number);
+            }
+            return Err(fail(function, format!("band {number} is not in {} (1..{})", self.modality, self.band_names.len())));
+        }
+        let matches = |candidate: &String| candidate.eq_ignore_ascii_case(name) || candidate.eq_ignore_ascii_case(&format!("{name}_sigma0"));
+        self.band_names.iter().position(matches).map(|i| i + 1).ok_or_else(|| {
+            let shown: String = name.chars().take(40).collect();
+            fail(function, format!("band '{shown}' is not in {} ({})", self.modality, self.band_names.join(", ")))
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! `s12_stats(scene, modality, band [, col, row, width, height])` -> JSON {count, min, max, mean, stddev}.
+
+use super::args::{self, fail};
+use super::resolve::resolve;
+use super::window::{band_spec, checked_window};
+use crate::raster::cache::with_dataset;
+use crate::raster::open::dtype_name;
+use crate::raster::stats::BandAccumulator;
+use crate::raster::strips::{for_each_strip, Window};
+use rusqlite::functions::Context;
+use rusqlite::{Connection, Result};
+use serde_json::json;
+
+pub fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("s12_stats", 3, super::reads_files(), stats)?;
+    conn.create_scalar_function("s12_stats", 7, super::reads_files(), stats)
+}
+
+fn stats(ctx: &Context) -> Result<Option<String>> {
+    const F: &str = "s12_stats";
+    let (Some(scene), Some(modality), Some(band)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
+    else {
+        return Ok(None);
+    };
+    let window = if ctx.len() == 7 {
+        match args::window(F, ctx, 3)? {
+            Some(w) => Some(w),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let target = resolve(&conn, F, &scene, &modality)?;
+    let band = target.band(F, &band)?;
+    let result = with_dataset(&target.path, |dataset| {
+        let (w, h) = dataset.raster_size();
+        let window = match window {
+            Some(requested) => checked_window(requested, (w, h), 1)?,
+            None => Window::whole(w, h),
+        };
+        let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+        let mut accumulator = BandAccumulator::new(&dtype_name(&raster), raster.no_data_value());
+        for_each_strip(dataset, &[band], window, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
+        let stats = accumulator.finish();
+        let summary = stats.summary.as_ref();
+        Ok(json!({
+            "count": stats.valid_count,
+            "min": summary.map(|s| s.min),
+            "max": summary.map(|s| s.max),
+            "mean": summary.map(|s| s.mean),
+            "stddev": summary.map(|s| s.stddev),
+        })
+        .to_string())
+    });
+    result.map(Some).map_err(|e| fail(F, e))
+}

@@ -1,0 +1,59 @@
+//! `s12_value(scene, modality, band, lon, lat)` -> the value of the pixel containing a WGS84 point,
+//! NULL outside the raster or at nodata.
+
+use super::args::{self, fail};
+use super::pixel::read_value;
+use super::resolve::resolve;
+use super::window::band_spec;
+use crate::raster::cache::with_dataset;
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use rusqlite::functions::Context;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Result};
+
+pub fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("s12_value", 5, super::reads_files(), value)
+}
+
+fn value(ctx: &Context) -> Result<Value> {
+    const F: &str = "s12_value";
+    let (Some(scene), Some(modality), Some(band), Some(lon), Some(lat)) = (
+        args::scene(F, ctx, 0)?,
+        args::text(F, ctx, 1, "modality")?,
+        band_spec(F, ctx, 2)?,
+        args::real(F, ctx, 3, "lon")?,
+        args::real(F, ctx, 4, "lat")?,
+    ) else {
+        return Ok(Value::Null);
+    };
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(fail(F, format!("({lon}, {lat}) is not a WGS84 lon/lat position")));
+    }
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let target = resolve(&conn, F, &scene, &modality)?;
+    let band = target.band(F, &band)?;
+    let pixel = with_dataset(&target.path, |dataset| pixel_of(dataset, lon, lat)).map_err(|e| fail(F, e))?;
+    match pixel {
+        Some(position) => read_value(&target.path, band, position).map_err(|e| fail(F, e)),
+        None => Ok(Value::Null),
+    }
+}
+
+/// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.
+fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>, String> {
+    let mut lonlat = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
+    lonlat.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
+    let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
+    let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
+    transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("cannot reproject ({lon}, {lat}): {e}"))?;
+    let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
+    if g[2] != 0.0 || g[4] != 0.0 {
+        return Err("rotated rasters are not supported".into());
+    }
+    let (col, row) = (((x[0] - g[0]) / g[1]).floor(), ((y[0] - g[3]) / g[5]).floor());
+    let (w, h) = dataset.raster_size();
+    let inside = col >= 0.0 && row >= 0.0 && col < w as f64 && row < h as f64;
+    Ok(inside.then_some([col as i64, row as i64]))
+}
