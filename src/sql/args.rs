@@ -82,3 +82,12 @@ pub fn window(function: &str, ctx: &Context, start: usize) -> rusqlite::Result<O
     }
     Ok(Some(out))
 }
+
+/// The optional trailing window of a function that also works on the whole raster:
+/// `Some(None)` when the call has no window arguments, `None` when one of them is NULL.
+pub fn optional_window(function: &str, ctx: &Context, start: usize) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
+    if ctx.len() < start + 4 {
+        return Ok(Some(None));
+    }
+    Ok(window(function, ctx, start)?.map(Some))
+}

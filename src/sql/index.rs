@@ -76,14 +76,7 @@ fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
 fn index_mean(ctx: &Context) -> Result<Option<f64>> {
     const F: &str = "s12_index_mean";
     let Some(name) = args::text(F, ctx, 1, "index")? else { return Ok(None) };
-    let requested = if ctx.len() == 6 {
-        match args::window(F, ctx, 2)? {
-            Some(w) => Some(w),
-            None => return Ok(None),
-        }
-    } else {
-        None
-    };
+    let Some(requested) = args::optional_window(F, ctx, 2)? else { return Ok(None) };
     let def = index_def(F, &name)?;
     let Some((target, index_bands)) = target(ctx, F, def)? else { return Ok(None) };
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.

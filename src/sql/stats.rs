@@ -22,14 +22,7 @@ fn stats(ctx: &Context) -> Result<Option<String>> {
     else {
         return Ok(None);
     };
-    let window = if ctx.len() == 7 {
-        match args::window(F, ctx, 3)? {
-            Some(w) => Some(w),
-            None => return Ok(None),
-        }
-    } else {
-        None
-    };
+    let Some(window) = args::optional_window(F, ctx, 3)? else { return Ok(None) };
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
     let conn = unsafe { ctx.get_connection()? };
     let target = resolve(&conn, F, &scene, &modality)?;
