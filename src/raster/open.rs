@@ -45,6 +45,13 @@ pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
     Dataset::open_ex(path, options).map_err(|e| format!("cannot open {} as a GeoTIFF: {e}", path.display()))
 }
 
+/// WGS84 lon/lat in lon, lat order (GDAL 3 defaults to the EPSG lat, lon order).
+pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
+    let mut srs = gdal::spatial_ref::SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
+    srs.set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
+    Ok(srs)
+}
+
 /// GDAL's name of a band's data type: `UInt16`, `Float32`, ...
 pub fn dtype_name(band: &gdal::raster::RasterBand) -> String {
     band.band_type().name()

@@ -1,6 +1,8 @@
 //! The per-pixel rules for S2 data shared by the catalog and the SQL functions, so that
 //! `s12_index_mean(scene, 'ndvi')` equals the catalog's `ndvi_mean`.
 
+use super::stats::is_nodata;
+
 /// Validity and cloud rules over the bands of one read (indices into the strips).
 #[derive(Debug, Clone)]
 pub struct OpticalMask {
@@ -17,10 +19,6 @@ pub enum PixelClass {
     Invalid,
     Cloudy,
     Clear,
-}
-
-fn is_nodata(value: f64, tag: Option<f64>) -> bool {
-    value.is_nan() || tag == Some(value)
 }
 
 impl OpticalMask {

@@ -1,12 +1,12 @@
 //! One pass over a GeoTIFF: its header, exact band statistics, and the scene measures that need
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
-use super::open::{dtype_name, open_geotiff};
+use super::open::{dtype_name, lonlat_srs, open_geotiff};
 use super::indices::normalized_difference;
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
 use super::strips::{for_each_strip, Window};
-use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::spatial_ref::CoordTransform;
 use gdal::{Dataset, Metadata};
 use std::path::Path;
 
@@ -106,8 +106,7 @@ fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> 
 
 fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String> {
     let source = dataset.spatial_ref().map_err(|e| format!("no CRS, cannot place the footprint: {e}"))?;
-    let mut lonlat = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
-    lonlat.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let lonlat = lonlat_srs()?;
     let transform = CoordTransform::new(&source, &lonlat).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
     let g = info.geotransform.ok_or("no geotransform, cannot place the footprint")?;
     let (w, h) = (info.width as f64, info.height as f64);

@@ -5,6 +5,11 @@
 //! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
 //! definition (linear interpolation between the ranks around q * (n - 1)).
 
+/// The one nodata rule: NaN always, and the band's tag when it has one.
+pub fn is_nodata(value: f64, tag: Option<f64>) -> bool {
+    value.is_nan() || tag == Some(value)
+}
+
 /// The percentiles the catalog stores, as fractions.
 pub const PERCENTILES: [f64; 3] = [0.02, 0.50, 0.98];
 
@@ -63,7 +68,7 @@ impl BandAccumulator {
     /// Adds a strip of values read as f64 (exact for every GDAL type but 64-bit integers).
     pub fn push(&mut self, values: &[f64]) {
         let nodata = self.nodata;
-        let is_nodata = |v: f64| v.is_nan() || nodata == Some(v);
+        let is_nodata = |v: f64| is_nodata(v, nodata);
         let before = values.len() as u64;
         let mut kept = 0u64;
         match &mut self.store {

@@ -9,6 +9,7 @@ use crate::raster::cache::with_dataset;
 use crate::raster::indices::{find_index, IndexDef, INDICES};
 use crate::raster::npy::npy_header;
 use crate::raster::optical::{OpticalCounts, OpticalMask};
+use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
 use gdal::Dataset;
 use rusqlite::functions::Context;
@@ -62,7 +63,7 @@ fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
                 let mut valid = true;
                 for (k, input) in inputs.iter_mut().enumerate() {
                     *input = strips[k][i];
-                    valid &= !(input.is_nan() || tags[k] == Some(*input));
+                    valid &= !is_nodata(*input, tags[k]);
                 }
                 let value = if valid { (def.compute)(&inputs) } else { f64::NAN };
                 out.extend_from_slice(&(if value.is_finite() { value as f32 } else { f32::NAN }).to_le_bytes());

@@ -4,6 +4,7 @@ use super::args::{self, fail};
 use super::resolve::resolve;
 use super::window::{band_spec, checked_window};
 use crate::raster::cache::with_dataset;
+use crate::raster::stats::is_nodata;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
@@ -40,7 +41,7 @@ pub fn read_value(path: &std::path::Path, band: usize, [col, row]: [i64; 2]) -> 
             .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
             .map_err(|e| format!("read error in band {band}: {e}"))?;
         let v = value[0];
-        Ok(if v.is_nan() || raster.no_data_value() == Some(v) {
+        Ok(if is_nodata(v, raster.no_data_value()) {
             Value::Null
         } else if raster.band_type().is_integer() {
             Value::Integer(v as i64)

@@ -6,7 +6,8 @@ use super::pixel::read_value;
 use super::resolve::resolve;
 use super::window::band_spec;
 use crate::raster::cache::with_dataset;
-use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use crate::raster::open::lonlat_srs;
+use gdal::spatial_ref::CoordTransform;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
@@ -42,8 +43,7 @@ fn value(ctx: &Context) -> Result<Value> {
 
 /// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.
 fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>, String> {
-    let mut lonlat = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
-    lonlat.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let lonlat = lonlat_srs()?;
     let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
     let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);

@@ -1,6 +1,6 @@
 //! Writing the synthetic GeoTIFFs: UTM CRS, 10 m north-up geotransform, band descriptions, nodata.
 
-use crate::raster::open::init_gdal;
+use crate::raster::open::{init_gdal, lonlat_srs};
 use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
 use gdal::{DriverManager, GeoTransform, Metadata};
@@ -69,8 +69,7 @@ pub fn utm_epsg_of(lon: f64, lat: f64) -> u32 {
 
 /// A `size`-pixel raster centred on (lon, lat) in the given UTM zone, snapped to the 10 m grid.
 pub fn centred_placement(epsg: u32, lon: f64, lat: f64, size: usize) -> Result<Placement, String> {
-    let mut lonlat = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
-    lonlat.set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
+    let lonlat = lonlat_srs()?;
     let utm = SpatialRef::from_epsg(epsg).map_err(|e| format!("synth: EPSG:{epsg}: {e}"))?;
     let transform = gdal::spatial_ref::CoordTransform::new(&lonlat, &utm).map_err(|e| e.to_string())?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
