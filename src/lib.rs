@@ -10,6 +10,7 @@ pub mod catalog;
 #[cfg(feature = "loadable")]
 mod extension;
 pub mod cli;
+pub mod geometry;
 pub mod layout;
 pub mod parallel;
 pub mod raster;

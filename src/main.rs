@@ -1,4 +1,4 @@
-//! The `sen12lite` command: ingest, synth, verify, demo.
+//! The `sen12lite` command: ingest, synth, verify, demo, sql.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
@@ -61,6 +61,14 @@ enum Command {
         #[arg(long, default_value_t = 400)]
         size: usize,
     },
+    /// Run SQL on a catalog with the s12_ functions registered (for clients that cannot load extensions).
+    Sql {
+        db: PathBuf,
+        sql: String,
+        /// Write the first value of the last statement (an .npy or .png BLOB) to this file.
+        #[arg(long)]
+        blob: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,6 +126,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
         }
         Command::Demo { dir, scenes, size } => {
             sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sql { db, sql, blob } => {
+            sen12lite::cli::sql::run_sql(&db, &sql, blob.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,7 +6,7 @@ use crate::layout::sen12tp::EMBEDDED_METADATA;
 use crate::parallel::default_jobs;
 use crate::synth::{synth, Layout};
 use rusqlite::types::ValueRef;
-use rusqlite::Connection;
+use rusqlite::{Connection, Statement};
 use std::path::Path;
 
 /// The example queries, in the order the demo prints them.
@@ -41,7 +41,10 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
 
 /// Runs one query and formats it like `sqlite3 -header -column` would: a header, then rows.
 pub fn format_query(conn: &Connection, sql: &str) -> rusqlite::Result<String> {
-    let mut statement = conn.prepare(sql)?;
+    format_statement(&mut conn.prepare(sql)?)
+}
+
+pub fn format_statement(statement: &mut Statement) -> rusqlite::Result<String> {
     let names: Vec<String> = statement.column_names().iter().map(|n| n.to_string()).collect();
     let mut rows: Vec<Vec<String>> = vec![names.clone()];
     let mut cursor = statement.query([])?;

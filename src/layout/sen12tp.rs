@@ -41,6 +41,21 @@ pub const WORLDCOVER_CLASSES: [(u8, &str); 11] = [
     (100, "Moss and lichen"),
 ];
 
+/// ESA WorldCover's official class colours (product user manual), for quicklooks.
+pub const WORLDCOVER_PALETTE: [(u8, [u8; 3]); 11] = [
+    (10, [0x00, 0x64, 0x00]),
+    (20, [0xff, 0xbb, 0x22]),
+    (30, [0xff, 0xff, 0x4c]),
+    (40, [0xf0, 0x96, 0xff]),
+    (50, [0xfa, 0x00, 0x00]),
+    (60, [0xb4, 0xb4, 0xb4]),
+    (70, [0xf0, 0xf0, 0xf0]),
+    (80, [0x00, 0x64, 0xc8]),
+    (90, [0x00, 0x96, 0xa0]),
+    (95, [0x00, 0xcf, 0x75]),
+    (100, [0xfa, 0xe6, 0xa0]),
+];
+
 /// `720_1868` -> (spatial_id 720, scene_id 1868); the pattern `^(\d+)_(\d+)$`.
 pub fn parse_scene_dir(name: &str) -> Option<(i64, i64)> {
     let (roi, scene) = name.split_once('_')?;

@@ -9,6 +9,9 @@ pub struct IndexDef {
     /// Band names in the order `compute` takes them (S1 'VV'/'VH' also match 'VV_sigma0'/'VH_sigma0').
     pub bands: &'static [&'static str],
     pub compute: fn(&[f64]) -> f64,
+    /// The values the index can take, when fixed (normalized differences: -1..1): quicklooks
+    /// colour that range; None: they stretch each image's own values.
+    pub range: Option<(f64, f64)>,
 }
 
 pub fn normalized_difference(a: f64, b: f64) -> f64 {
@@ -20,6 +23,7 @@ fn nd(v: &[f64]) -> f64 {
 }
 
 const SCALE: f64 = 10_000.0;
+const ND_RANGE: Option<(f64, f64)> = Some((-1.0, 1.0));
 
 fn evi(v: &[f64]) -> f64 {
     let (nir, red, blue) = (v[0] / SCALE, v[1] / SCALE, v[2] / SCALE);
@@ -41,24 +45,24 @@ fn rvi(v: &[f64]) -> f64 {
 }
 
 pub const INDICES: [IndexDef; 12] = [
-    IndexDef { name: "ndvi", formula: "(B8 - B4) / (B8 + B4)", modality: "s2", bands: &["B8", "B4"], compute: nd },
-    IndexDef { name: "ndwi", formula: "(B3 - B8) / (B3 + B8)", modality: "s2", bands: &["B3", "B8"], compute: nd },
-    IndexDef { name: "mndwi", formula: "(B3 - B11) / (B3 + B11)", modality: "s2", bands: &["B3", "B11"], compute: nd },
-    IndexDef { name: "ndwi_11", formula: "(B8A - B11) / (B8A + B11)", modality: "s2", bands: &["B8A", "B11"], compute: nd },
-    IndexDef { name: "ndwi_12", formula: "(B8A - B12) / (B8A + B12)", modality: "s2", bands: &["B8A", "B12"], compute: nd },
-    IndexDef { name: "ndre", formula: "(B8A - B5) / (B8A + B5)", modality: "s2", bands: &["B8A", "B5"], compute: nd },
-    IndexDef { name: "gndvi", formula: "(B8A - B3) / (B8A + B3)", modality: "s2", bands: &["B8A", "B3"], compute: nd },
-    IndexDef { name: "nbr", formula: "(B8 - B12) / (B8 + B12)", modality: "s2", bands: &["B8", "B12"], compute: nd },
+    IndexDef { name: "ndvi", formula: "(B8 - B4) / (B8 + B4)", modality: "s2", bands: &["B8", "B4"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "ndwi", formula: "(B3 - B8) / (B3 + B8)", modality: "s2", bands: &["B3", "B8"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "mndwi", formula: "(B3 - B11) / (B3 + B11)", modality: "s2", bands: &["B3", "B11"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "ndwi_11", formula: "(B8A - B11) / (B8A + B11)", modality: "s2", bands: &["B8A", "B11"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "ndwi_12", formula: "(B8A - B12) / (B8A + B12)", modality: "s2", bands: &["B8A", "B12"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "ndre", formula: "(B8A - B5) / (B8A + B5)", modality: "s2", bands: &["B8A", "B5"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "gndvi", formula: "(B8A - B3) / (B8A + B3)", modality: "s2", bands: &["B8A", "B3"], compute: nd, range: ND_RANGE },
+    IndexDef { name: "nbr", formula: "(B8 - B12) / (B8 + B12)", modality: "s2", bands: &["B8", "B12"], compute: nd, range: ND_RANGE },
     IndexDef {
         name: "evi",
         formula: "2.5 (NIR - RED) / (NIR + 6 RED - 7.5 BLUE + 1), NIR=B8/1e4, RED=B4/1e4, BLUE=B2/1e4",
         modality: "s2",
         bands: &["B8", "B4", "B2"],
-        compute: evi,
+        compute: evi, range: None,
     },
-    IndexDef { name: "savi", formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4", modality: "s2", bands: &["B8", "B4"], compute: savi },
-    IndexDef { name: "cr", formula: "VH - VV (dB)", modality: "s1", bands: &["VV", "VH"], compute: cross_ratio },
-    IndexDef { name: "rvi", formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)", modality: "s1", bands: &["VV", "VH"], compute: rvi },
+    IndexDef { name: "savi", formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4", modality: "s2", bands: &["B8", "B4"], compute: savi, range: None },
+    IndexDef { name: "cr", formula: "VH - VV (dB)", modality: "s1", bands: &["VV", "VH"], compute: cross_ratio, range: None },
+    IndexDef { name: "rvi", formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)", modality: "s1", bands: &["VV", "VH"], compute: rvi, range: None },
 ];
 
 pub fn find_index(name: &str) -> Option<&'static IndexDef> {

@@ -5,6 +5,7 @@ pub mod indices;
 pub mod npy;
 pub mod open;
 pub mod optical;
+pub mod quicklook;
 pub mod scan;
 pub mod stats;
 pub mod strips;

@@ -52,6 +52,19 @@ pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
     Ok(srs)
 }
 
+/// Lon/lat of positions `(col, row)` in pixel units of a georeferenced raster (0.5 is the
+/// middle of the first pixel, the raster's width its right edge).
+pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>, String> {
+    let source = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
+    let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
+    let transform = gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
+    let mut xs: Vec<f64> = positions.iter().map(|(c, r)| g[0] + c * g[1] + r * g[2]).collect();
+    let mut ys: Vec<f64> = positions.iter().map(|(c, r)| g[3] + c * g[4] + r * g[5]).collect();
+    let mut zs = vec![0.0; positions.len()];
+    transform.transform_coords(&mut xs, &mut ys, &mut zs).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
+    Ok(xs.into_iter().zip(ys).map(|(x, y)| [x, y]).collect())
+}
+
 /// GDAL's name of a band's data type: `UInt16`, `Float32`, ...
 pub fn dtype_name(band: &gdal::raster::RasterBand) -> String {
     band.band_type().name()

@@ -1,12 +1,11 @@
 //! One pass over a GeoTIFF: its header, exact band statistics, and the scene measures that need
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
-use super::open::{dtype_name, lonlat_srs, open_geotiff};
+use super::open::{dtype_name, open_geotiff, pixels_to_lonlat};
 use super::indices::normalized_difference;
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
 use super::strips::{for_each_strip, Window};
-use gdal::spatial_ref::CoordTransform;
 use gdal::{Dataset, Metadata};
 use std::path::Path;
 
@@ -105,17 +104,8 @@ fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> 
 }
 
 fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String> {
-    let source = dataset.spatial_ref().map_err(|e| format!("no CRS, cannot place the footprint: {e}"))?;
-    let lonlat = lonlat_srs()?;
-    let transform = CoordTransform::new(&source, &lonlat).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
-    let g = info.geotransform.ok_or("no geotransform, cannot place the footprint")?;
     let (w, h) = (info.width as f64, info.height as f64);
-    let corners = [(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)];
-    let mut xs: Vec<f64> = corners.iter().map(|(c, r)| g[0] + c * g[1] + r * g[2]).collect();
-    let mut ys: Vec<f64> = corners.iter().map(|(c, r)| g[3] + c * g[4] + r * g[5]).collect();
-    let mut zs = vec![0.0; corners.len()];
-    transform.transform_coords(&mut xs, &mut ys, &mut zs).map_err(|e| format!("cannot reproject corners: {e}"))?;
-    Ok(xs.into_iter().zip(ys).map(|(x, y)| [x, y]).collect())
+    pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)]).map_err(|e| format!("cannot place the footprint: {e}"))
 }
 
 fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) -> Result<(), String> {

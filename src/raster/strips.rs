@@ -49,3 +49,14 @@ pub fn for_each_strip(
     }
     Ok(())
 }
+
+/// All values of `bands` over `window`, one row-major vector per band (callers bound the window).
+pub fn read_bands(dataset: &Dataset, bands: &[usize], window: Window) -> Result<Vec<Vec<f64>>, String> {
+    let mut out = vec![Vec::with_capacity(window.pixels()); bands.len()];
+    for_each_strip(dataset, bands, window, |strips, pixels| {
+        for (values, strip) in out.iter_mut().zip(strips) {
+            values.extend_from_slice(&strip[..pixels]);
+        }
+    })?;
+    Ok(out)
+}

@@ -5,6 +5,30 @@ use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
 use rusqlite::Error;
 
+/// The arguments of a call: a scalar function's context or a table function's hidden columns.
+pub trait Args {
+    fn raw(&self, i: usize) -> ValueRef<'_>;
+    fn count(&self) -> usize;
+}
+
+impl Args for Context<'_> {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        self.get_raw(i)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Args for [rusqlite::types::Value] {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        self.get(i).map_or(ValueRef::Null, ValueRef::from)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
 pub fn fail(function: &str, message: impl std::fmt::Display) -> Error {
     Error::UserFunctionError(format!("{function}: {message}").into())
 }
@@ -36,8 +60,8 @@ impl std::fmt::Display for SceneRef {
     }
 }
 
-pub fn scene(function: &str, ctx: &Context, i: usize) -> rusqlite::Result<Option<SceneRef>> {
-    match ctx.get_raw(i) {
+pub fn scene(function: &str, ctx: &(impl Args + ?Sized), i: usize) -> rusqlite::Result<Option<SceneRef>> {
+    match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(id) => Ok(Some(SceneRef::Id(id))),
         ValueRef::Text(t) => Ok(Some(SceneRef::Name(String::from_utf8_lossy(t).into_owned()))),
@@ -45,16 +69,16 @@ pub fn scene(function: &str, ctx: &Context, i: usize) -> rusqlite::Result<Option
     }
 }
 
-pub fn text(function: &str, ctx: &Context, i: usize, what: &str) -> rusqlite::Result<Option<String>> {
-    match ctx.get_raw(i) {
+pub fn text(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<String>> {
+    match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
         other => Err(fail(function, format!("{what} must be text, got {}", describe(other)))),
     }
 }
 
-pub fn integer(function: &str, ctx: &Context, i: usize, what: &str) -> rusqlite::Result<Option<i64>> {
-    match ctx.get_raw(i) {
+pub fn integer(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<i64>> {
+    match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(v) => Ok(Some(v)),
         ValueRef::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Ok(Some(r as i64)),
@@ -62,8 +86,8 @@ pub fn integer(function: &str, ctx: &Context, i: usize, what: &str) -> rusqlite:
     }
 }
 
-pub fn real(function: &str, ctx: &Context, i: usize, what: &str) -> rusqlite::Result<Option<f64>> {
-    match ctx.get_raw(i) {
+pub fn real(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<f64>> {
+    match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(v) => Ok(Some(v as f64)),
         ValueRef::Real(r) if r.is_finite() => Ok(Some(r)),
@@ -72,7 +96,7 @@ pub fn real(function: &str, ctx: &Context, i: usize, what: &str) -> rusqlite::Re
 }
 
 /// Four integers `col, row, width, height` from argument `start`; None if any is NULL.
-pub fn window(function: &str, ctx: &Context, start: usize) -> rusqlite::Result<Option<[i64; 4]>> {
+pub fn window(function: &str, ctx: &(impl Args + ?Sized), start: usize) -> rusqlite::Result<Option<[i64; 4]>> {
     let mut out = [0i64; 4];
     for (k, what) in ["col", "row", "width", "height"].iter().enumerate() {
         match integer(function, ctx, start + k, what)? {
@@ -85,8 +109,8 @@ pub fn window(function: &str, ctx: &Context, start: usize) -> rusqlite::Result<O
 
 /// The optional trailing window of a function that also works on the whole raster:
 /// `Some(None)` when the call has no window arguments, `None` when one of them is NULL.
-pub fn optional_window(function: &str, ctx: &Context, start: usize) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
-    if ctx.len() < start + 4 {
+pub fn optional_window(function: &str, ctx: &(impl Args + ?Sized), start: usize) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
+    if ctx.count() < start + 4 {
         return Ok(Some(None));
     }
     Ok(window(function, ctx, start)?.map(Some))

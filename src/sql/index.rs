@@ -21,7 +21,7 @@ pub fn register(conn: &Connection) -> Result<()> {
     conn.create_scalar_function("s12_index_mean", 6, super::reads_files(), index_mean)
 }
 
-fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
+pub fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
     find_index(name).ok_or_else(|| {
         let known: Vec<&str> = INDICES.iter().map(|d| d.name).collect();
         fail(function, format!("unknown index '{}' (known: {})", name.chars().take(40).collect::<String>(), known.join(", ")))
@@ -38,13 +38,26 @@ fn target(ctx: &Context, function: &str, def: &IndexDef) -> Result<Option<(Targe
     Ok(Some((target, bands)))
 }
 
-fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize) -> Result<Window, String> {
+pub fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize) -> Result<Window, String> {
     let (w, h) = dataset.raster_size();
     requested.map_or(Ok(Window::whole(w, h)), |r| checked_window(r, (w, h), bands))
 }
 
 fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>, String> {
     bands.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect()
+}
+
+/// The catalog's validity and cloud rule over a read of `read` (1-based bands of `target`):
+/// cloud_probability is the cloud band, every other band must have data.
+pub fn mask_of(dataset: &Dataset, target: &Target, read: &[usize], threshold: f64) -> Result<OpticalMask, String> {
+    let tags = nodata_tags(dataset, read)?;
+    let is_cloud = |band: usize| target.band_names[band - 1] == "cloud_probability";
+    let slots = || read.iter().enumerate().map(|(slot, &band)| (slot, band));
+    Ok(OpticalMask {
+        reflectance: slots().filter(|&(_, b)| !is_cloud(b)).map(|(slot, _)| (slot, tags[slot])).collect(),
+        cloud: slots().find(|&(_, b)| is_cloud(b)).map(|(slot, _)| (slot, tags[slot])),
+        threshold,
+    })
 }
 
 fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
@@ -54,24 +67,31 @@ fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
     let Some((target, bands)) = target(ctx, F, def)? else { return Ok(None) };
     let result = with_dataset(&target.path, |dataset| {
         let window = window_of(dataset, Some(requested), bands.len())?;
-        let tags = nodata_tags(dataset, &bands)?;
         let mut out = npy_header("<f4", &[window.height, window.width]);
         out.reserve(window.pixels() * 4);
-        let mut inputs = vec![0f64; bands.len()];
-        for_each_strip(dataset, &bands, window, |strips, pixels| {
-            for i in 0..pixels {
-                let mut valid = true;
-                for (k, input) in inputs.iter_mut().enumerate() {
-                    *input = strips[k][i];
-                    valid &= !is_nodata(*input, tags[k]);
-                }
-                let value = if valid { (def.compute)(&inputs) } else { f64::NAN };
-                out.extend_from_slice(&(if value.is_finite() { value as f32 } else { f32::NAN }).to_le_bytes());
-            }
+        for_each_index_value(dataset, def, &bands, window, |value| {
+            out.extend_from_slice(&(if value.is_finite() { value as f32 } else { f32::NAN }).to_le_bytes());
         })?;
         Ok(out)
     });
     result.map(Some).map_err(|e| fail(F, e))
+}
+
+/// Calls `sink` with the index of every pixel of `window`, row-major: NaN where an input band
+/// has no data (or the formula has none, a zero denominator).
+pub fn for_each_index_value(dataset: &Dataset, def: &IndexDef, bands: &[usize], window: Window, mut sink: impl FnMut(f64)) -> Result<(), String> {
+    let tags = nodata_tags(dataset, bands)?;
+    let mut inputs = vec![0f64; bands.len()];
+    for_each_strip(dataset, bands, window, |strips, pixels| {
+        for i in 0..pixels {
+            let mut valid = true;
+            for (k, input) in inputs.iter_mut().enumerate() {
+                *input = strips[k][i];
+                valid &= !is_nodata(*input, tags[k]);
+            }
+            sink(if valid { (def.compute)(&inputs) } else { f64::NAN });
+        }
+    })
 }
 
 fn index_mean(ctx: &Context) -> Result<Option<f64>> {
@@ -86,14 +106,8 @@ fn index_mean(ctx: &Context) -> Result<Option<f64>> {
         // S2: every band, so validity and clouds follow the catalog's rule; S1: the index bands.
         let read: Vec<usize> = if def.modality == "s2" { (1..=target.band_names.len()).collect() } else { index_bands.clone() };
         let window = window_of(dataset, requested, read.len())?;
-        let tags = nodata_tags(dataset, &read)?;
+        let mask = mask_of(dataset, &target, &read, threshold)?;
         let slot = |band: usize| read.iter().position(|b| *b == band).unwrap_or(0);
-        let is_cloud = |band: &usize| target.band_names[band - 1] == "cloud_probability";
-        let mask = OpticalMask {
-            reflectance: read.iter().filter(|b| !is_cloud(b)).map(|&b| (slot(b), tags[slot(b)])).collect(),
-            cloud: read.iter().find(|b| is_cloud(b)).map(|&b| (slot(b), tags[slot(b)])),
-            threshold,
-        };
         let positions: Vec<usize> = index_bands.iter().map(|&b| slot(b)).collect();
         let compute = |strips: &[Vec<f64>], i: usize| {
             let inputs: Vec<f64> = positions.iter().map(|&p| strips[p][i]).collect();

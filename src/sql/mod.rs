@@ -4,10 +4,17 @@
 
 mod args;
 mod index;
+mod patches;
+mod indices;
+mod intersects;
+mod nearest;
 mod pixel;
+mod pixels;
+mod png;
 mod resolve;
 mod season;
 mod stats;
+mod table;
 mod value;
 mod version;
 mod window;
@@ -26,6 +33,12 @@ pub(crate) fn reads_files() -> FunctionFlags {
     FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY
 }
 
+/// Flags of a function that reads the catalog but no file: harmless in a view, but its result
+/// depends on the tables, so not DETERMINISTIC.
+pub(crate) fn reads_catalog() -> FunctionFlags {
+    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS
+}
+
 /// Every `s12_` function and table of this crate, registered on `conn`.
 pub fn register(conn: &Connection) -> Result<()> {
     version::register(conn)?;
@@ -35,11 +48,17 @@ pub fn register(conn: &Connection) -> Result<()> {
     stats::register(conn)?;
     index::register(conn)?;
     value::register(conn)?;
+    indices::register(conn)?;
+    patches::register(conn)?;
+    pixels::register(conn)?;
+    nearest::register(conn)?;
+    intersects::register(conn)?;
+    png::register(conn)?;
     Ok(())
 }
 
 /// The names `register` adds: docs/sql.md must have an entry for each (a test checks).
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 15] = [
     "s12_version", "s12_debug", "s12_season", "s12_window", "s12_pixel", "s12_value", "s12_stats", "s12_index",
-    "s12_index_mean",
+    "s12_index_mean", "s12_indices", "s12_patches", "s12_pixels", "s12_nearest", "s12_intersects", "s12_png",
 ];

@@ -40,13 +40,17 @@ pub fn read_value(path: &std::path::Path, band: usize, [col, row]: [i64; 2]) -> 
         raster
             .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
             .map_err(|e| format!("read error in band {band}: {e}"))?;
-        let v = value[0];
-        Ok(if is_nodata(v, raster.no_data_value()) {
-            Value::Null
-        } else if raster.band_type().is_integer() {
-            Value::Integer(v as i64)
-        } else {
-            Value::Real(v)
-        })
+        Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
     })
+}
+
+/// A raster value as SQL: NULL at nodata, an integer for integer bands, a real for float bands.
+pub fn sql_value(v: f64, nodata: Option<f64>, integer_band: bool) -> Value {
+    if is_nodata(v, nodata) {
+        Value::Null
+    } else if integer_band {
+        Value::Integer(v as i64)
+    } else {
+        Value::Real(v)
+    }
 }

@@ -14,31 +14,53 @@ pub struct Target {
     pub band_names: Vec<String>,
 }
 
+/// A catalogued scene.
+#[derive(Debug, Clone)]
+pub struct SceneRow {
+    pub scene_id: i64,
+    pub name: String,
+    pub dataset: String,
+}
+
+/// The file of `modality` of `scene`; an error when the scene or the file is not catalogued.
 pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
+    let row = find_scene(conn, function, scene)?;
+    match file_of(conn, function, &row, modality)? {
+        Some(target) => Ok(target),
+        None => Err(fail(function, format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, &row)?))),
+    }
+}
+
+pub fn find_scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqlite::Result<SceneRow> {
     let (id, name): (Option<i64>, Option<&str>) = match scene {
         SceneRef::Id(id) => (Some(*id), None),
         SceneRef::Name(name) => (None, Some(name)),
     };
-    let found: Option<(i64, String, String)> = conn
-        .query_row("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2", params![id, name], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    let (scene_id, name, dataset) = found.ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))?;
+    conn.query_row("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2", params![id, name], |r| {
+        Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? })
+    })
+    .optional()?
+    .ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))
+}
+
+/// The file of `modality` of a scene, None when the catalog has none.
+pub fn file_of(conn: &Connection, function: &str, scene: &SceneRow, modality: &str) -> rusqlite::Result<Option<Target>> {
     let file: Option<(String, i64)> = conn
-        .query_row("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2", params![scene_id, modality], |r| {
+        .query_row("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2", params![scene.scene_id, modality], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    let Some((relative, band_count)) = file else {
-        let mut statement = conn.prepare("SELECT modality FROM files WHERE scene_id = ?1 ORDER BY modality")?;
-        let present: Vec<String> = statement.query_map([scene_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let has = if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) };
-        return Err(fail(function, format!("scene {name} has no '{modality}' file ({has})")));
-    };
+    let Some((relative, band_count)) = file else { return Ok(None) };
     let path = confined_path(conn, function, &relative)?;
-    let band_names = band_names(conn, scene_id, &dataset, modality, band_count as usize)?;
-    Ok(Target { modality: modality.to_string(), path, band_names })
+    let band_names = band_names(conn, scene.scene_id, &scene.dataset, modality, band_count as usize)?;
+    Ok(Some(Target { modality: modality.to_string(), path, band_names }))
+}
+
+/// "has s1, s2" or "none on disk", for error messages.
+pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Result<String> {
+    let mut statement = conn.prepare("SELECT modality FROM files WHERE scene_id = ?1 ORDER BY modality")?;
+    let present: Vec<String> = statement.query_map([scene.scene_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) })
 }
 
 /// `data_root` joined with a catalogued relative path; refuses absolute paths, `..`, GDAL virtual

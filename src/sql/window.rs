@@ -36,8 +36,8 @@ fn window(ctx: &Context) -> Result<Option<Vec<u8>>> {
 }
 
 /// Bands as text (`'B4,B3,B2'`, `'*'`) or a 1-based number.
-pub fn band_spec(function: &str, ctx: &Context, i: usize) -> Result<Option<String>> {
-    match ctx.get_raw(i) {
+pub fn band_spec(function: &str, ctx: &(impl args::Args + ?Sized), i: usize) -> Result<Option<String>> {
+    match ctx.raw(i) {
         rusqlite::types::ValueRef::Integer(n) => Ok(Some(n.to_string())),
         _ => args::text(function, ctx, i, "bands"),
     }

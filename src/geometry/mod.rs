@@ -1,0 +1,5 @@
+//! Footprints and user geometries in lon/lat: parsing GeoJSON and WKT (`parse`), distances on
+//! the sphere and the nearest-footprint index (`sphere`).
+
+pub mod parse;
+pub mod sphere;

@@ -1,0 +1,65 @@
+//! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
+//! driver (in memory: `/vsimem/`, nothing written to disk).
+
+use super::open::init_gdal;
+use super::stats::BandAccumulator;
+use gdal::raster::Buffer;
+use gdal::DriverManager;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An RGBA image, row-major; alpha 0 where there is no data.
+pub struct Image {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<[u8; 4]>,
+}
+
+pub const TRANSPARENT: [u8; 4] = [0, 0, 0, 0];
+
+/// The 2nd and 98th percentiles (numpy's linear definition) of the values that are not nodata.
+pub fn stretch_bounds(values: &[f64], dtype: &str, nodata: Option<f64>) -> Option<(f64, f64)> {
+    let mut accumulator = BandAccumulator::new(dtype, nodata);
+    accumulator.push(values);
+    accumulator.finish().summary.map(|s| (s.percentiles[0], s.percentiles[2]))
+}
+
+/// `value` scaled from `[low, high]` to 0..=255, clipped.
+pub fn scale(value: f64, (low, high): (f64, f64)) -> u8 {
+    if high <= low {
+        return 128;
+    }
+    ((value - low) / (high - low) * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// ColorBrewer RdYlGn at 0, 1/4, 1/2, 3/4, 1: red for low values, green for high.
+const RAMP: [[f64; 3]; 5] = [[165.0, 0.0, 38.0], [244.0, 109.0, 67.0], [255.0, 255.0, 191.0], [102.0, 189.0, 99.0], [0.0, 104.0, 55.0]];
+
+/// The ramp's colour at `level` (0..=255).
+pub fn ramp(level: u8) -> [u8; 4] {
+    let t = level as f64 / 255.0 * (RAMP.len() - 1) as f64;
+    let i = (t.floor() as usize).min(RAMP.len() - 2);
+    let f = t - i as f64;
+    let mix = |k: usize| (RAMP[i][k] + (RAMP[i + 1][k] - RAMP[i][k]) * f).round() as u8;
+    [mix(0), mix(1), mix(2), 255]
+}
+
+static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
+
+pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
+    init_gdal();
+    let (w, h) = (image.width, image.height);
+    let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| format!("GDAL has no MEM driver: {e}"))?;
+    let png = DriverManager::get_driver_by_name("PNG").map_err(|e| format!("GDAL has no PNG driver: {e}"))?;
+    let dataset = memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| format!("cannot make an image: {e}"))?;
+    for channel in 0..4 {
+        let mut band = dataset.rasterband(channel + 1).map_err(|e| e.to_string())?;
+        let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());
+        band.write((0, 0), (w, h), &mut buffer).map_err(|e| format!("cannot fill the image: {e}"))?;
+    }
+    let name = format!("/vsimem/s12_png_{}_{}.png", std::process::id(), NEXT_FILE.fetch_add(1, Ordering::Relaxed));
+    if let Err(e) = dataset.create_copy(&png, &name, &Default::default()) {
+        let _ = gdal::vsi::unlink_mem_file(&name);
+        return Err(format!("cannot encode PNG: {e}"));
+    }
+    gdal::vsi::get_vsi_mem_file_bytes_owned(&name).map_err(|e| format!("cannot read the encoded PNG: {e}"))
+}

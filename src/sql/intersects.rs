@@ -1,0 +1,31 @@
+//! `s12_intersects(scene, geometry)` -> 1 when the scene's footprint and a GeoJSON or WKT
+//! geometry in lon/lat share at least one point, else 0: the exact test after the
+//! `scenes_rtree` box prefilter. Planar in lon/lat, as the footprints and the R*Tree are.
+
+use super::args::{self, fail};
+use super::resolve::find_scene;
+use crate::geometry::parse::{parse_geometry, polygon_ring};
+use geo::{Intersects, LineString, Polygon};
+use rusqlite::functions::Context;
+use rusqlite::{Connection, OptionalExtension, Result};
+
+const F: &str = "s12_intersects";
+
+pub fn register(conn: &Connection) -> Result<()> {
+    // Reads only the catalog, no file, but depends on it: not DETERMINISTIC.
+    conn.create_scalar_function(F, 2, super::reads_catalog(), intersects)
+}
+
+fn intersects(ctx: &Context) -> Result<Option<bool>> {
+    let (Some(scene), Some(text)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "geometry")?) else { return Ok(None) };
+    let geometry = parse_geometry(&text).map_err(|e| fail(F, e))?;
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let row = find_scene(&conn, F, &scene)?;
+    let footprint: Option<String> =
+        conn.query_row("SELECT footprint FROM scenes WHERE scene_id = ?1", [row.scene_id], |r| r.get(0)).optional()?.flatten();
+    let footprint = footprint.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;
+    let ring = polygon_ring(&footprint).map_err(|e| fail(F, format!("scene {}: footprint: {e}", row.name)))?;
+    let polygon = Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]);
+    Ok(Some(polygon.intersects(&geometry)))
+}

@@ -1,0 +1,213 @@
+//! `s12_patches(scene [, size, stride])` -> `col, row, width, height, cloud_fraction,
+//! nodata_fraction, ndvi_mean` for every patch of the grid that fits inside the raster
+//! (256 px at stride 249 by default, the SEN12TP authors' grid).
+//!
+//! A pixel is nodata when any S2 reflectance band or any S1 band has no data there; the cloud
+//! fraction and NDVI follow the catalog's rules over the S2-valid pixels, so
+//! `cloud_fraction <= 0.001 AND nodata_fraction = 0` keeps the patches FilteredSEN12TP keeps.
+
+use super::args::{self, fail};
+use super::index::mask_of;
+use super::resolve::{file_of, find_scene, modalities_on_disk, Target};
+use super::table::{self, TableFunction};
+use super::window::MAX_WINDOW_VALUES;
+use crate::catalog::cloud_threshold;
+use crate::raster::cache::with_dataset;
+use crate::raster::indices::normalized_difference;
+use crate::raster::optical::PixelClass;
+use crate::raster::stats::is_nodata;
+use crate::raster::strips::{for_each_strip, Window};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Result};
+
+const F: &str = "s12_patches";
+const DEFAULT_SIZE: i64 = 256;
+const DEFAULT_STRIDE: i64 = 249;
+/// Most patches one call may list: refused before anything is read or allocated.
+pub const MAX_PATCHES: usize = 1 << 20;
+
+pub fn register(conn: &Connection) -> Result<()> {
+    table::register::<Patches>(conn)
+}
+
+struct Patches {
+    size: usize,
+    patches: Vec<Patch>,
+}
+
+/// Where a patch is and what its pixels are.
+#[derive(Debug, Clone, Copy, Default)]
+struct Patch {
+    col: usize,
+    row: usize,
+    nodata: u64,
+    s2_valid: u64,
+    cloudy: u64,
+    ndvi_sum: f64,
+    ndvi_count: u64,
+}
+
+/// The grid: how many patches fit along each axis.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    size: usize,
+    stride: usize,
+    across: usize,
+    down: usize,
+}
+
+impl Grid {
+    fn new(raster: (usize, usize), size: i64, stride: i64) -> Result<Grid, String> {
+        if !(1..=65_536).contains(&size) {
+            return Err(format!("size must be 1..65536 px, got {size}"));
+        }
+        if !(1..=65_536).contains(&stride) {
+            return Err(format!("stride must be 1..65536 px, got {stride}"));
+        }
+        let (size, stride) = (size as usize, stride as usize);
+        let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
+        let grid = Grid { size, stride, across: fit(raster.0), down: fit(raster.1) };
+        let count = grid.across.saturating_mul(grid.down);
+        if count > MAX_PATCHES {
+            return Err(format!("{count} patches of {size} px at stride {stride} is over the limit of {MAX_PATCHES}"));
+        }
+        if (size as i64).saturating_mul(raster.0 as i64) > MAX_WINDOW_VALUES {
+            return Err(format!("a row of {size} px patches across {} px is over the limit of {MAX_WINDOW_VALUES} values", raster.0));
+        }
+        Ok(grid)
+    }
+
+    /// The pixels a row of patches covers: full patch height, from column 0 to the last patch's edge.
+    fn band(&self, patch_row: usize) -> Window {
+        let width = if self.across == 0 { 0 } else { (self.across - 1) * self.stride + self.size };
+        Window { col: 0, row: patch_row * self.stride, width, height: self.size }
+    }
+}
+
+/// Per pixel of one row of patches: S2 class (or None without S2), S1 nodata, NDVI.
+struct BandPixels {
+    s2: Vec<Option<PixelClass>>,
+    s1_nodata: Vec<bool>,
+    ndvi: Vec<f64>,
+}
+
+impl TableFunction for Patches {
+    const NAME: &'static str = F;
+    const COLUMNS: &'static [&'static str] =
+        &["col", "row", "width", "height", "cloud_fraction", "nodata_fraction", "ndvi_mean"];
+    const ARGUMENTS: &'static [&'static str] = &["scene", "size", "stride"];
+    const REQUIRED: usize = 1;
+    const READS_FILES: bool = true;
+
+    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+        let Some(scene) = args::scene(F, arguments, 0)? else { return Ok(None) };
+        let size = args::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
+        let stride = args::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
+        let scene = find_scene(conn, F, &scene)?;
+        let (s2, s1) = (file_of(conn, F, &scene, "s2")?, file_of(conn, F, &scene, "s1")?);
+        if s2.is_none() && s1.is_none() {
+            return Err(fail(F, format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, &scene)?)));
+        }
+        let raster = common_size(s2.as_ref(), s1.as_ref())?;
+        let grid = Grid::new(raster, size, stride).map_err(|e| fail(F, e))?;
+        let threshold = cloud_threshold(conn);
+        let mut patches = Vec::with_capacity(grid.across * grid.down);
+        for patch_row in 0..grid.down {
+            let band = grid.band(patch_row);
+            let pixels = read_band(s2.as_ref(), s1.as_ref(), band, threshold).map_err(|e| fail(F, e))?;
+            patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
+        }
+        Ok(Some(Patches { size: grid.size, patches }))
+    }
+
+    fn len(&self) -> usize {
+        self.patches.len()
+    }
+
+    fn value(&self, row: usize, column: usize) -> Value {
+        let p = &self.patches[row];
+        let pixels = (self.size * self.size) as f64;
+        let fraction = |part: u64, whole: u64| if whole == 0 { Value::Null } else { Value::Real(part as f64 / whole as f64) };
+        match column {
+            0 => Value::Integer(p.col as i64),
+            1 => Value::Integer(p.row as i64),
+            2 | 3 => Value::Integer(self.size as i64),
+            4 => fraction(p.cloudy, p.s2_valid),
+            5 => Value::Real(p.nodata as f64 / pixels),
+            _ => if p.ndvi_count == 0 { Value::Null } else { Value::Real(p.ndvi_sum / p.ndvi_count as f64) },
+        }
+    }
+}
+
+fn common_size(s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize)> {
+    let size_of = |t: &Target| with_dataset(&t.path, |d| Ok(d.raster_size())).map_err(|e| fail(F, e));
+    let sizes: Vec<(usize, usize)> = s2.iter().chain(s1.iter()).map(|t| size_of(t)).collect::<Result<_>>()?;
+    if sizes.windows(2).any(|pair| pair[0] != pair[1]) {
+        return Err(fail(F, format!("s2 is {} x {} px but s1 is {} x {} px", sizes[0].0, sizes[0].1, sizes[1].0, sizes[1].1)));
+    }
+    Ok(sizes[0])
+}
+
+/// Classifies every pixel of one row of patches, reading S2 then S1 (one open dataset at a time).
+fn read_band(s2: Option<&Target>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels, String> {
+    let mut pixels = BandPixels { s2: vec![None; band.pixels()], s1_nodata: vec![false; band.pixels()], ndvi: vec![f64::NAN; band.pixels()] };
+    if let Some(target) = s2 {
+        let (nir, red) = (target.band("s12_patches", "B8"), target.band("s12_patches", "B4"));
+        let (Ok(nir), Ok(red)) = (nir, red) else { return Err("s2 has no B8 or B4".into()) };
+        let read: Vec<usize> = (1..=target.band_names.len()).collect();
+        with_dataset(&target.path, |dataset| {
+            let mask = mask_of(dataset, target, &read, threshold)?;
+            let mut offset = 0;
+            for_each_strip(dataset, &read, band, |strips, count| {
+                for i in 0..count {
+                    let class = mask.classify(strips, i);
+                    pixels.s2[offset + i] = Some(class);
+                    if class == PixelClass::Clear {
+                        pixels.ndvi[offset + i] = normalized_difference(strips[nir - 1][i], strips[red - 1][i]);
+                    }
+                }
+                offset += count;
+            })
+        })?;
+    }
+    if let Some(target) = s1 {
+        let read: Vec<usize> = (1..=target.band_names.len()).collect();
+        with_dataset(&target.path, |dataset| {
+            let tags: Vec<Option<f64>> =
+                read.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+            let mut offset = 0;
+            for_each_strip(dataset, &read, band, |strips, count| {
+                for i in 0..count {
+                    pixels.s1_nodata[offset + i] = strips.iter().zip(&tags).any(|(strip, &tag)| is_nodata(strip[i], tag));
+                }
+                offset += count;
+            })
+        })?;
+    }
+    Ok(pixels)
+}
+
+/// The counts of the patch whose left edge is column `left` of the band.
+fn count_patch(pixels: &BandPixels, band: Window, left: usize, size: usize) -> Patch {
+    let mut patch = Patch { col: left, row: band.row, ..Patch::default() };
+    for y in 0..size {
+        for i in (y * band.width + left)..(y * band.width + left + size) {
+            let s2 = pixels.s2[i];
+            if pixels.s1_nodata[i] || s2 == Some(PixelClass::Invalid) {
+                patch.nodata += 1;
+            }
+            match s2 {
+                Some(PixelClass::Cloudy) => patch.cloudy += 1,
+                Some(PixelClass::Clear) if pixels.ndvi[i].is_finite() => {
+                    patch.ndvi_sum += pixels.ndvi[i];
+                    patch.ndvi_count += 1;
+                }
+                _ => {}
+            }
+            if matches!(s2, Some(PixelClass::Cloudy | PixelClass::Clear)) {
+                patch.s2_valid += 1;
+            }
+        }
+    }
+    patch
+}

@@ -1,0 +1,89 @@
+//! `s12_pixels(scene, modality, col, row, width, height)` -> `x, y, lon, lat, band, value`: one
+//! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata.
+
+use super::args::{self, fail};
+use super::pixel::sql_value;
+use super::resolve::resolve;
+use super::table::{self, TableFunction};
+use super::window::checked_window;
+use crate::raster::cache::with_dataset;
+use crate::raster::open::pixels_to_lonlat;
+use crate::raster::strips::{read_bands, Window};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Result};
+
+const F: &str = "s12_pixels";
+/// Most rows (pixels x bands) one call may produce: refused before anything is read.
+pub const MAX_PIXEL_ROWS: i64 = 1 << 22;
+
+pub fn register(conn: &Connection) -> Result<()> {
+    table::register::<Pixels>(conn)
+}
+
+struct Pixels {
+    window: Window,
+    band_names: Vec<String>,
+    /// Per band, the window's values row-major, already SQL values (NULL at nodata).
+    values: Vec<Vec<Value>>,
+    /// Per pixel, the centre in lon/lat.
+    centres: Vec<[f64; 2]>,
+}
+
+impl TableFunction for Pixels {
+    const NAME: &'static str = F;
+    const COLUMNS: &'static [&'static str] = &["x", "y", "lon", "lat", "band", "value"];
+    const ARGUMENTS: &'static [&'static str] = &["scene", "modality", "col", "row", "width", "height"];
+    const REQUIRED: usize = 6;
+    const READS_FILES: bool = true;
+
+    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+        let (Some(scene), Some(modality), Some(requested)) =
+            (args::scene(F, arguments, 0)?, args::text(F, arguments, 1, "modality")?, args::window(F, arguments, 2)?)
+        else {
+            return Ok(None);
+        };
+        let target = resolve(conn, F, &scene, &modality)?;
+        let bands = target.band_names.len();
+        let rows = requested[2].saturating_mul(requested[3]).saturating_mul(bands as i64);
+        if rows > MAX_PIXEL_ROWS {
+            return Err(fail(F, format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {MAX_PIXEL_ROWS}", requested[2], requested[3])));
+        }
+        let read: Vec<usize> = (1..=bands).collect();
+        let pixels = with_dataset(&target.path, |dataset| {
+            let window = checked_window(requested, dataset.raster_size(), bands)?;
+            let kinds: Vec<(Option<f64>, bool)> = read
+                .iter()
+                .map(|&b| dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string()))
+                .collect::<Result<_, _>>()?;
+            let raw = read_bands(dataset, &read, window)?;
+            let values: Vec<Vec<Value>> = raw
+                .iter()
+                .zip(&kinds)
+                .map(|(band, &(nodata, integer))| band.iter().map(|&v| sql_value(v, nodata, integer)).collect())
+                .collect();
+            let positions: Vec<(f64, f64)> = (0..window.height)
+                .flat_map(|y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))
+                .collect();
+            let centres = pixels_to_lonlat(dataset, &positions)?;
+            Ok(Pixels { window, band_names: target.band_names.clone(), values, centres })
+        });
+        pixels.map(Some).map_err(|e| fail(F, e))
+    }
+
+    fn len(&self) -> usize {
+        self.centres.len() * self.band_names.len()
+    }
+
+    /// Rows go pixel by pixel (row-major), all bands of a pixel together.
+    fn value(&self, row: usize, column: usize) -> Value {
+        let (pixel, band) = (row / self.band_names.len(), row % self.band_names.len());
+        match column {
+            0 => Value::Integer((self.window.col + pixel % self.window.width) as i64),
+            1 => Value::Integer((self.window.row + pixel / self.window.width) as i64),
+            2 => Value::Real(self.centres[pixel][0]),
+            3 => Value::Real(self.centres[pixel][1]),
+            4 => Value::Text(self.band_names[band].clone()),
+            _ => self.values[band][pixel].clone(),
+        }
+    }
+}
