@@ -4,9 +4,9 @@
 CARGO   ?= cargo
 PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
-APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest
+APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip
 
-.PHONY: deps build ext test demo bench clean
+.PHONY: deps pylib build ext test demo bench clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -15,6 +15,11 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+# Python packages Debian lacks, for /usr/bin/python3, kept inside the project (build/pylib).
+pylib: deps
+	@$(PYTHON) -c 'import sys; sys.path.insert(0, "build/pylib"); import apsw' 2>/dev/null || \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check --target build/pylib -r tests/python/requirements.txt
 
 build: deps
 	$(CARGO) build --release --locked
@@ -25,15 +30,16 @@ ext: deps
 	$(CARGO) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
 	mkdir -p dist && cp target/loadable/release/libsen12lite.so dist/sen12lite.so
 
-test: build ext
+test: build ext pylib
 	$(CARGO) test --release --locked
-	S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
+	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 
 demo: build
 	$(BIN) demo
 
-bench: build
+bench: build ext
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
+	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/extension_bench.py
 
 clean:
-	rm -rf target dist demo-data bench-data
+	rm -rf target dist build demo-data bench-data

@@ -28,3 +28,20 @@ fn file_functions_on_a_database_without_a_catalog_fail_with_their_name() {
     let null: Option<Vec<u8>> = conn.query_row("SELECT s12_window(NULL, 's2', 'B4', 0, 0, 1, 1)", [], |r| r.get(0)).unwrap();
     assert_eq!(null, None);
 }
+
+#[test]
+fn register_adds_every_name_it_lists_and_table_functions_answer() {
+    let conn = connection();
+    let registered: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_function_list UNION SELECT name FROM pragma_module_list")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for name in sen12lite::sql::NAMES {
+        assert!(registered.iter().any(|r| r == name), "{name} is not registered");
+    }
+    let ndvi: String = conn.query_row("SELECT formula FROM s12_indices WHERE name = 'ndvi'", [], |r| r.get(0)).unwrap();
+    assert_eq!(ndvi, "(B8 - B4) / (B8 + B4)");
+}

@@ -3,6 +3,7 @@
 use super::strips::Window;
 use gdal::raster::GdalType;
 use gdal::Dataset;
+use std::ffi::{c_int, c_void};
 
 /// numpy's type string for a GDAL type name.
 pub fn numpy_descr(dtype: &str) -> Option<&'static str> {
@@ -34,41 +35,68 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
 
 /// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`.
 pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window) -> Result<Vec<u8>, String> {
-    macro_rules! typed {
-        ($t:ty) => {
-            read_typed::<$t, _>(dataset, bands, window, |v: $t| v.to_le_bytes())
-        };
-    }
-    let body = match dtype {
-        "Byte" | "UInt8" => typed!(u8),
-        "UInt16" => typed!(u16),
-        "Int16" => typed!(i16),
-        "UInt32" => typed!(u32),
-        "Int32" => typed!(i32),
-        "Float32" => typed!(f32),
-        "Float64" => typed!(f64),
-        other => return Err(format!("data type {other} has no numpy equivalent here")),
+    let mut out = npy_header(numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?, &[bands.len(), window.height, window.width]);
+    match dtype {
+        "Byte" | "UInt8" => append_typed::<u8>(dataset, bands, window, &mut out),
+        "UInt16" => append_typed::<u16>(dataset, bands, window, &mut out),
+        "Int16" => append_typed::<i16>(dataset, bands, window, &mut out),
+        "UInt32" => append_typed::<u32>(dataset, bands, window, &mut out),
+        "Int32" => append_typed::<i32>(dataset, bands, window, &mut out),
+        "Float32" => append_typed::<f32>(dataset, bands, window, &mut out),
+        _ => append_typed::<f64>(dataset, bands, window, &mut out),
     }?;
-    let mut out = npy_header(numpy_descr(dtype).unwrap_or("|u1"), &[bands.len(), window.height, window.width]);
-    out.extend_from_slice(&body);
     Ok(out)
 }
 
-fn read_typed<T: GdalType + Copy + Default, const N: usize>(
-    dataset: &Dataset,
-    bands: &[usize],
-    window: Window,
-    bytes: impl Fn(T) -> [u8; N],
-) -> Result<Vec<u8>, String> {
-    let mut values = vec![T::default(); window.pixels()];
-    let mut out = Vec::with_capacity(window.pixels() * bands.len() * N);
-    for &number in bands {
-        let band = dataset.rasterband(number).map_err(|e| format!("band {number}: {e}"))?;
-        let (origin, size) = ((window.col as isize, window.row as isize), (window.width, window.height));
-        band.read_into_slice(origin, size, size, &mut values, None).map_err(|e| format!("read error in band {number}: {e}"))?;
-        out.extend(values.iter().flat_map(|v| bytes(*v)));
+// The .npy descriptors above say little-endian ('<'): the bytes are copied as they are in memory.
+#[cfg(target_endian = "big")]
+compile_error!("sen12lite's .npy output assumes a little-endian machine");
+
+/// One dataset-level read of all `bands` (band after band) straight into the end of `out`.
+/// A single read lets GDAL decode each pixel-interleaved tile once for all bands; writing in
+/// place saves a copy of the window.
+fn append_typed<T: GdalType + Copy + Default>(dataset: &Dataset, bands: &[usize], window: Window, out: &mut Vec<u8>) -> Result<(), String> {
+    let start = out.len();
+    let length = window.pixels() * bands.len() * std::mem::size_of::<T>();
+    out.resize(start + length, 0);
+    let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
+    let (col, row, width, height) = (window.col as c_int, window.row as c_int, window.width as c_int, window.height as c_int);
+    // The header is a multiple of 64 bytes and the allocator aligns to 16: the values are aligned.
+    if out[start..].as_ptr().align_offset(std::mem::align_of::<T>()) != 0 {
+        out.truncate(start);
+        return Err("internal error: unaligned .npy buffer".into());
     }
-    Ok(out)
+    // SAFETY: `out[start..]` holds width * height values of T for each band of `band_map`,
+    // aligned for T, the layout GDAL writes with zero pixel/line/band spacing; the dataset is open.
+    let status = unsafe {
+        gdal_sys::GDALDatasetRasterIO(
+            dataset.c_dataset(),
+            gdal_sys::GDALRWFlag::GF_Read,
+            col,
+            row,
+            width,
+            height,
+            out[start..].as_mut_ptr().cast::<c_void>(),
+            width,
+            height,
+            T::gdal_ordinal(),
+            band_map.len() as c_int,
+            band_map.as_mut_ptr(),
+            0,
+            0,
+            0,
+        )
+    };
+    if status != gdal_sys::CPLErr::CE_None {
+        out.truncate(start);
+        return Err(format!("read error in bands {bands:?}: {}", last_gdal_error()));
+    }
+    Ok(())
+}
+
+fn last_gdal_error() -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a NUL-terminated string owned by GDAL (never NULL).
+    unsafe { std::ffi::CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

@@ -4,18 +4,22 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use std::path::Path;
 use std::sync::Once;
 
-/// GDAL's block cache, shared by all threads. Its default (5 % of RAM) would break the
-/// ingest's memory bound; one S2 tile row of a 2000 px scene needs about 13 MB.
-const CACHE_MAX_MB: &str = "96";
+/// GDAL's block cache, shared by all threads, unless the environment sets GDAL_CACHEMAX: room
+/// for the decompressed tiles of about four 2000 px S2 scenes, so windows read again (the next
+/// epoch, overlapping patches) are not decompressed again. GDAL's default (5 % of RAM) is not a
+/// bound a library should pick; the ingest sets its own (`set_block_cache_mb`).
+const CACHE_MAX_MB: &str = "512";
 
 /// Sets GDAL's process-wide options once: no `.aux.xml` next to the data, a bounded cache, and
 /// errors kept for our messages instead of printed on the host's stderr.
 pub fn init_gdal() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        for (key, value) in [("GDAL_PAM_ENABLED", "NO"), ("GDAL_CACHEMAX", CACHE_MAX_MB), ("CPL_DEBUG", "OFF")] {
+        let _ = gdal::config::set_config_option("GDAL_PAM_ENABLED", "NO");
+        let _ = gdal::config::set_config_option("CPL_DEBUG", "OFF");
+        if std::env::var_os("GDAL_CACHEMAX").is_none() {
             // Setting a config option only fails for keys with NUL bytes.
-            let _ = gdal::config::set_config_option(key, value);
+            let _ = gdal::config::set_config_option("GDAL_CACHEMAX", CACHE_MAX_MB);
         }
         // SAFETY: CPLQuietErrorHandler is GDAL's own handler; it keeps the last error for
         // CPLGetLastErrorMsg (which the gdal crate reads) and prints nothing.

@@ -1,5 +1,7 @@
 //! The per-pixel rules for S2 data shared by the catalog and the SQL functions, so that
-//! `s12_index_mean(scene, 'ndvi')` equals the catalog's `ndvi_mean`.
+//! `s12_index_mean(scene, 'ndvi')` equals the catalog's `ndvi_mean`: a pixel is valid where its
+//! bands have data (all reflectance bands for the valid and cloud fractions, the index's own
+//! inputs for an index mean) and cloudy where cloud_probability > the threshold.
 
 use super::stats::is_nodata;
 
@@ -22,6 +24,13 @@ pub enum PixelClass {
 }
 
 impl OpticalMask {
+    /// The same rule over fewer reflectance bands (strip indices): an index is valid where its
+    /// own input bands have data.
+    pub fn restricted_to(&self, slots: &[usize]) -> OpticalMask {
+        let reflectance = self.reflectance.iter().filter(|(slot, _)| slots.contains(slot)).copied().collect();
+        OpticalMask { reflectance, cloud: self.cloud, threshold: self.threshold }
+    }
+
     pub fn classify(&self, strips: &[Vec<f64>], i: usize) -> PixelClass {
         if self.reflectance.iter().any(|&(b, tag)| is_nodata(strips[b][i], tag)) {
             return PixelClass::Invalid;
@@ -44,22 +53,34 @@ pub struct OpticalCounts {
 }
 
 impl OpticalCounts {
-    /// `index(strips, i)` gives the index of pixel i; NaN or infinite values (a zero denominator) are left out.
-    pub fn add_strip(&mut self, mask: &OpticalMask, strips: &[Vec<f64>], pixels: usize, index: &dyn Fn(&[Vec<f64>], usize) -> f64) {
+    /// Valid and cloudy pixels follow `mask`; the index, `index(strips, i)`, is averaged over the
+    /// pixels `index_mask` finds clear (its input bands have data, no cloud). NaN or infinite
+    /// values (a zero denominator) are left out.
+    pub fn add_strip(
+        &mut self,
+        mask: &OpticalMask,
+        index_mask: &OpticalMask,
+        strips: &[Vec<f64>],
+        pixels: usize,
+        index: &dyn Fn(&[Vec<f64>], usize) -> f64,
+    ) {
         self.pixels += pixels as u64;
         for i in 0..pixels {
             match mask.classify(strips, i) {
-                PixelClass::Invalid => continue,
-                PixelClass::Cloudy => self.cloudy += 1,
-                PixelClass::Clear => {
-                    let value = index(strips, i);
-                    if value.is_finite() {
-                        self.index_sum += value;
-                        self.index_count += 1;
-                    }
+                PixelClass::Invalid => {}
+                PixelClass::Cloudy => {
+                    self.valid += 1;
+                    self.cloudy += 1;
+                }
+                PixelClass::Clear => self.valid += 1,
+            }
+            if index_mask.classify(strips, i) == PixelClass::Clear {
+                let value = index(strips, i);
+                if value.is_finite() {
+                    self.index_sum += value;
+                    self.index_count += 1;
                 }
             }
-            self.valid += 1;
         }
     }
 

@@ -122,6 +122,10 @@ fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) 
         }
         _ => None,
     };
+    let ndvi_mask = match (&mask, measures) {
+        (Some(mask), Measures::Optical { red, nir, .. }) => Some(mask.restricted_to(&[*nir, *red])),
+        _ => None,
+    };
     let ndvi = |strips: &[Vec<f64>], i: usize| match measures {
         Measures::Optical { red, nir, .. } => normalized_difference(strips[*nir][i], strips[*red][i]),
         _ => f64::NAN,
@@ -132,8 +136,8 @@ fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) 
         for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
             accumulator.push(&strip[..pixels]);
         }
-        if let Some(mask) = &mask {
-            optical.add_strip(mask, strips, pixels, &ndvi);
+        if let (Some(mask), Some(ndvi_mask)) = (&mask, &ndvi_mask) {
+            optical.add_strip(mask, ndvi_mask, strips, pixels, &ndvi);
         }
     })?;
     if let Measures::Classes { band } = measures {

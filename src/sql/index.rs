@@ -103,8 +103,9 @@ fn index_mean(ctx: &Context) -> Result<Option<f64>> {
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
     let threshold = cloud_threshold(&*unsafe { ctx.get_connection()? });
     let result = with_dataset(&target.path, |dataset| {
-        // S2: every band, so validity and clouds follow the catalog's rule; S1: the index bands.
-        let read: Vec<usize> = if def.modality == "s2" { (1..=target.band_names.len()).collect() } else { index_bands.clone() };
+        // The index bands, and for S2 cloud_probability: the catalog's rule, reading no more.
+        let cloud = target.band_names.iter().position(|n| n == "cloud_probability").map(|i| i + 1);
+        let read: Vec<usize> = index_bands.iter().copied().chain(cloud.filter(|_| def.modality == "s2")).collect();
         let window = window_of(dataset, requested, read.len())?;
         let mask = mask_of(dataset, &target, &read, threshold)?;
         let slot = |band: usize| read.iter().position(|b| *b == band).unwrap_or(0);
@@ -114,7 +115,7 @@ fn index_mean(ctx: &Context) -> Result<Option<f64>> {
             (def.compute)(&inputs)
         };
         let mut counts = OpticalCounts::default();
-        for_each_strip(dataset, &read, window, |strips, pixels| counts.add_strip(&mask, strips, pixels, &compute))?;
+        for_each_strip(dataset, &read, window, |strips, pixels| counts.add_strip(&mask, &mask, strips, pixels, &compute))?;
         Ok(counts.index_mean())
     });
     result.map_err(|e| fail(F, e))

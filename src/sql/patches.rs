@@ -84,7 +84,8 @@ impl Grid {
     }
 }
 
-/// Per pixel of one row of patches: S2 class (or None without S2), S1 nodata, NDVI.
+/// Per pixel of one row of patches: S2 class (or None without S2), S1 nodata, NDVI (NaN where
+/// its inputs have no data or a cloud covers it).
 struct BandPixels {
     s2: Vec<Option<PixelClass>>,
     s1_nodata: Vec<bool>,
@@ -157,12 +158,12 @@ fn read_band(s2: Option<&Target>, s1: Option<&Target>, band: Window, threshold: 
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         with_dataset(&target.path, |dataset| {
             let mask = mask_of(dataset, target, &read, threshold)?;
+            let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
             let mut offset = 0;
             for_each_strip(dataset, &read, band, |strips, count| {
                 for i in 0..count {
-                    let class = mask.classify(strips, i);
-                    pixels.s2[offset + i] = Some(class);
-                    if class == PixelClass::Clear {
+                    pixels.s2[offset + i] = Some(mask.classify(strips, i));
+                    if ndvi_mask.classify(strips, i) == PixelClass::Clear {
                         pixels.ndvi[offset + i] = normalized_difference(strips[nir - 1][i], strips[red - 1][i]);
                     }
                 }
@@ -196,13 +197,13 @@ fn count_patch(pixels: &BandPixels, band: Window, left: usize, size: usize) -> P
             if pixels.s1_nodata[i] || s2 == Some(PixelClass::Invalid) {
                 patch.nodata += 1;
             }
-            match s2 {
-                Some(PixelClass::Cloudy) => patch.cloudy += 1,
-                Some(PixelClass::Clear) if pixels.ndvi[i].is_finite() => {
-                    patch.ndvi_sum += pixels.ndvi[i];
-                    patch.ndvi_count += 1;
-                }
-                _ => {}
+            if s2 == Some(PixelClass::Cloudy) {
+                patch.cloudy += 1;
+            }
+            // NaN unless the NDVI inputs have data and the pixel is cloud-free.
+            if pixels.ndvi[i].is_finite() {
+                patch.ndvi_sum += pixels.ndvi[i];
+                patch.ndvi_count += 1;
             }
             if matches!(s2, Some(PixelClass::Cloudy | PixelClass::Clear)) {
                 patch.s2_valid += 1;
@@ -210,4 +211,21 @@ fn count_patch(pixels: &BandPixels, band: Window, left: usize, size: usize) -> P
         }
     }
     patch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_what_fits_and_is_bounded_before_reading() {
+        // The authors' grid on a 2000 px scene: (2000 - 256) / 249 + 1 = 8 a side.
+        let grid = Grid::new((2000, 2000), 256, 249).unwrap();
+        assert_eq!((grid.across, grid.down), (8, 8));
+        assert_eq!(grid.band(7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
+        assert_eq!(Grid::new((240, 240), 256, 249).unwrap().across, 0);
+        let too_many = Grid::new((2000, 2000), 1, 1).unwrap_err();
+        assert_eq!(too_many, "4000000 patches of 1 px at stride 1 is over the limit of 1048576");
+        assert!(Grid::new((200_000, 10), 65_536, 1).unwrap_err().contains("over the limit of 67108864 values"));
+    }
 }

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("S12_BIN", str(ROOT / "target" / "release" / "sen12lite"))
 METADATA = ROOT / "data" / "sen12tp-metadata.json"
+EXT = os.environ.get("S12_EXT", str(ROOT / "dist" / "sen12lite.so"))
 
 
 def run(*args, check=True):
@@ -27,6 +28,14 @@ def run(*args, check=True):
 def connect(db):
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
+    return conn
+
+
+def load(db):
+    """A connection of Debian's Python with the extension loaded."""
+    conn = sqlite3.connect(db)
+    conn.enable_load_extension(True)
+    conn.load_extension(EXT)
     return conn
 
 
@@ -68,3 +77,16 @@ def tp_copy(tp_tree, tmp_path):
     copy = tmp_path / "data"
     shutil.copytree(tp_tree, copy)
     return copy
+
+
+@pytest.fixture
+def tp_db_copy(tp_db, tmp_path):
+    """A private copy of the SEN12TP catalog (same data_root) that a test may change."""
+    copy = tmp_path / "catalog.db"
+    shutil.copy(tp_db, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def ext(tp_db):
+    return load(tp_db)

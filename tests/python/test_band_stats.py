@@ -77,8 +77,10 @@ def test_cloud_valid_and_ndvi_match_numpy(tp_tree, tp_db):
         cloudy = valid & valid_mask(cloud, nodata[12]) & (cloud > 40)
         assert close(s["valid_fraction"], valid.mean())
         assert close(s["cloud_fraction"], cloudy.sum() / valid.sum())
+        # NDVI: where its own bands (B4, B8) have data and no cloud covers the pixel.
         red, nir = arrays[3], arrays[7]
-        usable = valid & ~cloudy & ((red + nir) != 0)
+        cloud_cover = valid_mask(cloud, nodata[12]) & (cloud > 40)
+        usable = valid_mask(red, nodata[3]) & valid_mask(nir, nodata[7]) & ~cloud_cover & ((red + nir) != 0)
         assert close(s["ndvi_mean"], ((nir - red)[usable] / (nir + red)[usable]).mean())
     # The synthetic scenes differ: some cloudy, some with swath edges.
     assert len({round(s["cloud_fraction"], 6) for s in scenes}) > 3
