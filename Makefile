@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip
 
-.PHONY: deps pylib build ext test demo bench clean
+.PHONY: deps pylib build ext test demo bench fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -40,6 +40,13 @@ demo: build
 bench: build ext
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/extension_bench.py
+
+# 100k random calls of every s12_ function through the stock sqlite3 shell (see tests/fuzz).
+FUZZ_CALLS ?= 100000
+fuzz: build ext
+	rm -rf build/fuzz && $(BIN) synth build/fuzz/data --layout sen12tp --scenes 8 --size 240 --seed 3 >/dev/null
+	$(BIN) ingest build/fuzz/data --db build/fuzz/catalog.db >/dev/null
+	$(PYTHON) tests/fuzz/fuzz_sql.py build/fuzz/catalog.db $(FUZZ_CALLS) 1
 
 clean:
 	rm -rf target dist build demo-data bench-data
