@@ -149,14 +149,6 @@ impl FootprintIndex {
         found.truncate(k);
         found.into_iter().map(|(chord_2, id)| (id, chord_to_angle(chord_2) * EARTH_RADIUS_KM)).collect()
     }
-
-    pub fn len(&self) -> usize {
-        self.tree.size()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tree.size() == 0
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use crate::catalog::cloud_threshold;
 use crate::raster::cache::with_dataset;
 use crate::raster::indices::normalized_difference;
 use crate::raster::optical::PixelClass;
-use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
@@ -112,10 +111,14 @@ impl TableFunction for Patches {
         let raster = common_size(s2.as_ref(), s1.as_ref())?;
         let grid = Grid::new(raster, size, stride).map_err(|e| fail(F, e))?;
         let threshold = cloud_threshold(conn);
+        let s2 = match &s2 {
+            Some(target) => Some((target, [target.band(F, "B8")?, target.band(F, "B4")?])),
+            None => None,
+        };
         let mut patches = Vec::with_capacity(grid.across * grid.down);
         for patch_row in 0..grid.down {
             let band = grid.band(patch_row);
-            let pixels = read_band(s2.as_ref(), s1.as_ref(), band, threshold).map_err(|e| fail(F, e))?;
+            let pixels = read_band(s2, s1.as_ref(), band, threshold).map_err(|e| fail(F, e))?;
             patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
         }
         Ok(Some(Patches { size: grid.size, patches }))
@@ -150,11 +153,10 @@ fn common_size(s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize
 }
 
 /// Classifies every pixel of one row of patches, reading S2 then S1 (one open dataset at a time).
-fn read_band(s2: Option<&Target>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels, String> {
+/// `s2` comes with its 1-based B8 and B4 band numbers.
+fn read_band(s2: Option<(&Target, [usize; 2])>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels, String> {
     let mut pixels = BandPixels { s2: vec![None; band.pixels()], s1_nodata: vec![false; band.pixels()], ndvi: vec![f64::NAN; band.pixels()] };
-    if let Some(target) = s2 {
-        let (nir, red) = (target.band("s12_patches", "B8"), target.band("s12_patches", "B4"));
-        let (Ok(nir), Ok(red)) = (nir, red) else { return Err("s2 has no B8 or B4".into()) };
+    if let Some((target, [nir, red])) = s2 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         with_dataset(&target.path, |dataset| {
             let mask = mask_of(dataset, target, &read, threshold)?;
@@ -174,12 +176,12 @@ fn read_band(s2: Option<&Target>, s1: Option<&Target>, band: Window, threshold: 
     if let Some(target) = s1 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         with_dataset(&target.path, |dataset| {
-            let tags: Vec<Option<f64>> =
-                read.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+            // S1 has no cloud band: the mask's only rule is that every band has data.
+            let mask = mask_of(dataset, target, &read, threshold)?;
             let mut offset = 0;
             for_each_strip(dataset, &read, band, |strips, count| {
                 for i in 0..count {
-                    pixels.s1_nodata[offset + i] = strips.iter().zip(&tags).any(|(strip, &tag)| is_nodata(strip[i], tag));
+                    pixels.s1_nodata[offset + i] = mask.classify(strips, i) == PixelClass::Invalid;
                 }
                 offset += count;
             })
