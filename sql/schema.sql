@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS landcover (
 
 CREATE TABLE IF NOT EXISTS ingest_errors (
   path    TEXT NOT NULL,                 -- relative to data_root, or the metadata file
-  stage   TEXT NOT NULL,                 -- discover | metadata | read | scene
+  stage   TEXT NOT NULL,                 -- discover | metadata | read | checksum | statistics
   message TEXT NOT NULL,
   at      TEXT NOT NULL                  -- ISO-8601 UTC
 );

@@ -28,6 +28,12 @@ enum Command {
         /// Headers only: no band statistics, cloud fraction, NDVI or land cover.
         #[arg(long)]
         no_stats: bool,
+        /// Do not check files against md5sums.txt (checked by default when the tree has one).
+        #[arg(long)]
+        no_checksums: bool,
+        /// Catalogue files that are symlinks to places outside DATA_DIR (refused by default).
+        #[arg(long)]
+        follow_symlinks: bool,
     },
     /// Write deterministic test data in the exact layout of a dataset.
     Synth {
@@ -89,8 +95,13 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Ingest { data_dir, db, jobs, no_stats } => {
-            let options = IngestOptions { jobs: jobs.unwrap_or_else(default_jobs), statistics: !no_stats };
+        Command::Ingest { data_dir, db, jobs, no_stats, no_checksums, follow_symlinks } => {
+            let options = IngestOptions {
+                jobs: jobs.unwrap_or_else(default_jobs),
+                statistics: !no_stats,
+                checksums: !no_checksums,
+                follow_symlinks,
+            };
             let report = ingest(&data_dir, &db, &options)?;
             println!(
                 "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",

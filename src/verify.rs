@@ -40,30 +40,38 @@ pub struct Mismatch {
     pub problem: String,
 }
 
-/// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).
-pub fn verify_tree(root: &Path, jobs: Option<usize>) -> Result<(usize, Vec<Mismatch>), String> {
-    let listing = root.join(MD5SUMS_FILE);
-    let text = std::fs::read_to_string(&listing).map_err(|e| format!("verify: cannot read {}: {e}", listing.display()))?;
-    let entries: Vec<(String, String)> = text
+/// The lines of an md5sums.txt: (lowercase hex, path relative to the listing's folder). A line
+/// without a separator keeps an empty hex, which `md5_problem` reports as malformed.
+pub fn read_md5sums(listing: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(listing).map_err(|e| format!("cannot read {}: {e}", listing.display()))?;
+    Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| match l.split_once(' ') {
             Some((hex, path)) => (hex.to_ascii_lowercase(), path.trim_start_matches([' ', '*']).to_string()),
             None => (String::new(), l.to_string()),
         })
-        .collect();
+        .collect())
+}
+
+/// What is wrong with `path` against its listed checksum, None when it matches.
+pub fn md5_problem(path: &Path, hex: &str) -> Option<String> {
+    if hex.len() != 32 {
+        return Some(format!("malformed line in {MD5SUMS_FILE}"));
+    }
+    match md5_file(path) {
+        Ok(digest) if digest == hex => None,
+        Ok(digest) => Some(format!("checksum mismatch: expected {hex}, found {digest} ({MD5SUMS_FILE})")),
+        Err(e) => Some(format!("cannot read: {e}")),
+    }
+}
+
+/// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).
+pub fn verify_tree(root: &Path, jobs: Option<usize>) -> Result<(usize, Vec<Mismatch>), String> {
+    let entries = read_md5sums(&root.join(MD5SUMS_FILE)).map_err(|e| format!("verify: {e}"))?;
     let mut progress = Progress::new("verify", entries.len());
     let mut mismatches = Vec::new();
-    let check = |(hex, path): &(String, String)| -> Option<String> {
-        if hex.len() != 32 {
-            return Some("malformed line in md5sums.txt".into());
-        }
-        match md5_file(&root.join(path)) {
-            Ok(digest) if digest == *hex => None,
-            Ok(digest) => Some(format!("checksum mismatch: expected {hex}, found {digest}")),
-            Err(e) => Some(format!("cannot read: {e}")),
-        }
-    };
+    let check = |(hex, path): &(String, String)| md5_problem(&root.join(path), hex);
     for_each_parallel(&entries, jobs.unwrap_or_else(default_jobs), check, |index, problem| {
         progress.advance(0, problem.is_some());
         if let Some(problem) = problem {

@@ -37,13 +37,15 @@ pub struct FoundFile {
 pub struct Found {
     pub metadata_files: Vec<PathBuf>,
     pub split_lists: Vec<(String, PathBuf)>,
+    pub checksum_lists: Vec<PathBuf>,
     pub files: Vec<FoundFile>,
     /// (relative path, message) for things that look like data but cannot be used.
     pub problems: Vec<(String, String)>,
 }
 
-/// Walks `root` in name order. Symlinked folders are not followed (no loops, no escapes).
-pub fn discover(root: &Path) -> Result<Found, String> {
+/// Walks `root` in name order. Symlinked folders are not followed (no loops, no escapes);
+/// symlinked files are, if they stay inside the root or `follow_symlinks` allows leaving it.
+pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
     let mut found = Found::default();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -55,6 +57,7 @@ pub fn discover(root: &Path) -> Result<Found, String> {
             }
         };
         entries.sort();
+        report_empty_scene_folder(root, &dir, &entries, &mut found);
         for path in entries.into_iter().rev() {
             let Ok(link) = std::fs::symlink_metadata(&path) else { continue };
             if link.is_dir() {
@@ -62,7 +65,7 @@ pub fn discover(root: &Path) -> Result<Found, String> {
             } else if link.file_type().is_symlink() && path.is_dir() {
                 found.problems.push((relative(root, &path), "symlinked folder not followed".into()));
             } else {
-                classify(root, &path, &mut found);
+                classify(root, &path, follow_symlinks, &mut found);
             }
         }
     }
@@ -70,11 +73,21 @@ pub fn discover(root: &Path) -> Result<Found, String> {
     Ok(found)
 }
 
-fn classify(root: &Path, path: &Path, found: &mut Found) {
+/// A SEN12TP scene folder without a single GeoTIFF is most likely a failed unpack: say so.
+fn report_empty_scene_folder(root: &Path, dir: &Path, entries: &[PathBuf], found: &mut Found) {
+    let Some((_, scene_id)) = dir.file_name().and_then(|n| n.to_str()).and_then(sen12tp::parse_scene_dir) else { return };
+    if !entries.iter().any(|p| p.extension().is_some_and(|e| e == "tif")) {
+        let message = format!("scene folder has no files (expected {scene_id}_s1.tif, {scene_id}_s2.tif, ...)");
+        found.problems.push((relative(root, dir), message));
+    }
+}
+
+fn classify(root: &Path, path: &Path, follow_symlinks: bool, found: &mut Found) {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     match name {
         sen12tp::METADATA_FILE => return found.metadata_files.push(path.to_path_buf()),
+        crate::verify::MD5SUMS_FILE => return found.checksum_lists.push(path.to_path_buf()),
         "train_list.txt" => return found.split_lists.push(("train".into(), path.to_path_buf())),
         "test_list.txt" => return found.split_lists.push(("test".into(), path.to_path_buf())),
         _ if !name.ends_with(".tif") => return,
@@ -92,7 +105,7 @@ fn classify(root: &Path, path: &Path, found: &mut Found) {
         sen12ms::parse_patch_file(name).map(|p| (p.kind.clone(), p)).map(|(kind, p)| (SceneKey::Sen12ms(p), kind))
     };
     let Some((scene, modality)) = scene else { return };
-    match std::fs::metadata(path) {
+    match regular_file(root, path, follow_symlinks) {
         Ok(meta) => {
             let mtime_ns = meta
                 .modified()
@@ -102,8 +115,24 @@ fn classify(root: &Path, path: &Path, found: &mut Found) {
             let relative = relative(root, path);
             found.files.push(FoundFile { path: path.to_path_buf(), relative, scene, modality, bytes: meta.len(), mtime_ns });
         }
-        Err(e) => found.problems.push((relative(root, path), format!("cannot stat: {e}"))),
+        Err(message) => found.problems.push((relative(root, path), message)),
     }
+}
+
+/// The metadata of a file the ingest may read: a regular file (a FIFO or device would block or
+/// never end), inside the root unless symlinks may leave it.
+fn regular_file(root: &Path, path: &Path, follow_symlinks: bool) -> Result<std::fs::Metadata, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if !follow_symlinks {
+        let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
+        if !real.starts_with(root) {
+            return Err(format!("symlink leads outside the data folder (to {}); pass --follow-symlinks to allow it", real.display()));
+        }
+    }
+    Ok(meta)
 }
 
 pub fn relative(root: &Path, path: &Path) -> String {

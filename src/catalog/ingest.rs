@@ -11,6 +11,7 @@ use crate::layout::sen12ms;
 use crate::parallel::for_each_parallel;
 use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
+use crate::verify::{md5_problem, read_md5sums};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -24,6 +25,10 @@ const CACHE_MB_PER_JOB: usize = 32;
 pub struct IngestOptions {
     pub jobs: usize,
     pub statistics: bool,
+    /// Check files against the tree's md5sums.txt lists.
+    pub checksums: bool,
+    /// Catalogue files symlinked from outside the data folder.
+    pub follow_symlinks: bool,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -42,13 +47,16 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
     let conn = open_catalog(db)?;
     claim_data_root(&conn, &root)?;
     let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
-    let found = discover(&root)?;
+    let mut found = discover(&root, options.follow_symlinks)?;
+    let checksums = if options.checksums { read_checksum_lists(&root, &mut found) } else { HashMap::new() };
     let mut report = IngestReport { files_found: found.files.len(), ..Default::default() };
     let uses_sen12tp = !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
     let spatial_ids = if uses_sen12tp { ingest_metadata(&conn, &root, &found, &mut report)? } else { HashMap::new() };
     conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    // Discovery is redone whole each run: only what is still wrong stays recorded.
+    conn.execute("DELETE FROM ingest_errors WHERE stage = 'discover'", []).map_err(sql)?;
     for (path, message) in &found.problems {
-        write::clear_errors(&conn, path).and_then(|_| write::record_error(&conn, path, "discover", message)).map_err(sql)?;
+        write::record_error(&conn, path, "discover", message).map_err(sql)?;
         report.failures += 1;
     }
     report.files_removed = forget_vanished(&conn, &found).map_err(sql)?;
@@ -68,7 +76,11 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
                 _ => {}
             }
         }
-        scan_file(&file.path, &scan_request(file, options.statistics, threshold))
+        let mut scan = scan_file(&file.path, &scan_request(file, options.statistics, threshold))?;
+        if let Some(problem) = checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
+            scan.warnings.push(("checksum", problem));
+        }
+        Ok(scan)
     };
     set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
     let mut writer = BatchWriter::new(&conn).map_err(sql)?;
@@ -78,7 +90,7 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
         let file = todo[index];
         progress.advance(file.bytes, result.is_err());
         report.files_scanned += 1;
-        report.failures += result.is_err() as usize;
+        report.failures += result.as_ref().map_or(1, |scan| scan.warnings.len());
         let split = splits.get(&triplet_key(file)).map(String::as_str);
         if let Err(e) = writer.write(file, result, split, options.statistics) {
             write_error.get_or_insert(e);
@@ -106,20 +118,28 @@ fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), String> {
 }
 
 /// Upserts every scene of the metadata (the tree's file, else the embedded copy) in one
-/// transaction; returns scene_id -> spatial_id.
+/// transaction; returns scene_id -> spatial_id. A tree's file that cannot be read or parsed is
+/// recorded and the embedded copy (the published file) is used, so its scenes' files still ingest.
 fn ingest_metadata(conn: &Connection, root: &Path, found: &Found, report: &mut IngestReport) -> Result<HashMap<i64, i64>, String> {
-    let (source, text) = match found.metadata_files.first() {
+    let embedded = || parse_metadata(EMBEDDED_METADATA).expect("the embedded metadata parses (a unit test checks it)");
+    let mut problems = Vec::new();
+    let (source, metadata) = match found.metadata_files.first() {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("ingest: cannot read {}: {e}", path.display()))?;
-            (super::discover::relative(root, path), text)
+            let source = super::discover::relative(root, path);
+            match std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}")).and_then(|text| parse_metadata(&text)) {
+                Ok(metadata) => (source, metadata),
+                Err(e) => {
+                    problems.push(format!("{e}; using the embedded copy of the published metadata instead"));
+                    (source, embedded())
+                }
+            }
         }
-        None => (format!("embedded {}", sen12tp::METADATA_FILE), EMBEDDED_METADATA.to_string()),
+        None => (format!("embedded {}", sen12tp::METADATA_FILE), embedded()),
     };
-    let metadata = parse_metadata(&text).map_err(|e| format!("ingest: {source}: {e}"))?;
     let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
     conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
     write::clear_errors(conn, &source).map_err(sql)?;
-    for message in &metadata.errors {
+    for message in problems.iter().chain(&metadata.errors) {
         write::record_error(conn, &source, "metadata", message).map_err(sql)?;
     }
     for scene in &metadata.scenes {
@@ -128,8 +148,31 @@ fn ingest_metadata(conn: &Connection, root: &Path, found: &Found, report: &mut I
     meta_set(conn, "metadata_source", &source).map_err(sql)?;
     conn.execute_batch("COMMIT").map_err(sql)?;
     report.metadata_scenes = metadata.scenes.len();
-    report.failures += metadata.errors.len();
+    report.failures += problems.len() + metadata.errors.len();
     Ok(metadata.scenes.iter().map(|s| (s.scene_id, s.spatial_id)).collect())
+}
+
+/// Expected md5 of each listed file, by catalog path. Lists name paths relative to their own
+/// folder; a malformed line is a discover problem of the list.
+fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String> {
+    let mut expected = HashMap::new();
+    for listing in &found.checksum_lists {
+        let list_path = super::discover::relative(root, listing);
+        let folder = listing.parent().unwrap_or(root);
+        match read_md5sums(listing) {
+            Ok(entries) => {
+                for (number, (hex, path)) in entries.into_iter().enumerate() {
+                    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        expected.insert(super::discover::relative(root, &folder.join(path.trim_start_matches("./"))), hex);
+                    } else {
+                        found.problems.push((list_path.clone(), format!("line {} is not '<md5>  <path>': {path:?}", number + 1)));
+                    }
+                }
+            }
+            Err(e) => found.problems.push((list_path, e)),
+        }
+    }
+    expected
 }
 
 /// Files whose size and mtime match their catalogue row (and have statistics, if asked) are skipped.
@@ -161,8 +204,11 @@ fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> 
 
 fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> ScanRequest<'static> {
     let sen12ms = matches!(file.scene, SceneKey::Sen12ms(_));
-    let expected_bands =
-        if sen12ms { sen12ms::band_names(&file.modality) } else { sen12tp::band_names(&file.modality) };
+    let (expected_bands, expected_dtypes) = if sen12ms {
+        (sen12ms::band_names(&file.modality), sen12ms::data_types(&file.modality))
+    } else {
+        (sen12tp::band_names(&file.modality), sen12tp::data_types(&file.modality))
+    };
     let measures = match (file.modality.as_str(), sen12ms) {
         // SEN12TP S2: 12 reflectance bands, then cloud_probability. SEN12MS S2: 13 bands, no clouds.
         ("s2", false) => Measures::Optical { reflectance: (0..12).collect(), red: 3, nir: 7, cloud: Some(12), cloud_threshold },
@@ -170,7 +216,7 @@ fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> Sca
         ("worldcover", false) | ("lc", true) => Measures::Classes { band: 0 },
         _ => Measures::None,
     };
-    ScanRequest { expected_bands, measures, statistics, footprint: sen12ms }
+    ScanRequest { expected_bands, expected_dtypes, measures, statistics, footprint: sen12ms }
 }
 
 /// SEN12MS split lists name s2 files; the split belongs to the whole triplet.
@@ -214,6 +260,9 @@ impl<'c> BatchWriter<'c> {
                     write::upsert_patch_scene(conn, patch, ring, scan.info.epsg, split)?;
                 }
                 write::write_scan(conn, file, &scan, statistics)?;
+                for (stage, message) in &scan.warnings {
+                    write::record_error(conn, &file.relative, stage, message)?;
+                }
                 conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?.execute([file.scene.scene_id()])?;
             }
             Err(message) => {

@@ -28,7 +28,7 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
         synth(&data, Layout::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
     }
     let db = dir.join("catalog.db");
-    let report = ingest(&data, &db, &IngestOptions { jobs: default_jobs(), statistics: true })?;
+    let report = ingest(&data, &db, &IngestOptions { jobs: default_jobs(), statistics: true, checksums: true, follow_symlinks: false })?;
     eprintln!("demo: {report:?}");
     let conn = Connection::open(&db).map_err(|e| e.to_string())?;
     for (name, sql) in EXAMPLES {

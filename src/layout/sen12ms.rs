@@ -45,6 +45,16 @@ pub fn band_names(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// The documented GDAL type of each kind (docs/datasets.md).
+pub fn data_types(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "s1" => Some(&["Float32"]),
+        "s2" => Some(&["UInt16"]),
+        "lc" => Some(&["Byte"]),
+        _ => None,
+    }
+}
+
 /// One patch file of SEN12MS, decoded from its name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PatchName {

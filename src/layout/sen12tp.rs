@@ -26,6 +26,19 @@ pub fn band_names(modality: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// GDAL types a modality's values fit (docs/datasets.md: on-disk types are not documented, so
+/// every type that can hold the values is accepted): dB and heights are signed, reflectance x 10000
+/// needs 16 bits, class codes are small integers counted in a histogram. None: any type.
+pub fn data_types(modality: &str) -> Option<&'static [&'static str]> {
+    const SIGNED: &[&str] = &["Int16", "Int32", "Float32", "Float64"];
+    match modality {
+        "s1" | "dsm" | "dem" => Some(SIGNED),
+        "s2" => Some(&["UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64"]),
+        "worldcover" => Some(&["Byte", "UInt16", "Int16"]),
+        _ => None,
+    }
+}
+
 /// ESA WorldCover v100 classes.
 pub const WORLDCOVER_CLASSES: [(u8, &str); 11] = [
     (10, "Tree cover"),
@@ -108,15 +121,25 @@ pub struct Metadata {
     pub errors: Vec<String>,
 }
 
-/// Parses the GeoJSON FeatureCollection. A bad feature is reported and skipped; a file that is not
-/// a FeatureCollection at all is an error.
+/// Parses the GeoJSON FeatureCollection. A bad feature is reported and skipped, and so is data
+/// after a complete document (an archive tool's padding); a file that is not a FeatureCollection
+/// at all is an error.
 pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
-    let root: Value = serde_json::from_str(text).map_err(|e| format!("metadata is not valid JSON: {e}"))?;
+    let mut parsed = Metadata::default();
+    let mut documents = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let root = match documents.next() {
+        Some(Ok(root)) => root,
+        Some(Err(e)) => return Err(format!("metadata is not valid JSON: {e}")),
+        None => return Err("metadata is empty".into()),
+    };
+    let end = documents.byte_offset();
+    if !text.get(end..).unwrap_or_default().trim().is_empty() {
+        parsed.errors.push(format!("{} bytes after the end of the JSON document at byte {end} ignored", text.len() - end));
+    }
     let features = root
         .get("features")
         .and_then(Value::as_array)
         .ok_or("metadata has no \"features\" array (expected a GeoJSON FeatureCollection)")?;
-    let mut parsed = Metadata::default();
     let mut seen = std::collections::HashSet::new();
     for (index, feature) in features.iter().enumerate() {
         match parse_feature(feature) {

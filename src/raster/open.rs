@@ -46,7 +46,15 @@ pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
         allowed_drivers: Some(&["GTiff"]),
         ..Default::default()
     };
-    Dataset::open_ex(path, options).map_err(|e| format!("cannot open {} as a GeoTIFF: {e}", path.display()))
+    Dataset::open_ex(path, options).map_err(|e| format!("cannot open {} as a GeoTIFF: {}", path.display(), gdal_message(&e)))
+}
+
+/// GDAL's own message of an error, without the gdal crate's class and number decoration.
+pub fn gdal_message(error: &gdal::errors::GdalError) -> String {
+    match error {
+        gdal::errors::GdalError::CplError { msg, .. } | gdal::errors::GdalError::NullPointer { msg, .. } => msg.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// WGS84 lon/lat in lon, lat order (GDAL 3 defaults to the EPSG lat, lon order).

@@ -36,6 +36,8 @@ pub enum Measures {
 pub struct ScanRequest<'a> {
     /// The band names the modality must have, in order; None: take the file's own.
     pub expected_bands: Option<&'a [&'a str]>,
+    /// GDAL type names band 1 may have; None: any.
+    pub expected_dtypes: Option<&'a [&'a str]>,
     pub measures: Measures,
     /// Band statistics and measures (false: header only).
     pub statistics: bool,
@@ -59,18 +61,53 @@ pub struct FileScan {
     pub classes: Option<Vec<(i64, u64)>>,
     /// Closed ring of the raster's four corners in lon/lat.
     pub footprint: Option<Vec<[f64; 2]>>,
+    /// (stage, message) of what was found wrong but did not stop the file from being catalogued.
+    pub warnings: Vec<(&'static str, String)>,
 }
+
+/// Exact percentiles of float bands keep every valid value; past this a file is catalogued
+/// without statistics instead of letting the ingest's memory grow with the raster.
+pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String> {
     let dataset = open_geotiff(path)?;
     let info = file_info(&dataset)?;
     let band_names = band_names(&dataset, &info, request.expected_bands)?;
     let footprint = if request.footprint { Some(footprint(&dataset, &info)?) } else { None };
-    let mut scan = FileScan { info, band_names, band_stats: Vec::new(), optical: None, classes: None, footprint };
+    check_dtype(&info.dtype, request.expected_dtypes)?;
+    let mut scan = FileScan { info, band_names, band_stats: Vec::new(), optical: None, classes: None, footprint, warnings: Vec::new() };
     if request.statistics {
-        read_all_strips(&dataset, &mut scan, &request.measures)?;
+        match float_value_bytes(&dataset, &scan.info) {
+            bytes if bytes > MAX_FLOAT_VALUE_BYTES => scan.warnings.push((
+                "statistics",
+                format!(
+                    "catalogued without statistics: exact percentiles of its float bands would hold {} MiB (limit {} MiB)",
+                    bytes >> 20,
+                    MAX_FLOAT_VALUE_BYTES >> 20
+                ),
+            )),
+            _ => read_all_strips(&dataset, &mut scan, &request.measures)?,
+        }
     }
     Ok(scan)
+}
+
+/// A modality's values only fit some types: reflectance x 10000 needs 16 bits, dB are signed,
+/// class codes are small integers. A file of another type is a different product or a broken one.
+fn check_dtype(dtype: &str, allowed: Option<&[&str]>) -> Result<(), String> {
+    match allowed {
+        Some(allowed) if !allowed.contains(&dtype) => Err(format!("wrong data type: {dtype}, expected one of {}", allowed.join(", "))),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes the statistics of the file's float bands keep (4 or 8 per pixel and band).
+fn float_value_bytes(dataset: &Dataset, info: &FileInfo) -> usize {
+    let pixels = info.width.saturating_mul(info.height);
+    (1..=info.band_count)
+        .filter_map(|i| dataset.rasterband(i).ok())
+        .map(|band| pixels.saturating_mul(BandAccumulator::bytes_per_kept_value(&dtype_name(&band))))
+        .fold(0, usize::saturating_add)
 }
 
 fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {

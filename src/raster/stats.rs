@@ -50,15 +50,21 @@ pub struct BandAccumulator {
 impl BandAccumulator {
     /// `dtype` is GDAL's type name; `nodata` the band's nodata tag (NaN is always excluded).
     pub fn new(dtype: &str, nodata: Option<f64>) -> Self {
-        let store = match dtype {
-            "Byte" | "UInt8" => Store::Histogram { offset: 0, counts: vec![0; 256] },
-            "Int8" => Store::Histogram { offset: -128, counts: vec![0; 256] },
-            "UInt16" => Store::Histogram { offset: 0, counts: vec![0; 65536] },
-            "Int16" => Store::Histogram { offset: -32768, counts: vec![0; 65536] },
-            "Float32" => Store::Float32(Vec::new()),
+        let store = match (histogram_range(dtype), dtype) {
+            (Some((offset, bins)), _) => Store::Histogram { offset, counts: vec![0; bins] },
+            (None, "Float32") => Store::Float32(Vec::new()),
             _ => Store::Float64(Vec::new()),
         };
         BandAccumulator { nodata, nodata_count: 0, store }
+    }
+
+    /// Bytes a band of `dtype` keeps per pixel until `finish`: 0 for the histogram types.
+    pub fn bytes_per_kept_value(dtype: &str) -> usize {
+        match (histogram_range(dtype), dtype) {
+            (Some(_), _) => 0,
+            (None, "Float32") => 4,
+            _ => 8,
+        }
     }
 
     pub fn nodata(&self) -> Option<f64> {
@@ -112,6 +118,17 @@ impl BandAccumulator {
             Store::Float64(values) => values_summary(&values),
         };
         BandStats { valid_count, nodata_count: self.nodata_count, summary }
+    }
+}
+
+/// (lowest value, bins) of the types counted in a histogram.
+fn histogram_range(dtype: &str) -> Option<(i64, usize)> {
+    match dtype {
+        "Byte" | "UInt8" => Some((0, 256)),
+        "Int8" => Some((-128, 256)),
+        "UInt16" => Some((0, 65536)),
+        "Int16" => Some((-32768, 65536)),
+        _ => None,
     }
 }
 

@@ -1,9 +1,12 @@
 //! Reading a window of several bands strip by strip, as f64, in bounded memory.
 
+use super::open::gdal_message;
 use gdal::Dataset;
 
 /// Values held for one strip of all requested bands. Bounds memory whatever the window size.
 const STRIP_BYTES: usize = 16 << 20;
+/// One row is the least a strip holds: a header claiming a wider raster is refused, not allocated.
+const MAX_ROW_BYTES: usize = 256 << 20;
 
 /// A pixel window: column, row, width, height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,9 @@ pub fn for_each_strip(
     let handles: Vec<_> =
         bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
     let width = window.width.max(1);
+    if width.saturating_mul(8 * bands.len()) > MAX_ROW_BYTES {
+        return Err(format!("a row of {} px x {} bands is too wide to read (limit {} MiB a row)", window.width, bands.len(), MAX_ROW_BYTES >> 20));
+    }
     let rows_per_strip = (STRIP_BYTES / (8 * width * bands.len().max(1))).clamp(1, window.height.max(1));
     let mut strips = vec![vec![0f64; width * rows_per_strip]; bands.len()];
     for top in (0..window.height).step_by(rows_per_strip) {
@@ -43,7 +49,7 @@ pub fn for_each_strip(
         for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
             let buffer = &mut buffer[..window.width * rows];
             band.read_into_slice((window.col as isize, y), (window.width, rows), (window.width, rows), buffer, None)
-                .map_err(|e| format!("read error in band {number} at rows {y}..{}: {e}", y + rows as isize))?;
+                .map_err(|e| format!("read error in band {number} at rows {y}..{}: {}", y + rows as isize, gdal_message(&e)))?;
         }
         visit(&strips, window.width * rows);
     }

@@ -4,6 +4,7 @@ use super::args::{self, fail};
 use super::resolve::resolve;
 use super::window::{band_spec, checked_window};
 use crate::raster::cache::with_dataset;
+use crate::raster::open::gdal_message;
 use crate::raster::stats::is_nodata;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
@@ -39,7 +40,7 @@ pub fn read_value(path: &std::path::Path, band: usize, [col, row]: [i64; 2]) -> 
         let mut value = [0f64];
         raster
             .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
-            .map_err(|e| format!("read error in band {band}: {e}"))?;
+            .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
         Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
     })
 }

@@ -63,11 +63,21 @@ pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Resu
     Ok(if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) })
 }
 
-/// `data_root` joined with a catalogued relative path; refuses absolute paths, `..`, GDAL virtual
-/// file systems and symlinks that lead out of the root.
+/// The user's switches, from the environment because a catalog must not be able to set them.
+const DATA_ROOT_VAR: &str = "SEN12LITE_DATA_ROOT";
+const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
+
+/// `data_root` (or $SEN12LITE_DATA_ROOT) joined with a catalogued relative path; refuses absolute
+/// paths, `..`, GDAL virtual file systems and, unless $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that
+/// lead out of the root.
 fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<PathBuf> {
-    let root: Option<String> = conn.query_row("SELECT value FROM s12_meta WHERE key = 'data_root'", [], |r| r.get(0)).optional()?;
-    let root = root.ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?;
+    let root = match std::env::var(DATA_ROOT_VAR) {
+        Ok(root) if !root.is_empty() => root,
+        _ => conn
+            .query_row("SELECT value FROM s12_meta WHERE key = 'data_root'", [], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
+    };
     let escapes = Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
     if escapes {
         return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
@@ -76,8 +86,9 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
     let (Ok(real_root), Ok(real_path)) = (Path::new(&root).canonicalize(), joined.canonicalize()) else {
         return Err(fail(function, format!("file {} is not on disk (data_root {root})", joined.display())));
     };
-    if !real_path.starts_with(&real_root) {
-        return Err(fail(function, format!("path '{relative}' leads outside data_root {root}")));
+    let may_leave = std::env::var(FOLLOW_SYMLINKS_VAR).is_ok_and(|v| v == "1");
+    if !real_path.starts_with(&real_root) && !may_leave {
+        return Err(fail(function, format!("path '{relative}' leads outside data_root {root} (set {FOLLOW_SYMLINKS_VAR}=1 to allow)")));
     }
     Ok(real_path)
 }
