@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip
 
-.PHONY: deps pylib build ext test demo bench fuzz clean
+.PHONY: deps pylib build ext test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -41,12 +41,26 @@ bench: build ext
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/extension_bench.py
 
-# 100k random calls of every s12_ function through the stock sqlite3 shell (see tests/fuzz).
+# 100k random calls of every s12_ function through the stock sqlite3 shell (fuzz/fuzz_sql.py).
 FUZZ_CALLS ?= 100000
 fuzz: build ext
 	rm -rf build/fuzz && $(BIN) synth build/fuzz/data --layout sen12tp --scenes 8 --size 240 --seed 3 >/dev/null
 	$(BIN) ingest build/fuzz/data --db build/fuzz/catalog.db >/dev/null
-	$(PYTHON) tests/fuzz/fuzz_sql.py build/fuzz/catalog.db $(FUZZ_CALLS) 1
+	$(PYTHON) fuzz/fuzz_sql.py build/fuzz/catalog.db $(FUZZ_CALLS) 1
+
+# cargo-fuzz (libFuzzer) on the metadata, name and geometry parsers, FUZZ_SECONDS each; stable
+# Rust runs it without sanitizers (-s none). Seeds are written from real inputs first.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := metadata names geometry
+fuzz-parsers: deps
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+	for t in $(FUZZ_TARGETS); do mkdir -p fuzz/corpus/$$t; done
+	head -c 3000 data/sen12tp-metadata.json > fuzz/corpus/metadata/seed-real-head
+	printf '720_1868/1868_s2.tif' > fuzz/corpus/names/seed-sen12tp
+	printf 'ROIs1158_spring/s2_1/ROIs1158_spring_s2_1_p30.tif' > fuzz/corpus/names/seed-sen12ms
+	printf '{"type":"Polygon","coordinates":[[[11.3,47.2],[11.5,47.2],[11.5,47.3],[11.3,47.2]]]}' > fuzz/corpus/geometry/seed-geojson
+	printf 'POLYGON((11.3 47.2,11.5 47.2,11.5 47.3,11.3 47.2))' > fuzz/corpus/geometry/seed-wkt
+	cd fuzz && for t in $(FUZZ_TARGETS); do cargo fuzz run -s none -O $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	rm -rf target dist build demo-data bench-data

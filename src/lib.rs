@@ -13,6 +13,7 @@ pub mod cli;
 pub mod geometry;
 pub mod layout;
 pub mod parallel;
+pub mod properties;
 pub mod raster;
 pub mod sql;
 pub mod synth;

@@ -2,6 +2,7 @@
 //! wherever the archives were unpacked.
 
 use crate::layout::{sen12ms, sen12tp};
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -70,7 +71,28 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
         }
     }
     found.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    set_aside_second_copies(&mut found);
     Ok(found)
+}
+
+/// An archive unpacked twice puts two files on one (scene, modality) row: the first in path order
+/// is catalogued, the others are reported instead of overwriting it on every run.
+fn set_aside_second_copies(found: &mut Found) {
+    let mut first: HashMap<(i64, String), String> = HashMap::new();
+    let mut kept = Vec::with_capacity(found.files.len());
+    for file in std::mem::take(&mut found.files) {
+        match first.entry((file.scene.scene_id(), file.modality.clone())) {
+            Entry::Occupied(original) => {
+                let message = format!("a second copy of scene {}'s {}: {} is the one catalogued", file.scene.scene_id(), file.modality, original.get());
+                found.problems.push((file.relative, message));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(file.relative.clone());
+                kept.push(file);
+            }
+        }
+    }
+    found.files = kept;
 }
 
 /// A SEN12TP scene folder without a single GeoTIFF is most likely a failed unpack: say so.

@@ -91,23 +91,24 @@ impl PatchName {
 }
 
 /// Decodes `ROIs1158_spring_s2_1_p30.tif` (regex
-/// `^ROIs(\d{4})_(spring|summer|fall|winter)_(s1|s2|lc)_(\d+)_p(\d+)\.tif$`, numbers below 10000).
+/// `^ROIs(\d{4})_(spring|summer|fall|winter)_(s1|s2|lc)_(\d+)_p(\d+)\.tif$`, numbers below 10000
+/// without leading zeros, the code one of the four season folders': one name per patch).
 pub fn parse_patch_file(name: &str) -> Option<PatchName> {
     let rest = name.strip_prefix("ROIs")?.strip_suffix(".tif")?;
     let mut parts = rest.split('_');
-    let code = parts.next().filter(|c| c.len() == 4)?;
+    let roi_code = parts.next().filter(|c| c.len() == 4).and_then(small_number)?;
     let season = parts.next()?;
     let kind = parts.next()?;
     let scene = parts.next()?;
     let patch = parts.next()?.strip_prefix('p')?;
     if parts.next().is_some()
-        || !SEASON_FOLDERS.iter().any(|f| f.1 == season)
+        || !SEASON_FOLDERS.iter().any(|f| (f.0, f.1) == (roi_code, season))
         || band_names(kind).is_none()
     {
         return None;
     }
     Some(PatchName {
-        roi_code: small_number(code)?,
+        roi_code,
         season: season.to_string(),
         kind: kind.to_string(),
         scene: small_number(scene)?,
@@ -115,8 +116,10 @@ pub fn parse_patch_file(name: &str) -> Option<PatchName> {
     })
 }
 
+/// 0..9999 without leading zeros: one name per patch, so `p030` cannot alias `p30`.
 fn small_number(text: &str) -> Option<u32> {
-    let valid = !text.is_empty() && text.len() <= 4 && text.bytes().all(|b| b.is_ascii_digit());
+    let canonical = text == "0" || (!text.starts_with('0') && (1..=4).contains(&text.len()));
+    let valid = canonical && text.bytes().all(|b| b.is_ascii_digit());
     valid.then(|| text.parse().ok()).flatten()
 }
 
@@ -138,7 +141,8 @@ mod tests {
         assert_eq!(p.scene_id(), 1_100_010_030);
         for bad in ["ROIs1158_spring_s3_1_p30.tif", "ROIs1158_monsoon_s2_1_p30.tif", "ROIs1158_spring_s2_1_30.tif",
             "ROIs1158_spring_s2_1_p30.tif.aux.xml", "ROIs158_spring_s2_1_p30.tif", "ROIs1158_spring_s2_1_p30_x.tif",
-            "ROIs1158_spring_s2_123456_p30.tif"] {
+            "ROIs1158_spring_s2_123456_p30.tif", "ROIs1158_spring_s2_01_p30.tif", "ROIs1158_spring_s2_1_p030.tif",
+            "ROIs1868_spring_s2_1_p30.tif"] {
             assert_eq!(parse_patch_file(bad), None, "{bad}");
         }
     }

@@ -85,8 +85,11 @@ pub fn parse_file_name(name: &str, scene_id: i64) -> Option<String> {
     valid.then(|| modality.to_string())
 }
 
+/// A non-negative integer written as the dataset writes ids: digits, no sign, no leading zero
+/// (so each id has one folder name and `0390` cannot alias `390`).
 fn parse_digits(text: &str) -> Option<i64> {
-    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let canonical = text == "0" || (!text.starts_with('0') && (1..=12).contains(&text.len()));
+    if !canonical || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     text.parse().ok()
@@ -240,6 +243,8 @@ mod tests {
         assert_eq!(parse_scene_dir("720_"), None);
         assert_eq!(parse_scene_dir("a_1"), None);
         assert_eq!(parse_scene_dir("1_2_3"), None);
+        assert_eq!(parse_scene_dir("029_390"), None);
+        assert_eq!(parse_scene_dir("0_0"), Some((0, 0)));
         assert_eq!(parse_file_name("1868_s2.tif", 1868).as_deref(), Some("s2"));
         assert_eq!(parse_file_name("1868_worldcover.tif", 1868).as_deref(), Some("worldcover"));
         assert_eq!(parse_file_name("1869_s2.tif", 1868), None);
