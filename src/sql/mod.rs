@@ -39,8 +39,18 @@ pub(crate) fn reads_catalog() -> FunctionFlags {
     FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS
 }
 
-/// Every `s12_` function and table of this crate, registered on `conn`.
+/// How long a connection without a busy timeout of its own waits for a writer (an ingest).
+pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5000;
+
+/// Every `s12_` function and table of this crate, registered on `conn`; a connection whose busy
+/// timeout is 0 (SQLite's default, the sqlite3 shell's) gets `DEFAULT_BUSY_TIMEOUT_MS`, because
+/// a catalog is often read while an ingest commits to it and even WAL readers can then meet
+/// SQLITE_BUSY for a moment (tests/python/test_concurrency.py).
 pub fn register(conn: &Connection) -> Result<()> {
+    let busy_timeout_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
+    if busy_timeout_ms == 0 {
+        conn.busy_timeout(std::time::Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS))?;
+    }
     version::register(conn)?;
     season::register(conn)?;
     window::register(conn)?;

@@ -162,6 +162,13 @@ def fifo(tree):
     return victim
 
 
+def archive_unpacked_twice(tree):
+    again = tree / "zz-unpacked-again"
+    again.mkdir()
+    shutil.copytree(scene_dir(tree), again / scene_dir(tree).name)
+    return again / scene_dir(tree).name / f"{SCENE_WITH_FILES}_s2.tif"
+
+
 def md5_mismatch_after_pixel_change(tree):
     victim = next(scene_dir(tree).glob("*_dsm.tif"))
     ds = gdal.Open(str(victim), gdal.GA_Update)
@@ -242,6 +249,7 @@ CASES = [
     (folder_symlink_loop, "discover", "symlinked folder not followed", FILES),
     (symlink_out_of_the_tree, "discover", "symlink leads outside the data folder", FILES),
     (fifo, "discover", "not a regular file", FILES),
+    (archive_unpacked_twice, "discover", f"a second copy of scene {SCENE_WITH_FILES}'s s2: train/29_390/390_s2.tif is the one", FILES),
     (md5_mismatch_after_pixel_change, "checksum", "checksum mismatch: expected", FILES),
     (md5_wrong_in_listing, "checksum", "checksum mismatch: expected 00000000", FILES),
     (md5_malformed_line, "discover", "line 33 is not '<md5>  <path>'", FILES),
