@@ -92,7 +92,7 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
         report.files_scanned += 1;
         report.failures += result.as_ref().map_or(1, |scan| scan.warnings.len());
         let split = splits.get(&triplet_key(file)).map(String::as_str);
-        if let Err(e) = writer.write(file, result, split, options.statistics) {
+        if let Err(e) = writer.write(file, result, split) {
             write_error.get_or_insert(e);
         }
     });
@@ -251,7 +251,7 @@ impl<'c> BatchWriter<'c> {
         Ok(BatchWriter { conn, opened: Instant::now() })
     }
 
-    fn write(&mut self, file: &FoundFile, result: Result<FileScan, String>, split: Option<&str>, statistics: bool) -> rusqlite::Result<()> {
+    fn write(&mut self, file: &FoundFile, result: Result<FileScan, String>, split: Option<&str>) -> rusqlite::Result<()> {
         let conn = self.conn;
         write::clear_errors(conn, &file.relative)?;
         match result {
@@ -259,7 +259,7 @@ impl<'c> BatchWriter<'c> {
                 if let (SceneKey::Sen12ms(patch), Some(ring)) = (&file.scene, &scan.footprint) {
                     write::upsert_patch_scene(conn, patch, ring, scan.info.epsg, split)?;
                 }
-                write::write_scan(conn, file, &scan, statistics)?;
+                write::write_scan(conn, file, &scan)?;
                 for (stage, message) in &scan.warnings {
                     write::record_error(conn, &file.relative, stage, message)?;
                 }

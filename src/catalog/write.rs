@@ -119,8 +119,9 @@ fn landcover_source(modality: &str) -> Option<&'static str> {
     }
 }
 
-/// A scanned file: its `files` row, band statistics, and what it tells about the scene.
-pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan, statistics: bool) -> Result<()> {
+/// A scanned file: its `files` row, band statistics (`stats` = 1 when there are some), and what
+/// it tells about the scene.
+pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Result<()> {
     let scene_id = file.scene.scene_id();
     forget_file(conn, scene_id, &file.modality)?;
     let info = &scan.info;
@@ -147,7 +148,7 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan, statisti
         nodata,
         info.epsg,
         info.geotransform.map(|g| json!(g).to_string()),
-        statistics,
+        !scan.band_stats.is_empty(),
     ])?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO band_stats (scene_id, modality, band, band_name, valid_count, nodata_count, min, max, mean, stddev,

@@ -1,0 +1,123 @@
+"""A catalog someone sent you cannot make the extension read outside its data root, through GDAL's
+virtual file systems or with another GDAL driver, nor call a file-reading function from a view or
+trigger. Each case edits a private copy of the test catalog as an attacker would and runs the
+user's query in the stock sqlite3 shell, whose session must survive with a clear error."""
+import os
+import shutil
+import subprocess
+
+import pytest
+from osgeo import gdal
+
+from conftest import EXT, connect
+
+gdal.UseExceptions()
+SCENE = 390
+READ = f"SELECT length(s12_window({SCENE}, 's2', 'B4', 0, 0, 4, 4));"
+
+
+def shell(db, sql, **env):
+    """Runs `sql` after .load in /usr/bin/sqlite3; returns (stdout, stderr)."""
+    result = subprocess.run(["/usr/bin/sqlite3", str(db)], input=f".load {EXT}\n{sql}\nSELECT 'alive';\n",
+                            capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    assert result.stdout.strip().endswith("alive"), f"the shell died: {result.stderr}"
+    return result.stdout, result.stderr
+
+
+def data_root(db):
+    return connect(db).execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
+
+
+def point_s2_at(db, path):
+    conn = connect(db)
+    conn.execute("UPDATE files SET path = ? WHERE scene_id = ? AND modality = 's2'", (path, SCENE))
+    conn.commit()
+
+
+@pytest.fixture
+def outside_tif(tmp_path, tp_db):
+    """A real GeoTIFF of the user's that lies outside the data root."""
+    root = data_root(tp_db)
+    source = next(p for p in connect(tp_db).execute("SELECT path FROM files WHERE scene_id = ? AND modality = 's2'", (SCENE,)))[0]
+    target = tmp_path / "private" / "secret.tif"
+    target.parent.mkdir()
+    shutil.copy(os.path.join(root, source), target)
+    return target
+
+
+@pytest.mark.parametrize("path,message", [
+    ("../../private/secret.tif", "is not a plain path inside data_root"),
+    ("train/../../private/secret.tif", "is not a plain path inside data_root"),
+    ("/etc/passwd", "is not a plain path inside data_root"),
+    ("/vsicurl/http://127.0.0.1:9/x.tif", "is not a plain path inside data_root"),
+    ("/vsizip//tmp/x.zip/x.tif", "is not a plain path inside data_root"),
+    ("train/vsizip/../x.tif", "is not a plain path inside data_root"),
+])
+def test_paths_that_escape_the_root_are_refused(tp_db_copy, path, message):
+    point_s2_at(tp_db_copy, path)
+    out, err = shell(tp_db_copy, READ)
+    assert f"s12_window: path '{path}' {message}" in err, err
+
+
+def test_a_symlink_out_of_the_root_is_refused_unless_the_user_allows_it(tp_db_copy, outside_tif):
+    root = data_root(tp_db_copy)
+    link = os.path.join(root, "train", "escape.tif")
+    os.symlink(outside_tif, link)
+    try:
+        point_s2_at(tp_db_copy, "train/escape.tif")
+        out, err = shell(tp_db_copy, READ)
+        assert "s12_window: path 'train/escape.tif' leads outside data_root" in err and "SEN12LITE_FOLLOW_SYMLINKS=1" in err, err
+        out, err = shell(tp_db_copy, READ, SEN12LITE_FOLLOW_SYMLINKS="1")
+        assert out.splitlines()[0] == "160" and not err, err  # a 4 x 4 uint16 .npy: 128-byte header + 32
+    finally:
+        os.unlink(link)
+
+
+def test_a_foreign_data_root_is_overridden_by_the_users_environment(tp_db_copy, tmp_path):
+    root = data_root(tp_db_copy)
+    conn = connect(tp_db_copy)
+    conn.execute("UPDATE s12_meta SET value = '/' WHERE key = 'data_root'")
+    conn.commit()
+    out, err = shell(tp_db_copy, READ)
+    assert "s12_window: file /train/" in err and "is not on disk (data_root /)" in err, err
+    out, err = shell(tp_db_copy, READ, SEN12LITE_DATA_ROOT=root)
+    assert out.splitlines()[0] == "160" and not err, err
+
+
+@pytest.mark.parametrize("kind", ["vrt", "png", "text"])
+def test_files_gdal_would_open_with_another_driver_are_refused(tp_db_copy, outside_tif, kind):
+    """A VRT can point GDAL at any file (even as raw bytes); only the GTiff driver may open ours."""
+    root = data_root(tp_db_copy)
+    name = f"train/disguised-{kind}.tif"
+    target = os.path.join(root, name)
+    if kind == "vrt":
+        gdal.Translate(target, str(outside_tif), format="VRT")
+    elif kind == "png":
+        gdal.Translate(target, str(outside_tif), format="PNG", bandList=[4])
+    else:
+        with open(target, "w") as f:
+            f.write("x,y\n1,2\n")
+    try:
+        point_s2_at(tp_db_copy, name)
+        out, err = shell(tp_db_copy, READ)
+        assert f"s12_window: cannot open {target} as a GeoTIFF" in err, err
+    finally:
+        os.unlink(target)
+
+
+def test_a_trigger_in_a_foreign_catalog_cannot_read_files(tp_db_copy):
+    conn = connect(tp_db_copy)
+    conn.executescript(f"""
+        CREATE TABLE notes (text TEXT);
+        CREATE TABLE loot (data BLOB);
+        CREATE TRIGGER steal AFTER INSERT ON notes BEGIN
+          INSERT INTO loot SELECT s12_window({SCENE}, 's2', '*', 0, 0, 240, 240);
+        END;
+        CREATE TRIGGER steal_rows AFTER INSERT ON notes BEGIN
+          INSERT INTO loot SELECT value FROM s12_pixels({SCENE}, 's2', 0, 0, 8, 8);
+        END;
+    """)
+    conn.commit()
+    out, err = shell(tp_db_copy, "INSERT INTO notes VALUES ('hello');\nSELECT count(*) FROM loot;")
+    assert "unsafe use of s12_window()" in err or "unsafe use of virtual table \"s12_pixels\"" in err, err
+    assert connect(tp_db_copy).execute("SELECT count(*) FROM loot").fetchone()[0] == 0

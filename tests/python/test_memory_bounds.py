@@ -1,0 +1,105 @@
+"""Memory stays bounded on rasters far larger than the datasets': requests over a limit are refused
+before anything is allocated, whole-raster reads go by strips, and the ingest keeps constant
+memory for integer bands and a cap for float ones. Peak RSS is measured in a fresh process.
+
+The large rasters are sparse tiled GeoTIFFs (a few KB on disk, gigabytes decoded) with one block
+of known values, so the expected statistics are a hand computation."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import BIN, EXT, connect
+
+gdal.UseExceptions()
+SCENE = 390
+MIB = 1 << 20
+
+
+def sparse_raster(path, size, dtype, block_values=(), nodata=()):
+    """A tiled, DEFLATE, sparse GeoTIFF with one band per `block_values` entry (or one band): the
+    top-left 256 x 256 block of band i holds block_values[i], the rest 0; `nodata` tags bands 1..n with 0."""
+    bands = max(len(block_values), 1)
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), size, size, bands, dtype,
+                                              ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", "BIGTIFF=YES"])
+    ds.SetGeoTransform([500000, 10, 0, 5000000, 0, -10])
+    ds.SetProjection("EPSG:32632")
+    for band, value in enumerate(block_values, start=1):
+        ds.GetRasterBand(band).WriteArray(np.full((256, 256), value))
+    for band in nodata:
+        ds.GetRasterBand(band).SetNoDataValue(0)
+    ds = None
+
+
+def peak_rss(command, stdin="", env=None):
+    """Runs `command` with `stdin`; returns (CompletedProcess, its peak RSS in MiB)."""
+    wrapper = ("import resource, subprocess, sys, json\n"
+               "r = subprocess.run(sys.argv[1:], input=sys.stdin.read(), capture_output=True, text=True)\n"
+               "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
+    out = subprocess.run([sys.executable, "-c", wrapper, *map(str, command)], input=stdin, capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, timeout=600)
+    code, stdout, stderr, kib = json.loads(out.stdout)
+    return subprocess.CompletedProcess(command, code, stdout, stderr), kib / 1024
+
+
+def test_the_ingest_reads_a_large_integer_raster_by_strips_and_caps_float_statistics(tp_copy, tmp_path):
+    scene = next(tp_copy.glob(f"*/*_{SCENE}"))
+    dsm = scene / f"{SCENE}_dsm.tif"
+    dsm.unlink()
+    sparse_raster(dsm, 12000, gdal.GDT_Int16, block_values=[500])  # 144 Mpx, 275 MiB as Int16
+    sparse_raster(scene / f"{SCENE}_cgls.tif", 12000, gdal.GDT_Float32)  # 549 MiB of float values
+    db = tmp_path / "c.db"
+    result, rss = peak_rss([BIN, "ingest", tp_copy, "--db", db, "--no-checksums", "--jobs", "2"])
+    assert result.returncode == 1, result.stderr  # the float file's statistics were skipped, and said so
+    conn = connect(db)
+    row = conn.execute("SELECT valid_count, nodata_count, min, max, mean FROM band_stats WHERE scene_id = ? AND modality = 'dsm'",
+                       (SCENE,)).fetchone()
+    assert tuple(row)[:4] == (144_000_000, 0, 0, 500) and row["mean"] == pytest.approx(500 * 65536 / 144_000_000, rel=1e-12)
+    error = conn.execute("SELECT stage, message FROM ingest_errors WHERE path LIKE '%_cgls.tif'").fetchone()
+    assert error["stage"] == "statistics" and "would hold 549 MiB (limit 512 MiB)" in error["message"]
+    assert conn.execute("SELECT stats FROM files WHERE scene_id = ? AND modality = 'cgls'", (SCENE,)).fetchone()[0] == 0
+    print(f"ingest peak RSS {rss:.0f} MiB", file=sys.stderr)
+    assert rss < 300, f"the ingest's peak RSS was {rss:.0f} MiB"
+
+
+def test_large_requests_are_refused_before_allocating_and_whole_scene_reads_stream(tp_db_copy, tmp_path):
+    big = tmp_path / "big_s2.tif"
+    size = 8000
+    # B8 (band 8) 3000, the other reflectance bands 1000, cloud_probability 0 in the first block;
+    # reflectance 0 (tagged no data) elsewhere. 1.5 GiB decoded, 12 GiB as f64.
+    sparse_raster(big, size, gdal.GDT_UInt16, block_values=[3000 if b == 8 else 1000 for b in range(1, 13)] + [0],
+                  nodata=range(1, 13))
+    root = connect(tp_db_copy).execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
+    link = os.path.join(root, "train", "big_s2.tif")
+    os.replace(big, link)
+    try:
+        conn = connect(tp_db_copy)
+        conn.execute("UPDATE files SET path = 'train/big_s2.tif', width = ?, height = ? WHERE scene_id = ? AND modality = 's2'",
+                     (size, size, SCENE))
+        conn.execute("DELETE FROM files WHERE scene_id = ? AND modality = 's1'", (SCENE,))
+        conn.commit()
+        queries = [
+            f"SELECT s12_window({SCENE}, 's2', '*', 0, 0, {size}, {size});",
+            f"SELECT s12_pixels.value FROM s12_pixels({SCENE}, 's2', 0, 0, {size}, {size}) LIMIT 1;",
+            f"SELECT length(s12_png({SCENE}, 'rgb', 0, 0, {size}, {size}));",
+            f"SELECT count(*) FROM s12_patches({SCENE}, 1, 1);",
+            f"SELECT round(s12_index_mean({SCENE}, 'ndvi'), 6);",
+            f"SELECT count(*), sum(nodata_fraction = 1) FROM s12_patches({SCENE});",
+        ]
+        result, rss = peak_rss(["/usr/bin/sqlite3", tp_db_copy], stdin=f".load {EXT}\n" + "\n".join(queries), env={"GDAL_CACHEMAX": "64"})
+    finally:
+        os.unlink(link)
+    errors = result.stderr
+    assert f"s12_window: window of {size} x {size} px x 13 bands is over the limit of 67108864 values" in errors, errors
+    assert "s12_pixels: " in errors and "over the limit of 4194304" in errors, errors
+    assert "s12_png: " in errors and "over the limit of 4194304" in errors, errors
+    assert "s12_patches: 64000000 patches of 1 px at stride 1 is over the limit of 1048576" in errors, errors
+    # NDVI (3000 - 1000) / 4000 in the first block, no data elsewhere. The default grid is 32 x 32
+    # patches (stride 249): the 4 at columns and rows 0 and 249 overlap the block, 1020 are empty.
+    assert result.stdout.split() == ["0.5", "1024|1020"], result.stdout
+    print(f"extension peak RSS {rss:.0f} MiB reading a {size} x {size} x 13 raster", file=sys.stderr)
+    assert rss < 300, f"the extension's peak RSS was {rss:.0f} MiB"
