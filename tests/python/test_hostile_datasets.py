@@ -27,6 +27,10 @@ def scene_dir(tree, scene_id=SCENE_WITH_FILES):
     return next(tree.glob(f"*/*_{scene_id}"))
 
 
+def modality_file(tree, modality):
+    return scene_dir(tree) / f"{SCENE_WITH_FILES}_{modality}.tif"
+
+
 def with_metadata(tree, edit):
     """Writes the real metadata into the tree, one feature a line, after `edit(lines)`."""
     lines = METADATA.read_text().splitlines(keepends=True)
@@ -48,7 +52,7 @@ def edit_feature(scene_id, change):
 
 
 def rewrite_as(path, dtype, bands):
-    """Replaces a GeoTIFF by one of another type or band count, same size and georeferencing."""
+    """Replaces a GeoTIFF by one of another type or band count, same size and georeferencing; returns its path."""
     source = gdal.Open(str(path))
     size, transform, projection = (source.RasterXSize, source.RasterYSize), source.GetGeoTransform(), source.GetProjection()
     source = None
@@ -57,6 +61,7 @@ def rewrite_as(path, dtype, bands):
     ds.SetGeoTransform(transform)
     ds.SetProjection(projection)
     ds = None
+    return path
 
 
 def set_md5(tree, path, hex_digest):
@@ -82,39 +87,33 @@ def file_count(db):
 
 # (name, damage(tree) -> path of the damaged input relative to the tree, stage, message part, files catalogued)
 def truncated_tiff(tree):
-    victim = next(scene_dir(tree).glob("*_s2.tif"))
+    victim = modality_file(tree, "s2")
     victim.write_bytes(victim.read_bytes()[:5000])
     return victim
 
 
 def zero_byte_tiff(tree):
-    victim = next(scene_dir(tree).glob("*_dsm.tif"))
+    victim = modality_file(tree, "dsm")
     victim.write_bytes(b"")
     return victim
 
 
 def not_a_tiff(tree):
-    victim = next(scene_dir(tree).glob("*_worldcover.tif"))
+    victim = modality_file(tree, "worldcover")
     victim.write_bytes(b"PK\x03\x04 this is a zip archive, not a GeoTIFF")
     return victim
 
 
 def wrong_band_count(tree):
-    victim = next(scene_dir(tree).glob("*_s1.tif"))
-    rewrite_as(victim, gdal.GDT_Float32, 3)
-    return victim
+    return rewrite_as(modality_file(tree, "s1"), gdal.GDT_Float32, 3)
 
 
 def wrong_dtype_s2(tree):
-    victim = next(scene_dir(tree).glob("*_s2.tif"))
-    rewrite_as(victim, gdal.GDT_Byte, 13)
-    return victim
+    return rewrite_as(modality_file(tree, "s2"), gdal.GDT_Byte, 13)
 
 
 def wrong_dtype_worldcover(tree):
-    victim = next(scene_dir(tree).glob("*_worldcover.tif"))
-    rewrite_as(victim, gdal.GDT_Float32, 1)
-    return victim
+    return rewrite_as(modality_file(tree, "worldcover"), gdal.GDT_Float32, 1)
 
 
 def empty_scene_folder(tree):
@@ -126,7 +125,7 @@ def empty_scene_folder(tree):
 
 def stray_file_name(tree):
     victim = scene_dir(tree) / "391_s2.tif"
-    shutil.copy(next(scene_dir(tree).glob("*_s2.tif")), victim)
+    shutil.copy(modality_file(tree, "s2"), victim)
     return victim
 
 
@@ -150,7 +149,7 @@ def folder_symlink_loop(tree):
 
 def symlink_out_of_the_tree(tree):
     outside = tree.parent / "outside.tif"
-    shutil.copy(next(scene_dir(tree).glob("*_dsm.tif")), outside)
+    shutil.copy(modality_file(tree, "dsm"), outside)
     victim = scene_dir(tree) / f"{SCENE_WITH_FILES}_dem.tif"
     victim.symlink_to(outside)
     return victim
@@ -170,7 +169,7 @@ def archive_unpacked_twice(tree):
 
 
 def md5_mismatch_after_pixel_change(tree):
-    victim = next(scene_dir(tree).glob("*_dsm.tif"))
+    victim = modality_file(tree, "dsm")
     ds = gdal.Open(str(victim), gdal.GA_Update)
     band = ds.GetRasterBand(1)
     band.WriteArray(np.full((5, 5), 4321, dtype=np.int16))
@@ -179,7 +178,7 @@ def md5_mismatch_after_pixel_change(tree):
 
 
 def md5_wrong_in_listing(tree):
-    victim = next(scene_dir(tree).glob("*_s1.tif"))
+    victim = modality_file(tree, "s1")
     set_md5(tree, victim, "0" * 32)
     return victim
 
@@ -328,7 +327,7 @@ def test_an_unreadable_file_is_recorded(tp_tree):
         os.chmod(work, 0o777)
         from pathlib import Path
         tree = Path(tree)
-        victim = next(scene_dir(tree).glob("*_s2.tif"))
+        victim = modality_file(tree, "s2")
         os.chmod(victim, 0)
         db = Path(work) / "c.db"
         prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
