@@ -10,3 +10,13 @@ pub fn ring_center(ring: &[[f64; 2]]) -> [f64; 2] {
     let mean = |axis: usize| corners.iter().map(|p| p[axis]).sum::<f64>() / corners.len() as f64;
     [mean(0), mean(1)]
 }
+
+/// A non-negative number as the datasets write ids: 1 to `max_digits` ASCII digits, no sign and
+/// no leading zero, so each number has one spelling and `0390` cannot alias `390`.
+fn canonical_number(text: &str, max_digits: usize) -> Option<u64> {
+    let canonical = text == "0" || (!text.starts_with('0') && (1..=max_digits).contains(&text.len()));
+    if !canonical || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}

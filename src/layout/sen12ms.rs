@@ -116,11 +116,9 @@ pub fn parse_patch_file(name: &str) -> Option<PatchName> {
     })
 }
 
-/// 0..9999 without leading zeros: one name per patch, so `p030` cannot alias `p30`.
+/// 0..9999 in its one spelling (`super::canonical_number`), so `p030` cannot alias `p30`.
 fn small_number(text: &str) -> Option<u32> {
-    let canonical = text == "0" || (!text.starts_with('0') && (1..=4).contains(&text.len()));
-    let valid = canonical && text.bytes().all(|b| b.is_ascii_digit());
-    valid.then(|| text.parse().ok()).flatten()
+    super::canonical_number(text, 4).map(|n| n as u32)
 }
 
 /// `ROIs1158_spring` -> true: a season folder, the mark of a SEN12MS tree.

@@ -85,14 +85,9 @@ pub fn parse_file_name(name: &str, scene_id: i64) -> Option<String> {
     valid.then(|| modality.to_string())
 }
 
-/// A non-negative integer written as the dataset writes ids: digits, no sign, no leading zero
-/// (so each id has one folder name and `0390` cannot alias `390`).
+/// An id of at most 12 digits, in its one spelling (`super::canonical_number`).
 fn parse_digits(text: &str) -> Option<i64> {
-    let canonical = text == "0" || (!text.starts_with('0') && (1..=12).contains(&text.len()));
-    if !canonical || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+    super::canonical_number(text, 12).map(|n| n as i64)
 }
 
 /// One feature of the metadata, checked.
