@@ -66,7 +66,10 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
             } else if link.file_type().is_symlink() && path.is_dir() {
                 found.problems.push((relative(root, &path), "symlinked folder not followed".into()));
             } else {
-                classify(root, &path, follow_symlinks, &mut found);
+                // Folders are walked without following symlinks, so only a symlinked file can
+                // lead out of the root: only those are resolved.
+                let check_escape = link.file_type().is_symlink() && !follow_symlinks;
+                classify(root, &path, check_escape, &mut found);
             }
         }
     }
@@ -104,7 +107,7 @@ fn report_empty_scene_folder(root: &Path, dir: &Path, entries: &[PathBuf], found
     }
 }
 
-fn classify(root: &Path, path: &Path, follow_symlinks: bool, found: &mut Found) {
+fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     match name {
@@ -127,7 +130,7 @@ fn classify(root: &Path, path: &Path, follow_symlinks: bool, found: &mut Found) 
         sen12ms::parse_patch_file(name).map(|p| (p.kind.clone(), p)).map(|(kind, p)| (SceneKey::Sen12ms(p), kind))
     };
     let Some((scene, modality)) = scene else { return };
-    match regular_file(root, path, follow_symlinks) {
+    match regular_file(root, path, check_escape) {
         Ok(meta) => {
             let mtime_ns = meta
                 .modified()
@@ -142,13 +145,13 @@ fn classify(root: &Path, path: &Path, follow_symlinks: bool, found: &mut Found) 
 }
 
 /// The metadata of a file the ingest may read: a regular file (a FIFO or device would block or
-/// never end), inside the root unless symlinks may leave it.
-fn regular_file(root: &Path, path: &Path, follow_symlinks: bool) -> Result<std::fs::Metadata, String> {
+/// never end), and with `check_escape` one that resolves to a place inside the root.
+fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<std::fs::Metadata, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
-    if !follow_symlinks {
+    if check_escape {
         let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
         if !real.starts_with(root) {
             return Err(format!("symlink leads outside the data folder (to {}); pass --follow-symlinks to allow it", real.display()));
