@@ -54,9 +54,14 @@ pub fn read_md5sums(listing: &Path) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// 32 hex digits: the first field of a well-formed md5sums.txt line.
+pub fn is_md5_hex(hex: &str) -> bool {
+    hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// What is wrong with `path` against its listed checksum, None when it matches.
 pub fn md5_problem(path: &Path, hex: &str) -> Option<String> {
-    if hex.len() != 32 {
+    if !is_md5_hex(hex) {
         return Some(format!("malformed line in {MD5SUMS_FILE}"));
     }
     match md5_file(path) {

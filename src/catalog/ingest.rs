@@ -11,7 +11,7 @@ use crate::layout::sen12ms;
 use crate::parallel::for_each_parallel;
 use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
-use crate::verify::{md5_problem, read_md5sums};
+use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -162,7 +162,7 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
         match read_md5sums(listing) {
             Ok(entries) => {
                 for (number, (hex, path)) in entries.into_iter().enumerate() {
-                    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    if is_md5_hex(&hex) {
                         expected.insert(super::discover::relative(root, &folder.join(path.trim_start_matches("./"))), hex);
                     } else {
                         found.problems.push((list_path.clone(), format!("line {} is not '<md5>  <path>': {path:?}", number + 1)));
