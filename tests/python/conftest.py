@@ -3,6 +3,7 @@
 The oracle in these tests is GDAL's Python bindings plus numpy: pixels are read independently of
 the Rust code and every figure of the catalog is recomputed from them.
 """
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -37,6 +38,24 @@ def load(db):
     conn.enable_load_extension(True)
     conn.load_extension(EXT)
     return conn
+
+
+TABLES = ["scenes", "files", "band_stats", "landcover"]
+
+
+def content(db):
+    """The catalog's content without times: what two equivalent ingests must agree on."""
+    conn = connect(db)
+    out = {}
+    for table in TABLES:
+        columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "mtime"]
+        out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}"))
+    return out
+
+
+def content_hash(db):
+    """SHA-256 of `content`: one value per catalog to compare runs by."""
+    return hashlib.sha256(repr(content(db)).encode()).hexdigest()
 
 
 def synth_tree(factory, layout, scenes, size, seed):

@@ -10,9 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import BIN, EXT, connect, run
+from conftest import BIN, EXT, connect, content_hash, run
 from catalog_reader import read
-from test_ingest_behaviour import content_hash
 
 READER = Path(__file__).with_name("catalog_reader.py")
 

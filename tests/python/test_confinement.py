@@ -38,7 +38,7 @@ def point_s2_at(db, path):
 def outside_tif(tmp_path, tp_db):
     """A real GeoTIFF of the user's that lies outside the data root."""
     root = data_root(tp_db)
-    source = next(p for p in connect(tp_db).execute("SELECT path FROM files WHERE scene_id = ? AND modality = 's2'", (SCENE,)))[0]
+    source = connect(tp_db).execute("SELECT path FROM files WHERE scene_id = ? AND modality = 's2'", (SCENE,)).fetchone()[0]
     target = tmp_path / "private" / "secret.tif"
     target.parent.mkdir()
     shutil.copy(os.path.join(root, source), target)

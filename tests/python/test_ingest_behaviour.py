@@ -8,26 +8,9 @@ import subprocess
 import numpy as np
 from osgeo import gdal
 
-from conftest import ROOT, connect, run
+from conftest import ROOT, connect, content, content_hash, run
 
 gdal.UseExceptions()
-TABLES = ["scenes", "files", "band_stats", "landcover"]
-
-
-def content(db):
-    """The catalog's content without times: what two equivalent ingests must agree on."""
-    conn = connect(db)
-    out = {}
-    for table in TABLES:
-        columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "mtime"]
-        out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}"))
-    return out
-
-
-def content_hash(db):
-    """SHA-256 of `content`: one value per catalog to compare runs by."""
-    import hashlib
-    return hashlib.sha256(repr(content(db)).encode()).hexdigest()
 
 
 def counts(stdout):
