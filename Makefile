@@ -24,11 +24,17 @@ pylib: deps
 build: deps
 	$(CARGO) build --release --locked
 
-# The loadable extension: no SQLite of its own, bindings from the system's sqlite3 headers, so it
-# loads into SQLite >= 3.40 (its own cargo invocation and target dir: the features exclude each other).
+# The loadable extension, in two files: dist/sen12lite.so, a small entry library that links only
+# libc (src/extension/shim.c), and the implementation dist/sen12lite.libs/sen12lite_impl.so, which
+# the entry loads with RTLD_LOCAL | RTLD_DEEPBIND so that GDAL, PROJ and their dependencies never
+# enter the host's global symbol namespace. The implementation has no SQLite of its own and takes
+# its bindings from the system's sqlite3 headers, so it loads into SQLite >= 3.40 (its own cargo
+# invocation and target dir: the features exclude each other).
+EXT_IMPL := dist/sen12lite.libs/sen12lite_impl.so
 ext: deps
 	$(CARGO) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
-	mkdir -p dist && cp target/loadable/release/libsen12lite.so dist/sen12lite.so
+	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
+	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
 
 test: build ext pylib
 	$(CARGO) test --release --locked

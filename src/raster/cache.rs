@@ -1,27 +1,93 @@
-//! Open datasets kept per thread (GDAL datasets are Send, not Sync), least recently used first
+//! Open datasets kept by one owner (a connection's `s12_` functions), least recently used first
 //! out, so a query over many windows of a few scenes opens each file once.
+//!
+//! A cached dataset is used only while it is still the file it was opened from (same device,
+//! inode, size and mtime): a file replaced on disk (a new download, then a re-ingest) is opened
+//! afresh. After a fork the child never touches a dataset its parent opened: their file
+//! descriptors, and so their file offsets, are shared with the parent, and concurrent reads through
+//! them return wrong pixels without an error. The child forgets them (never closes: closing runs
+//! GDAL code on the parent's objects) and opens its own.
 
-use super::open::open_geotiff;
+use super::open::{open_geotiff, QuietGdal};
 use gdal::Dataset;
-use std::cell::RefCell;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-const OPEN_DATASETS_PER_THREAD: usize = 16;
+const OPEN_DATASETS: usize = 16;
 
-thread_local! {
-    static OPEN: RefCell<Vec<(PathBuf, Dataset)>> = const { RefCell::new(Vec::new()) };
+/// What tells one file at a path from another put there later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+    bytes: u64,
+    mtime_ns: i128,
 }
 
-/// Runs `f` on the open dataset of `path`, opening it if it is not cached.
-pub fn with_dataset<R>(path: &Path, f: impl FnOnce(&Dataset) -> Result<R, String>) -> Result<R, String> {
-    OPEN.with(|cell| {
-        let mut open = cell.borrow_mut();
-        let entry = match open.iter().position(|(p, _)| p == path) {
-            Some(index) => open.remove(index),
-            None => (path.to_path_buf(), open_geotiff(path)?),
+impl FileIdentity {
+    fn of(path: &Path) -> Result<FileIdentity, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
+    }
+}
+
+struct Entry {
+    path: PathBuf,
+    identity: FileIdentity,
+    dataset: Dataset,
+}
+
+/// Datasets opened by this process for one owner.
+pub struct DatasetCache {
+    /// The process that opened `open`.
+    process: u32,
+    open: Vec<Entry>,
+}
+
+impl Default for DatasetCache {
+    fn default() -> Self {
+        DatasetCache { process: std::process::id(), open: Vec::new() }
+    }
+}
+
+impl DatasetCache {
+    /// Runs `f` on the open dataset of `path`, opening it if it is not cached, was opened by
+    /// another process (before a fork), or the file changed since it was opened.
+    pub fn with_dataset<R>(&mut self, path: &Path, f: impl FnOnce(&Dataset) -> Result<R, String>) -> Result<R, String> {
+        let _quiet = QuietGdal::new();
+        self.forget_inherited();
+        let identity = FileIdentity::of(path)?;
+        let cached = self.open.iter().position(|e| e.path == path);
+        let entry = match cached.map(|index| self.open.remove(index)) {
+            Some(entry) if entry.identity == identity => entry,
+            _ => Entry { path: path.to_path_buf(), identity, dataset: open_geotiff(path)? },
         };
-        open.insert(0, entry);
-        open.truncate(OPEN_DATASETS_PER_THREAD);
-        f(&open[0].1)
-    })
+        self.open.insert(0, entry);
+        self.open.truncate(OPEN_DATASETS);
+        f(&self.open[0].dataset)
+    }
+
+    /// How many datasets are open (for tests and `s12_debug`).
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    fn forget_inherited(&mut self) {
+        let process = std::process::id();
+        if self.process != process {
+            self.open.drain(..).for_each(std::mem::forget);
+            self.process = process;
+        }
+    }
+}
+
+impl Drop for DatasetCache {
+    fn drop(&mut self) {
+        self.forget_inherited();
+    }
 }

@@ -1,6 +1,6 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
-use super::strips::Window;
+use super::strips::{ReadGuard, Window};
 use gdal::raster::GdalType;
 use gdal::Dataset;
 use std::ffi::{c_int, c_void};
@@ -33,17 +33,22 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`.
-pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window) -> Result<Vec<u8>, String> {
+/// Values one GDAL read of a window fills at most: a larger window is read in row chunks, so a
+/// guard can stop it between chunks within a few milliseconds.
+const CHUNK_VALUES: usize = 2 << 20;
+
+/// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`;
+/// `guard` is asked before each chunk of rows.
+pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
     let mut out = npy_header(numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?, &[bands.len(), window.height, window.width]);
     match dtype {
-        "Byte" | "UInt8" => append_typed::<u8>(dataset, bands, window, &mut out),
-        "UInt16" => append_typed::<u16>(dataset, bands, window, &mut out),
-        "Int16" => append_typed::<i16>(dataset, bands, window, &mut out),
-        "UInt32" => append_typed::<u32>(dataset, bands, window, &mut out),
-        "Int32" => append_typed::<i32>(dataset, bands, window, &mut out),
-        "Float32" => append_typed::<f32>(dataset, bands, window, &mut out),
-        _ => append_typed::<f64>(dataset, bands, window, &mut out),
+        "Byte" | "UInt8" => append_typed::<u8>(dataset, bands, window, guard, &mut out),
+        "UInt16" => append_typed::<u16>(dataset, bands, window, guard, &mut out),
+        "Int16" => append_typed::<i16>(dataset, bands, window, guard, &mut out),
+        "UInt32" => append_typed::<u32>(dataset, bands, window, guard, &mut out),
+        "Int32" => append_typed::<i32>(dataset, bands, window, guard, &mut out),
+        "Float32" => append_typed::<f32>(dataset, bands, window, guard, &mut out),
+        _ => append_typed::<f64>(dataset, bands, window, guard, &mut out),
     }?;
     Ok(out)
 }
@@ -52,44 +57,62 @@ pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window)
 #[cfg(target_endian = "big")]
 compile_error!("sen12lite's .npy output assumes a little-endian machine");
 
-/// One dataset-level read of all `bands` (band after band) straight into the end of `out`.
-/// A single read lets GDAL decode each pixel-interleaved tile once for all bands; writing in
-/// place saves a copy of the window.
-fn append_typed<T: GdalType + Copy + Default>(dataset: &Dataset, bands: &[usize], window: Window, out: &mut Vec<u8>) -> Result<(), String> {
+/// Dataset-level reads of all `bands` (band after band) straight into the end of `out`, a chunk
+/// of rows at a time. A dataset-level read lets GDAL decode each pixel-interleaved tile once for
+/// all bands; writing in place saves a copy of the window.
+fn append_typed<T: GdalType + Copy + Default>(
+    dataset: &Dataset,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     let start = out.len();
-    let length = window.pixels() * bands.len() * std::mem::size_of::<T>();
-    out.resize(start + length, 0);
-    let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
-    let (col, row, width, height) = (window.col as c_int, window.row as c_int, window.width as c_int, window.height as c_int);
+    let size = std::mem::size_of::<T>();
+    out.resize(start + window.pixels() * bands.len() * size, 0);
     // The header is a multiple of 64 bytes and the allocator aligns to 16: the values are aligned.
     if out[start..].as_ptr().align_offset(std::mem::align_of::<T>()) != 0 {
         out.truncate(start);
         return Err("internal error: unaligned .npy buffer".into());
     }
-    // SAFETY: `out[start..]` holds width * height values of T for each band of `band_map`,
-    // aligned for T, the layout GDAL writes with zero pixel/line/band spacing; the dataset is open.
-    let status = unsafe {
-        gdal_sys::GDALDatasetRasterIO(
-            dataset.c_dataset(),
-            gdal_sys::GDALRWFlag::GF_Read,
-            col,
-            row,
-            width,
-            height,
-            out[start..].as_mut_ptr().cast::<c_void>(),
-            width,
-            height,
-            T::gdal_ordinal(),
-            band_map.len() as c_int,
-            band_map.as_mut_ptr(),
-            0,
-            0,
-            0,
-        )
-    };
-    if status != gdal_sys::CPLErr::CE_None {
-        out.truncate(start);
-        return Err(format!("read error in bands {bands:?}: {}", last_gdal_error()));
+    let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
+    let rows_per_chunk = (CHUNK_VALUES / (window.width * bands.len()).max(1)).clamp(1, window.height.max(1));
+    for top in (0..window.height).step_by(rows_per_chunk) {
+        let rows = rows_per_chunk.min(window.height - top);
+        let read = guard.before_read(window.width * rows * bands.len()).and_then(|()| {
+            // Band b's rows top..top + rows start at b * (one band's bytes) + top * (one row's bytes).
+            let first_value = &mut out[start + top * window.width * size..];
+            // SAFETY: from `first_value`, band k of `band_map` is written at k * width * height
+            // values, each of its `rows` rows at width values further: all inside `out`, which
+            // holds width * height values of T per band, aligned for T; the dataset is open.
+            let status = unsafe {
+                gdal_sys::GDALDatasetRasterIO(
+                    dataset.c_dataset(),
+                    gdal_sys::GDALRWFlag::GF_Read,
+                    window.col as c_int,
+                    (window.row + top) as c_int,
+                    window.width as c_int,
+                    rows as c_int,
+                    first_value.as_mut_ptr().cast::<c_void>(),
+                    window.width as c_int,
+                    rows as c_int,
+                    T::gdal_ordinal(),
+                    band_map.len() as c_int,
+                    band_map.as_mut_ptr(),
+                    size as c_int,
+                    (window.width * size) as c_int,
+                    (window.pixels() * size) as c_int,
+                )
+            };
+            match status {
+                gdal_sys::CPLErr::CE_None => Ok(()),
+                _ => Err(format!("read error in bands {bands:?}: {}", last_gdal_error())),
+            }
+        });
+        if let Err(e) = read {
+            out.truncate(start);
+            return Err(e);
+        }
     }
     Ok(())
 }

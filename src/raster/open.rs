@@ -1,6 +1,7 @@
 //! Opening GeoTIFFs with GDAL set up for use inside a library: quiet, no side files, GTiff only.
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::Once;
 
@@ -10,23 +11,64 @@ use std::sync::Once;
 /// bound a library should pick; the ingest sets its own (`set_block_cache_mb`).
 const CACHE_MAX_MB: &str = "512";
 
-/// Sets GDAL's process-wide options once: no `.aux.xml` next to the data, a bounded cache, and
-/// errors kept for our messages instead of printed on the host's stderr.
+/// Sets GDAL's one process-wide option we need once: a bounded block cache (unless the
+/// environment sets GDAL_CACHEMAX). Everything else is set per call by [`QuietGdal`], because the
+/// host may share libgdal with us (python3-gdal, ogrinfo) and must keep its own settings.
 pub fn init_gdal() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        let _ = gdal::config::set_config_option("GDAL_PAM_ENABLED", "NO");
-        let _ = gdal::config::set_config_option("CPL_DEBUG", "OFF");
         if std::env::var_os("GDAL_CACHEMAX").is_none() {
             // Setting a config option only fails for keys with NUL bytes.
             let _ = gdal::config::set_config_option("GDAL_CACHEMAX", CACHE_MAX_MB);
         }
-        // SAFETY: CPLQuietErrorHandler is GDAL's own handler; it keeps the last error for
-        // CPLGetLastErrorMsg (which the gdal crate reads) and prints nothing.
-        unsafe {
-            gdal_sys::CPLSetErrorHandler(Some(gdal_sys::CPLQuietErrorHandler));
-        }
     });
+}
+
+/// Options set on this thread while a [`QuietGdal`] lives: no `.aux.xml` next to the data, no
+/// debug output.
+const QUIET_OPTIONS: [(&CStr, &CStr); 2] = [(c"GDAL_PAM_ENABLED", c"NO"), (c"CPL_DEBUG", c"OFF")];
+
+/// While it lives, GDAL on this thread prints nothing on the host's stderr (its errors stay
+/// readable for our messages through CPLGetLastErrorMsg) and writes no side files. Both are
+/// thread-local and undone on drop: the host's own error handler and options are untouched.
+pub struct QuietGdal {
+    previous: Vec<Option<CString>>,
+}
+
+impl QuietGdal {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> QuietGdal {
+        init_gdal();
+        // SAFETY: CPLQuietErrorHandler is GDAL's own handler; the push is undone in drop, on
+        // this thread (the handler stack is per thread).
+        unsafe { gdal_sys::CPLPushErrorHandler(Some(gdal_sys::CPLQuietErrorHandler)) };
+        let previous = QUIET_OPTIONS
+            .iter()
+            .map(|(key, value)| {
+                // SAFETY: NUL-terminated keys and values; GDAL copies what it keeps, and the
+                // returned pointer is copied before the option is changed.
+                unsafe {
+                    let old = gdal_sys::CPLGetThreadLocalConfigOption(key.as_ptr(), std::ptr::null());
+                    let old = (!old.is_null()).then(|| CStr::from_ptr(old).to_owned());
+                    gdal_sys::CPLSetThreadLocalConfigOption(key.as_ptr(), value.as_ptr());
+                    old
+                }
+            })
+            .collect();
+        QuietGdal { previous }
+    }
+}
+
+impl Drop for QuietGdal {
+    fn drop(&mut self) {
+        for ((key, _), old) in QUIET_OPTIONS.iter().zip(&self.previous) {
+            let old = old.as_ref().map_or(std::ptr::null(), |v| v.as_ptr());
+            // SAFETY: as in `new`; NULL removes the thread-local option.
+            unsafe { gdal_sys::CPLSetThreadLocalConfigOption(key.as_ptr(), old) };
+        }
+        // SAFETY: pops the handler `new` pushed on this thread.
+        unsafe { gdal_sys::CPLPopErrorHandler() };
+    }
 }
 
 /// Sizes GDAL's shared block cache. A scan needs one tile row of all bands of its file cached
@@ -38,7 +80,7 @@ pub fn set_block_cache_mb(megabytes: usize) {
 }
 
 /// Opens a GeoTIFF read-only. Only the GTiff driver is allowed, so a crafted name cannot make
-/// GDAL open another format or a network location.
+/// GDAL open another format or a network location. Callers hold a [`QuietGdal`] while they use it.
 pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
     init_gdal();
     let options = DatasetOptions {

@@ -1,7 +1,7 @@
 //! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
 //! driver (in memory: `/vsimem/`, nothing written to disk).
 
-use super::open::init_gdal;
+use super::open::QuietGdal;
 use super::stats::BandAccumulator;
 use gdal::raster::Buffer;
 use gdal::DriverManager;
@@ -46,7 +46,7 @@ pub fn ramp(level: u8) -> [u8; 4] {
 static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
 
 pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
-    init_gdal();
+    let _quiet = QuietGdal::new();
     let (w, h) = (image.width, image.height);
     let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| format!("GDAL has no MEM driver: {e}"))?;
     let png = DriverManager::get_driver_by_name("PNG").map_err(|e| format!("GDAL has no PNG driver: {e}"))?;

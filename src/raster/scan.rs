@@ -1,11 +1,11 @@
 //! One pass over a GeoTIFF: its header, exact band statistics, and the scene measures that need
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
-use super::open::{dtype_name, open_geotiff, pixels_to_lonlat};
+use super::open::{dtype_name, open_geotiff, pixels_to_lonlat, QuietGdal};
 use super::indices::normalized_difference;
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
-use super::strips::{for_each_strip, Window};
+use super::strips::{for_each_strip, Unguarded, Window};
 use gdal::{Dataset, Metadata};
 use std::path::Path;
 
@@ -70,6 +70,7 @@ pub struct FileScan {
 pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String> {
+    let _quiet = QuietGdal::new();
     let dataset = open_geotiff(path)?;
     let info = file_info(&dataset)?;
     let band_names = band_names(&dataset, &info, request.expected_bands)?;
@@ -169,7 +170,7 @@ fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) 
     };
     let mut optical = OpticalCounts::default();
     let all_bands: Vec<usize> = (1..=bands).collect();
-    for_each_strip(dataset, &all_bands, Window::whole(width, height), |strips, pixels| {
+    for_each_strip(dataset, &all_bands, Window::whole(width, height), &mut Unguarded, |strips, pixels| {
         for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
             accumulator.push(&strip[..pixels]);
         }

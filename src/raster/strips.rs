@@ -27,12 +27,30 @@ impl Window {
     }
 }
 
+/// Asked before every read of a strip or chunk, with the number of values it will read: the
+/// extension stops there when the host interrupts the query or a call reads more than the
+/// operator allows; the ingest reads unguarded.
+pub trait ReadGuard {
+    fn before_read(&mut self, values: usize) -> Result<(), String>;
+}
+
+/// Reads without a guard.
+pub struct Unguarded;
+
+impl ReadGuard for Unguarded {
+    fn before_read(&mut self, _: usize) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// Calls `visit(strips, pixels)` for consecutive row strips of `window`; `strips[i]` holds the
-/// values of `bands[i]` (1-based band numbers), row-major, `pixels` of them valid.
+/// values of `bands[i]` (1-based band numbers), row-major, `pixels` of them valid. `guard` is
+/// asked before each strip is read.
 pub fn for_each_strip(
     dataset: &Dataset,
     bands: &[usize],
     window: Window,
+    guard: &mut dyn ReadGuard,
     mut visit: impl FnMut(&[Vec<f64>], usize),
 ) -> Result<(), String> {
     let handles: Vec<_> =
@@ -46,6 +64,7 @@ pub fn for_each_strip(
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
         let y = (window.row + top) as isize;
+        guard.before_read(window.width * rows * bands.len())?;
         for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
             let buffer = &mut buffer[..window.width * rows];
             band.read_into_slice((window.col as isize, y), (window.width, rows), (window.width, rows), buffer, None)
@@ -57,9 +76,9 @@ pub fn for_each_strip(
 }
 
 /// All values of `bands` over `window`, one row-major vector per band (callers bound the window).
-pub fn read_bands(dataset: &Dataset, bands: &[usize], window: Window) -> Result<Vec<Vec<f64>>, String> {
+pub fn read_bands(dataset: &Dataset, bands: &[usize], window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<Vec<f64>>, String> {
     let mut out = vec![Vec::with_capacity(window.pixels()); bands.len()];
-    for_each_strip(dataset, bands, window, |strips, pixels| {
+    for_each_strip(dataset, bands, window, guard, |strips, pixels| {
         for (values, strip) in out.iter_mut().zip(strips) {
             values.extend_from_slice(&strip[..pixels]);
         }

@@ -2,23 +2,29 @@
 //! `s12_index_mean(scene, index [, col, row, width, height])` -> its mean over valid, cloud-free pixels.
 
 use super::args::{self, fail};
+use super::limits::Limit;
 use super::resolve::{resolve, Target};
+use super::session::Session;
 use super::window::checked_window;
 use crate::catalog::cloud_threshold;
-use crate::raster::cache::with_dataset;
 use crate::raster::indices::{find_index, IndexDef, INDICES};
 use crate::raster::npy::npy_header;
 use crate::raster::optical::{OpticalCounts, OpticalMask};
 use crate::raster::stats::is_nodata;
-use crate::raster::strips::{for_each_strip, Window};
+use crate::raster::strips::{for_each_strip, ReadGuard, Window};
 use gdal::Dataset;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_index", 6, super::reads_files(), index_array)?;
-    conn.create_scalar_function("s12_index_mean", 2, super::reads_files(), index_mean)?;
-    conn.create_scalar_function("s12_index_mean", 6, super::reads_files(), index_mean)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    let shared = Arc::clone(session);
+    conn.create_scalar_function("s12_index", 6, super::reads_files(), move |ctx| index_array(ctx, &shared))?;
+    for arity in [2, 6] {
+        let session = Arc::clone(session);
+        conn.create_scalar_function("s12_index_mean", arity, super::reads_files(), move |ctx| index_mean(ctx, &session))?;
+    }
+    Ok(())
 }
 
 pub fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
@@ -38,9 +44,9 @@ fn target(ctx: &Context, function: &str, def: &IndexDef) -> Result<Option<(Targe
     Ok(Some((target, bands)))
 }
 
-pub fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize) -> Result<Window, String> {
+pub fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize, limit: Limit) -> Result<Window, String> {
     let (w, h) = dataset.raster_size();
-    requested.map_or(Ok(Window::whole(w, h)), |r| checked_window(r, (w, h), bands))
+    requested.map_or(Ok(Window::whole(w, h)), |r| checked_window(r, (w, h), bands, limit))
 }
 
 fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>, String> {
@@ -60,29 +66,39 @@ pub fn mask_of(dataset: &Dataset, target: &Target, read: &[usize], threshold: f6
     })
 }
 
-fn index_array(ctx: &Context) -> Result<Option<Vec<u8>>> {
+fn index_array(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     const F: &str = "s12_index";
     let (Some(name), Some(requested)) = (args::text(F, ctx, 1, "index")?, args::window(F, ctx, 2)?) else { return Ok(None) };
     let def = index_def(F, &name)?;
     let Some((target, bands)) = target(ctx, F, def)? else { return Ok(None) };
-    let result = with_dataset(&target.path, |dataset| {
-        let window = window_of(dataset, Some(requested), bands.len())?;
+    let limit = session.limits.window_values;
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    let conn = unsafe { ctx.get_connection()? };
+    let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
+        let window = window_of(dataset, Some(requested), bands.len(), limit)?;
         let mut out = npy_header("<f4", &[window.height, window.width]);
         out.reserve(window.pixels() * 4);
-        for_each_index_value(dataset, def, &bands, window, |value| {
+        for_each_index_value(dataset, def, &bands, window, guard, |value| {
             out.extend_from_slice(&(if value.is_finite() { value as f32 } else { f32::NAN }).to_le_bytes());
         })?;
         Ok(out)
     });
-    result.map(Some).map_err(|e| fail(F, e))
+    result.map(Some)
 }
 
 /// Calls `sink` with the index of every pixel of `window`, row-major: NaN where an input band
 /// has no data (or the formula has none, a zero denominator).
-pub fn for_each_index_value(dataset: &Dataset, def: &IndexDef, bands: &[usize], window: Window, mut sink: impl FnMut(f64)) -> Result<(), String> {
+pub fn for_each_index_value(
+    dataset: &Dataset,
+    def: &IndexDef,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    mut sink: impl FnMut(f64),
+) -> Result<(), String> {
     let tags = nodata_tags(dataset, bands)?;
     let mut inputs = vec![0f64; bands.len()];
-    for_each_strip(dataset, bands, window, |strips, pixels| {
+    for_each_strip(dataset, bands, window, guard, |strips, pixels| {
         for i in 0..pixels {
             let mut valid = true;
             for (k, input) in inputs.iter_mut().enumerate() {
@@ -94,19 +110,21 @@ pub fn for_each_index_value(dataset: &Dataset, def: &IndexDef, bands: &[usize], 
     })
 }
 
-fn index_mean(ctx: &Context) -> Result<Option<f64>> {
+fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>> {
     const F: &str = "s12_index_mean";
     let Some(name) = args::text(F, ctx, 1, "index")? else { return Ok(None) };
     let Some(requested) = args::optional_window(F, ctx, 2)? else { return Ok(None) };
     let def = index_def(F, &name)?;
     let Some((target, index_bands)) = target(ctx, F, def)? else { return Ok(None) };
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
-    let threshold = cloud_threshold(&*unsafe { ctx.get_connection()? });
-    let result = with_dataset(&target.path, |dataset| {
+    let conn = unsafe { ctx.get_connection()? };
+    let threshold = cloud_threshold(&conn);
+    let limit = session.limits.window_values;
+    session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         // The index bands, and for S2 cloud_probability: the catalog's rule, reading no more.
         let cloud = target.band_names.iter().position(|n| n == "cloud_probability").map(|i| i + 1);
         let read: Vec<usize> = index_bands.iter().copied().chain(cloud.filter(|_| def.modality == "s2")).collect();
-        let window = window_of(dataset, requested, read.len())?;
+        let window = window_of(dataset, requested, read.len(), limit)?;
         let mask = mask_of(dataset, &target, &read, threshold)?;
         let slot = |band: usize| read.iter().position(|b| *b == band).unwrap_or(0);
         let positions: Vec<usize> = index_bands.iter().map(|&b| slot(b)).collect();
@@ -115,8 +133,7 @@ fn index_mean(ctx: &Context) -> Result<Option<f64>> {
             (def.compute)(&inputs)
         };
         let mut counts = OpticalCounts::default();
-        for_each_strip(dataset, &read, window, |strips, pixels| counts.add_strip(&mask, &mask, strips, pixels, &compute))?;
+        for_each_strip(dataset, &read, window, guard, |strips, pixels| counts.add_strip(&mask, &mask, strips, pixels, &compute))?;
         Ok(counts.index_mean())
-    });
-    result.map_err(|e| fail(F, e))
+    })
 }

@@ -1,12 +1,14 @@
 //! `s12_indices` -> `name, formula, bands, modality`: the spectral indices `s12_index` knows.
 
+use super::session::Session;
 use super::table::{self, TableFunction};
 use crate::raster::indices::INDICES;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    table::register::<IndexList>(conn)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    table::register::<IndexList>(conn, session)
 }
 
 struct IndexList;
@@ -18,7 +20,7 @@ impl TableFunction for IndexList {
     const REQUIRED: usize = 0;
     const READS_FILES: bool = false;
 
-    fn rows(_: &Connection, _: &[Value]) -> Result<Option<Self>> {
+    fn rows(_: &Connection, _: &Session, _: &[Value]) -> Result<Option<Self>> {
         Ok(Some(IndexList))
     }
 

@@ -6,13 +6,16 @@ mod args;
 mod index;
 mod patches;
 mod indices;
+mod interrupt;
 mod intersects;
+mod limits;
 mod nearest;
 mod pixel;
 mod pixels;
 mod png;
 mod resolve;
 mod season;
+mod session;
 mod stats;
 mod table;
 mod value;
@@ -21,6 +24,11 @@ mod window;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, Result};
+use session::Session;
+
+#[cfg(feature = "loadable")]
+pub(crate) use interrupt::remember as remember_interrupt_routine;
+pub use limits::{Limit, Limits};
 
 /// Flags of a pure function: same output for the same input, harmless anywhere.
 pub(crate) fn pure() -> FunctionFlags {
@@ -45,25 +53,28 @@ pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5000;
 /// Every `s12_` function and table of this crate, registered on `conn`; a connection whose busy
 /// timeout is 0 (SQLite's default, the sqlite3 shell's) gets `DEFAULT_BUSY_TIMEOUT_MS`, because
 /// a catalog is often read while an ingest commits to it and even WAL readers can then meet
-/// SQLITE_BUSY for a moment (tests/python/test_concurrency.py).
+/// SQLITE_BUSY for a moment (tests/python/test_concurrency.py). The functions share one
+/// [`Session`] (open datasets, the limits of the environment), dropped when the connection closes;
+/// a bad `SEN12LITE_MAX_*` variable makes registration fail with a message naming it.
 pub fn register(conn: &Connection) -> Result<()> {
+    let session = Session::from_env().map_err(|e| args::fail("sen12lite", e))?;
     let busy_timeout_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
     if busy_timeout_ms == 0 {
         conn.busy_timeout(std::time::Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS))?;
     }
-    version::register(conn)?;
+    version::register(conn, &session)?;
     season::register(conn)?;
-    window::register(conn)?;
-    pixel::register(conn)?;
-    stats::register(conn)?;
-    index::register(conn)?;
-    value::register(conn)?;
-    indices::register(conn)?;
-    patches::register(conn)?;
-    pixels::register(conn)?;
-    nearest::register(conn)?;
+    window::register(conn, &session)?;
+    pixel::register(conn, &session)?;
+    stats::register(conn, &session)?;
+    index::register(conn, &session)?;
+    value::register(conn, &session)?;
+    indices::register(conn, &session)?;
+    patches::register(conn, &session)?;
+    pixels::register(conn, &session)?;
+    nearest::register(conn, &session)?;
     intersects::register(conn)?;
-    png::register(conn)?;
+    png::register(conn, &session)?;
     Ok(())
 }
 

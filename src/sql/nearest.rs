@@ -4,19 +4,21 @@
 //! changes (another connection's commit moves `PRAGMA data_version`, this one's `total_changes`).
 
 use super::args::{self, fail};
+use super::session::Session;
 use super::table::{self, TableFunction};
 use crate::geometry::parse::polygon_ring;
 use crate::geometry::sphere::{Footprint, FootprintIndex};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 const F: &str = "s12_nearest";
 pub const MAX_K: i64 = 100_000;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    table::register::<Nearest>(conn)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    table::register::<Nearest>(conn, session)
 }
 
 /// What identifies one state of one catalog: connection, file, commits seen, own changes.
@@ -37,7 +39,7 @@ impl TableFunction for Nearest {
     const REQUIRED: usize = 2;
     const READS_FILES: bool = false;
 
-    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+    fn rows(conn: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(lon), Some(lat)) = (args::real(F, arguments, 0, "lon")?, args::real(F, arguments, 1, "lat")?) else {
             return Ok(None);
         };

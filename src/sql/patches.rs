@@ -8,25 +8,24 @@
 
 use super::args::{self, fail};
 use super::index::mask_of;
+use super::limits::Limits;
 use super::resolve::{file_of, find_scene, modalities_on_disk, Target};
+use super::session::{Call, Session};
 use super::table::{self, TableFunction};
-use super::window::MAX_WINDOW_VALUES;
 use crate::catalog::cloud_threshold;
-use crate::raster::cache::with_dataset;
 use crate::raster::indices::normalized_difference;
 use crate::raster::optical::PixelClass;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
 const F: &str = "s12_patches";
 const DEFAULT_SIZE: i64 = 256;
 const DEFAULT_STRIDE: i64 = 249;
-/// Most patches one call may list: refused before anything is read or allocated.
-pub const MAX_PATCHES: usize = 1 << 20;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    table::register::<Patches>(conn)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    table::register::<Patches>(conn, session)
 }
 
 struct Patches {
@@ -56,7 +55,9 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(raster: (usize, usize), size: i64, stride: i64) -> Result<Grid, String> {
+    /// The grid, refused before anything is read or allocated when it has more patches, or a row
+    /// of patches more values, than `limits` allow.
+    fn new(raster: (usize, usize), size: i64, stride: i64, limits: &Limits) -> Result<Grid, String> {
         if !(1..=65_536).contains(&size) {
             return Err(format!("size must be 1..65536 px, got {size}"));
         }
@@ -67,12 +68,11 @@ impl Grid {
         let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
         let grid = Grid { size, stride, across: fit(raster.0), down: fit(raster.1) };
         let count = grid.across.saturating_mul(grid.down);
-        if count > MAX_PATCHES {
-            return Err(format!("{count} patches of {size} px at stride {stride} is over the limit of {MAX_PATCHES}"));
-        }
-        if (size as i64).saturating_mul(raster.0 as i64) > MAX_WINDOW_VALUES {
-            return Err(format!("a row of {size} px patches across {} px is over the limit of {MAX_WINDOW_VALUES} values", raster.0));
-        }
+        limits.patches.check(count as u64, |max| format!("{count} patches of {size} px at stride {stride} is over the limit of {max}"))?;
+        let row_values = (size as u64).saturating_mul(raster.0 as u64);
+        limits
+            .window_values
+            .check(row_values, |max| format!("a row of {size} px patches across {} px is over the limit of {max} values", raster.0))?;
         Ok(grid)
     }
 
@@ -99,7 +99,7 @@ impl TableFunction for Patches {
     const REQUIRED: usize = 1;
     const READS_FILES: bool = true;
 
-    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+    fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let Some(scene) = args::scene(F, arguments, 0)? else { return Ok(None) };
         let size = args::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
         let stride = args::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
@@ -108,8 +108,9 @@ impl TableFunction for Patches {
         if s2.is_none() && s1.is_none() {
             return Err(fail(F, format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, &scene)?)));
         }
-        let raster = common_size(s2.as_ref(), s1.as_ref())?;
-        let grid = Grid::new(raster, size, stride).map_err(|e| fail(F, e))?;
+        let mut call = session.call(F, conn);
+        let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
+        let grid = Grid::new(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
         let threshold = cloud_threshold(conn);
         let s2 = match &s2 {
             Some(target) => Some((target, [target.band(F, "B8")?, target.band(F, "B4")?])),
@@ -118,7 +119,7 @@ impl TableFunction for Patches {
         let mut patches = Vec::with_capacity(grid.across * grid.down);
         for patch_row in 0..grid.down {
             let band = grid.band(patch_row);
-            let pixels = read_band(s2, s1.as_ref(), band, threshold).map_err(|e| fail(F, e))?;
+            let pixels = read_band(&mut call, s2, s1.as_ref(), band, threshold)?;
             patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
         }
         Ok(Some(Patches { size: grid.size, patches }))
@@ -143,9 +144,9 @@ impl TableFunction for Patches {
     }
 }
 
-fn common_size(s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize)> {
-    let size_of = |t: &Target| with_dataset(&t.path, |d| Ok(d.raster_size())).map_err(|e| fail(F, e));
-    let sizes: Vec<(usize, usize)> = s2.iter().chain(s1.iter()).map(|t| size_of(t)).collect::<Result<_>>()?;
+fn common_size(call: &mut Call, s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize)> {
+    let sizes: Vec<(usize, usize)> =
+        s2.iter().chain(s1.iter()).map(|t| call.with_dataset(t, |d, _| Ok(d.raster_size()))).collect::<Result<_>>()?;
     if sizes.windows(2).any(|pair| pair[0] != pair[1]) {
         return Err(fail(F, format!("s2 is {} x {} px but s1 is {} x {} px", sizes[0].0, sizes[0].1, sizes[1].0, sizes[1].1)));
     }
@@ -154,15 +155,15 @@ fn common_size(s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize
 
 /// Classifies every pixel of one row of patches, reading S2 then S1 (one open dataset at a time).
 /// `s2` comes with its 1-based B8 and B4 band numbers.
-fn read_band(s2: Option<(&Target, [usize; 2])>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels, String> {
+fn read_band(call: &mut Call, s2: Option<(&Target, [usize; 2])>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels> {
     let mut pixels = BandPixels { s2: vec![None; band.pixels()], s1_nodata: vec![false; band.pixels()], ndvi: vec![f64::NAN; band.pixels()] };
     if let Some((target, [nir, red])) = s2 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
-        with_dataset(&target.path, |dataset| {
+        call.with_dataset(target, |dataset, guard| {
             let mask = mask_of(dataset, target, &read, threshold)?;
             let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
             let mut offset = 0;
-            for_each_strip(dataset, &read, band, |strips, count| {
+            for_each_strip(dataset, &read, band, guard, |strips, count| {
                 for i in 0..count {
                     pixels.s2[offset + i] = Some(mask.classify(strips, i));
                     if ndvi_mask.classify(strips, i) == PixelClass::Clear {
@@ -175,11 +176,11 @@ fn read_band(s2: Option<(&Target, [usize; 2])>, s1: Option<&Target>, band: Windo
     }
     if let Some(target) = s1 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
-        with_dataset(&target.path, |dataset| {
+        call.with_dataset(target, |dataset, guard| {
             // S1 has no cloud band: the mask's only rule is that every band has data.
             let mask = mask_of(dataset, target, &read, threshold)?;
             let mut offset = 0;
-            for_each_strip(dataset, &read, band, |strips, count| {
+            for_each_strip(dataset, &read, band, guard, |strips, count| {
                 for i in 0..count {
                     pixels.s1_nodata[offset + i] = mask.classify(strips, i) == PixelClass::Invalid;
                 }
@@ -222,12 +223,13 @@ mod tests {
     #[test]
     fn the_grid_is_what_fits_and_is_bounded_before_reading() {
         // The authors' grid on a 2000 px scene: (2000 - 256) / 249 + 1 = 8 a side.
-        let grid = Grid::new((2000, 2000), 256, 249).unwrap();
+        let limits = Limits::built_in();
+        let grid = Grid::new((2000, 2000), 256, 249, &limits).unwrap();
         assert_eq!((grid.across, grid.down), (8, 8));
         assert_eq!(grid.band(7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
-        assert_eq!(Grid::new((240, 240), 256, 249).unwrap().across, 0);
-        let too_many = Grid::new((2000, 2000), 1, 1).unwrap_err();
-        assert_eq!(too_many, "4000000 patches of 1 px at stride 1 is over the limit of 1048576");
-        assert!(Grid::new((200_000, 10), 65_536, 1).unwrap_err().contains("over the limit of 67108864 values"));
+        assert_eq!(Grid::new((240, 240), 256, 249, &limits).unwrap().across, 0);
+        let too_many = Grid::new((2000, 2000), 1, 1, &limits).unwrap_err();
+        assert_eq!(too_many, "4000000 patches of 1 px at stride 1 is over the limit of 1048576 (SEN12LITE_MAX_PATCHES)");
+        assert!(Grid::new((200_000, 10), 65_536, 1, &limits).unwrap_err().contains("over the limit of 67108864 values"));
     }
 }

@@ -1,20 +1,24 @@
 //! `s12_pixel(scene, modality, band, col, row)` -> the value, NULL at nodata.
 
-use super::args::{self, fail};
+use super::args;
+use super::limits::Limit;
 use super::resolve::resolve;
+use super::session::Session;
 use super::window::{band_spec, checked_window};
-use crate::raster::cache::with_dataset;
 use crate::raster::open::gdal_message;
 use crate::raster::stats::is_nodata;
+use crate::raster::strips::ReadGuard;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_pixel", 5, super::reads_files(), pixel)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    let session = Arc::clone(session);
+    conn.create_scalar_function("s12_pixel", 5, super::reads_files(), move |ctx| pixel(ctx, &session))
 }
 
-fn pixel(ctx: &Context) -> Result<Value> {
+fn pixel(ctx: &Context, session: &Session) -> Result<Value> {
     const F: &str = "s12_pixel";
     let (Some(scene), Some(modality), Some(band), Some(col), Some(row)) = (
         args::scene(F, ctx, 0)?,
@@ -29,20 +33,20 @@ fn pixel(ctx: &Context) -> Result<Value> {
     let conn = unsafe { ctx.get_connection()? };
     let target = resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
-    read_value(&target.path, band, [col, row]).map_err(|e| fail(F, e))
+    let limit = session.limits.window_values;
+    session.call(F, &conn).with_dataset(&target, |dataset, guard| read_value(dataset, band, [col, row], limit, guard))
 }
 
 /// One pixel as an SQL value: an integer for integer bands, a real for float bands, NULL at nodata.
-pub fn read_value(path: &std::path::Path, band: usize, [col, row]: [i64; 2]) -> Result<Value, String> {
-    with_dataset(path, |dataset| {
-        let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1)?;
-        let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
-        let mut value = [0f64];
-        raster
-            .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
-            .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
-        Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
-    })
+pub fn read_value(dataset: &gdal::Dataset, band: usize, [col, row]: [i64; 2], limit: Limit, guard: &mut dyn ReadGuard) -> Result<Value, String> {
+    let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1, limit)?;
+    let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+    let mut value = [0f64];
+    guard.before_read(1)?;
+    raster
+        .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
+        .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
+    Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
 }
 
 /// A raster value as SQL: NULL at nodata, an integer for integer bands, a real for float bands.

@@ -4,20 +4,19 @@
 use super::args::{self, fail};
 use super::pixel::sql_value;
 use super::resolve::resolve;
+use super::session::Session;
 use super::table::{self, TableFunction};
 use super::window::checked_window;
-use crate::raster::cache::with_dataset;
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
 const F: &str = "s12_pixels";
-/// Most rows (pixels x bands) one call may produce: refused before anything is read.
-pub const MAX_PIXEL_ROWS: i64 = 1 << 22;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    table::register::<Pixels>(conn)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    table::register::<Pixels>(conn, session)
 }
 
 struct Pixels {
@@ -36,7 +35,7 @@ impl TableFunction for Pixels {
     const REQUIRED: usize = 6;
     const READS_FILES: bool = true;
 
-    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+    fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(scene), Some(modality), Some(requested)) =
             (args::scene(F, arguments, 0)?, args::text(F, arguments, 1, "modality")?, args::window(F, arguments, 2)?)
         else {
@@ -45,17 +44,17 @@ impl TableFunction for Pixels {
         let target = resolve(conn, F, &scene, &modality)?;
         let bands = target.band_names.len();
         let rows = requested[2].saturating_mul(requested[3]).saturating_mul(bands as i64);
-        if rows > MAX_PIXEL_ROWS {
-            return Err(fail(F, format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {MAX_PIXEL_ROWS}", requested[2], requested[3])));
-        }
+        let too_many = |max| format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {max}", requested[2], requested[3]);
+        session.limits.pixel_rows.check(rows.max(0) as u64, too_many).map_err(|e| fail(F, e))?;
         let read: Vec<usize> = (1..=bands).collect();
-        let pixels = with_dataset(&target.path, |dataset| {
-            let window = checked_window(requested, dataset.raster_size(), bands)?;
+        let limit = session.limits.window_values;
+        let pixels = session.call(F, conn).with_dataset(&target, |dataset, guard| {
+            let window = checked_window(requested, dataset.raster_size(), bands, limit)?;
             let kinds: Vec<(Option<f64>, bool)> = read
                 .iter()
                 .map(|&b| dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string()))
                 .collect::<Result<_, _>>()?;
-            let raw = read_bands(dataset, &read, window)?;
+            let raw = read_bands(dataset, &read, window, guard)?;
             let values: Vec<Vec<Value>> = raw
                 .iter()
                 .zip(&kinds)
@@ -67,7 +66,7 @@ impl TableFunction for Pixels {
             let centres = pixels_to_lonlat(dataset, &positions)?;
             Ok(Pixels { window, band_names: target.band_names.clone(), values, centres })
         });
-        pixels.map(Some).map_err(|e| fail(F, e))
+        pixels.map(Some)
     }
 
     fn len(&self) -> usize {

@@ -6,9 +6,9 @@
 use super::args::{self, fail};
 use super::index::{for_each_index_value, index_def, window_of};
 use super::resolve::resolve;
+use super::session::{Call, Session};
 use super::window::checked_window;
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
-use crate::raster::cache::with_dataset;
 use crate::raster::indices::find_index;
 use crate::raster::open::dtype_name;
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
@@ -16,31 +16,31 @@ use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
 const F: &str = "s12_png";
-/// Largest quicklook, in pixels (a whole 2000 x 2000 SEN12TP scene fits).
-pub const MAX_PNG_PIXELS: i64 = 1 << 22;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function(F, 6, super::reads_files(), png)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    let session = Arc::clone(session);
+    conn.create_scalar_function(F, 6, super::reads_files(), move |ctx| png(ctx, &session))
 }
 
-fn png(ctx: &Context) -> Result<Option<Vec<u8>>> {
+fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (Some(scene), Some(what), Some(window)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "what")?, args::window(F, ctx, 2)?) else {
         return Ok(None);
     };
     let pixels = window[2].saturating_mul(window[3]);
-    if pixels > MAX_PNG_PIXELS {
-        return Err(fail(F, format!("{} x {} px is over the quicklook limit of {MAX_PNG_PIXELS} px", window[2], window[3])));
-    }
+    let quicklook_limit = |max| format!("{} x {} px is over the quicklook limit of {max} px", window[2], window[3]);
+    session.limits.png_pixels.check(pixels.max(0) as u64, quicklook_limit).map_err(|e| fail(F, e))?;
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
     let conn = unsafe { ctx.get_connection()? };
+    let mut call = session.call(F, &conn);
     let what = what.to_ascii_lowercase();
     let (modality, bands): (&str, Vec<&str>) = match what.as_str() {
         "rgb" => ("s2", vec!["B4", "B3", "B2"]),
         "vv" | "vh" => ("s1", vec![what.as_str()]),
         "worldcover" => ("worldcover", vec!["1"]),
-        name if find_index(name).is_some() => return index_png(&conn, &scene, name, window).map(Some),
+        name if find_index(name).is_some() => return index_png(&conn, &mut call, &scene, name, window).map(Some),
         other => {
             let shown: String = other.chars().take(40).collect();
             return Err(fail(F, format!("cannot draw '{shown}': use 'rgb', 'vv', 'vh', 'worldcover' or an index (SELECT name FROM s12_indices)")));
@@ -48,16 +48,22 @@ fn png(ctx: &Context) -> Result<Option<Vec<u8>>> {
     };
     let target = resolve(&conn, F, &scene, modality)?;
     let numbers = bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
-    let image = with_dataset(&target.path, |dataset| {
-        let window = checked_window(window, dataset.raster_size(), numbers.len())?;
-        let values = read_bands(dataset, &numbers, window)?;
+    let limit = session.limits.window_values;
+    let (values, window, dtype, nodata) = call.with_dataset(&target, |dataset, guard| {
+        let window = checked_window(window, dataset.raster_size(), numbers.len(), limit)?;
+        let values = read_bands(dataset, &numbers, window, guard)?;
         let first = dataset.rasterband(numbers[0]).map_err(|e| e.to_string())?;
-        let (dtype, nodata) = (dtype_name(&first), first.no_data_value());
-        let pixels = if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
-        Ok(Image { width: window.width, height: window.height, pixels })
-    })
-    .map_err(|e| fail(F, e))?;
-    encode_png(&image).map(Some).map_err(|e| fail(F, e))
+        Ok((values, window, dtype_name(&first), first.no_data_value()))
+    })?;
+    call.check_interrupt()?;
+    let pixels = if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
+    encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
+}
+
+/// The PNG of `image`, unless the host interrupted the statement while it was drawn.
+fn encode(call: &mut Call, image: &Image) -> Result<Vec<u8>> {
+    call.check_interrupt()?;
+    encode_png(image).map_err(|e| call.fail(e))
 }
 
 /// One band as grey or three as RGB, each band stretched over its own 2–98 %.
@@ -85,21 +91,22 @@ fn palette(classes: &[f64], nodata: Option<f64>) -> Vec<[u8; 4]> {
         .collect()
 }
 
-fn index_png(conn: &Connection, scene: &args::SceneRef, name: &str, requested: [i64; 4]) -> Result<Vec<u8>> {
+fn index_png(conn: &Connection, call: &mut Call, scene: &args::SceneRef, name: &str, requested: [i64; 4]) -> Result<Vec<u8>> {
     let def = index_def(F, name)?;
     let target = resolve(conn, F, scene, def.modality)?;
     let bands = def.bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
-    let image = with_dataset(&target.path, |dataset| {
-        let window = window_of(dataset, Some(requested), bands.len())?;
+    let limit = call.limits().window_values;
+    let (values, window) = call.with_dataset(&target, |dataset, guard| {
+        let window = window_of(dataset, Some(requested), bands.len(), limit)?;
         let mut values = Vec::with_capacity(window.pixels());
-        for_each_index_value(dataset, def, &bands, window, |v| values.push(if v.is_finite() { v } else { f64::NAN }))?;
-        let bounds = def.range.or_else(|| stretch_bounds(&values, "Float64", None));
-        let pixels = values.iter().map(|&v| match bounds {
-            Some(range) if !v.is_nan() => ramp(scale(v, range)),
-            _ => TRANSPARENT,
-        });
-        Ok(Image { width: window.width, height: window.height, pixels: pixels.collect() })
-    })
-    .map_err(|e| fail(F, e))?;
-    encode_png(&image).map_err(|e| fail(F, e))
+        for_each_index_value(dataset, def, &bands, window, guard, |v| values.push(if v.is_finite() { v } else { f64::NAN }))?;
+        Ok((values, window))
+    })?;
+    call.check_interrupt()?;
+    let bounds = def.range.or_else(|| stretch_bounds(&values, "Float64", None));
+    let pixels = values.iter().map(|&v| match bounds {
+        Some(range) if !v.is_nan() => ramp(scale(v, range)),
+        _ => TRANSPARENT,
+    });
+    encode(call, &Image { width: window.width, height: window.height, pixels: pixels.collect() })
 }

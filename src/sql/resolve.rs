@@ -10,7 +10,12 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct Target {
     pub modality: String,
+    /// The real path, under the real data root (or where an allowed symlink leads).
     pub path: PathBuf,
+    /// The path as the catalog gives it, relative to data_root: the only one messages show.
+    pub relative: String,
+    /// The real data root, to keep out of messages.
+    root: PathBuf,
     pub band_names: Vec<String>,
 }
 
@@ -51,9 +56,9 @@ pub fn file_of(conn: &Connection, function: &str, scene: &SceneRow, modality: &s
         })
         .optional()?;
     let Some((relative, band_count)) = file else { return Ok(None) };
-    let path = confined_path(conn, function, &relative)?;
+    let (root, path) = confined_path(conn, function, &relative)?;
     let band_names = band_names(conn, scene.scene_id, &scene.dataset, modality, band_count as usize)?;
-    Ok(Some(Target { modality: modality.to_string(), path, band_names }))
+    Ok(Some(Target { modality: modality.to_string(), path, relative, root, band_names }))
 }
 
 /// "has s1, s2" or "none on disk", for error messages.
@@ -67,10 +72,11 @@ pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Resu
 const DATA_ROOT_VAR: &str = "SEN12LITE_DATA_ROOT";
 const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
 
-/// `data_root` (or $SEN12LITE_DATA_ROOT) joined with a catalogued relative path; refuses absolute
-/// paths, `..`, GDAL virtual file systems and, unless $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that
-/// lead out of the root.
-fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<PathBuf> {
+/// The real `data_root` (or $SEN12LITE_DATA_ROOT) and the real path of a catalogued relative path
+/// under it; refuses absolute paths, `..`, GDAL virtual file systems and, unless
+/// $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that lead out of the root. Messages name the relative
+/// path only: a web user of a public instance must not learn the server's folders.
+fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
     let root = match std::env::var(DATA_ROOT_VAR) {
         Ok(root) if !root.is_empty() => root,
         _ => conn
@@ -83,14 +89,17 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
         return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
     }
     let joined = Path::new(&root).join(relative);
-    let (Ok(real_root), Ok(real_path)) = (Path::new(&root).canonicalize(), joined.canonicalize()) else {
-        return Err(fail(function, format!("file {} is not on disk (data_root {root})", joined.display())));
+    let Ok(real_root) = Path::new(&root).canonicalize() else {
+        return Err(fail(function, "data_root is not on disk (see s12_debug() for where it points)"));
+    };
+    let Ok(real_path) = joined.canonicalize() else {
+        return Err(fail(function, format!("file '{relative}' is not on disk under data_root")));
     };
     let may_leave = std::env::var(FOLLOW_SYMLINKS_VAR).is_ok_and(|v| v == "1");
     if !real_path.starts_with(&real_root) && !may_leave {
-        return Err(fail(function, format!("path '{relative}' leads outside data_root {root} (set {FOLLOW_SYMLINKS_VAR}=1 to allow)")));
+        return Err(fail(function, format!("path '{relative}' leads outside data_root (set {FOLLOW_SYMLINKS_VAR}=1 to allow)")));
     }
-    Ok(real_path)
+    Ok((real_root, real_path))
 }
 
 fn band_names(conn: &Connection, scene_id: i64, dataset: &str, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
@@ -104,6 +113,13 @@ fn band_names(conn: &Connection, scene_id: i64, dataset: &str, modality: &str, b
 }
 
 impl Target {
+    /// `message` (GDAL's or ours) with this file's real path shown relative to data_root and any
+    /// other path under the root as `data_root/...`.
+    pub fn relative_message(&self, message: &str) -> String {
+        let root = self.root.display().to_string();
+        message.replace(&self.path.display().to_string(), &self.relative).replace(&root, "data_root")
+    }
+
     /// 1-based band numbers of a band list: names (`'B4,B3,B2'`), numbers (`'4'`, 4) or `'*'`.
     /// S1 'VV' / 'VH' also name 'VV_sigma0' / 'VH_sigma0'.
     pub fn bands(&self, function: &str, spec: &str) -> rusqlite::Result<Vec<usize>> {

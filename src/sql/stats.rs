@@ -1,22 +1,26 @@
 //! `s12_stats(scene, modality, band [, col, row, width, height])` -> JSON {count, min, max, mean, stddev}.
 
-use super::args::{self, fail};
+use super::args;
 use super::resolve::resolve;
+use super::session::Session;
 use super::window::{band_spec, checked_window};
-use crate::raster::cache::with_dataset;
 use crate::raster::open::dtype_name;
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
 use serde_json::json;
+use std::sync::Arc;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_stats", 3, super::reads_files(), stats)?;
-    conn.create_scalar_function("s12_stats", 7, super::reads_files(), stats)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    for arity in [3, 7] {
+        let session = Arc::clone(session);
+        conn.create_scalar_function("s12_stats", arity, super::reads_files(), move |ctx| stats(ctx, &session))?;
+    }
+    Ok(())
 }
 
-fn stats(ctx: &Context) -> Result<Option<String>> {
+fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
     const F: &str = "s12_stats";
     let (Some(scene), Some(modality), Some(band)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
     else {
@@ -27,15 +31,16 @@ fn stats(ctx: &Context) -> Result<Option<String>> {
     let conn = unsafe { ctx.get_connection()? };
     let target = resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
-    let result = with_dataset(&target.path, |dataset| {
+    let limit = session.limits.window_values;
+    let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         let (w, h) = dataset.raster_size();
         let window = match window {
-            Some(requested) => checked_window(requested, (w, h), 1)?,
+            Some(requested) => checked_window(requested, (w, h), 1, limit)?,
             None => Window::whole(w, h),
         };
         let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
         let mut accumulator = BandAccumulator::new(&dtype_name(&raster), raster.no_data_value());
-        for_each_strip(dataset, &[band], window, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
+        for_each_strip(dataset, &[band], window, guard, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
         let stats = accumulator.finish();
         let summary = stats.summary.as_ref();
         Ok(json!({
@@ -47,5 +52,5 @@ fn stats(ctx: &Context) -> Result<Option<String>> {
         })
         .to_string())
     });
-    result.map(Some).map_err(|e| fail(F, e))
+    result.map(Some)
 }

@@ -5,6 +5,7 @@
 //! the host process.
 
 use super::args::fail;
+use super::session::Session;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::vtab::{
     Context, Module, Filters, IndexConstraintOp, IndexInfo, VTab, VTabConfig, VTabConnection, VTabCursor,
@@ -14,6 +15,7 @@ use std::borrow::Cow;
 use std::ffi::{c_int, CStr, CString};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// A table function: named hidden arguments, visible columns, rows computed from the arguments.
 pub trait TableFunction: Sized + 'static {
@@ -27,15 +29,16 @@ pub trait TableFunction: Sized + 'static {
     /// Reads files: only the user's own SQL may use it (DIRECTONLY), else pure (INNOCUOUS).
     const READS_FILES: bool;
 
-    /// The rows for `arguments` (one value per entry of ARGUMENTS, NULL when not given).
-    /// None: an argument is NULL, the table is empty.
-    fn rows(conn: &Connection, arguments: &[Value]) -> Result<Option<Self>>;
+    /// The rows for `arguments` (one value per entry of ARGUMENTS, NULL when not given), read
+    /// through the connection's `session`. None: an argument is NULL, the table is empty.
+    fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>>;
     fn len(&self) -> usize;
     fn value(&self, row: usize, column: usize) -> Value;
 }
 
-pub fn register<T: TableFunction>(conn: &Connection) -> Result<()> {
-    conn.create_module(T::NAME, &Table::<T>::MODULE, None)
+/// Adds `T` to `conn`; SQLite drops its share of `session` when the connection closes.
+pub fn register<T: TableFunction>(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    conn.create_module(T::NAME, &Table::<T>::MODULE, Some(Arc::clone(session)))
 }
 
 /// Runs table-function code, turning a panic into an SQL error that names the function.
@@ -47,6 +50,7 @@ fn guarded<T: TableFunction, R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 pub struct Table<T: TableFunction> {
     base: ffi::sqlite3_vtab,
     db: *mut ffi::sqlite3,
+    session: Arc<Session>,
     kind: PhantomData<T>,
 }
 
@@ -55,16 +59,17 @@ impl<T: TableFunction> Table<T> {
 }
 
 unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
-    type Aux = ();
+    type Aux = Arc<Session>;
     type Cursor = Cursor<'vtab, T>;
 
-    fn connect(db: &mut VTabConnection, _: Option<&()>, _: &[u8], _: &[u8], _: &[u8], _: &[&[u8]]) -> Result<(Cow<'static, CStr>, Self)> {
+    fn connect(db: &mut VTabConnection, aux: Option<&Arc<Session>>, _: &[u8], _: &[u8], _: &[u8], _: &[&[u8]]) -> Result<(Cow<'static, CStr>, Self)> {
+        let session = Arc::clone(aux.ok_or_else(|| fail(T::NAME, "internal error: registered without a session"))?);
         db.config(if T::READS_FILES { VTabConfig::DirectOnly } else { VTabConfig::Innocuous })?;
         let hidden = T::ARGUMENTS.iter().map(|a| format!("{a} HIDDEN"));
         let columns: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).chain(hidden).collect();
         let schema = CString::new(format!("CREATE TABLE x({})", columns.join(", "))).expect("column names have no NUL");
         // SAFETY: the handle is the connection this table lives in; it outlives the table.
-        Ok((Cow::Owned(schema), Table { base: ffi::sqlite3_vtab::default(), db: unsafe { db.handle() }, kind: PhantomData }))
+        Ok((Cow::Owned(schema), Table { base: ffi::sqlite3_vtab::default(), db: unsafe { db.handle() }, session, kind: PhantomData }))
     }
 
     /// Each argument given by `=` is passed to xFilter; idx_num is the bit set of given arguments.
@@ -101,7 +106,15 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
     }
 
     fn open(&'vtab mut self) -> Result<Cursor<'vtab, T>> {
-        Ok(Cursor { base: ffi::sqlite3_vtab_cursor::default(), db: self.db, arguments: Vec::new(), rows: None, row: 0, table: PhantomData })
+        Ok(Cursor {
+            base: ffi::sqlite3_vtab_cursor::default(),
+            db: self.db,
+            session: Arc::clone(&self.session),
+            arguments: Vec::new(),
+            rows: None,
+            row: 0,
+            table: PhantomData,
+        })
     }
 }
 
@@ -109,6 +122,7 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
 pub struct Cursor<'vtab, T: TableFunction> {
     base: ffi::sqlite3_vtab_cursor,
     db: *mut ffi::sqlite3,
+    session: Arc<Session>,
     arguments: Vec<Value>,
     rows: Option<T>,
     row: usize,
@@ -138,7 +152,7 @@ unsafe impl<T: TableFunction> VTabCursor for Cursor<'_, T> {
         self.arguments = Self::arguments(idx_num, filters)?;
         // SAFETY: a non-owning handle of the connection running this query, used inside this call.
         let conn = unsafe { Connection::from_handle(self.db)? };
-        self.rows = guarded::<T, _>(|| T::rows(&conn, &self.arguments))?;
+        self.rows = guarded::<T, _>(|| T::rows(&conn, &self.session, &self.arguments))?;
         Ok(())
     }
 
@@ -191,7 +205,7 @@ mod tests {
         const REQUIRED: usize = 1;
         const READS_FILES: bool = false;
 
-        fn rows(_: &Connection, arguments: &[Value]) -> Result<Option<Self>> {
+        fn rows(_: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
             match arguments[0] {
                 Value::Integer(n) if n < 0 => panic!("negative"),
                 Value::Integer(n) => Ok(Some(Fragile(n))),
@@ -218,7 +232,7 @@ mod tests {
     #[test]
     fn a_panic_in_a_table_function_is_an_sql_error_and_the_connection_lives_on() {
         let conn = Connection::open_in_memory().unwrap();
-        register::<Fragile>(&conn).unwrap();
+        register::<Fragile>(&conn, &Session::from_env().unwrap()).unwrap();
         assert_eq!(values(&conn, "SELECT value FROM fragile(3)").unwrap(), vec![0, 1, 2]);
         for sql in ["SELECT value FROM fragile(-1)", "SELECT value FROM fragile(7)"] {
             let message = values(&conn, sql).unwrap_err().to_string();

@@ -4,19 +4,21 @@
 use super::args::{self, fail};
 use super::pixel::read_value;
 use super::resolve::resolve;
+use super::session::Session;
 use super::window::band_spec;
-use crate::raster::cache::with_dataset;
 use crate::raster::open::lonlat_srs;
 use gdal::spatial_ref::CoordTransform;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_value", 5, super::reads_files(), value)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    let session = Arc::clone(session);
+    conn.create_scalar_function("s12_value", 5, super::reads_files(), move |ctx| value(ctx, &session))
 }
 
-fn value(ctx: &Context) -> Result<Value> {
+fn value(ctx: &Context, session: &Session) -> Result<Value> {
     const F: &str = "s12_value";
     let (Some(scene), Some(modality), Some(band), Some(lon), Some(lat)) = (
         args::scene(F, ctx, 0)?,
@@ -34,11 +36,11 @@ fn value(ctx: &Context) -> Result<Value> {
     let conn = unsafe { ctx.get_connection()? };
     let target = resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
-    let pixel = with_dataset(&target.path, |dataset| pixel_of(dataset, lon, lat)).map_err(|e| fail(F, e))?;
-    match pixel {
-        Some(position) => read_value(&target.path, band, position).map_err(|e| fail(F, e)),
+    let limit = session.limits.window_values;
+    session.call(F, &conn).with_dataset(&target, |dataset, guard| match pixel_of(dataset, lon, lat)? {
+        Some(position) => read_value(dataset, band, position, limit, guard),
         None => Ok(Value::Null),
-    }
+    })
 }
 
 /// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.

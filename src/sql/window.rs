@@ -1,22 +1,22 @@
 //! `s12_window(scene, modality, bands, col, row, width, height)` -> `.npy` BLOB in the file's type.
 
-use super::args::{self, fail};
+use super::args;
+use super::limits::Limit;
 use super::resolve::resolve;
-use crate::raster::cache::with_dataset;
+use super::session::Session;
 use crate::raster::npy::read_npy;
 use crate::raster::open::dtype_name;
 use crate::raster::strips::Window;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
+use std::sync::Arc;
 
-/// Largest window, in values (pixels x bands): refused before anything is allocated.
-pub const MAX_WINDOW_VALUES: i64 = 64 << 20;
-
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_window", 7, super::reads_files(), window)
+pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
+    let session = Arc::clone(session);
+    conn.create_scalar_function("s12_window", 7, super::reads_files(), move |ctx| window(ctx, &session))
 }
 
-fn window(ctx: &Context) -> Result<Option<Vec<u8>>> {
+fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     const F: &str = "s12_window";
     let (Some(scene), Some(modality), Some(bands), Some(w)) =
         (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?, args::window(F, ctx, 3)?)
@@ -27,12 +27,14 @@ fn window(ctx: &Context) -> Result<Option<Vec<u8>>> {
     let conn = unsafe { ctx.get_connection()? };
     let target = resolve(&conn, F, &scene, &modality)?;
     let bands = target.bands(F, &bands)?;
-    let blob = with_dataset(&target.path, |dataset| {
-        let window = checked_window(w, dataset.raster_size(), bands.len())?;
+    let limit = session.limits.window_values;
+    let mut call = session.call(F, &conn);
+    call.with_dataset(&target, |dataset, guard| {
+        let window = checked_window(w, dataset.raster_size(), bands.len(), limit)?;
         let dtype = dtype_name(&dataset.rasterband(1).map_err(|e| e.to_string())?);
-        read_npy(dataset, &dtype, &bands, window)
-    });
-    blob.map(Some).map_err(|e| fail(F, e))
+        read_npy(dataset, &dtype, &bands, window, guard)
+    })
+    .map(Some)
 }
 
 /// Bands as text (`'B4,B3,B2'`, `'*'`) or a 1-based number.
@@ -44,15 +46,13 @@ pub fn band_spec(function: &str, ctx: &(impl args::Args + ?Sized), i: usize) -> 
 }
 
 /// A window inside the raster and under the size limit, checked before any read or allocation.
-pub fn checked_window([col, row, width, height]: [i64; 4], raster: (usize, usize), bands: usize) -> Result<Window, String> {
+pub fn checked_window([col, row, width, height]: [i64; 4], raster: (usize, usize), bands: usize, limit: Limit) -> Result<Window, String> {
     let (raster_w, raster_h) = (raster.0 as i64, raster.1 as i64);
     if width < 1 || height < 1 {
         return Err(format!("window size must be positive, got {width} x {height}"));
     }
     let values = width.saturating_mul(height).saturating_mul(bands as i64);
-    if values > MAX_WINDOW_VALUES {
-        return Err(format!("window of {width} x {height} px x {bands} bands is over the limit of {MAX_WINDOW_VALUES} values"));
-    }
+    limit.check(values as u64, |max| format!("window of {width} x {height} px x {bands} bands is over the limit of {max} values"))?;
     if col < 0 || row < 0 || col.saturating_add(width) > raster_w || row.saturating_add(height) > raster_h {
         return Err(format!(
             "window at col {col}, row {row} of {width} x {height} px is outside the raster ({raster_w} x {raster_h} px)"

@@ -1,6 +1,6 @@
 //! Writing the synthetic GeoTIFFs: UTM CRS, 10 m north-up geotransform, band descriptions, nodata.
 
-use crate::raster::open::{init_gdal, lonlat_srs};
+use crate::raster::open::{lonlat_srs, QuietGdal};
 use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
 use gdal::{DriverManager, GeoTransform, Metadata};
@@ -34,7 +34,7 @@ pub fn write_geotiff<T: GdalType + Copy>(
     nodata: Option<f64>,
     extra: &[&str],
 ) -> Result<(), String> {
-    init_gdal();
+    let _quiet = QuietGdal::new();
     let fail = |what: &str, e: gdal::errors::GdalError| format!("synth: cannot {what} {}: {e}", path.display());
     let driver = DriverManager::get_driver_by_name("GTiff").map_err(|e| fail("find GTiff for", e))?;
     let options: RasterCreationOptions =

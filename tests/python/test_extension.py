@@ -151,14 +151,25 @@ def test_file_functions_are_directonly_and_pure_ones_are_not(tp_db, tmp_path):
 
 
 def test_loads_in_the_stock_shell_also_renamed(tp_db, tmp_path):
-    renamed = tmp_path / "s12x.so"
+    """The extension is two files: the entry library finds sen12lite.libs/ beside its real path,
+    so a renamed copy in a copy of the folder loads, and so does a symlink from anywhere."""
+    dist = tmp_path / "dist"
+    shutil.copytree(os.path.dirname(EXT), dist)
+    renamed = dist / "s12x.so"
     shutil.copy(EXT, renamed)
-    for library in (EXT, str(renamed)):
+    linked = tmp_path / "elsewhere.so"
+    linked.symlink_to(EXT)
+    for library in (EXT, str(renamed), str(linked)):
         out = subprocess.run(["/usr/bin/sqlite3", str(tp_db), f".load {library}", "SELECT s12_version(), s12_index_mean(390, 'ndvi') = ndvi_mean FROM scenes WHERE scene_id = 390"],
                              capture_output=True, text=True)
         assert out.returncode == 0 and out.stdout.strip() == "v0.1.0|1", out.stderr
     debug = subprocess.run(["/usr/bin/sqlite3", ":memory:", f".load {EXT}", "SELECT s12_debug()"], capture_output=True, text=True).stdout
-    assert "SQLite 3.40" in debug and "GDAL 3." in debug
+    assert "SQLite 3.40" in debug and "GDAL 3." in debug and "interruptible: no" in debug
+    alone = tmp_path / "alone" / "sen12lite.so"
+    alone.parent.mkdir()
+    shutil.copy(EXT, alone)
+    out = subprocess.run(["/usr/bin/sqlite3", ":memory:", f".load {alone}"], capture_output=True, text=True)
+    assert out.returncode != 0 and "sen12lite: cannot load the implementation" in out.stderr, out.stderr
     # GDAL prints nothing on the host's stderr and writes no .aux.xml next to the data.
     bad = subprocess.run(["/usr/bin/sqlite3", str(tp_db), f".load {EXT}", "SELECT s12_stats(390, 's2', 'B4')"], capture_output=True, text=True)
     assert "ERROR" not in bad.stderr

@@ -1,0 +1,60 @@
+/* The entry library of the loadable extension: dist/sen12lite.so.
+ *
+ * SQLite loads extensions with dlopen(RTLD_NOW | RTLD_GLOBAL), which would put libgdal and its
+ * ~110 dependencies (PROJ, libtiff, the system libsqlite3, ...) into the host's global symbol
+ * namespace, where libraries the host loads later bind to them instead of their own copies
+ * (pyproj's PROJ: a double free at exit). This library links nothing but libc; it loads the
+ * implementation, sen12lite.libs/sen12lite_impl.so beside its own real path, with
+ * RTLD_LOCAL | RTLD_DEEPBIND (its symbols stay private, and it binds to its own dependencies
+ * before the host's) and hands SQLite's init call to it. It exports the two entry names SQLite
+ * tries, `sqlite3_extension_init` first (which libgdal also exports: see docs) and the one
+ * derived from the file name, so a renamed copy in the same folder loads too.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#define EXPORT __attribute__((visibility("default")))
+#define IMPLEMENTATION "sen12lite.libs/sen12lite_impl.so"
+#define IMPLEMENTATION_ENTRY "sqlite3_senlite_init"
+
+typedef int (*entry_point)(sqlite3 *, char **, const sqlite3_api_routines *);
+
+static int refuse(char **message, const char *what, const char *detail) {
+  if (message) *message = sqlite3_mprintf("sen12lite: %s: %s", what, detail);
+  return SQLITE_ERROR;
+}
+
+/* The implementation's path: the folder of this library's real path (dladdr gives the name the
+ * host passed to dlopen, possibly relative or a symlink) + IMPLEMENTATION. */
+static int implementation_path(char *out, size_t size) {
+  Dl_info self;
+  char real[PATH_MAX];
+  if (!dladdr((void *)implementation_path, &self) || !self.dli_fname || !realpath(self.dli_fname, real)) return 0;
+  char *slash = strrchr(real, '/');
+  if (!slash) return 0;
+  *slash = '\0';
+  return snprintf(out, size, "%s/%s", real, IMPLEMENTATION) < (int)size;
+}
+
+EXPORT int sqlite3_extension_init(sqlite3 *db, char **message, const sqlite3_api_routines *api) {
+  SQLITE_EXTENSION_INIT2(api);
+  char path[PATH_MAX];
+  if (!implementation_path(path, sizeof path)) return refuse(message, "cannot find its own path", "dladdr/realpath failed");
+  /* Never closed: the functions it registers live as long as the process may call them. */
+  void *implementation = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+  if (!implementation) return refuse(message, "cannot load the implementation", dlerror());
+  entry_point init = (entry_point)dlsym(implementation, IMPLEMENTATION_ENTRY);
+  if (!init) return refuse(message, "the implementation has no entry point", dlerror());
+  return init(db, message, api);
+}
+
+/* The name SQLite derives from sen12lite.so and libsen12lite.so. */
+EXPORT int sqlite3_senlite_init(sqlite3 *db, char **message, const sqlite3_api_routines *api) {
+  return sqlite3_extension_init(db, message, api);
+}

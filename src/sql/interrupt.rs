@@ -1,0 +1,84 @@
+//! Whether the host has interrupted the running statement (`sqlite3_interrupt`: Datasette's and
+//! apsw's time limits, Ctrl-C in the shell). SQLite cannot stop a C function that is running, so
+//! every function that reads pixels asks between reads and returns SQLITE_INTERRUPT itself.
+//!
+//! `sqlite3_is_interrupted` exists since SQLite 3.41. The loadable extension is built against
+//! the 3.40 headers so that it loads into 3.40 hosts: there the routine is looked up at run time,
+//! in the slot that 3.41 appended to the API table right after `value_encoding` (the table only
+//! grows), and only when the host's SQLite is 3.41 or newer. On older hosts nothing can be asked,
+//! and a call runs to its end.
+
+use rusqlite::ffi;
+
+#[cfg(feature = "loadable")]
+mod routine {
+    use super::*;
+    use std::ffi::c_int;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    type IsInterrupted = unsafe extern "C" fn(*mut ffi::sqlite3) -> c_int;
+
+    static IS_INTERRUPTED: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
+
+    // `value_encoding` must be the last slot of the table we were built with, or the slot after it
+    // would not be `is_interrupted`.
+    const _: () = assert!(
+        std::mem::offset_of!(ffi::sqlite3_api_routines, value_encoding) + std::mem::size_of::<usize>()
+            == std::mem::size_of::<ffi::sqlite3_api_routines>()
+    );
+
+    /// Remembers the host's `sqlite3_is_interrupted`, when it has one.
+    ///
+    /// # Safety
+    /// `api` is the API table SQLite passed to the extension's entry point.
+    pub unsafe fn remember(api: *const ffi::sqlite3_api_routines) {
+        let version = match api.as_ref().and_then(|api| api.libversion_number) {
+            Some(libversion_number) => libversion_number(),
+            None => return,
+        };
+        if version < 3_041_000 {
+            return;
+        }
+        // SAFETY: a 3.41+ host's table has the `is_interrupted` slot right after `value_encoding`.
+        let slot = std::ptr::addr_of!((*api).value_encoding).add(1).cast::<Option<IsInterrupted>>();
+        if let Some(routine) = *slot {
+            IS_INTERRUPTED.store(routine as *mut (), Ordering::Release);
+        }
+    }
+
+    pub fn is_interrupted(db: *mut ffi::sqlite3) -> bool {
+        let routine = IS_INTERRUPTED.load(Ordering::Acquire);
+        if routine.is_null() {
+            return false;
+        }
+        // SAFETY: the pointer was stored from the host's API table as an `IsInterrupted`; `db`
+        // is the connection running the current call.
+        unsafe { std::mem::transmute::<*mut (), IsInterrupted>(routine)(db) != 0 }
+    }
+
+    pub fn available() -> bool {
+        !IS_INTERRUPTED.load(Ordering::Acquire).is_null()
+    }
+}
+
+#[cfg(not(feature = "loadable"))]
+mod routine {
+    use super::*;
+
+    pub fn is_interrupted(db: *mut ffi::sqlite3) -> bool {
+        // SAFETY: `db` is the connection running the current call; the bundled SQLite is >= 3.41.
+        unsafe { ffi::sqlite3_is_interrupted(db) != 0 }
+    }
+
+    pub fn available() -> bool {
+        true
+    }
+}
+
+pub use routine::*;
+
+/// The error a function returns when it stopped for an interrupt: SQLITE_INTERRUPT with SQLite's
+/// own message ("interrupted"), as if SQLite had stopped the statement itself.
+pub fn interrupted() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_INTERRUPT), None)
+}
