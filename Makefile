@@ -4,9 +4,9 @@
 CARGO   ?= cargo
 PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
-APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip
+APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv
 
-.PHONY: deps pylib build ext test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts build ext test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -20,6 +20,14 @@ deps:
 pylib: deps
 	@$(PYTHON) -c 'import sys; sys.path.insert(0, "build/pylib"); import apsw' 2>/dev/null || \
 	  $(PYTHON) -m pip install -q --disable-pip-version-check --target build/pylib -r tests/python/requirements.txt
+
+# The host processes of tests/python/test_host_safety.py, in a venv of the Python on PATH (pyenv's
+# here; Debian's needs python3-venv), kept inside the project (build/hosts).
+HOST_PYTHON ?= python3
+hosts: deps
+	@test -x build/hosts/bin/python || $(HOST_PYTHON) -m venv build/hosts
+	@build/hosts/bin/python -c 'import apsw, rasterio, pyproj, sqlean, pysqlite3, datasette' 2>/dev/null || \
+	  build/hosts/bin/python -m pip install -q --disable-pip-version-check -r tests/python/hosts-requirements.txt
 
 build: deps
 	$(CARGO) build --release --locked
@@ -36,7 +44,7 @@ ext: deps
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
 	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
 
-test: build ext pylib
+test: build ext pylib hosts
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

@@ -1,6 +1,7 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
-use super::strips::{ReadGuard, Window};
+use super::open::last_gdal_error;
+use super::strips::{pieces, ReadGuard, Window, PIECE_VALUES};
 use gdal::raster::GdalType;
 use gdal::Dataset;
 use std::ffi::{c_int, c_void};
@@ -33,10 +34,6 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Values one GDAL read of a window fills at most: a larger window is read in row chunks, so a
-/// guard can stop it between chunks within a few milliseconds.
-const CHUNK_VALUES: usize = 2 << 20;
-
 /// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`;
 /// `guard` is asked before each chunk of rows.
 pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
@@ -57,9 +54,10 @@ pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window,
 #[cfg(target_endian = "big")]
 compile_error!("sen12lite's .npy output assumes a little-endian machine");
 
-/// Dataset-level reads of all `bands` (band after band) straight into the end of `out`, a chunk
-/// of rows at a time. A dataset-level read lets GDAL decode each pixel-interleaved tile once for
-/// all bands; writing in place saves a copy of the window.
+/// Dataset-level reads of all `bands` (band after band) straight into the end of `out`, a piece
+/// of the block grid at a time (`pieces`). A dataset-level read lets GDAL decode each
+/// pixel-interleaved tile once for all bands; writing in place saves a copy of the window, and
+/// leaving the buffer unfilled until GDAL writes it saves zeroing it first.
 fn append_typed<T: GdalType + Copy + Default>(
     dataset: &Dataset,
     bands: &[usize],
@@ -69,57 +67,47 @@ fn append_typed<T: GdalType + Copy + Default>(
 ) -> Result<(), String> {
     let start = out.len();
     let size = std::mem::size_of::<T>();
-    out.resize(start + window.pixels() * bands.len() * size, 0);
+    let length = window.pixels() * bands.len() * size;
+    out.reserve_exact(length);
+    let data = out.spare_capacity_mut().as_mut_ptr().cast::<u8>();
     // The header is a multiple of 64 bytes and the allocator aligns to 16: the values are aligned.
-    if out[start..].as_ptr().align_offset(std::mem::align_of::<T>()) != 0 {
-        out.truncate(start);
+    if data.align_offset(std::mem::align_of::<T>()) != 0 {
         return Err("internal error: unaligned .npy buffer".into());
     }
     let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
-    let rows_per_chunk = (CHUNK_VALUES / (window.width * bands.len()).max(1)).clamp(1, window.height.max(1));
-    for top in (0..window.height).step_by(rows_per_chunk) {
-        let rows = rows_per_chunk.min(window.height - top);
-        let read = guard.before_read(window.width * rows * bands.len()).and_then(|()| {
-            // Band b's rows top..top + rows start at b * (one band's bytes) + top * (one row's bytes).
-            let first_value = &mut out[start + top * window.width * size..];
-            // SAFETY: from `first_value`, band k of `band_map` is written at k * width * height
-            // values, each of its `rows` rows at width values further: all inside `out`, which
-            // holds width * height values of T per band, aligned for T; the dataset is open.
-            let status = unsafe {
-                gdal_sys::GDALDatasetRasterIO(
-                    dataset.c_dataset(),
-                    gdal_sys::GDALRWFlag::GF_Read,
-                    window.col as c_int,
-                    (window.row + top) as c_int,
-                    window.width as c_int,
-                    rows as c_int,
-                    first_value.as_mut_ptr().cast::<c_void>(),
-                    window.width as c_int,
-                    rows as c_int,
-                    T::gdal_ordinal(),
-                    band_map.len() as c_int,
-                    band_map.as_mut_ptr(),
-                    size as c_int,
-                    (window.width * size) as c_int,
-                    (window.pixels() * size) as c_int,
-                )
-            };
-            match status {
-                gdal_sys::CPLErr::CE_None => Ok(()),
-                _ => Err(format!("read error in bands {bands:?}: {}", last_gdal_error())),
-            }
-        });
-        if let Err(e) = read {
-            out.truncate(start);
-            return Err(e);
+    let block = dataset.rasterband(1).map_err(|e| e.to_string())?.block_size();
+    for piece in pieces(window, block, dataset.raster_count(), PIECE_VALUES) {
+        guard.before_read(piece.pixels() * bands.len())?;
+        let offset = ((piece.row - window.row) * window.width + (piece.col - window.col)) * size;
+        // SAFETY: `data` has room for width * height values of T per band of `band_map`, aligned
+        // for T. From `data + offset`, band k of the piece goes k * width * height values further,
+        // its rows width values apart: every byte written lies inside the reserved capacity.
+        let status = unsafe {
+            gdal_sys::GDALDatasetRasterIO(
+                dataset.c_dataset(),
+                gdal_sys::GDALRWFlag::GF_Read,
+                piece.col as c_int,
+                piece.row as c_int,
+                piece.width as c_int,
+                piece.height as c_int,
+                data.add(offset).cast::<c_void>(),
+                piece.width as c_int,
+                piece.height as c_int,
+                T::gdal_ordinal(),
+                band_map.len() as c_int,
+                band_map.as_mut_ptr(),
+                size as c_int,
+                (window.width * size) as c_int,
+                (window.pixels() * size) as c_int,
+            )
+        };
+        if status != gdal_sys::CPLErr::CE_None {
+            return Err(format!("read error in bands {bands:?}: {}", last_gdal_error()));
         }
     }
+    // SAFETY: the pieces cover the window, so GDAL has written all `length` bytes.
+    unsafe { out.set_len(start + length) };
     Ok(())
-}
-
-fn last_gdal_error() -> String {
-    // SAFETY: CPLGetLastErrorMsg returns a NUL-terminated string owned by GDAL (never NULL).
-    unsafe { std::ffi::CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

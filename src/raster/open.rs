@@ -99,6 +99,12 @@ pub fn gdal_message(error: &gdal::errors::GdalError) -> String {
     }
 }
 
+/// GDAL's message of the last error on this thread (after a raw gdal_sys call failed).
+pub fn last_gdal_error() -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a NUL-terminated string owned by GDAL (never NULL).
+    unsafe { CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }.to_string_lossy().into_owned()
+}
+
 /// WGS84 lon/lat in lon, lat order (GDAL 3 defaults to the EPSG lat, lon order).
 pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
     let mut srs = gdal::spatial_ref::SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;

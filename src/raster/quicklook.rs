@@ -3,7 +3,7 @@
 
 use super::open::QuietGdal;
 use super::stats::BandAccumulator;
-use gdal::raster::Buffer;
+use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::DriverManager;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -57,7 +57,10 @@ pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
         band.write((0, 0), (w, h), &mut buffer).map_err(|e| format!("cannot fill the image: {e}"))?;
     }
     let name = format!("/vsimem/s12_png_{}_{}.png", std::process::id(), NEXT_FILE.fetch_add(1, Ordering::Relaxed));
-    if let Err(e) = dataset.create_copy(&png, &name, &Default::default()) {
+    // zlib's fastest level: a quicklook is drawn once and looked at, and deflate at the default
+    // level took over half the time of a whole-scene s12_png.
+    let options = RasterCreationOptions::from_iter(["ZLEVEL=1"]);
+    if let Err(e) = dataset.create_copy(&png, &name, &options) {
         let _ = gdal::vsi::unlink_mem_file(&name);
         return Err(format!("cannot encode PNG: {e}"));
     }

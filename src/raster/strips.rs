@@ -1,10 +1,18 @@
 //! Reading a window of several bands strip by strip, as f64, in bounded memory.
 
-use super::open::gdal_message;
+use super::open::last_gdal_error;
 use gdal::Dataset;
+use std::ffi::{c_int, c_void};
+
+/// Values one GDAL read decodes at most (counting every band of the file, since a pixel-interleaved
+/// tile is decoded whole): a guard asked between reads answers within a few milliseconds, about
+/// two 256 px tiles of a 13-band S2 file.
+pub const PIECE_VALUES: usize = 2 << 20;
 
 /// Values held for one strip of all requested bands. Bounds memory whatever the window size.
 const STRIP_BYTES: usize = 16 << 20;
+/// Rows a strip may always hold, whatever the file's block height (striped files have 1-row blocks).
+const MIN_STRIP_ROWS: usize = 128;
 /// One row is the least a strip holds: a header claiming a wider raster is refused, not allocated.
 const MAX_ROW_BYTES: usize = 256 << 20;
 
@@ -32,6 +40,11 @@ impl Window {
 /// operator allows; the ingest reads unguarded.
 pub trait ReadGuard {
     fn before_read(&mut self, values: usize) -> Result<(), String>;
+
+    /// Asked between long steps that read nothing (reprojecting, converting).
+    fn poll(&mut self) -> Result<(), String> {
+        self.before_read(0)
+    }
 }
 
 /// Reads without a guard.
@@ -59,20 +72,76 @@ pub fn for_each_strip(
     if width.saturating_mul(8 * bands.len()) > MAX_ROW_BYTES {
         return Err(format!("a row of {} px x {} bands is too wide to read (limit {} MiB a row)", window.width, bands.len(), MAX_ROW_BYTES >> 20));
     }
-    let rows_per_strip = (STRIP_BYTES / (8 * width * bands.len().max(1))).clamp(1, window.height.max(1));
+    let rows_per_strip = (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
+    let block = handles.first().map_or((1, 1), |band| band.block_size());
     let mut strips = vec![vec![0f64; width * rows_per_strip]; bands.len()];
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
-        let y = (window.row + top) as isize;
-        guard.before_read(window.width * rows * bands.len())?;
-        for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
-            let buffer = &mut buffer[..window.width * rows];
-            band.read_into_slice((window.col as isize, y), (window.width, rows), (window.width, rows), buffer, None)
-                .map_err(|e| format!("read error in band {number} at rows {y}..{}: {}", y + rows as isize, gdal_message(&e)))?;
+        let strip = Window { row: window.row + top, height: rows, ..window };
+        for piece in pieces(strip, block, dataset.raster_count(), PIECE_VALUES) {
+            guard.before_read(piece.pixels() * bands.len())?;
+            let offset = (piece.row - strip.row) * window.width + (piece.col - strip.col);
+            for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
+                // SAFETY: the piece lies inside the strip, whose rows are `window.width` values
+                // apart in `buffer` (width * rows_per_strip values): every value written is in it.
+                let status = unsafe {
+                    gdal_sys::GDALRasterIO(
+                        band.c_rasterband(),
+                        gdal_sys::GDALRWFlag::GF_Read,
+                        piece.col as c_int,
+                        piece.row as c_int,
+                        piece.width as c_int,
+                        piece.height as c_int,
+                        buffer[offset..].as_mut_ptr().cast::<c_void>(),
+                        piece.width as c_int,
+                        piece.height as c_int,
+                        gdal_sys::GDALDataType::GDT_Float64,
+                        8,
+                        (window.width * 8) as c_int,
+                    )
+                };
+                if status != gdal_sys::CPLErr::CE_None {
+                    let rows = piece.row..piece.row + piece.height;
+                    return Err(format!("read error in band {number} at rows {rows:?}: {}", last_gdal_error()));
+                }
+            }
         }
         visit(&strips, window.width * rows);
     }
     Ok(())
+}
+
+/// Pieces that cover `window` exactly, row by row, cut along the file's block grid (`block` is
+/// its block size) so that reading one decodes at most about `max_values` values of `bands` bands
+/// (at least one block).
+pub fn pieces(window: Window, block: (usize, usize), bands: usize, max_values: usize) -> Vec<Window> {
+    let (block_w, block_h) = (block.0.max(1), block.1.max(1));
+    let block_values = block_w * block_h * bands.max(1);
+    let across = (max_values / block_values).clamp(1, window.width.div_ceil(block_w).max(1));
+    let down = (max_values / (block_values * across)).max(1);
+    let (step_x, step_y) = (block_w * across, block_h * down);
+    let (right, bottom) = (window.col + window.width, window.row + window.height);
+    let mut out = Vec::new();
+    let mut y = window.row;
+    while y < bottom {
+        let y_end = ((y / step_y + 1) * step_y).min(bottom);
+        let mut x = window.col;
+        while x < right {
+            let x_end = ((x / step_x + 1) * step_x).min(right);
+            out.push(Window { col: x, row: y, width: x_end - x, height: y_end - y });
+            x = x_end;
+        }
+        y = y_end;
+    }
+    out
+}
+
+/// At most one row of the file's blocks (tiles), and no fewer than MIN_STRIP_ROWS: a strip then
+/// decodes each tile once, and a guard is asked again after about one tile row (a few tens of ms
+/// on a 2000 px S2 file), however many bands are read.
+fn rows_of_blocks(bands: &[gdal::raster::RasterBand]) -> usize {
+    let block_rows = bands.first().map_or(MIN_STRIP_ROWS, |band| band.block_size().1);
+    block_rows.max(MIN_STRIP_ROWS)
 }
 
 /// All values of `bands` over `window`, one row-major vector per band (callers bound the window).
@@ -84,4 +153,43 @@ pub fn read_bands(dataset: &Dataset, bands: &[usize], window: Window, guard: &mu
         }
     })?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pixel of the window is in exactly one piece, and no piece crosses a block boundary
+    /// it need not cross.
+    fn check(window: Window, block: (usize, usize), bands: usize, max_values: usize) -> Vec<Window> {
+        let pieces = pieces(window, block, bands, max_values);
+        let mut seen = vec![0u8; window.pixels()];
+        for p in &pieces {
+            for y in p.row..p.row + p.height {
+                for x in p.col..p.col + p.width {
+                    seen[(y - window.row) * window.width + (x - window.col)] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{window:?} {block:?}: {pieces:?}");
+        pieces
+    }
+
+    #[test]
+    fn pieces_tile_the_window_along_the_block_grid() {
+        // A whole 2000 px scene of 256 px tiles, 13 bands: two tiles a piece, 8 tile rows x 4.
+        let whole = check(Window::whole(2000, 2000), (256, 256), 13, PIECE_VALUES);
+        assert_eq!(whole.len(), 32);
+        assert_eq!(whole[0], Window { col: 0, row: 0, width: 512, height: 256 });
+        assert_eq!(whole[3], Window { col: 1536, row: 0, width: 464, height: 256 });
+        // A 256 px window off the grid: cut where the tiles are, two tiles a piece.
+        let window = Window { col: 300, row: 100, width: 256, height: 256 };
+        let off_grid = check(window, (256, 256), 13, PIECE_VALUES);
+        assert_eq!(off_grid, [Window { col: 300, row: 100, width: 212, height: 256 }, Window { col: 512, row: 100, width: 44, height: 256 }]);
+        // One-row strips: many rows a piece, never less than a block.
+        let striped = check(Window::whole(2000, 2000), (2000, 1), 13, PIECE_VALUES);
+        assert_eq!(striped[0], Window { col: 0, row: 0, width: 2000, height: 80 });
+        assert_eq!(check(Window { col: 7, row: 3, width: 5, height: 9 }, (4, 4), 1, 1).len(), 2 * 3);
+        assert!(check(Window { col: 0, row: 0, width: 0, height: 0 }, (256, 256), 13, PIECE_VALUES).is_empty());
+    }
 }

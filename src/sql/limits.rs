@@ -33,8 +33,11 @@ pub struct Limits {
     pub png_pixels: Limit,
     /// Patches of one `s12_patches` call.
     pub patches: Limit,
-    /// Values one call reads from its files, all reads together.
+    /// Values the `s12_` calls of one statement read from files, all reads together.
     pub read_values: Limit,
+    /// Milliseconds from the first `s12_` call of a statement after which its calls stop. Hosts
+    /// whose time limit is a progress handler (Datasette) cannot stop a running function: this can.
+    pub statement_ms: Limit,
 }
 
 const BUILT_IN: Limits = Limits {
@@ -43,6 +46,7 @@ const BUILT_IN: Limits = Limits {
     png_pixels: Limit { value: 1 << 22, variable: "SEN12LITE_MAX_PNG_PIXELS" },
     patches: Limit { value: 1 << 20, variable: "SEN12LITE_MAX_PATCHES" },
     read_values: Limit { value: 1 << 32, variable: "SEN12LITE_MAX_READ_VALUES" },
+    statement_ms: Limit { value: u64::MAX, variable: "SEN12LITE_MAX_STATEMENT_MS" },
 };
 
 impl Limits {
@@ -64,7 +68,7 @@ impl Limits {
             let value = text.trim().parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(|| {
                 format!("{}={text:?} is not a positive integer", limit.variable)
             })?;
-            if value > limit.value {
+            if value > limit.value && limit.value != u64::MAX {
                 return Err(format!(
                     "{}={value} is above the built-in limit of {}: the variable can only lower it",
                     limit.variable, limit.value
@@ -75,8 +79,15 @@ impl Limits {
         Ok(limits)
     }
 
-    fn all_mut(&mut self) -> [&mut Limit; 5] {
-        [&mut self.window_values, &mut self.pixel_rows, &mut self.png_pixels, &mut self.patches, &mut self.read_values]
+    fn all_mut(&mut self) -> [&mut Limit; 6] {
+        [
+            &mut self.window_values,
+            &mut self.pixel_rows,
+            &mut self.png_pixels,
+            &mut self.patches,
+            &mut self.read_values,
+            &mut self.statement_ms,
+        ]
     }
 }
 
@@ -85,7 +96,10 @@ impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let mut copy = *self;
         for limit in copy.all_mut() {
-            writeln!(f, "{}={}", limit.variable, limit.value)?;
+            match limit.value {
+                u64::MAX => writeln!(f, "{}=unlimited", limit.variable)?,
+                value => writeln!(f, "{}={value}", limit.variable)?,
+            }
         }
         Ok(())
     }
@@ -105,6 +119,7 @@ mod tests {
         let lowered = with(&[("SEN12LITE_MAX_PNG_PIXELS", "10000"), ("SEN12LITE_MAX_PATCHES", "")]).unwrap();
         assert_eq!(lowered.png_pixels.value, 10_000);
         assert_eq!(lowered.patches, Limits::built_in().patches);
+        assert_eq!(with(&[("SEN12LITE_MAX_STATEMENT_MS", "1000")]).unwrap().statement_ms.value, 1000);
         let above = with(&[("SEN12LITE_MAX_PIXEL_ROWS", "99999999")]).unwrap_err();
         assert_eq!(above, "SEN12LITE_MAX_PIXEL_ROWS=99999999 is above the built-in limit of 4194304: the variable can only lower it");
         for bad in ["0", "-5", "1e6", "lots"] {

@@ -14,6 +14,8 @@ use rusqlite::{Connection, Result};
 use std::sync::Arc;
 
 const F: &str = "s12_pixels";
+/// Rows of pixel centres reprojected at a time, between polls of the guard.
+const CENTRE_ROWS: usize = 32;
 
 pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
     table::register::<Pixels>(conn, session)
@@ -55,15 +57,20 @@ impl TableFunction for Pixels {
                 .map(|&b| dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string()))
                 .collect::<Result<_, _>>()?;
             let raw = read_bands(dataset, &read, window, guard)?;
-            let values: Vec<Vec<Value>> = raw
-                .iter()
-                .zip(&kinds)
-                .map(|(band, &(nodata, integer))| band.iter().map(|&v| sql_value(v, nodata, integer)).collect())
-                .collect();
-            let positions: Vec<(f64, f64)> = (0..window.height)
-                .flat_map(|y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))
-                .collect();
-            let centres = pixels_to_lonlat(dataset, &positions)?;
+            let mut values: Vec<Vec<Value>> = Vec::with_capacity(raw.len());
+            for (band, &(nodata, integer)) in raw.iter().zip(&kinds) {
+                guard.poll()?;
+                values.push(band.iter().map(|&v| sql_value(v, nodata, integer)).collect());
+            }
+            let mut centres = Vec::with_capacity(window.pixels());
+            for rows in (0..window.height).collect::<Vec<_>>().chunks(CENTRE_ROWS) {
+                guard.poll()?;
+                let positions: Vec<(f64, f64)> = rows
+                    .iter()
+                    .flat_map(|&y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))
+                    .collect();
+                centres.extend(pixels_to_lonlat(dataset, &positions)?);
+            }
             Ok(Pixels { window, band_names: target.band_names.clone(), values, centres })
         });
         pixels.map(Some)

@@ -55,14 +55,14 @@ fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         let first = dataset.rasterband(numbers[0]).map_err(|e| e.to_string())?;
         Ok((values, window, dtype_name(&first), first.no_data_value()))
     })?;
-    call.check_interrupt()?;
+    call.check_stop()?;
     let pixels = if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
 
 /// The PNG of `image`, unless the host interrupted the statement while it was drawn.
 fn encode(call: &mut Call, image: &Image) -> Result<Vec<u8>> {
-    call.check_interrupt()?;
+    call.check_stop()?;
     encode_png(image).map_err(|e| call.fail(e))
 }
 
@@ -102,7 +102,7 @@ fn index_png(conn: &Connection, call: &mut Call, scene: &args::SceneRef, name: &
         for_each_index_value(dataset, def, &bands, window, guard, |v| values.push(if v.is_finite() { v } else { f64::NAN }))?;
         Ok((values, window))
     })?;
-    call.check_interrupt()?;
+    call.check_stop()?;
     let bounds = def.range.or_else(|| stretch_bounds(&values, "Float64", None));
     let pixels = values.iter().map(|&v| match bounds {
         Some(range) if !v.is_nan() => ramp(scale(v, range)),

@@ -90,6 +90,17 @@ def ms_db(ms_tree, tmp_path_factory):
     return ingest_tree(tmp_path_factory, ms_tree)
 
 
+@pytest.fixture(scope="session")
+def big_tree(tmp_path_factory):
+    """One SEN12TP scene at its real size (2000 px), for whole-scene reads."""
+    return synth_tree(tmp_path_factory, "sen12tp", scenes=1, size=2000, seed=1)
+
+
+@pytest.fixture(scope="session")
+def big_db(big_tree, tmp_path_factory):
+    return ingest_tree(tmp_path_factory, big_tree)
+
+
 @pytest.fixture
 def tp_copy(tp_tree, tmp_path):
     """A private copy of the SEN12TP tree that a test may damage."""
