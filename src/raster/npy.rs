@@ -1,7 +1,7 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
 use super::open::last_gdal_error;
-use super::strips::{pieces, ReadGuard, Window, PIECE_VALUES};
+use super::strips::{pieces, ReadGuard, Window};
 use gdal::raster::GdalType;
 use gdal::Dataset;
 use std::ffi::{c_int, c_void};
@@ -76,7 +76,7 @@ fn append_typed<T: GdalType + Copy + Default>(
     }
     let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
     let block = dataset.rasterband(1).map_err(|e| e.to_string())?.block_size();
-    for piece in pieces(window, block, dataset.raster_count(), PIECE_VALUES) {
+    for piece in pieces(window, block, dataset.raster_count(), guard.piece_values()) {
         guard.before_read(piece.pixels() * bands.len())?;
         let offset = ((piece.row - window.row) * window.width + (piece.col - window.col)) * size;
         // SAFETY: `data` has room for width * height values of T per band of `band_map`, aligned

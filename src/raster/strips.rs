@@ -5,9 +5,9 @@ use gdal::Dataset;
 use std::ffi::{c_int, c_void};
 
 /// Values one GDAL read decodes at most (counting every band of the file, since a pixel-interleaved
-/// tile is decoded whole): a guard asked between reads answers within a few milliseconds, about
-/// two 256 px tiles of a 13-band S2 file.
-pub const PIECE_VALUES: usize = 2 << 20;
+/// tile is decoded whole): four 256 px tiles of a 13-band S2 file, so any 256 px window is one read
+/// and a guard asked between reads answers within tens of milliseconds.
+pub const PIECE_VALUES: usize = 4 << 20;
 
 /// Values held for one strip of all requested bands. Bounds memory whatever the window size.
 const STRIP_BYTES: usize = 16 << 20;
@@ -45,6 +45,12 @@ pub trait ReadGuard {
     fn poll(&mut self) -> Result<(), String> {
         self.before_read(0)
     }
+
+    /// How many values one read may decode: reads are split along the block grid to ask the
+    /// guard that often.
+    fn piece_values(&self) -> usize {
+        PIECE_VALUES
+    }
 }
 
 /// Reads without a guard.
@@ -53,6 +59,11 @@ pub struct Unguarded;
 impl ReadGuard for Unguarded {
     fn before_read(&mut self, _: usize) -> Result<(), String> {
         Ok(())
+    }
+
+    /// Nothing to ask between reads: whole strips, in as few reads as possible.
+    fn piece_values(&self) -> usize {
+        usize::MAX
     }
 }
 
@@ -78,7 +89,7 @@ pub fn for_each_strip(
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
         let strip = Window { row: window.row + top, height: rows, ..window };
-        for piece in pieces(strip, block, dataset.raster_count(), PIECE_VALUES) {
+        for piece in pieces(strip, block, dataset.raster_count(), guard.piece_values()) {
             guard.before_read(piece.pixels() * bands.len())?;
             let offset = (piece.row - strip.row) * window.width + (piece.col - strip.col);
             for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
@@ -117,14 +128,23 @@ pub fn for_each_strip(
 pub fn pieces(window: Window, block: (usize, usize), bands: usize, max_values: usize) -> Vec<Window> {
     let (block_w, block_h) = (block.0.max(1), block.1.max(1));
     let block_values = block_w * block_h * bands.max(1);
-    let across = (max_values / block_values).clamp(1, window.width.div_ceil(block_w).max(1));
-    let down = (max_values / (block_values * across)).max(1);
-    let (step_x, step_y) = (block_w * across, block_h * down);
     let (right, bottom) = (window.col + window.width, window.row + window.height);
+    let touched = |start: usize, end: usize, size: usize| if end > start { (end - 1) / size - start / size + 1 } else { 0 };
+    let blocks = touched(window.col, right, block_w) * touched(window.row, bottom, block_h);
+    if blocks == 0 {
+        return Vec::new();
+    }
+    if blocks.saturating_mul(block_values) <= max_values {
+        return vec![window];
+    }
+    // Never more blocks across than the grid has up to the window's right edge.
+    let across = (max_values / block_values).clamp(1, right.div_ceil(block_w).max(1));
+    let down = (max_values / (block_values * across)).max(1);
+    let (step_x, step_y) = (block_w * across, block_h.saturating_mul(down));
     let mut out = Vec::new();
     let mut y = window.row;
     while y < bottom {
-        let y_end = ((y / step_y + 1) * step_y).min(bottom);
+        let y_end = ((y / step_y + 1).saturating_mul(step_y)).min(bottom);
         let mut x = window.col;
         while x < right {
             let x_end = ((x / step_x + 1) * step_x).min(right);
@@ -177,19 +197,23 @@ mod tests {
 
     #[test]
     fn pieces_tile_the_window_along_the_block_grid() {
-        // A whole 2000 px scene of 256 px tiles, 13 bands: two tiles a piece, 8 tile rows x 4.
+        // A whole 2000 px scene of 256 px tiles, 13 bands: four tiles a piece, 8 tile rows x 2.
         let whole = check(Window::whole(2000, 2000), (256, 256), 13, PIECE_VALUES);
-        assert_eq!(whole.len(), 32);
-        assert_eq!(whole[0], Window { col: 0, row: 0, width: 512, height: 256 });
-        assert_eq!(whole[3], Window { col: 1536, row: 0, width: 464, height: 256 });
-        // A 256 px window off the grid: cut where the tiles are, two tiles a piece.
+        assert_eq!(whole.len(), 16);
+        assert_eq!(whole[0], Window { col: 0, row: 0, width: 1024, height: 256 });
+        assert_eq!(whole[1], Window { col: 1024, row: 0, width: 976, height: 256 });
+        // A 256 px window off the grid touches four tiles: one read.
         let window = Window { col: 300, row: 100, width: 256, height: 256 };
-        let off_grid = check(window, (256, 256), 13, PIECE_VALUES);
-        assert_eq!(off_grid, [Window { col: 300, row: 100, width: 212, height: 256 }, Window { col: 512, row: 100, width: 44, height: 256 }]);
+        assert_eq!(check(window, (256, 256), 13, PIECE_VALUES), [window]);
+        // Past four tiles it is cut where the tiles are.
+        let wider = Window { col: 300, row: 100, width: 500, height: 256 };
+        assert_eq!(check(wider, (256, 256), 13, PIECE_VALUES).len(), 2);
         // One-row strips: many rows a piece, never less than a block.
         let striped = check(Window::whole(2000, 2000), (2000, 1), 13, PIECE_VALUES);
-        assert_eq!(striped[0], Window { col: 0, row: 0, width: 2000, height: 80 });
+        assert_eq!(striped[0], Window { col: 0, row: 0, width: 2000, height: 161 });
         assert_eq!(check(Window { col: 7, row: 3, width: 5, height: 9 }, (4, 4), 1, 1).len(), 2 * 3);
         assert!(check(Window { col: 0, row: 0, width: 0, height: 0 }, (256, 256), 13, PIECE_VALUES).is_empty());
+        // Unguarded reads: the whole window in one piece.
+        assert_eq!(check(Window { col: 300, row: 7, width: 1700, height: 80 }, (256, 256), 13, usize::MAX).len(), 1);
     }
 }
