@@ -11,7 +11,8 @@ fn main() -> Result<(), String> {
     let [data, db] = args.as_slice() else {
         return Err("usage: pick_pairs DATA_DIR CATALOG.db".into());
     };
-    let report = ingest(data, db, &IngestOptions { jobs: 2, statistics: true, checksums: true, follow_symlinks: false })?;
+    let report =
+        ingest(data, db, &IngestOptions { jobs: 2, statistics: true, checksums: true, follow_symlinks: false })?;
     eprintln!("{report:?}");
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     let pairs = "SELECT name, season, round(abs_dt_hours, 2) AS dt_h, round(cloud_fraction, 4) AS cloud, \

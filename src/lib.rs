@@ -7,9 +7,9 @@
 pub use sql::register;
 
 pub mod catalog;
+pub mod cli;
 #[cfg(feature = "loadable")]
 mod extension;
-pub mod cli;
 pub mod geometry;
 pub mod layout;
 pub mod parallel;

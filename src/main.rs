@@ -105,11 +105,19 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let report = ingest(&data_dir, &db, &options)?;
             println!(
                 "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",
-                report.metadata_scenes, report.files_found, report.files_scanned, report.files_unchanged,
-                report.files_removed, report.failures
+                report.metadata_scenes,
+                report.files_found,
+                report.files_scanned,
+                report.files_unchanged,
+                report.files_removed,
+                report.failures
             );
             if report.failures > 0 {
-                eprintln!("sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'", report.failures, db.display());
+                eprintln!(
+                    "sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'",
+                    report.failures,
+                    db.display()
+                );
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)

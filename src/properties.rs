@@ -2,8 +2,8 @@
 //! function panics when a property breaks and never otherwise: the cargo-fuzz targets (`fuzz/`)
 //! call them with libFuzzer's inputs, `tests/parsers.rs` with mutations of real inputs.
 
-use crate::layout::{season, sen12ms, sen12tp};
 use crate::geometry::parse::parse_geometry;
+use crate::layout::{season, sen12ms, sen12tp};
 use geo::CoordsIter;
 
 /// The metadata parser either refuses the text or returns scenes that the catalog can store:
@@ -18,7 +18,11 @@ pub fn check_metadata(data: &[u8]) {
         assert!((1..=12).contains(&scene.month), "month {} accepted", scene.month);
         assert!(matches!(scene.utm_epsg / 100, 326 | 327), "EPSG {} accepted", scene.utm_epsg);
         assert!(season::iso_millis(scene.s1_ms).is_some() && season::iso_millis(scene.s2_ms).is_some());
-        assert!(scene.ring.len() >= 4 && scene.ring.first() == scene.ring.last(), "open ring accepted: {:?}", scene.ring);
+        assert!(
+            scene.ring.len() >= 4 && scene.ring.first() == scene.ring.last(),
+            "open ring accepted: {:?}",
+            scene.ring
+        );
         for [lon, lat] in &scene.ring {
             assert!((-180.0..=180.0).contains(lon) && (-90.0..=90.0).contains(lat), "position [{lon}, {lat}] accepted");
         }
@@ -52,6 +56,11 @@ pub fn check_geometry(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(geometry) = parse_geometry(text) else { return };
     for c in geometry.coords_iter() {
-        assert!((-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y), "coordinate ({}, {}) accepted", c.x, c.y);
+        assert!(
+            (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y),
+            "coordinate ({}, {}) accepted",
+            c.x,
+            c.y
+        );
     }
 }

@@ -24,7 +24,22 @@ impl Rng {
 
 /// Text that parsers of JSON, numbers and names tend to get wrong.
 const TOKENS: [&str; 16] = [
-    "NaN", "-1e999", "1e309", "null", "[", "]", "{", "}", "\"", ",", "-0", "\u{0}", "9223372036854775808", "é", "_", ".tif",
+    "NaN",
+    "-1e999",
+    "1e309",
+    "null",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    ",",
+    "-0",
+    "\u{0}",
+    "9223372036854775808",
+    "é",
+    "_",
+    ".tif",
 ];
 
 /// One random edit: flip a byte, delete or duplicate a span, or insert a token.
@@ -63,7 +78,11 @@ fn metadata_excerpt(n: usize) -> String {
 fn metadata_properties_hold_on_20000_mutations_of_the_real_file() {
     let seed = metadata_excerpt(6);
     check_metadata(seed.as_bytes());
-    assert_eq!(sen12lite::layout::sen12tp::parse_metadata(&seed).unwrap().scenes.len(), 6, "the excerpt is a valid seed");
+    assert_eq!(
+        sen12lite::layout::sen12tp::parse_metadata(&seed).unwrap().scenes.len(),
+        6,
+        "the excerpt is a valid seed"
+    );
     let mut rng = Rng(0x5e12);
     for case in 0..20_000 {
         let input = mutate(seed.as_bytes(), &mut rng);
@@ -74,7 +93,13 @@ fn metadata_properties_hold_on_20000_mutations_of_the_real_file() {
 
 #[test]
 fn name_properties_hold_on_100000_mutations_of_real_names() {
-    let seeds = ["720_1868", "1868_s2.tif", "0_0/0_worldcover.tif", "ROIs1158_spring_s2_1_p30.tif", "ROIs2017_winter/lc_146/ROIs2017_winter_lc_146_p202.tif"];
+    let seeds = [
+        "720_1868",
+        "1868_s2.tif",
+        "0_0/0_worldcover.tif",
+        "ROIs1158_spring_s2_1_p30.tif",
+        "ROIs2017_winter/lc_146/ROIs2017_winter_lc_146_p202.tif",
+    ];
     let mut rng = Rng(0x7a11);
     for case in 0..100_000 {
         let input = mutate(seeds[case % seeds.len()].as_bytes(), &mut rng);

@@ -86,7 +86,12 @@ fn set_aside_second_copies(found: &mut Found) {
     for file in std::mem::take(&mut found.files) {
         match first.entry((file.scene.scene_id(), file.modality.clone())) {
             Entry::Occupied(original) => {
-                let message = format!("a second copy of scene {}'s {}: {} is the one catalogued", file.scene.scene_id(), file.modality, original.get());
+                let message = format!(
+                    "a second copy of scene {}'s {}: {} is the one catalogued",
+                    file.scene.scene_id(),
+                    file.modality,
+                    original.get()
+                );
                 found.problems.push((file.relative, message));
             }
             Entry::Vacant(slot) => {
@@ -100,7 +105,9 @@ fn set_aside_second_copies(found: &mut Found) {
 
 /// A SEN12TP scene folder without a single GeoTIFF is most likely a failed unpack: say so.
 fn report_empty_scene_folder(root: &Path, dir: &Path, entries: &[PathBuf], found: &mut Found) {
-    let Some((_, scene_id)) = dir.file_name().and_then(|n| n.to_str()).and_then(sen12tp::parse_scene_dir) else { return };
+    let Some((_, scene_id)) = dir.file_name().and_then(|n| n.to_str()).and_then(sen12tp::parse_scene_dir) else {
+        return;
+    };
     if !entries.iter().any(|p| p.extension().is_some_and(|e| e == "tif")) {
         let message = format!("scene folder has no files (expected {scene_id}_s1.tif, {scene_id}_s2.tif, ...)");
         found.problems.push((relative(root, dir), message));
@@ -132,13 +139,17 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
     let Some((scene, modality)) = scene else { return };
     match regular_file(root, path, check_escape) {
         Ok(meta) => {
-            let mtime_ns = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i64);
+            let mtime_ns =
+                meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64);
             let relative = relative(root, path);
-            found.files.push(FoundFile { path: path.to_path_buf(), relative, scene, modality, bytes: meta.len(), mtime_ns });
+            found.files.push(FoundFile {
+                path: path.to_path_buf(),
+                relative,
+                scene,
+                modality,
+                bytes: meta.len(),
+                mtime_ns,
+            });
         }
         Err(message) => found.problems.push((relative(root, path), message)),
     }
@@ -154,7 +165,10 @@ fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<std::fs:
     if check_escape {
         let real = path.canonicalize().map_err(|e| format!("cannot resolve: {e}"))?;
         if !real.starts_with(root) {
-            return Err(format!("symlink leads outside the data folder (to {}); pass --follow-symlinks to allow it", real.display()));
+            return Err(format!(
+                "symlink leads outside the data folder (to {}); pass --follow-symlinks to allow it",
+                real.display()
+            ));
         }
     }
     Ok(meta)

@@ -6,8 +6,8 @@ use super::discover::{discover, Found, FoundFile, SceneKey};
 use super::write;
 use super::{cloud_threshold, meta_get, meta_set, open_catalog};
 use crate::cli::progress::Progress;
-use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::sen12ms;
+use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::parallel::for_each_parallel;
 use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
@@ -50,7 +50,8 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
     let mut found = discover(&root, options.follow_symlinks)?;
     let checksums = if options.checksums { read_checksum_lists(&root, &mut found) } else { HashMap::new() };
     let mut report = IngestReport { files_found: found.files.len(), ..Default::default() };
-    let uses_sen12tp = !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
+    let uses_sen12tp =
+        !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
     let spatial_ids = if uses_sen12tp { ingest_metadata(&conn, &root, &found, &mut report)? } else { HashMap::new() };
     conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
     // Discovery is redone whole each run: only what is still wrong stays recorded.
@@ -71,7 +72,9 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
             match spatial_ids.get(&scene_id) {
                 None => return Err(format!("scene folder {spatial_id}_{scene_id} is not in the metadata")),
                 Some(&known) if known != spatial_id => {
-                    return Err(format!("scene {scene_id} belongs to ROI {known} in the metadata, found under {spatial_id}_{scene_id}"))
+                    return Err(format!(
+                        "scene {scene_id} belongs to ROI {known} in the metadata, found under {spatial_id}_{scene_id}"
+                    ))
                 }
                 _ => {}
             }
@@ -120,13 +123,21 @@ fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), String> {
 /// Upserts every scene of the metadata (the tree's file, else the embedded copy) in one
 /// transaction; returns scene_id -> spatial_id. A tree's file that cannot be read or parsed is
 /// recorded and the embedded copy (the published file) is used, so its scenes' files still ingest.
-fn ingest_metadata(conn: &Connection, root: &Path, found: &Found, report: &mut IngestReport) -> Result<HashMap<i64, i64>, String> {
+fn ingest_metadata(
+    conn: &Connection,
+    root: &Path,
+    found: &Found,
+    report: &mut IngestReport,
+) -> Result<HashMap<i64, i64>, String> {
     let embedded = || parse_metadata(EMBEDDED_METADATA).expect("the embedded metadata parses (a unit test checks it)");
     let mut problems = Vec::new();
     let (source, metadata) = match found.metadata_files.first() {
         Some(path) => {
             let source = super::discover::relative(root, path);
-            match std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}")).and_then(|text| parse_metadata(&text)) {
+            match std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read: {e}"))
+                .and_then(|text| parse_metadata(&text))
+            {
                 Ok(metadata) => (source, metadata),
                 Err(e) => {
                     problems.push(format!("{e}; using the embedded copy of the published metadata instead"));
@@ -163,9 +174,12 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
             Ok(entries) => {
                 for (number, (hex, path)) in entries.into_iter().enumerate() {
                     if is_md5_hex(&hex) {
-                        expected.insert(super::discover::relative(root, &folder.join(path.trim_start_matches("./"))), hex);
+                        expected
+                            .insert(super::discover::relative(root, &folder.join(path.trim_start_matches("./"))), hex);
                     } else {
-                        found.problems.push((list_path.clone(), format!("line {} is not '<md5>  <path>': {path:?}", number + 1)));
+                        found
+                            .problems
+                            .push((list_path.clone(), format!("line {} is not '<md5>  <path>': {path:?}", number + 1)));
                     }
                 }
             }
@@ -178,13 +192,16 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
 /// Files whose size and mtime match their catalogue row (and have statistics, if asked) are skipped.
 fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> rusqlite::Result<Vec<&'a FoundFile>> {
     let mut statement = conn.prepare("SELECT path, bytes, mtime, stats FROM files")?;
-    let known: HashMap<String, (i64, i64, bool)> =
-        statement.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?.collect::<rusqlite::Result<_>>()?;
+    let known: HashMap<String, (i64, i64, bool)> = statement
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(found
         .files
         .iter()
         .filter(|f| match known.get(&f.relative) {
-            Some(&(bytes, mtime, has_stats)) => bytes != f.bytes as i64 || mtime != f.mtime_ns || (statistics && !has_stats),
+            Some(&(bytes, mtime, has_stats)) => {
+                bytes != f.bytes as i64 || mtime != f.mtime_ns || (statistics && !has_stats)
+            }
             None => true,
         })
         .collect())
@@ -194,7 +211,8 @@ fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> r
 fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> {
     let present: HashSet<&str> = found.files.iter().map(|f| f.relative.as_str()).collect();
     let mut statement = conn.prepare("SELECT scene_id, modality, path FROM files")?;
-    let rows: Vec<(i64, String, String)> = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(i64, String, String)> =
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
     let vanished: Vec<_> = rows.into_iter().filter(|(_, _, path)| !present.contains(path.as_str())).collect();
     for (scene_id, modality, _) in &vanished {
         write::forget_file(conn, *scene_id, modality)?;
@@ -211,8 +229,12 @@ fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> Sca
     };
     let measures = match (file.modality.as_str(), sen12ms) {
         // SEN12TP S2: 12 reflectance bands, then cloud_probability. SEN12MS S2: 13 bands, no clouds.
-        ("s2", false) => Measures::Optical { reflectance: (0..12).collect(), red: 3, nir: 7, cloud: Some(12), cloud_threshold },
-        ("s2", true) => Measures::Optical { reflectance: (0..13).collect(), red: 3, nir: 7, cloud: None, cloud_threshold },
+        ("s2", false) => {
+            Measures::Optical { reflectance: (0..12).collect(), red: 3, nir: 7, cloud: Some(12), cloud_threshold }
+        }
+        ("s2", true) => {
+            Measures::Optical { reflectance: (0..13).collect(), red: 3, nir: 7, cloud: None, cloud_threshold }
+        }
         ("worldcover", false) | ("lc", true) => Measures::Classes { band: 0 },
         _ => Measures::None,
     };
@@ -251,7 +273,12 @@ impl<'c> BatchWriter<'c> {
         Ok(BatchWriter { conn, opened: Instant::now() })
     }
 
-    fn write(&mut self, file: &FoundFile, result: Result<FileScan, String>, split: Option<&str>) -> rusqlite::Result<()> {
+    fn write(
+        &mut self,
+        file: &FoundFile,
+        result: Result<FileScan, String>,
+        split: Option<&str>,
+    ) -> rusqlite::Result<()> {
         let conn = self.conn;
         write::clear_errors(conn, &file.relative)?;
         match result {
@@ -263,7 +290,8 @@ impl<'c> BatchWriter<'c> {
                 for (stage, message) in &scan.warnings {
                     write::record_error(conn, &file.relative, stage, message)?;
                 }
-                conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?.execute([file.scene.scene_id()])?;
+                conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?
+                    .execute([file.scene.scene_id()])?;
             }
             Err(message) => {
                 write::forget_file(conn, file.scene.scene_id(), &file.modality)?;

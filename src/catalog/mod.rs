@@ -37,8 +37,11 @@ pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>
 }
 
 pub fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    conn.execute("INSERT INTO s12_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
-        .map(|_| ())
+    conn.execute(
+        "INSERT INTO s12_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+    .map(|_| ())
 }
 
 /// The cloud threshold in force: `s12_meta.cloud_threshold`, else the authors' 40 %.

@@ -44,7 +44,16 @@ fn write_place(conn: &Connection, scene_id: i64, ring: &[[f64; 2]], days: (f64, 
         "UPDATE scenes SET min_lon = ?2, min_lat = ?3, max_lon = ?4, max_lat = ?5, center_lon = ?6, center_lat = ?7,
                 footprint = ?8 WHERE scene_id = ?1",
     )?
-    .execute(params![scene_id, e.min_lon, e.min_lat, e.max_lon, e.max_lat, e.center_lon, e.center_lat, footprint_json(ring)])?;
+    .execute(params![
+        scene_id,
+        e.min_lon,
+        e.min_lat,
+        e.max_lon,
+        e.max_lat,
+        e.center_lon,
+        e.center_lat,
+        footprint_json(ring)
+    ])?;
     conn.prepare_cached("INSERT OR REPLACE INTO scenes_rtree VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
         .execute(params![scene_id, e.min_lon, e.max_lon, e.min_lat, e.max_lat, days.0, days.1])?;
     Ok(())
@@ -85,7 +94,13 @@ pub fn upsert_metadata_scene(conn: &Connection, s: &SceneMeta) -> Result<()> {
 }
 
 /// One SEN12MS triplet, placed by the footprint of one of its files.
-pub fn upsert_patch_scene(conn: &Connection, patch: &PatchName, ring: &[[f64; 2]], epsg: Option<i64>, split: Option<&str>) -> Result<()> {
+pub fn upsert_patch_scene(
+    conn: &Connection,
+    patch: &PatchName,
+    ring: &[[f64; 2]],
+    epsg: Option<i64>,
+    split: Option<&str>,
+) -> Result<()> {
     let hemi = hemisphere(extent(ring).center_lat);
     conn.prepare_cached(
         "INSERT INTO scenes (scene_id, dataset, name, roi_id, split, season, hemisphere, utm_epsg)
@@ -93,20 +108,33 @@ pub fn upsert_patch_scene(conn: &Connection, patch: &PatchName, ring: &[[f64; 2]
          ON CONFLICT (scene_id) DO UPDATE SET name = excluded.name, roi_id = excluded.roi_id, split = excluded.split,
            season = excluded.season, hemisphere = excluded.hemisphere, utm_epsg = excluded.utm_epsg",
     )?
-    .execute(params![patch.scene_id(), patch.triplet(), patch.scene, split, season_at(&patch.season, hemi), hemi.to_string(), epsg])?;
+    .execute(params![
+        patch.scene_id(),
+        patch.triplet(),
+        patch.scene,
+        split,
+        season_at(&patch.season, hemi),
+        hemi.to_string(),
+        epsg
+    ])?;
     write_place(conn, patch.scene_id(), ring, patch.day_window())
 }
 
 /// Removes everything a file contributed: its row, band statistics and derived scene measures.
 pub fn forget_file(conn: &Connection, scene_id: i64, modality: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM files WHERE scene_id = ?1 AND modality = ?2")?.execute(params![scene_id, modality])?;
-    conn.prepare_cached("DELETE FROM band_stats WHERE scene_id = ?1 AND modality = ?2")?.execute(params![scene_id, modality])?;
+    conn.prepare_cached("DELETE FROM files WHERE scene_id = ?1 AND modality = ?2")?
+        .execute(params![scene_id, modality])?;
+    conn.prepare_cached("DELETE FROM band_stats WHERE scene_id = ?1 AND modality = ?2")?
+        .execute(params![scene_id, modality])?;
     if let Some(source) = landcover_source(modality) {
-        conn.prepare_cached("DELETE FROM landcover WHERE scene_id = ?1 AND source = ?2")?.execute(params![scene_id, source])?;
+        conn.prepare_cached("DELETE FROM landcover WHERE scene_id = ?1 AND source = ?2")?
+            .execute(params![scene_id, source])?;
     }
     if modality == "s2" {
-        conn.prepare_cached("UPDATE scenes SET cloud_fraction = NULL, valid_fraction = NULL, ndvi_mean = NULL WHERE scene_id = ?1")?
-            .execute([scene_id])?;
+        conn.prepare_cached(
+            "UPDATE scenes SET cloud_fraction = NULL, valid_fraction = NULL, ndvi_mean = NULL WHERE scene_id = ?1",
+        )?
+        .execute([scene_id])?;
     }
     Ok(())
 }
@@ -179,14 +207,19 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
 fn write_scene_measures(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &FileScan) -> Result<()> {
     let (width, height) = (scan.info.width as i64, scan.info.height as i64);
     if file.modality == "s2" {
-        conn.prepare_cached("UPDATE scenes SET width = ?2, height = ?3 WHERE scene_id = ?1")?.execute(params![scene_id, width, height])?;
-    } else {
-        conn.prepare_cached("UPDATE scenes SET width = coalesce(width, ?2), height = coalesce(height, ?3) WHERE scene_id = ?1")?
+        conn.prepare_cached("UPDATE scenes SET width = ?2, height = ?3 WHERE scene_id = ?1")?
             .execute(params![scene_id, width, height])?;
+    } else {
+        conn.prepare_cached(
+            "UPDATE scenes SET width = coalesce(width, ?2), height = coalesce(height, ?3) WHERE scene_id = ?1",
+        )?
+        .execute(params![scene_id, width, height])?;
     }
     if let Some(o) = &scan.optical {
-        conn.prepare_cached("UPDATE scenes SET cloud_fraction = ?2, valid_fraction = ?3, ndvi_mean = ?4 WHERE scene_id = ?1")?
-            .execute(params![scene_id, o.cloud_fraction, o.valid_fraction, o.ndvi_mean])?;
+        conn.prepare_cached(
+            "UPDATE scenes SET cloud_fraction = ?2, valid_fraction = ?3, ndvi_mean = ?4 WHERE scene_id = ?1",
+        )?
+        .execute(params![scene_id, o.cloud_fraction, o.valid_fraction, o.ndvi_mean])?;
     }
     if let (Some(classes), Some(source)) = (&scan.classes, landcover_source(&file.modality)) {
         write_landcover(conn, scene_id, source, classes, matches!(file.scene, SceneKey::Sen12ms(_)))?;
@@ -195,16 +228,25 @@ fn write_scene_measures(conn: &Connection, scene_id: i64, file: &FoundFile, scan
 }
 
 /// Class fractions among valid pixels; for SEN12MS the dominant IGBP class also labels the scene.
-fn write_landcover(conn: &Connection, scene_id: i64, source: &str, classes: &[(i64, u64)], label_scene: bool) -> Result<()> {
+fn write_landcover(
+    conn: &Connection,
+    scene_id: i64,
+    source: &str,
+    classes: &[(i64, u64)],
+    label_scene: bool,
+) -> Result<()> {
     let total: u64 = classes.iter().map(|c| c.1).sum();
     let table: &[(u8, &str)] = if source == "igbp" { &IGBP_CLASSES } else { &WORLDCOVER_CLASSES };
     let label = |class: i64| table.iter().find(|t| t.0 as i64 == class).map(|t| t.1);
-    let mut insert = conn.prepare_cached("INSERT INTO landcover (scene_id, source, class, label, fraction) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO landcover (scene_id, source, class, label, fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for &(class, count) in classes {
         insert.execute(params![scene_id, source, class, label(class), count as f64 / total as f64])?;
     }
     if let Some(&(dominant, _)) = classes.iter().max_by_key(|c| c.1).filter(|_| label_scene) {
-        conn.prepare_cached("UPDATE scenes SET landcover = ?2 WHERE scene_id = ?1")?.execute(params![scene_id, label(dominant)])?;
+        conn.prepare_cached("UPDATE scenes SET landcover = ?2 WHERE scene_id = ?1")?
+            .execute(params![scene_id, label(dominant)])?;
     }
     Ok(())
 }

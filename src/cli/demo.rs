@@ -28,7 +28,11 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
         synth(&data, Layout::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
     }
     let db = dir.join("catalog.db");
-    let report = ingest(&data, &db, &IngestOptions { jobs: default_jobs(), statistics: true, checksums: true, follow_symlinks: false })?;
+    let report = ingest(
+        &data,
+        &db,
+        &IngestOptions { jobs: default_jobs(), statistics: true, checksums: true, follow_symlinks: false },
+    )?;
     eprintln!("demo: {report:?}");
     let conn = Connection::open(&db).map_err(|e| e.to_string())?;
     for (name, sql) in EXAMPLES {
@@ -51,7 +55,8 @@ pub fn format_statement(statement: &mut Statement) -> rusqlite::Result<String> {
     while let Some(row) = cursor.next()? {
         rows.push((0..names.len()).map(|i| row.get_ref(i).map(cell).unwrap_or_default()).collect());
     }
-    let widths: Vec<usize> = (0..names.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..names.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for (index, row) in rows.iter().enumerate() {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();

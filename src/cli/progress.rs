@@ -17,7 +17,16 @@ pub struct Progress {
 impl Progress {
     pub fn new(label: &'static str, total: usize) -> Self {
         let now = Instant::now();
-        Progress { label, total, done: 0, failed: 0, bytes: 0, started: now, last_print: now, terminal: std::io::stderr().is_terminal() }
+        Progress {
+            label,
+            total,
+            done: 0,
+            failed: 0,
+            bytes: 0,
+            started: now,
+            last_print: now,
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
 
     pub fn advance(&mut self, bytes: u64, failed: bool) {

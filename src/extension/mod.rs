@@ -17,7 +17,11 @@ fn init(conn: Connection) -> rusqlite::Result<bool> {
 /// # Safety
 /// Called by SQLite with a valid connection and API table.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_extension_init(db: *mut ffi::sqlite3, err: *mut *mut c_char, api: *mut ffi::sqlite3_api_routines) -> c_int {
+pub unsafe extern "C" fn sqlite3_extension_init(
+    db: *mut ffi::sqlite3,
+    err: *mut *mut c_char,
+    api: *mut ffi::sqlite3_api_routines,
+) -> c_int {
     sqlite3_senlite_init(db, err, api)
 }
 
@@ -25,7 +29,11 @@ pub unsafe extern "C" fn sqlite3_extension_init(db: *mut ffi::sqlite3, err: *mut
 /// As `sqlite3_extension_init`; the name the entry library calls (and the one SQLite derives
 /// from `sen12lite.so`: letters only, a leading `lib` dropped).
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_senlite_init(db: *mut ffi::sqlite3, err: *mut *mut c_char, api: *mut ffi::sqlite3_api_routines) -> c_int {
+pub unsafe extern "C" fn sqlite3_senlite_init(
+    db: *mut ffi::sqlite3,
+    err: *mut *mut c_char,
+    api: *mut ffi::sqlite3_api_routines,
+) -> c_int {
     crate::sql::remember_interrupt_routine(api);
     Connection::extension_init2(db, err, api, init)
 }

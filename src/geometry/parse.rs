@@ -1,6 +1,9 @@
 //! GeoJSON or WKT text in WGS84 lon/lat to a `geo` geometry, with every coordinate checked.
 
-use geo::{Coord, CoordsIter, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{
+    Coord, CoordsIter, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
+    Polygon,
+};
 use serde_json::Value;
 use wkt::TryFromWkt;
 
@@ -17,7 +20,8 @@ pub fn parse_geometry(text: &str) -> Result<Geometry<f64>, String> {
         let json: Value = serde_json::from_str(text).map_err(|e| format!("not valid GeoJSON: {e}"))?;
         from_geojson(&json)?
     } else {
-        Geometry::try_from_wkt_str(text).map_err(|e| format!("not valid WKT or GeoJSON: {}", first_line(&e.to_string())))?
+        Geometry::try_from_wkt_str(text)
+            .map_err(|e| format!("not valid WKT or GeoJSON: {}", first_line(&e.to_string())))?
     };
     check_lonlat(&geometry)?;
     Ok(geometry)
@@ -70,7 +74,9 @@ fn from_geojson(json: &Value) -> Result<Geometry<f64>, String> {
             let members = json.get("geometries").ok_or("GeoJSON GeometryCollection without \"geometries\"")?;
             Geometry::GeometryCollection(GeometryCollection(list(members, from_geojson)?))
         }
-        "Feature" => from_geojson(json.get("geometry").filter(|g| !g.is_null()).ok_or("GeoJSON Feature without a geometry")?)?,
+        "Feature" => {
+            from_geojson(json.get("geometry").filter(|g| !g.is_null()).ok_or("GeoJSON Feature without a geometry")?)?
+        }
         "FeatureCollection" => {
             let features = json.get("features").ok_or("GeoJSON FeatureCollection without \"features\"")?;
             Geometry::GeometryCollection(GeometryCollection(list(features, from_geojson)?))

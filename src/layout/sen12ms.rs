@@ -3,8 +3,7 @@
 use super::season::epoch_days_of_date;
 
 pub const S1_BANDS: [&str; 2] = ["VV", "VH"];
-pub const S2_BANDS: [&str; 13] =
-    ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"];
+pub const S2_BANDS: [&str; 13] = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"];
 pub const LC_BANDS: [&str; 4] = ["IGBP", "LCCS_LC", "LCCS_LU", "LCCS_SH"];
 
 /// The four season folders: (ROI code, folder season, first day, last day of acquisition).
@@ -84,7 +83,8 @@ impl PatchName {
 
     /// Acquisition window of the season folder, in days since 1970-01-01 (end of the last day).
     pub fn day_window(&self) -> (f64, f64) {
-        let (_, _, start, end) = SEASON_FOLDERS.iter().find(|f| f.1 == self.season).copied().unwrap_or(SEASON_FOLDERS[0]);
+        let (_, _, start, end) =
+            SEASON_FOLDERS.iter().find(|f| f.1 == self.season).copied().unwrap_or(SEASON_FOLDERS[0]);
         let day = |(y, m, d): (i32, u32, u32)| epoch_days_of_date(y, m, d).unwrap_or(f64::NAN);
         (day(start), day(end) + 1.0)
     }
@@ -137,10 +137,18 @@ mod tests {
         assert_eq!(p.triplet(), "ROIs1158_spring_1_p30");
         assert_eq!(p.file_name(), "ROIs1158_spring_s2_1_p30.tif");
         assert_eq!(p.scene_id(), 1_100_010_030);
-        for bad in ["ROIs1158_spring_s3_1_p30.tif", "ROIs1158_monsoon_s2_1_p30.tif", "ROIs1158_spring_s2_1_30.tif",
-            "ROIs1158_spring_s2_1_p30.tif.aux.xml", "ROIs158_spring_s2_1_p30.tif", "ROIs1158_spring_s2_1_p30_x.tif",
-            "ROIs1158_spring_s2_123456_p30.tif", "ROIs1158_spring_s2_01_p30.tif", "ROIs1158_spring_s2_1_p030.tif",
-            "ROIs1868_spring_s2_1_p30.tif"] {
+        for bad in [
+            "ROIs1158_spring_s3_1_p30.tif",
+            "ROIs1158_monsoon_s2_1_p30.tif",
+            "ROIs1158_spring_s2_1_30.tif",
+            "ROIs1158_spring_s2_1_p30.tif.aux.xml",
+            "ROIs158_spring_s2_1_p30.tif",
+            "ROIs1158_spring_s2_1_p30_x.tif",
+            "ROIs1158_spring_s2_123456_p30.tif",
+            "ROIs1158_spring_s2_01_p30.tif",
+            "ROIs1158_spring_s2_1_p030.tif",
+            "ROIs1868_spring_s2_1_p30.tif",
+        ] {
             assert_eq!(parse_patch_file(bad), None, "{bad}");
         }
     }

@@ -9,9 +9,8 @@ pub const METADATA_FILE: &str = "sen12tp-metadata.json";
 pub const EMBEDDED_METADATA: &str = include_str!("../../data/sen12tp-metadata.json");
 
 pub const S1_BANDS: [&str; 5] = ["VV_sigma0", "VH_sigma0", "VV_gamma0flat", "VH_gamma0flat", "incAngle"];
-pub const S2_BANDS: [&str; 13] = [
-    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12", "cloud_probability",
-];
+pub const S2_BANDS: [&str; 13] =
+    ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12", "cloud_probability"];
 pub const DSM_BANDS: [&str; 1] = ["DSM"];
 pub const WORLDCOVER_BANDS: [&str; 1] = ["Map"];
 
@@ -132,7 +131,9 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
     };
     let end = documents.byte_offset();
     if !text.get(end..).unwrap_or_default().trim().is_empty() {
-        parsed.errors.push(format!("{} bytes after the end of the JSON document at byte {end} ignored", text.len() - end));
+        parsed
+            .errors
+            .push(format!("{} bytes after the end of the JSON document at byte {end} ignored", text.len() - end));
     }
     let features = root
         .get("features")

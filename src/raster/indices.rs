@@ -45,24 +45,102 @@ fn rvi(v: &[f64]) -> f64 {
 }
 
 pub const INDICES: [IndexDef; 12] = [
-    IndexDef { name: "ndvi", formula: "(B8 - B4) / (B8 + B4)", modality: "s2", bands: &["B8", "B4"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "ndwi", formula: "(B3 - B8) / (B3 + B8)", modality: "s2", bands: &["B3", "B8"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "mndwi", formula: "(B3 - B11) / (B3 + B11)", modality: "s2", bands: &["B3", "B11"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "ndwi_11", formula: "(B8A - B11) / (B8A + B11)", modality: "s2", bands: &["B8A", "B11"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "ndwi_12", formula: "(B8A - B12) / (B8A + B12)", modality: "s2", bands: &["B8A", "B12"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "ndre", formula: "(B8A - B5) / (B8A + B5)", modality: "s2", bands: &["B8A", "B5"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "gndvi", formula: "(B8A - B3) / (B8A + B3)", modality: "s2", bands: &["B8A", "B3"], compute: nd, range: ND_RANGE },
-    IndexDef { name: "nbr", formula: "(B8 - B12) / (B8 + B12)", modality: "s2", bands: &["B8", "B12"], compute: nd, range: ND_RANGE },
+    IndexDef {
+        name: "ndvi",
+        formula: "(B8 - B4) / (B8 + B4)",
+        modality: "s2",
+        bands: &["B8", "B4"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "ndwi",
+        formula: "(B3 - B8) / (B3 + B8)",
+        modality: "s2",
+        bands: &["B3", "B8"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "mndwi",
+        formula: "(B3 - B11) / (B3 + B11)",
+        modality: "s2",
+        bands: &["B3", "B11"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "ndwi_11",
+        formula: "(B8A - B11) / (B8A + B11)",
+        modality: "s2",
+        bands: &["B8A", "B11"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "ndwi_12",
+        formula: "(B8A - B12) / (B8A + B12)",
+        modality: "s2",
+        bands: &["B8A", "B12"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "ndre",
+        formula: "(B8A - B5) / (B8A + B5)",
+        modality: "s2",
+        bands: &["B8A", "B5"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "gndvi",
+        formula: "(B8A - B3) / (B8A + B3)",
+        modality: "s2",
+        bands: &["B8A", "B3"],
+        compute: nd,
+        range: ND_RANGE,
+    },
+    IndexDef {
+        name: "nbr",
+        formula: "(B8 - B12) / (B8 + B12)",
+        modality: "s2",
+        bands: &["B8", "B12"],
+        compute: nd,
+        range: ND_RANGE,
+    },
     IndexDef {
         name: "evi",
         formula: "2.5 (NIR - RED) / (NIR + 6 RED - 7.5 BLUE + 1), NIR=B8/1e4, RED=B4/1e4, BLUE=B2/1e4",
         modality: "s2",
         bands: &["B8", "B4", "B2"],
-        compute: evi, range: None,
+        compute: evi,
+        range: None,
     },
-    IndexDef { name: "savi", formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4", modality: "s2", bands: &["B8", "B4"], compute: savi, range: None },
-    IndexDef { name: "cr", formula: "VH - VV (dB)", modality: "s1", bands: &["VV", "VH"], compute: cross_ratio, range: None },
-    IndexDef { name: "rvi", formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)", modality: "s1", bands: &["VV", "VH"], compute: rvi, range: None },
+    IndexDef {
+        name: "savi",
+        formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4",
+        modality: "s2",
+        bands: &["B8", "B4"],
+        compute: savi,
+        range: None,
+    },
+    IndexDef {
+        name: "cr",
+        formula: "VH - VV (dB)",
+        modality: "s1",
+        bands: &["VV", "VH"],
+        compute: cross_ratio,
+        range: None,
+    },
+    IndexDef {
+        name: "rvi",
+        formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)",
+        modality: "s1",
+        bands: &["VV", "VH"],
+        compute: rvi,
+        range: None,
+    },
 ];
 
 pub fn find_index(name: &str) -> Option<&'static IndexDef> {
@@ -77,7 +155,11 @@ mod tests {
     fn formulas_match_hand_computations() {
         let ndvi = find_index("NDVI").unwrap();
         assert_eq!((ndvi.compute)(&[3000.0, 1000.0]), 0.5);
-        assert!(((find_index("evi").unwrap().compute)(&[3000.0, 1000.0, 500.0]) - 2.5 * 0.2 / (0.3 + 0.6 - 0.375 + 1.0)).abs() < 1e-12);
+        assert!(
+            ((find_index("evi").unwrap().compute)(&[3000.0, 1000.0, 500.0]) - 2.5 * 0.2 / (0.3 + 0.6 - 0.375 + 1.0))
+                .abs()
+                < 1e-12
+        );
         assert!(((find_index("savi").unwrap().compute)(&[3000.0, 1000.0]) - 1.5 * 0.2 / 0.9).abs() < 1e-12);
         assert_eq!((find_index("cr").unwrap().compute)(&[-10.0, -17.0]), -7.0);
         // VV -10 dB = 0.1, VH -20 dB = 0.01: 4 * 0.01 / 0.11.

@@ -36,8 +36,17 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
 
 /// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`;
 /// `guard` is asked before each chunk of rows.
-pub fn read_npy(dataset: &Dataset, dtype: &str, bands: &[usize], window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
-    let mut out = npy_header(numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?, &[bands.len(), window.height, window.width]);
+pub fn read_npy(
+    dataset: &Dataset,
+    dtype: &str,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+) -> Result<Vec<u8>, String> {
+    let mut out = npy_header(
+        numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?,
+        &[bands.len(), window.height, window.width],
+    );
     match dtype {
         "Byte" | "UInt8" => append_typed::<u8>(dataset, bands, window, guard, &mut out),
         "UInt16" => append_typed::<u16>(dataset, bands, window, guard, &mut out),

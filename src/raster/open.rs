@@ -84,11 +84,14 @@ pub fn set_block_cache_mb(megabytes: usize) {
 pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
     init_gdal();
     let options = DatasetOptions {
-        open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
+        open_flags: GdalOpenFlags::GDAL_OF_RASTER
+            | GdalOpenFlags::GDAL_OF_READONLY
+            | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
         allowed_drivers: Some(&["GTiff"]),
         ..Default::default()
     };
-    Dataset::open_ex(path, options).map_err(|e| format!("cannot open {} as a GeoTIFF: {}", path.display(), gdal_message(&e)))
+    Dataset::open_ex(path, options)
+        .map_err(|e| format!("cannot open {} as a GeoTIFF: {}", path.display(), gdal_message(&e)))
 }
 
 /// GDAL's own message of an error, without the gdal crate's class and number decoration.
@@ -117,7 +120,8 @@ pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
 pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>, String> {
     let source = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
     let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
-    let transform = gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
+    let transform = gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?)
+        .map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
     let mut xs: Vec<f64> = positions.iter().map(|(c, r)| g[0] + c * g[1] + r * g[2]).collect();
     let mut ys: Vec<f64> = positions.iter().map(|(c, r)| g[3] + c * g[4] + r * g[5]).collect();
     let mut zs = vec![0.0; positions.len()];

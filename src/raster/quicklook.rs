@@ -32,7 +32,8 @@ pub fn scale(value: f64, (low, high): (f64, f64)) -> u8 {
 }
 
 /// ColorBrewer RdYlGn at 0, 1/4, 1/2, 3/4, 1: red for low values, green for high.
-const RAMP: [[f64; 3]; 5] = [[165.0, 0.0, 38.0], [244.0, 109.0, 67.0], [255.0, 255.0, 191.0], [102.0, 189.0, 99.0], [0.0, 104.0, 55.0]];
+const RAMP: [[f64; 3]; 5] =
+    [[165.0, 0.0, 38.0], [244.0, 109.0, 67.0], [255.0, 255.0, 191.0], [102.0, 189.0, 99.0], [0.0, 104.0, 55.0]];
 
 /// The ramp's colour at `level` (0..=255).
 pub fn ramp(level: u8) -> [u8; 4] {
@@ -50,7 +51,8 @@ pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
     let (w, h) = (image.width, image.height);
     let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| format!("GDAL has no MEM driver: {e}"))?;
     let png = DriverManager::get_driver_by_name("PNG").map_err(|e| format!("GDAL has no PNG driver: {e}"))?;
-    let dataset = memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| format!("cannot make an image: {e}"))?;
+    let dataset =
+        memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| format!("cannot make an image: {e}"))?;
     for channel in 0..4 {
         let mut band = dataset.rasterband(channel + 1).map_err(|e| e.to_string())?;
         let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());

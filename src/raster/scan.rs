@@ -1,8 +1,8 @@
 //! One pass over a GeoTIFF: its header, exact band statistics, and the scene measures that need
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
-use super::open::{dtype_name, open_geotiff, pixels_to_lonlat, QuietGdal};
 use super::indices::normalized_difference;
+use super::open::{dtype_name, open_geotiff, pixels_to_lonlat, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
 use super::strips::{for_each_strip, Unguarded, Window};
@@ -27,9 +27,17 @@ pub struct FileInfo {
 pub enum Measures {
     None,
     /// An S2 file: the reflectance bands, red and NIR, and the cloud probability band if any.
-    Optical { reflectance: Vec<usize>, red: usize, nir: usize, cloud: Option<usize>, cloud_threshold: f64 },
+    Optical {
+        reflectance: Vec<usize>,
+        red: usize,
+        nir: usize,
+        cloud: Option<usize>,
+        cloud_threshold: f64,
+    },
     /// A land-cover map: class counts of this band.
-    Classes { band: usize },
+    Classes {
+        band: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +84,15 @@ pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String>
     let band_names = band_names(&dataset, &info, request.expected_bands)?;
     let footprint = if request.footprint { Some(footprint(&dataset, &info)?) } else { None };
     check_dtype(&info.dtype, request.expected_dtypes)?;
-    let mut scan = FileScan { info, band_names, band_stats: Vec::new(), optical: None, classes: None, footprint, warnings: Vec::new() };
+    let mut scan = FileScan {
+        info,
+        band_names,
+        band_stats: Vec::new(),
+        optical: None,
+        classes: None,
+        footprint,
+        warnings: Vec::new(),
+    };
     if request.statistics {
         match float_value_bytes(&dataset, &scan.info) {
             bytes if bytes > MAX_FLOAT_VALUE_BYTES => scan.warnings.push((
@@ -97,7 +113,9 @@ pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String>
 /// class codes are small integers. A file of another type is a different product or a broken one.
 fn check_dtype(dtype: &str, allowed: Option<&[&str]>) -> Result<(), String> {
     match allowed {
-        Some(allowed) if !allowed.contains(&dtype) => Err(format!("wrong data type: {dtype}, expected one of {}", allowed.join(", "))),
+        Some(allowed) if !allowed.contains(&dtype) => {
+            Err(format!("wrong data type: {dtype}, expected one of {}", allowed.join(", ")))
+        }
         _ => Ok(()),
     }
 }
@@ -117,7 +135,15 @@ fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {
     let first = dataset.rasterband(1).map_err(|e| format!("no band 1: {e}"))?;
     let epsg = dataset.spatial_ref().ok().and_then(|srs| srs.auth_code().ok()).map(i64::from);
     let geotransform = dataset.geo_transform().ok();
-    Ok(FileInfo { width, height, band_count, dtype: dtype_name(&first), nodata: first.no_data_value(), epsg, geotransform })
+    Ok(FileInfo {
+        width,
+        height,
+        band_count,
+        dtype: dtype_name(&first),
+        nodata: first.no_data_value(),
+        epsg,
+        geotransform,
+    })
 }
 
 fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> Result<Vec<String>, String> {
@@ -143,7 +169,8 @@ fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> 
 
 fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String> {
     let (w, h) = (info.width as f64, info.height as f64);
-    pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)]).map_err(|e| format!("cannot place the footprint: {e}"))
+    pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)])
+        .map_err(|e| format!("cannot place the footprint: {e}"))
 }
 
 fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) -> Result<(), String> {
@@ -156,7 +183,11 @@ fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) 
     let mask = match measures {
         Measures::Optical { reflectance, cloud, cloud_threshold, .. } => {
             let tagged = |b: usize| (b, accumulators.get(b).and_then(BandAccumulator::nodata));
-            Some(OpticalMask { reflectance: reflectance.iter().map(|&b| tagged(b)).collect(), cloud: cloud.map(tagged), threshold: *cloud_threshold })
+            Some(OpticalMask {
+                reflectance: reflectance.iter().map(|&b| tagged(b)).collect(),
+                cloud: cloud.map(tagged),
+                threshold: *cloud_threshold,
+            })
         }
         _ => None,
     };

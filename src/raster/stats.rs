@@ -34,7 +34,10 @@ pub struct Summary {
 #[derive(Debug)]
 enum Store {
     /// counts[v - offset] for integer bands of at most 16 bits.
-    Histogram { offset: i64, counts: Vec<u64> },
+    Histogram {
+        offset: i64,
+        counts: Vec<u64>,
+    },
     Float32(Vec<f32>),
     Float64(Vec<f64>),
 }
@@ -104,9 +107,9 @@ impl BandAccumulator {
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
     pub fn class_counts(&self) -> Option<Vec<(i64, u64)>> {
         match &self.store {
-            Store::Histogram { offset, counts } => Some(
-                counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i as i64 + offset, *c)).collect(),
-            ),
+            Store::Histogram { offset, counts } => {
+                Some(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i as i64 + offset, *c)).collect())
+            }
             _ => None,
         }
     }

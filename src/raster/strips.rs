@@ -81,9 +81,15 @@ pub fn for_each_strip(
         bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
     let width = window.width.max(1);
     if width.saturating_mul(8 * bands.len()) > MAX_ROW_BYTES {
-        return Err(format!("a row of {} px x {} bands is too wide to read (limit {} MiB a row)", window.width, bands.len(), MAX_ROW_BYTES >> 20));
+        return Err(format!(
+            "a row of {} px x {} bands is too wide to read (limit {} MiB a row)",
+            window.width,
+            bands.len(),
+            MAX_ROW_BYTES >> 20
+        ));
     }
-    let rows_per_strip = (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
+    let rows_per_strip =
+        (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
     let block = handles.first().map_or((1, 1), |band| band.block_size());
     let mut strips = vec![vec![0f64; width * rows_per_strip]; bands.len()];
     for top in (0..window.height).step_by(rows_per_strip) {
@@ -129,7 +135,8 @@ pub fn pieces(window: Window, block: (usize, usize), bands: usize, max_values: u
     let (block_w, block_h) = (block.0.max(1), block.1.max(1));
     let block_values = block_w * block_h * bands.max(1);
     let (right, bottom) = (window.col + window.width, window.row + window.height);
-    let touched = |start: usize, end: usize, size: usize| if end > start { (end - 1) / size - start / size + 1 } else { 0 };
+    let touched =
+        |start: usize, end: usize, size: usize| if end > start { (end - 1) / size - start / size + 1 } else { 0 };
     let blocks = touched(window.col, right, block_w) * touched(window.row, bottom, block_h);
     if blocks == 0 {
         return Vec::new();
@@ -165,7 +172,12 @@ fn rows_of_blocks(bands: &[gdal::raster::RasterBand]) -> usize {
 }
 
 /// All values of `bands` over `window`, one row-major vector per band (callers bound the window).
-pub fn read_bands(dataset: &Dataset, bands: &[usize], window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<Vec<f64>>, String> {
+pub fn read_bands(
+    dataset: &Dataset,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+) -> Result<Vec<Vec<f64>>, String> {
     let mut out = vec![Vec::with_capacity(window.pixels()); bands.len()];
     for_each_strip(dataset, bands, window, guard, |strips, pixels| {
         for (values, strip) in out.iter_mut().zip(strips) {

@@ -109,7 +109,11 @@ pub fn window(function: &str, ctx: &(impl Args + ?Sized), start: usize) -> rusql
 
 /// The optional trailing window of a function that also works on the whole raster:
 /// `Some(None)` when the call has no window arguments, `None` when one of them is NULL.
-pub fn optional_window(function: &str, ctx: &(impl Args + ?Sized), start: usize) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
+pub fn optional_window(
+    function: &str,
+    ctx: &(impl Args + ?Sized),
+    start: usize,
+) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
     if ctx.count() < start + 4 {
         return Ok(Some(None));
     }

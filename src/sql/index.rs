@@ -22,7 +22,9 @@ pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
     conn.create_scalar_function("s12_index", 6, super::reads_files(), move |ctx| index_array(ctx, &shared))?;
     for arity in [2, 6] {
         let session = Arc::clone(session);
-        conn.create_scalar_function("s12_index_mean", arity, super::reads_files(), move |ctx| index_mean(ctx, &session))?;
+        conn.create_scalar_function("s12_index_mean", arity, super::reads_files(), move |ctx| {
+            index_mean(ctx, &session)
+        })?;
     }
     Ok(())
 }
@@ -30,7 +32,10 @@ pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
 pub fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
     find_index(name).ok_or_else(|| {
         let known: Vec<&str> = INDICES.iter().map(|d| d.name).collect();
-        fail(function, format!("unknown index '{}' (known: {})", name.chars().take(40).collect::<String>(), known.join(", ")))
+        fail(
+            function,
+            format!("unknown index '{}' (known: {})", name.chars().take(40).collect::<String>(), known.join(", ")),
+        )
     })
 }
 
@@ -68,7 +73,9 @@ pub fn mask_of(dataset: &Dataset, target: &Target, read: &[usize], threshold: f6
 
 fn index_array(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     const F: &str = "s12_index";
-    let (Some(name), Some(requested)) = (args::text(F, ctx, 1, "index")?, args::window(F, ctx, 2)?) else { return Ok(None) };
+    let (Some(name), Some(requested)) = (args::text(F, ctx, 1, "index")?, args::window(F, ctx, 2)?) else {
+        return Ok(None);
+    };
     let def = index_def(F, &name)?;
     let Some((target, bands)) = target(ctx, F, def)? else { return Ok(None) };
     let limit = session.limits.window_values;
@@ -133,7 +140,9 @@ fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>> {
             (def.compute)(&inputs)
         };
         let mut counts = OpticalCounts::default();
-        for_each_strip(dataset, &read, window, guard, |strips, pixels| counts.add_strip(&mask, &mask, strips, pixels, &compute))?;
+        for_each_strip(dataset, &read, window, guard, |strips, pixels| {
+            counts.add_strip(&mask, &mask, strips, pixels, &compute)
+        })?;
         Ok(counts.index_mean())
     })
 }

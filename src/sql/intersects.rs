@@ -17,13 +17,17 @@ pub fn register(conn: &Connection) -> Result<()> {
 }
 
 fn intersects(ctx: &Context) -> Result<Option<bool>> {
-    let (Some(scene), Some(text)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "geometry")?) else { return Ok(None) };
+    let (Some(scene), Some(text)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "geometry")?) else {
+        return Ok(None);
+    };
     let geometry = parse_geometry(&text).map_err(|e| fail(F, e))?;
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
     let conn = unsafe { ctx.get_connection()? };
     let row = find_scene(&conn, F, &scene)?;
-    let footprint: Option<String> =
-        conn.query_row("SELECT footprint FROM scenes WHERE scene_id = ?1", [row.scene_id], |r| r.get(0)).optional()?.flatten();
+    let footprint: Option<String> = conn
+        .query_row("SELECT footprint FROM scenes WHERE scene_id = ?1", [row.scene_id], |r| r.get(0))
+        .optional()?
+        .flatten();
     let footprint = footprint.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;
     let ring = polygon_ring(&footprint).map_err(|e| fail(F, format!("scene {}: footprint: {e}", row.name)))?;
     let polygon = Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]);

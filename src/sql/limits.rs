@@ -65,9 +65,12 @@ impl Limits {
         let mut limits = BUILT_IN;
         for limit in limits.all_mut() {
             let Some(text) = lookup(limit.variable).filter(|t| !t.is_empty()) else { continue };
-            let value = text.trim().parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(|| {
-                format!("{}={text:?} is not a positive integer", limit.variable)
-            })?;
+            let value = text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| format!("{}={text:?} is not a positive integer", limit.variable))?;
             if value > limit.value && limit.value != u64::MAX {
                 return Err(format!(
                     "{}={value} is above the built-in limit of {}: the variable can only lower it",
@@ -121,7 +124,10 @@ mod tests {
         assert_eq!(lowered.patches, Limits::built_in().patches);
         assert_eq!(with(&[("SEN12LITE_MAX_STATEMENT_MS", "1000")]).unwrap().statement_ms.value, 1000);
         let above = with(&[("SEN12LITE_MAX_PIXEL_ROWS", "99999999")]).unwrap_err();
-        assert_eq!(above, "SEN12LITE_MAX_PIXEL_ROWS=99999999 is above the built-in limit of 4194304: the variable can only lower it");
+        assert_eq!(
+            above,
+            "SEN12LITE_MAX_PIXEL_ROWS=99999999 is above the built-in limit of 4194304: the variable can only lower it"
+        );
         for bad in ["0", "-5", "1e6", "lots"] {
             let error = with(&[("SEN12LITE_MAX_READ_VALUES", bad)]).unwrap_err();
             assert_eq!(error, format!("SEN12LITE_MAX_READ_VALUES={bad:?} is not a positive integer"));

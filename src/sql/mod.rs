@@ -4,12 +4,12 @@
 
 mod args;
 mod index;
-mod patches;
 mod indices;
 mod interrupt;
 mod intersects;
 mod limits;
 mod nearest;
+mod patches;
 mod pixel;
 mod pixels;
 mod png;
@@ -80,6 +80,19 @@ pub fn register(conn: &Connection) -> Result<()> {
 
 /// The names `register` adds: docs/sql.md must have an entry for each (a test checks).
 pub const NAMES: [&str; 15] = [
-    "s12_version", "s12_debug", "s12_season", "s12_window", "s12_pixel", "s12_value", "s12_stats", "s12_index",
-    "s12_index_mean", "s12_indices", "s12_patches", "s12_pixels", "s12_nearest", "s12_intersects", "s12_png",
+    "s12_version",
+    "s12_debug",
+    "s12_season",
+    "s12_window",
+    "s12_pixel",
+    "s12_value",
+    "s12_stats",
+    "s12_index",
+    "s12_index_mean",
+    "s12_indices",
+    "s12_patches",
+    "s12_pixels",
+    "s12_nearest",
+    "s12_intersects",
+    "s12_png",
 ];

@@ -10,9 +10,9 @@ use crate::geometry::parse::polygon_ring;
 use crate::geometry::sphere::{Footprint, FootprintIndex};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 const F: &str = "s12_nearest";
 pub const MAX_K: i64 = 100_000;
@@ -60,7 +60,11 @@ impl TableFunction for Nearest {
 
     fn value(&self, row: usize, column: usize) -> Value {
         let (scene_id, km) = self.rows[row];
-        if column == 0 { Value::Integer(scene_id) } else { Value::Real(km) }
+        if column == 0 {
+            Value::Integer(scene_id)
+        } else {
+            Value::Real(km)
+        }
     }
 }
 
@@ -73,7 +77,9 @@ fn catalog_state(conn: &Connection) -> Result<CatalogState> {
 
 fn footprint_index(conn: &Connection) -> Result<Rc<FootprintIndex>> {
     let state = catalog_state(conn)?;
-    if let Some(index) = INDEX.with_borrow(|cached| cached.as_ref().filter(|(s, _)| *s == state).map(|(_, i)| i.clone())) {
+    if let Some(index) =
+        INDEX.with_borrow(|cached| cached.as_ref().filter(|(s, _)| *s == state).map(|(_, i)| i.clone()))
+    {
         return Ok(index);
     }
     let mut statement = conn.prepare("SELECT scene_id, footprint FROM scenes WHERE footprint IS NOT NULL")?;

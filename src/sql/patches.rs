@@ -68,11 +68,13 @@ impl Grid {
         let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
         let grid = Grid { size, stride, across: fit(raster.0), down: fit(raster.1) };
         let count = grid.across.saturating_mul(grid.down);
-        limits.patches.check(count as u64, |max| format!("{count} patches of {size} px at stride {stride} is over the limit of {max}"))?;
+        limits.patches.check(count as u64, |max| {
+            format!("{count} patches of {size} px at stride {stride} is over the limit of {max}")
+        })?;
         let row_values = (size as u64).saturating_mul(raster.0 as u64);
-        limits
-            .window_values
-            .check(row_values, |max| format!("a row of {size} px patches across {} px is over the limit of {max} values", raster.0))?;
+        limits.window_values.check(row_values, |max| {
+            format!("a row of {size} px patches across {} px is over the limit of {max} values", raster.0)
+        })?;
         Ok(grid)
     }
 
@@ -106,7 +108,10 @@ impl TableFunction for Patches {
         let scene = find_scene(conn, F, &scene)?;
         let (s2, s1) = (file_of(conn, F, &scene, "s2")?, file_of(conn, F, &scene, "s1")?);
         if s2.is_none() && s1.is_none() {
-            return Err(fail(F, format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, &scene)?)));
+            return Err(fail(
+                F,
+                format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, &scene)?),
+            ));
         }
         let mut call = session.call(F, conn);
         let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
@@ -132,14 +137,21 @@ impl TableFunction for Patches {
     fn value(&self, row: usize, column: usize) -> Value {
         let p = &self.patches[row];
         let pixels = (self.size * self.size) as f64;
-        let fraction = |part: u64, whole: u64| if whole == 0 { Value::Null } else { Value::Real(part as f64 / whole as f64) };
+        let fraction =
+            |part: u64, whole: u64| if whole == 0 { Value::Null } else { Value::Real(part as f64 / whole as f64) };
         match column {
             0 => Value::Integer(p.col as i64),
             1 => Value::Integer(p.row as i64),
             2 | 3 => Value::Integer(self.size as i64),
             4 => fraction(p.cloudy, p.s2_valid),
             5 => Value::Real(p.nodata as f64 / pixels),
-            _ => if p.ndvi_count == 0 { Value::Null } else { Value::Real(p.ndvi_sum / p.ndvi_count as f64) },
+            _ => {
+                if p.ndvi_count == 0 {
+                    Value::Null
+                } else {
+                    Value::Real(p.ndvi_sum / p.ndvi_count as f64)
+                }
+            }
         }
     }
 }
@@ -148,15 +160,28 @@ fn common_size(call: &mut Call, s2: Option<&Target>, s1: Option<&Target>) -> Res
     let sizes: Vec<(usize, usize)> =
         s2.iter().chain(s1.iter()).map(|t| call.with_dataset(t, |d, _| Ok(d.raster_size()))).collect::<Result<_>>()?;
     if sizes.windows(2).any(|pair| pair[0] != pair[1]) {
-        return Err(fail(F, format!("s2 is {} x {} px but s1 is {} x {} px", sizes[0].0, sizes[0].1, sizes[1].0, sizes[1].1)));
+        return Err(fail(
+            F,
+            format!("s2 is {} x {} px but s1 is {} x {} px", sizes[0].0, sizes[0].1, sizes[1].0, sizes[1].1),
+        ));
     }
     Ok(sizes[0])
 }
 
 /// Classifies every pixel of one row of patches, reading S2 then S1 (one open dataset at a time).
 /// `s2` comes with its 1-based B8 and B4 band numbers.
-fn read_band(call: &mut Call, s2: Option<(&Target, [usize; 2])>, s1: Option<&Target>, band: Window, threshold: f64) -> Result<BandPixels> {
-    let mut pixels = BandPixels { s2: vec![None; band.pixels()], s1_nodata: vec![false; band.pixels()], ndvi: vec![f64::NAN; band.pixels()] };
+fn read_band(
+    call: &mut Call,
+    s2: Option<(&Target, [usize; 2])>,
+    s1: Option<&Target>,
+    band: Window,
+    threshold: f64,
+) -> Result<BandPixels> {
+    let mut pixels = BandPixels {
+        s2: vec![None; band.pixels()],
+        s1_nodata: vec![false; band.pixels()],
+        ndvi: vec![f64::NAN; band.pixels()],
+    };
     if let Some((target, [nir, red])) = s2 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
@@ -229,7 +254,12 @@ mod tests {
         assert_eq!(grid.band(7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
         assert_eq!(Grid::new((240, 240), 256, 249, &limits).unwrap().across, 0);
         let too_many = Grid::new((2000, 2000), 1, 1, &limits).unwrap_err();
-        assert_eq!(too_many, "4000000 patches of 1 px at stride 1 is over the limit of 1048576 (SEN12LITE_MAX_PATCHES)");
-        assert!(Grid::new((200_000, 10), 65_536, 1, &limits).unwrap_err().contains("over the limit of 67108864 values"));
+        assert_eq!(
+            too_many,
+            "4000000 patches of 1 px at stride 1 is over the limit of 1048576 (SEN12LITE_MAX_PATCHES)"
+        );
+        assert!(Grid::new((200_000, 10), 65_536, 1, &limits)
+            .unwrap_err()
+            .contains("over the limit of 67108864 values"));
     }
 }

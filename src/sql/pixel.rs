@@ -38,7 +38,13 @@ fn pixel(ctx: &Context, session: &Session) -> Result<Value> {
 }
 
 /// One pixel as an SQL value: an integer for integer bands, a real for float bands, NULL at nodata.
-pub fn read_value(dataset: &gdal::Dataset, band: usize, [col, row]: [i64; 2], limit: Limit, guard: &mut dyn ReadGuard) -> Result<Value, String> {
+pub fn read_value(
+    dataset: &gdal::Dataset,
+    band: usize,
+    [col, row]: [i64; 2],
+    limit: Limit,
+    guard: &mut dyn ReadGuard,
+) -> Result<Value, String> {
     let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1, limit)?;
     let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
     let mut value = [0f64];

@@ -46,7 +46,9 @@ impl TableFunction for Pixels {
         let target = resolve(conn, F, &scene, &modality)?;
         let bands = target.band_names.len();
         let rows = requested[2].saturating_mul(requested[3]).saturating_mul(bands as i64);
-        let too_many = |max| format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {max}", requested[2], requested[3]);
+        let too_many = |max| {
+            format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {max}", requested[2], requested[3])
+        };
         session.limits.pixel_rows.check(rows.max(0) as u64, too_many).map_err(|e| fail(F, e))?;
         let read: Vec<usize> = (1..=bands).collect();
         let limit = session.limits.window_values;
@@ -54,7 +56,12 @@ impl TableFunction for Pixels {
             let window = checked_window(requested, dataset.raster_size(), bands, limit)?;
             let kinds: Vec<(Option<f64>, bool)> = read
                 .iter()
-                .map(|&b| dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string()))
+                .map(|&b| {
+                    dataset
+                        .rasterband(b)
+                        .map(|r| (r.no_data_value(), r.band_type().is_integer()))
+                        .map_err(|e| e.to_string())
+                })
                 .collect::<Result<_, _>>()?;
             let raw = read_bands(dataset, &read, window, guard)?;
             let mut values: Vec<Vec<Value>> = Vec::with_capacity(raw.len());
@@ -67,7 +74,9 @@ impl TableFunction for Pixels {
                 guard.poll()?;
                 let positions: Vec<(f64, f64)> = rows
                     .iter()
-                    .flat_map(|&y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))
+                    .flat_map(|&y| {
+                        (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5))
+                    })
                     .collect();
                 centres.extend(pixels_to_lonlat(dataset, &positions)?);
             }

@@ -26,7 +26,9 @@ pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
 }
 
 fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
-    let (Some(scene), Some(what), Some(window)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "what")?, args::window(F, ctx, 2)?) else {
+    let (Some(scene), Some(what), Some(window)) =
+        (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "what")?, args::window(F, ctx, 2)?)
+    else {
         return Ok(None);
     };
     let pixels = window[2].saturating_mul(window[3]);
@@ -56,7 +58,8 @@ fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         Ok((values, window, dtype_name(&first), first.no_data_value()))
     })?;
     call.check_stop()?;
-    let pixels = if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
+    let pixels =
+        if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
 
@@ -91,7 +94,13 @@ fn palette(classes: &[f64], nodata: Option<f64>) -> Vec<[u8; 4]> {
         .collect()
 }
 
-fn index_png(conn: &Connection, call: &mut Call, scene: &args::SceneRef, name: &str, requested: [i64; 4]) -> Result<Vec<u8>> {
+fn index_png(
+    conn: &Connection,
+    call: &mut Call,
+    scene: &args::SceneRef,
+    name: &str,
+    requested: [i64; 4],
+) -> Result<Vec<u8>> {
     let def = index_def(F, name)?;
     let target = resolve(conn, F, scene, def.modality)?;
     let bands = def.bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
@@ -99,7 +108,9 @@ fn index_png(conn: &Connection, call: &mut Call, scene: &args::SceneRef, name: &
     let (values, window) = call.with_dataset(&target, |dataset, guard| {
         let window = window_of(dataset, Some(requested), bands.len(), limit)?;
         let mut values = Vec::with_capacity(window.pixels());
-        for_each_index_value(dataset, def, &bands, window, guard, |v| values.push(if v.is_finite() { v } else { f64::NAN }))?;
+        for_each_index_value(dataset, def, &bands, window, guard, |v| {
+            values.push(if v.is_finite() { v } else { f64::NAN })
+        })?;
         Ok((values, window))
     })?;
     call.check_stop()?;

@@ -32,7 +32,10 @@ pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &s
     let row = find_scene(conn, function, scene)?;
     match file_of(conn, function, &row, modality)? {
         Some(target) => Ok(target),
-        None => Err(fail(function, format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, &row)?))),
+        None => Err(fail(
+            function,
+            format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, &row)?),
+        )),
     }
 }
 
@@ -41,19 +44,28 @@ pub fn find_scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqli
         SceneRef::Id(id) => (Some(*id), None),
         SceneRef::Name(name) => (None, Some(name)),
     };
-    conn.query_row("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2", params![id, name], |r| {
-        Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? })
-    })
+    conn.query_row(
+        "SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2",
+        params![id, name],
+        |r| Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? }),
+    )
     .optional()?
     .ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))
 }
 
 /// The file of `modality` of a scene, None when the catalog has none.
-pub fn file_of(conn: &Connection, function: &str, scene: &SceneRow, modality: &str) -> rusqlite::Result<Option<Target>> {
+pub fn file_of(
+    conn: &Connection,
+    function: &str,
+    scene: &SceneRow,
+    modality: &str,
+) -> rusqlite::Result<Option<Target>> {
     let file: Option<(String, i64)> = conn
-        .query_row("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2", params![scene.scene_id, modality], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2",
+            params![scene.scene_id, modality],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let Some((relative, band_count)) = file else { return Ok(None) };
     let (root, path) = confined_path(conn, function, &relative)?;
@@ -84,7 +96,8 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
             .optional()?
             .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
     };
-    let escapes = Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
+    let escapes =
+        Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
     if escapes {
         return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
     }
@@ -97,18 +110,29 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
     };
     let may_leave = std::env::var(FOLLOW_SYMLINKS_VAR).is_ok_and(|v| v == "1");
     if !real_path.starts_with(&real_root) && !may_leave {
-        return Err(fail(function, format!("path '{relative}' leads outside data_root (set {FOLLOW_SYMLINKS_VAR}=1 to allow)")));
+        return Err(fail(
+            function,
+            format!("path '{relative}' leads outside data_root (set {FOLLOW_SYMLINKS_VAR}=1 to allow)"),
+        ));
     }
     Ok((real_root, real_path))
 }
 
-fn band_names(conn: &Connection, scene_id: i64, dataset: &str, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
+fn band_names(
+    conn: &Connection,
+    scene_id: i64,
+    dataset: &str,
+    modality: &str,
+    band_count: usize,
+) -> rusqlite::Result<Vec<String>> {
     let known = if dataset == "sen12ms" { sen12ms::band_names(modality) } else { sen12tp::band_names(modality) };
     if let Some(names) = known.filter(|n| n.len() == band_count) {
         return Ok(names.iter().map(|n| n.to_string()).collect());
     }
-    let mut statement = conn.prepare("SELECT band_name FROM band_stats WHERE scene_id = ?1 AND modality = ?2 ORDER BY band")?;
-    let names: Vec<String> = statement.query_map(params![scene_id, modality], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut statement =
+        conn.prepare("SELECT band_name FROM band_stats WHERE scene_id = ?1 AND modality = ?2 ORDER BY band")?;
+    let names: Vec<String> =
+        statement.query_map(params![scene_id, modality], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(if names.len() == band_count { names } else { (1..=band_count).map(|i| format!("b{i}")).collect() })
 }
 
@@ -134,9 +158,14 @@ impl Target {
             if (1..=self.band_names.len()).contains(&number) {
                 return Ok(number);
             }
-            return Err(fail(function, format!("band {number} is not in {} (1..{})", self.modality, self.band_names.len())));
+            return Err(fail(
+                function,
+                format!("band {number} is not in {} (1..{})", self.modality, self.band_names.len()),
+            ));
         }
-        let matches = |candidate: &String| candidate.eq_ignore_ascii_case(name) || candidate.eq_ignore_ascii_case(&format!("{name}_sigma0"));
+        let matches = |candidate: &String| {
+            candidate.eq_ignore_ascii_case(name) || candidate.eq_ignore_ascii_case(&format!("{name}_sigma0"))
+        };
         self.band_names.iter().position(matches).map(|i| i + 1).ok_or_else(|| {
             let shown: String = name.chars().take(40).collect();
             fail(function, format!("band '{shown}' is not in {} ({})", self.modality, self.band_names.join(", ")))

@@ -1,9 +1,9 @@
 //! `s12_season(time, lat)`: the catalog's season rule as a pure function.
 
+use super::args::describe;
 use crate::layout::season::{parse_time_millis, season_of_month, utc_month};
 use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
-use super::args::describe;
 use rusqlite::{Connection, Error, Result};
 
 pub fn register(conn: &Connection) -> Result<()> {
@@ -19,7 +19,9 @@ fn season(ctx: &Context) -> Result<Option<&'static str>> {
         ValueRef::Text(text) => std::str::from_utf8(text).ok().and_then(parse_time_millis),
         _ => None,
     }
-    .ok_or_else(|| fail(format!("time must be ISO-8601 text or Unix milliseconds, got {}", describe(ctx.get_raw(0)))))?;
+    .ok_or_else(|| {
+        fail(format!("time must be ISO-8601 text or Unix milliseconds, got {}", describe(ctx.get_raw(0))))
+    })?;
     let lat = match ctx.get_raw(1) {
         ValueRef::Null => return Ok(None),
         ValueRef::Integer(i) => i as f64,

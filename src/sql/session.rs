@@ -40,7 +40,11 @@ impl Session {
     /// A session with the limits of the environment (an error names a bad variable).
     pub fn from_env() -> Result<Arc<Session>, String> {
         let statement = StatementBudget { key: Vec::new(), started: Instant::now(), read_values: 0 };
-        Ok(Arc::new(Session { limits: Limits::from_env()?, datasets: Mutex::default(), statement: Mutex::new(statement) }))
+        Ok(Arc::new(Session {
+            limits: Limits::from_env()?,
+            datasets: Mutex::default(),
+            statement: Mutex::new(statement),
+        }))
     }
 
     /// One call of `function` on `conn`; the first call of a statement starts its budget.
@@ -89,7 +93,10 @@ impl ReadGuard for Call<'_> {
         let mut statement = lock(&self.session.statement);
         statement.read_values = statement.read_values.saturating_add(values as u64);
         let read = statement.read_values;
-        self.session.limits.read_values.check(read, |max| format!("the statement would read {read} values, over the limit of {max} values"))
+        self.session
+            .limits
+            .read_values
+            .check(read, |max| format!("the statement would read {read} values, over the limit of {max} values"))
     }
 }
 
@@ -100,7 +107,11 @@ impl Call<'_> {
 
     /// Runs `f` on the open dataset of `target`, with this call as the guard of its reads. An
     /// error names the function and paths relative to data_root; an interrupt is SQLITE_INTERRUPT.
-    pub fn with_dataset<R>(&mut self, target: &Target, f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> Result<R, String>) -> rusqlite::Result<R> {
+    pub fn with_dataset<R>(
+        &mut self,
+        target: &Target,
+        f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> Result<R, String>,
+    ) -> rusqlite::Result<R> {
         let session = self.session;
         let mut datasets = lock(&session.datasets);
         let result = datasets.with_dataset(&target.path, |dataset| f(dataset, self));
@@ -129,6 +140,9 @@ impl Call<'_> {
             return Err("interrupted".into());
         }
         let elapsed = lock(&self.session.statement).started.elapsed().as_millis() as u64;
-        self.session.limits.statement_ms.check(elapsed, |max| format!("the statement has run for {elapsed} ms, over the limit of {max} ms"))
+        self.session
+            .limits
+            .statement_ms
+            .check(elapsed, |max| format!("the statement has run for {elapsed} ms, over the limit of {max} ms"))
     }
 }

@@ -22,7 +22,8 @@ pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
 
 fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
     const F: &str = "s12_stats";
-    let (Some(scene), Some(modality), Some(band)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
+    let (Some(scene), Some(modality), Some(band)) =
+        (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
     else {
         return Ok(None);
     };

@@ -8,7 +8,7 @@ use super::args::fail;
 use super::session::Session;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::vtab::{
-    Context, Module, Filters, IndexConstraintOp, IndexInfo, VTab, VTabConfig, VTabConnection, VTabCursor,
+    Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor,
 };
 use rusqlite::{ffi, Connection, Result};
 use std::borrow::Cow;
@@ -62,14 +62,24 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
     type Aux = Arc<Session>;
     type Cursor = Cursor<'vtab, T>;
 
-    fn connect(db: &mut VTabConnection, aux: Option<&Arc<Session>>, _: &[u8], _: &[u8], _: &[u8], _: &[&[u8]]) -> Result<(Cow<'static, CStr>, Self)> {
+    fn connect(
+        db: &mut VTabConnection,
+        aux: Option<&Arc<Session>>,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+        _: &[&[u8]],
+    ) -> Result<(Cow<'static, CStr>, Self)> {
         let session = Arc::clone(aux.ok_or_else(|| fail(T::NAME, "internal error: registered without a session"))?);
         db.config(if T::READS_FILES { VTabConfig::DirectOnly } else { VTabConfig::Innocuous })?;
         let hidden = T::ARGUMENTS.iter().map(|a| format!("{a} HIDDEN"));
         let columns: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).chain(hidden).collect();
         let schema = CString::new(format!("CREATE TABLE x({})", columns.join(", "))).expect("column names have no NUL");
         // SAFETY: the handle is the connection this table lives in; it outlives the table.
-        Ok((Cow::Owned(schema), Table { base: ffi::sqlite3_vtab::default(), db: unsafe { db.handle() }, session, kind: PhantomData }))
+        Ok((
+            Cow::Owned(schema),
+            Table { base: ffi::sqlite3_vtab::default(), db: unsafe { db.handle() }, session, kind: PhantomData },
+        ))
     }
 
     /// Each argument given by `=` is passed to xFilter; idx_num is the bit set of given arguments.
@@ -89,7 +99,9 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
             }
         }
         let mut given = 0u32;
-        for (argv, (argument, constraint)) in slots.iter().enumerate().filter_map(|(a, c)| c.map(|c| (a, c))).enumerate() {
+        for (argv, (argument, constraint)) in
+            slots.iter().enumerate().filter_map(|(a, c)| c.map(|c| (a, c))).enumerate()
+        {
             given |= 1 << argument;
             let mut usage = info.constraint_usage(constraint);
             usage.set_argv_index(argv as c_int + 1);

@@ -37,8 +37,10 @@ pub fn write_geotiff<T: GdalType + Copy>(
     let _quiet = QuietGdal::new();
     let fail = |what: &str, e: gdal::errors::GdalError| format!("synth: cannot {what} {}: {e}", path.display());
     let driver = DriverManager::get_driver_by_name("GTiff").map_err(|e| fail("find GTiff for", e))?;
-    let options: RasterCreationOptions =
-        ["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"].into_iter().chain(extra.iter().copied()).collect();
+    let options: RasterCreationOptions = ["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
     let mut dataset = driver
         .create_with_band_type_with_options::<T, _>(path, place.size, place.size, bands.len(), &options)
         .map_err(|e| fail("create", e))?;
@@ -73,7 +75,14 @@ pub fn centred_placement(epsg: u32, lon: f64, lat: f64, size: usize) -> Result<P
     let utm = SpatialRef::from_epsg(epsg).map_err(|e| format!("synth: EPSG:{epsg}: {e}"))?;
     let transform = gdal::spatial_ref::CoordTransform::new(&lonlat, &utm).map_err(|e| e.to_string())?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
-    transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("synth: cannot project ({lon}, {lat}): {e}"))?;
+    transform
+        .transform_coords(&mut x, &mut y, &mut z)
+        .map_err(|e| format!("synth: cannot project ({lon}, {lat}): {e}"))?;
     let half = size as f64 * 5.0;
-    Ok(Placement { epsg, left: ((x[0] - half) / 10.0).round() * 10.0, top: ((y[0] + half) / 10.0).round() * 10.0, size })
+    Ok(Placement {
+        epsg,
+        left: ((x[0] - half) / 10.0).round() * 10.0,
+        top: ((y[0] + half) / 10.0).round() * 10.0,
+        size,
+    })
 }

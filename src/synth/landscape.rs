@@ -72,10 +72,17 @@ impl Landscape {
         let classes = classify(&shape, profile.dominant, rng);
         let vigor = fractal_noise(size, (size / 8).max(4), 2, rng);
         let relief = fractal_noise(size, (size / 2).max(8), 3, rng);
-        let terrain = relief.iter().zip(&shape).map(|(r, s)| profile.base_height + profile.relief * (0.7 * r + 0.3 * s)).collect();
+        let terrain = relief
+            .iter()
+            .zip(&shape)
+            .map(|(r, s)| profile.base_height + profile.relief * (0.7 * r + 0.3 * s))
+            .collect();
         let cloud = clouds(size, profile.cloud_cover, rng);
         let (optical_gap, radar_gap) = if profile.swath_edges {
-            (corner_cut(size, 0.25 + 0.2 * rng.uniform() as f32, false), corner_cut(size, 0.2 + 0.2 * rng.uniform() as f32, true))
+            (
+                corner_cut(size, 0.25 + 0.2 * rng.uniform() as f32, false),
+                corner_cut(size, 0.2 + 0.2 * rng.uniform() as f32, true),
+            )
         } else {
             (vec![false; size * size], vec![false; size * size])
         };
@@ -113,7 +120,8 @@ impl Landscape {
                 if self.radar_gap[i] {
                     return f32::NAN;
                 }
-                let (_, vv, vh) = BACKSCATTER.iter().find(|b| b.0 == self.classes[i]).copied().unwrap_or(BACKSCATTER[5]);
+                let (_, vv, vh) =
+                    BACKSCATTER.iter().find(|b| b.0 == self.classes[i]).copied().unwrap_or(BACKSCATTER[5]);
                 let (mean, floor) = if cross { (vh, -32.5) } else { (vv, -25.0) };
                 (mean + 1.5 * rng.normal() as f32).clamp(floor, -0.01)
             })
@@ -190,8 +198,10 @@ mod tests {
         let (red, nir) = (land.reflectance(3, &mut rng), land.reflectance(7, &mut rng));
         let ndvi = |i: usize| (nir[i] as f32 - red[i] as f32) / (nir[i] as f32 + red[i] as f32);
         let clear = |i: &usize| land.cloud[*i] < 20.0 && !land.optical_gap[*i];
-        let crop: Vec<f32> = (0..land.classes.len()).filter(clear).filter(|i| land.classes[*i] == 40).map(ndvi).collect();
-        let water: Vec<f32> = (0..land.classes.len()).filter(clear).filter(|i| land.classes[*i] == 80).map(ndvi).collect();
+        let crop: Vec<f32> =
+            (0..land.classes.len()).filter(clear).filter(|i| land.classes[*i] == 40).map(ndvi).collect();
+        let water: Vec<f32> =
+            (0..land.classes.len()).filter(clear).filter(|i| land.classes[*i] == 80).map(ndvi).collect();
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
         assert!(mean(&crop) > 0.5 && mean(&crop) < 0.9, "{}", mean(&crop));
         assert!(mean(&water) < 0.0, "{}", mean(&water));

@@ -16,7 +16,14 @@ pub enum Layout {
 }
 
 /// Writes a tree and its `md5sums.txt`; returns the number of raster files written.
-pub fn synth(out: &Path, layout: Layout, metadata_text: &str, scenes: usize, size: usize, seed: u64) -> Result<usize, String> {
+pub fn synth(
+    out: &Path,
+    layout: Layout,
+    metadata_text: &str,
+    scenes: usize,
+    size: usize,
+    seed: u64,
+) -> Result<usize, String> {
     if !(16..=20_000).contains(&size) {
         return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
     }

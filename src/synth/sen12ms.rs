@@ -3,8 +3,8 @@
 use super::geotiff::{centred_placement, utm_epsg_of, write_geotiff, Band, Placement};
 use super::landscape::{Landscape, Profile};
 use super::noise::Rng;
-use crate::layout::ring_center;
 use super::sen12tp::pick_scenes;
+use crate::layout::ring_center;
 use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
 use crate::layout::sen12tp::{parse_metadata, SceneMeta};
 use std::path::{Path, PathBuf};
@@ -28,7 +28,13 @@ const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
 
 /// Writes `count` triplets (s1, s2, lc) and `train_list.txt` / `test_list.txt`; returns the files.
 /// Patch locations come from SEN12TP scene centres, so both hemispheres appear.
-pub fn synth_sen12ms(out: &Path, metadata_text: &str, count: usize, size: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
+pub fn synth_sen12ms(
+    out: &Path,
+    metadata_text: &str,
+    count: usize,
+    size: usize,
+    seed: u64,
+) -> Result<Vec<PathBuf>, String> {
     let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(PATCHES_PER_SCENE), seed);
     let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
     for triplet in 0..count {
@@ -43,14 +49,21 @@ pub fn synth_sen12ms(out: &Path, metadata_text: &str, count: usize, size: usize,
         };
         let place = patch_placement(&locations[scene_index % locations.len()], triplet % PATCHES_PER_SCENE, size)?;
         let mut rng = Rng::new(seed.wrapping_mul(7_919).wrapping_add(triplet as u64));
-        let profile = Profile { dominant: [40, 10, 30, 50][scene_index % 4], cloud_cover: 0.0, base_height: 200.0, relief: 300.0, swath_edges: false };
+        let profile = Profile {
+            dominant: [40, 10, 30, 50][scene_index % 4],
+            cloud_cover: 0.0,
+            base_height: 200.0,
+            relief: 300.0,
+            swath_edges: false,
+        };
         let land = Landscape::generate(size, &profile, &mut rng);
         written.extend(write_triplet(out, &name, &place, &land, &mut rng)?);
         let list = if triplet % 5 == 4 { &mut test } else { &mut train };
         list.push(name("s2").file_name());
     }
     for (file, names) in [("train_list.txt", train), ("test_list.txt", test)] {
-        std::fs::write(out.join(file), names.join("\n") + "\n").map_err(|e| format!("synth: cannot write {file}: {e}"))?;
+        std::fs::write(out.join(file), names.join("\n") + "\n")
+            .map_err(|e| format!("synth: cannot write {file}: {e}"))?;
     }
     Ok(written)
 }
@@ -77,9 +90,21 @@ fn write_triplet(
     };
     let files = [path("s1")?, path("s2")?, path("lc")?];
     let radar = [false, true].map(|cross| land.backscatter(cross, rng));
-    write_geotiff(&files[0], place, S1_BANDS.iter().zip(radar).map(|(name, values)| Band { name, values }).collect(), None, &[])?;
+    write_geotiff(
+        &files[0],
+        place,
+        S1_BANDS.iter().zip(radar).map(|(name, values)| Band { name, values }).collect(),
+        None,
+        &[],
+    )?;
     let optical = (0..13).map(|b| land.reflectance(b, rng));
-    write_geotiff(&files[1], place, S2_BANDS.iter().zip(optical).map(|(name, values)| Band { name, values }).collect(), None, &[])?;
+    write_geotiff(
+        &files[1],
+        place,
+        S2_BANDS.iter().zip(optical).map(|(name, values)| Band { name, values }).collect(),
+        None,
+        &[],
+    )?;
     // The real lc files are tagged RGB + alpha, so GDAL reports band 4 as an alpha band.
     let maps = (0..4).map(|layer| land.classes.iter().map(|c| modis_codes(*c)[layer]).collect::<Vec<u8>>());
     let bands = LC_BANDS.iter().zip(maps).map(|(name, values)| Band { name, values }).collect();

@@ -36,7 +36,13 @@ pub fn pick_scenes(scenes: &[SceneMeta], count: usize, seed: u64) -> Vec<SceneMe
 }
 
 /// Writes the metadata file and `count` scenes of `size` px; returns the written files.
-pub fn synth_sen12tp(out: &Path, metadata_text: &str, count: usize, size: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
+pub fn synth_sen12tp(
+    out: &Path,
+    metadata_text: &str,
+    count: usize,
+    size: usize,
+    seed: u64,
+) -> Result<Vec<PathBuf>, String> {
     let metadata = parse_metadata(metadata_text)?;
     std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
     std::fs::write(out.join(METADATA_FILE), metadata_text).map_err(|e| format!("synth: cannot write metadata: {e}"))?;
@@ -101,11 +107,7 @@ fn radar_bands(land: &Landscape, rng: &mut Rng) -> Vec<Band<f32>> {
 /// B1..B12 without B10 (SEN12TP has none), then the cloud probability in percent.
 fn optical_bands(land: &Landscape, rng: &mut Rng) -> Vec<Band<u16>> {
     let reflectance = (0..13).filter(|b| *b != B10).map(|b| land.reflectance(b, rng));
-    let cloud = land
-        .cloud
-        .iter()
-        .zip(&land.optical_gap)
-        .map(|(c, gap)| if *gap { 0 } else { c.round() as u16 })
-        .collect();
+    let cloud =
+        land.cloud.iter().zip(&land.optical_gap).map(|(c, gap)| if *gap { 0 } else { c.round() as u16 }).collect();
     S2_BANDS.iter().zip(reflectance.chain([cloud])).map(|(name, values)| Band { name, values }).collect()
 }
