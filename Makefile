@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv
 
-.PHONY: deps pylib hosts build ext test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts build ext lint test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -44,7 +44,14 @@ ext: deps
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
 	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
 
-test: build ext pylib hosts
+# Formatting and lints, of both builds (the loadable one compiles src/extension/): any difference
+# or warning fails `make test`.
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
+
+test: lint build ext pylib hosts
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

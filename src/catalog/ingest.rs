@@ -114,7 +114,8 @@ fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), String> {
     let root_text = root.to_string_lossy();
     match meta_get(conn, "data_root").map_err(|e| e.to_string())? {
         Some(existing) if existing != root_text => Err(format!(
-            "ingest: this catalog indexes {existing}, not {root_text}; use another --db, or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
+            "ingest: this catalog indexes {existing}, not {root_text}; use another --db, \
+             or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
         )),
         _ => meta_set(conn, "data_root", &root_text).map_err(|e| e.to_string()),
     }

@@ -22,7 +22,8 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     if let Some(version) = meta_get(&conn, "schema_version").ok().flatten() {
         if version != SCHEMA_VERSION {
             return Err(format!(
-                "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; ingest into a new --db",
+                "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
+                 ingest into a new --db",
                 path.display()
             ));
         }

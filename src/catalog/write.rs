@@ -266,8 +266,10 @@ pub fn clear_errors(conn: &Connection, path: &str) -> Result<()> {
 pub fn refresh_scene_presence(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "UPDATE scenes SET has_files = EXISTS (SELECT 1 FROM files f WHERE f.scene_id = scenes.scene_id);
-         DELETE FROM scenes_rtree WHERE scene_id IN (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
-         DELETE FROM landcover WHERE scene_id IN (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
+         DELETE FROM scenes_rtree WHERE scene_id IN
+           (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
+         DELETE FROM landcover WHERE scene_id IN
+           (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
          DELETE FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0;",
     )
 }

@@ -24,7 +24,10 @@ pub fn run_sql(db: &Path, sql: &str, blob: Option<&Path>) -> Result<(), String> 
     }
     match blob {
         Some(path) => write_first_value(last, path),
-        None => Ok(print!("{}", format_statement(last).map_err(|e| format!("sql: {e}"))?)),
+        None => {
+            print!("{}", format_statement(last).map_err(|e| format!("sql: {e}"))?);
+            Ok(())
+        }
     }
 }
 

@@ -6,8 +6,11 @@ pub const S1_BANDS: [&str; 2] = ["VV", "VH"];
 pub const S2_BANDS: [&str; 13] = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"];
 pub const LC_BANDS: [&str; 4] = ["IGBP", "LCCS_LC", "LCCS_LU", "LCCS_SH"];
 
+/// A calendar day: (year, month, day).
+pub type Day = (i32, u32, u32);
+
 /// The four season folders: (ROI code, folder season, first day, last day of acquisition).
-pub const SEASON_FOLDERS: [(u32, &str, (i32, u32, u32), (i32, u32, u32)); 4] = [
+pub const SEASON_FOLDERS: [(u32, &str, Day, Day); 4] = [
     (1158, "spring", (2017, 3, 1), (2017, 5, 30)),
     (1868, "summer", (2017, 6, 1), (2017, 8, 31)),
     (1970, "fall", (2017, 9, 1), (2017, 11, 30)),

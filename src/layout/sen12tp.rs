@@ -260,7 +260,11 @@ mod tests {
 
     #[test]
     fn bad_features_are_reported_and_skipped() {
-        let good = r#"{"type":"Feature","properties":{"spatial_id":1,"scene_id":2,"split":"train","climate":"c","landcover":"l","s1_timestamp_ms":0,"s2_timestamp_ms":0,"utm_epsg":"EPSG:32633","month":1},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}"#;
+        let good = concat!(
+            r#"{"type":"Feature","properties":{"spatial_id":1,"scene_id":2,"split":"train","climate":"c","#,
+            r#""landcover":"l","s1_timestamp_ms":0,"s2_timestamp_ms":0,"utm_epsg":"EPSG:32633","month":1},"#,
+            r#""geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}"#
+        );
         let text = format!(
             r#"{{"features":[{good},{good},{},{}]}}"#,
             good.replace("EPSG:32633", "EPSG:4326").replace("\"scene_id\":2", "\"scene_id\":3"),

@@ -98,7 +98,8 @@ pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String>
             bytes if bytes > MAX_FLOAT_VALUE_BYTES => scan.warnings.push((
                 "statistics",
                 format!(
-                    "catalogued without statistics: exact percentiles of its float bands would hold {} MiB (limit {} MiB)",
+                    "catalogued without statistics: exact percentiles of its float bands would hold {} MiB \
+                     (limit {} MiB)",
                     bytes >> 20,
                     MAX_FLOAT_VALUE_BYTES >> 20
                 ),

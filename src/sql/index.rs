@@ -108,9 +108,9 @@ pub fn for_each_index_value(
     for_each_strip(dataset, bands, window, guard, |strips, pixels| {
         for i in 0..pixels {
             let mut valid = true;
-            for (k, input) in inputs.iter_mut().enumerate() {
-                *input = strips[k][i];
-                valid &= !is_nodata(*input, tags[k]);
+            for ((input, strip), &tag) in inputs.iter_mut().zip(strips).zip(&tags) {
+                *input = strip[i];
+                valid &= !is_nodata(*input, tag);
             }
             sink(if valid { (def.compute)(&inputs) } else { f64::NAN });
         }

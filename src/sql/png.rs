@@ -45,7 +45,8 @@ fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         name if find_index(name).is_some() => return index_png(&conn, &mut call, &scene, name, window).map(Some),
         other => {
             let shown: String = other.chars().take(40).collect();
-            return Err(fail(F, format!("cannot draw '{shown}': use 'rgb', 'vv', 'vh', 'worldcover' or an index (SELECT name FROM s12_indices)")));
+            let choices = "'rgb', 'vv', 'vh', 'worldcover' or an index (SELECT name FROM s12_indices)";
+            return Err(fail(F, format!("cannot draw '{shown}': use {choices}")));
         }
     };
     let target = resolve(&conn, F, &scene, modality)?;

@@ -207,6 +207,6 @@ mod tests {
         assert!(mean(&water) < 0.0, "{}", mean(&water));
         let cloudy = land.cloud.iter().filter(|c| **c > 40.0).count() as f64 / land.cloud.len() as f64;
         assert!((cloudy - 0.2).abs() < 0.05, "{cloudy}");
-        assert!(land.optical_gap.iter().any(|g| *g) && red.iter().any(|v| *v == 0));
+        assert!(land.optical_gap.iter().any(|g| *g) && red.contains(&0));
     }
 }
