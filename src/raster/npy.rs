@@ -1,10 +1,8 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
-use super::open::last_gdal_error;
-use super::strips::{pieces, ReadGuard, Window};
+use super::strips::{pieces, read_piece, Destination, ReadGuard, Window};
 use gdal::raster::GdalType;
 use gdal::Dataset;
-use std::ffi::{c_int, c_void};
 
 /// numpy's type string for a GDAL type name.
 pub fn numpy_descr(dtype: &str) -> Option<&'static str> {
@@ -83,36 +81,22 @@ fn append_typed<T: GdalType + Copy + Default>(
     if data.align_offset(std::mem::align_of::<T>()) != 0 {
         return Err("internal error: unaligned .npy buffer".into());
     }
-    let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
     let block = dataset.rasterband(1).map_err(|e| e.to_string())?.block_size();
     for piece in pieces(window, block, dataset.raster_count(), guard.piece_values()) {
         guard.before_read(piece.pixels() * bands.len())?;
         let offset = ((piece.row - window.row) * window.width + (piece.col - window.col)) * size;
-        // SAFETY: `data` has room for width * height values of T per band of `band_map`, aligned
-        // for T. From `data + offset`, band k of the piece goes k * width * height values further,
-        // its rows width values apart: every byte written lies inside the reserved capacity.
-        let status = unsafe {
-            gdal_sys::GDALDatasetRasterIO(
-                dataset.c_dataset(),
-                gdal_sys::GDALRWFlag::GF_Read,
-                piece.col as c_int,
-                piece.row as c_int,
-                piece.width as c_int,
-                piece.height as c_int,
-                data.add(offset).cast::<c_void>(),
-                piece.width as c_int,
-                piece.height as c_int,
-                T::gdal_ordinal(),
-                band_map.len() as c_int,
-                band_map.as_mut_ptr(),
-                size as c_int,
-                (window.width * size) as c_int,
-                (window.pixels() * size) as c_int,
-            )
+        // SAFETY: `data` has room for width * height values of T per band, aligned for T. From
+        // `data + offset`, band k of the piece goes k * width * height values further, its rows
+        // width values apart: every byte written lies inside the reserved capacity.
+        let to = Destination {
+            data: unsafe { data.add(offset) },
+            pixel: size,
+            line: window.width * size,
+            band: window.pixels() * size,
         };
-        if status != gdal_sys::CPLErr::CE_None {
-            return Err(format!("read error in bands {bands:?}: {}", last_gdal_error()));
-        }
+        // SAFETY: as above.
+        unsafe { read_piece(dataset, bands, piece, T::gdal_ordinal(), to) }
+            .map_err(|e| format!("read error in bands {bands:?}: {e}"))?;
     }
     // SAFETY: the pieces cover the window, so GDAL has written all `length` bytes.
     unsafe { out.set_len(start + length) };

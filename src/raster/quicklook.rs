@@ -1,10 +1,13 @@
 //! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
 //! driver (in memory: `/vsimem/`, nothing written to disk).
 
-use super::open::QuietGdal;
+use super::open::{last_gdal_error, QuietGdal};
 use super::stats::BandAccumulator;
+use super::strips::ReadGuard;
 use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::DriverManager;
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An RGBA image, row-major; alpha 0 where there is no data.
@@ -46,7 +49,9 @@ pub fn ramp(level: u8) -> [u8; 4] {
 
 static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
 
-pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
+/// The PNG of `image`. GDAL's PNG writer reports its progress once a row, and `guard` is polled
+/// there: a host's interrupt stops the encoding of a large quicklook too.
+pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
     let _quiet = QuietGdal::new();
     let (w, h) = (image.width, image.height);
     let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| format!("GDAL has no MEM driver: {e}"))?;
@@ -54,6 +59,7 @@ pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
     let dataset =
         memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| format!("cannot make an image: {e}"))?;
     for channel in 0..4 {
+        guard.poll()?;
         let mut band = dataset.rasterband(channel + 1).map_err(|e| e.to_string())?;
         let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());
         band.write((0, 0), (w, h), &mut buffer).map_err(|e| format!("cannot fill the image: {e}"))?;
@@ -62,9 +68,49 @@ pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
     // zlib's fastest level: a quicklook is drawn once and looked at, and deflate at the default
     // level took over half the time of a whole-scene s12_png.
     let options = RasterCreationOptions::from_iter(["ZLEVEL=1"]);
-    if let Err(e) = dataset.create_copy(&png, &name, &options) {
+    let path = CString::new(name.as_str()).map_err(|e| e.to_string())?;
+    let mut polled = Polled { guard, stopped: None };
+    // SAFETY: valid driver, dataset and NUL-terminated strings; `polled` outlives the call, and
+    // `keep_going` only reads it through the pointer GDAL hands back.
+    let written = unsafe {
+        gdal_sys::GDALCreateCopy(
+            png.c_driver(),
+            path.as_ptr(),
+            dataset.c_dataset(),
+            0,
+            options.as_ptr(),
+            Some(keep_going),
+            (&mut polled as *mut Polled).cast::<c_void>(),
+        )
+    };
+    if written.is_null() {
         let _ = gdal::vsi::unlink_mem_file(&name);
-        return Err(format!("cannot encode PNG: {e}"));
+        return Err(polled.stopped.unwrap_or_else(|| format!("cannot encode PNG: {}", last_gdal_error())));
     }
+    // SAFETY: closes the dataset GDALCreateCopy returned, once.
+    unsafe { gdal_sys::GDALClose(written) };
     gdal::vsi::get_vsi_mem_file_bytes_owned(&name).map_err(|e| format!("cannot read the encoded PNG: {e}"))
+}
+
+/// The guard of an encoding, and why it stopped it.
+struct Polled<'g> {
+    guard: &'g mut dyn ReadGuard,
+    stopped: Option<String>,
+}
+
+/// GDAL's progress callback: FALSE (stop) when the guard says so. No panic may unwind into GDAL.
+unsafe extern "C" fn keep_going(_: f64, _: *const c_char, polled: *mut c_void) -> c_int {
+    // SAFETY: `polled` is the `Polled` that encode_png passed and keeps alive during the call.
+    let polled = unsafe { &mut *polled.cast::<Polled>() };
+    match catch_unwind(AssertUnwindSafe(|| polled.guard.poll())) {
+        Ok(Ok(())) => 1,
+        Ok(Err(message)) => {
+            polled.stopped = Some(message);
+            0
+        }
+        Err(_) => {
+            polled.stopped = Some("internal error while encoding (a bug: please report it)".into());
+            0
+        }
+    }
 }

@@ -98,34 +98,75 @@ pub fn for_each_strip(
         for piece in pieces(strip, block, dataset.raster_count(), guard.piece_values()) {
             guard.before_read(piece.pixels() * bands.len())?;
             let offset = (piece.row - strip.row) * window.width + (piece.col - strip.col);
-            for ((buffer, band), number) in strips.iter_mut().zip(&handles).zip(bands) {
-                // SAFETY: the piece lies inside the strip, whose rows are `window.width` values
-                // apart in `buffer` (width * rows_per_strip values): every value written is in it.
-                let status = unsafe {
-                    gdal_sys::GDALRasterIO(
-                        band.c_rasterband(),
-                        gdal_sys::GDALRWFlag::GF_Read,
-                        piece.col as c_int,
-                        piece.row as c_int,
-                        piece.width as c_int,
-                        piece.height as c_int,
-                        buffer[offset..].as_mut_ptr().cast::<c_void>(),
-                        piece.width as c_int,
-                        piece.height as c_int,
-                        gdal_sys::GDALDataType::GDT_Float64,
-                        8,
-                        (window.width * 8) as c_int,
-                    )
+            for (buffer, &number) in strips.iter_mut().zip(bands) {
+                let to = Destination {
+                    data: buffer[offset..].as_mut_ptr().cast(),
+                    pixel: 8,
+                    line: window.width * 8,
+                    band: 0,
                 };
-                if status != gdal_sys::CPLErr::CE_None {
-                    let rows = piece.row..piece.row + piece.height;
-                    return Err(format!("read error in band {number} at rows {rows:?}: {}", last_gdal_error()));
-                }
+                // SAFETY: the piece lies inside the strip, whose rows are `window.width` f64 values
+                // apart in `buffer` (width * rows_per_strip values): every value written is in it.
+                unsafe { read_piece(dataset, &[number], piece, gdal_sys::GDALDataType::GDT_Float64, to) }.map_err(
+                    |e| {
+                        let rows = piece.row..piece.row + piece.height;
+                        format!("read error in band {number} at rows {rows:?}: {e}")
+                    },
+                )?;
             }
         }
         visit(&strips, window.width * rows);
     }
     Ok(())
+}
+
+/// Where GDAL writes a read: the address of its first value, and the distance in bytes between
+/// neighbouring pixels, rows and bands of the destination (RasterIO's pixel, line and band space).
+#[derive(Debug, Clone, Copy)]
+pub struct Destination {
+    pub data: *mut u8,
+    pub pixel: usize,
+    pub line: usize,
+    pub band: usize,
+}
+
+/// Reads `bands` (1-based) of `piece` as `dtype` into `to`, in one dataset-level RasterIO: for a
+/// pixel-interleaved file GDAL then decodes each tile once for all bands. The error is GDAL's.
+///
+/// # Safety
+/// Every address `to` spells for the piece's pixels, rows and bands must lie in one writable
+/// allocation and be aligned for `dtype`.
+pub unsafe fn read_piece(
+    dataset: &Dataset,
+    bands: &[usize],
+    piece: Window,
+    dtype: gdal_sys::GDALDataType::Type,
+    to: Destination,
+) -> Result<(), String> {
+    let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
+    let (col, row, width, height) =
+        (piece.col as c_int, piece.row as c_int, piece.width as c_int, piece.height as c_int);
+    let status = gdal_sys::GDALDatasetRasterIO(
+        dataset.c_dataset(),
+        gdal_sys::GDALRWFlag::GF_Read,
+        col,
+        row,
+        width,
+        height,
+        to.data.cast::<c_void>(),
+        width,
+        height,
+        dtype,
+        band_map.len() as c_int,
+        band_map.as_mut_ptr(),
+        to.pixel as c_int,
+        to.line as c_int,
+        to.band as c_int,
+    );
+    match status {
+        gdal_sys::CPLErr::CE_None => Ok(()),
+        _ => Err(last_gdal_error()),
+    }
 }
 
 /// Pieces that cover `window` exactly, row by row, cut along the file's block grid (`block` is

@@ -59,40 +59,59 @@ fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         Ok((values, window, dtype_name(&first), first.no_data_value()))
     })?;
     call.check_stop()?;
-    let pixels =
-        if modality == "worldcover" { palette(&values[0], nodata) } else { stretched(&values, &dtype, nodata) };
+    let pixels = if modality == "worldcover" {
+        palette(&mut call, &values[0], nodata)?
+    } else {
+        stretched(&mut call, &values, &dtype, nodata)?
+    };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
 
-/// The PNG of `image`, unless the host interrupted the statement while it was drawn.
+/// The PNG of `image`, unless the host interrupts the statement before or while it is encoded.
 fn encode(call: &mut Call, image: &Image) -> Result<Vec<u8>> {
     call.check_stop()?;
-    encode_png(image).map_err(|e| call.fail(e))
+    encode_png(image, call).map_err(|e| call.fail(e))
 }
 
 /// One band as grey or three as RGB, each band stretched over its own 2–98 %.
-fn stretched(bands: &[Vec<f64>], dtype: &str, nodata: Option<f64>) -> Vec<[u8; 4]> {
-    let bounds: Vec<Option<(f64, f64)>> = bands.iter().map(|b| stretch_bounds(b, dtype, nodata)).collect();
-    (0..bands[0].len())
-        .map(|i| {
-            if bands.iter().any(|b| is_nodata(b[i], nodata)) {
-                return TRANSPARENT;
-            }
-            let level = |k: usize| bounds[k].map_or(0, |range| scale(bands[k][i], range));
-            let rgb = if bands.len() == 3 { [level(0), level(1), level(2)] } else { [level(0); 3] };
-            [rgb[0], rgb[1], rgb[2], 255]
-        })
-        .collect()
+/// The host may interrupt between the bands' stretches.
+fn stretched(call: &mut Call, bands: &[Vec<f64>], dtype: &str, nodata: Option<f64>) -> Result<Vec<[u8; 4]>> {
+    let mut bounds: Vec<Option<(f64, f64)>> = Vec::with_capacity(bands.len());
+    for band in bands {
+        call.check_stop()?;
+        bounds.push(stretch_bounds(band, dtype, nodata));
+    }
+    coloured(call, bands[0].len(), |i| {
+        if bands.iter().any(|b| is_nodata(b[i], nodata)) {
+            return TRANSPARENT;
+        }
+        let level = |k: usize| bounds[k].map_or(0, |range| scale(bands[k][i], range));
+        let rgb = if bands.len() == 3 { [level(0), level(1), level(2)] } else { [level(0); 3] };
+        [rgb[0], rgb[1], rgb[2], 255]
+    })
 }
 
-fn palette(classes: &[f64], nodata: Option<f64>) -> Vec<[u8; 4]> {
-    classes
-        .iter()
-        .map(|&c| match WORLDCOVER_PALETTE.iter().find(|(class, _)| !is_nodata(c, nodata) && *class as f64 == c) {
+fn palette(call: &mut Call, classes: &[f64], nodata: Option<f64>) -> Result<Vec<[u8; 4]>> {
+    coloured(call, classes.len(), |i| {
+        let c = classes[i];
+        match WORLDCOVER_PALETTE.iter().find(|(class, _)| !is_nodata(c, nodata) && *class as f64 == c) {
             Some((_, [r, g, b])) => [*r, *g, *b, 255],
             None => TRANSPARENT,
-        })
-        .collect()
+        }
+    })
+}
+
+/// Pixels drawn between polls of the host's interrupt.
+const COLOURED_PER_POLL: usize = 1 << 18;
+
+/// `colour(i)` for every pixel index, in chunks: a whole-scene quicklook can be interrupted here too.
+fn coloured(call: &mut Call, count: usize, colour: impl Fn(usize) -> [u8; 4]) -> Result<Vec<[u8; 4]>> {
+    let mut pixels = Vec::with_capacity(count);
+    for start in (0..count).step_by(COLOURED_PER_POLL) {
+        call.check_stop()?;
+        pixels.extend((start..(start + COLOURED_PER_POLL).min(count)).map(&colour));
+    }
+    Ok(pixels)
 }
 
 fn index_png(
@@ -116,9 +135,9 @@ fn index_png(
     })?;
     call.check_stop()?;
     let bounds = def.range.or_else(|| stretch_bounds(&values, "Float64", None));
-    let pixels = values.iter().map(|&v| match bounds {
-        Some(range) if !v.is_nan() => ramp(scale(v, range)),
+    let pixels = coloured(call, values.len(), |i| match bounds {
+        Some(range) if !values[i].is_nan() => ramp(scale(values[i], range)),
         _ => TRANSPARENT,
-    });
-    encode(call, &Image { width: window.width, height: window.height, pixels: pixels.collect() })
+    })?;
+    encode(call, &Image { width: window.width, height: window.height, pixels })
 }
