@@ -11,9 +11,11 @@ fn main() -> Result<(), String> {
     let [data, db] = args.as_slice() else {
         return Err("usage: pick_pairs DATA_DIR CATALOG.db".into());
     };
-    let report =
-        ingest(data, db, &IngestOptions { jobs: 2, statistics: true, checksums: true, follow_symlinks: false })?;
+    let report = ingest(data, db, &IngestOptions { jobs: 2, ..Default::default() })?;
     eprintln!("{report:?}");
+    if let Some(error) = report.write_error {
+        return Err(error);
+    }
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     let pairs = "SELECT name, season, round(abs_dt_hours, 2) AS dt_h, round(cloud_fraction, 4) AS cloud, \
                  round(cropland, 3) AS cropland FROM training_pairs \

@@ -34,6 +34,9 @@ enum Command {
         /// Catalogue files that are symlinks to places outside DATA_DIR (refused by default).
         #[arg(long)]
         follow_symlinks: bool,
+        /// Commit after at most N files (default: every 2 s). A batch is all or nothing.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        batch_files: Option<u64>,
     },
     /// Write deterministic test data in the exact layout of a dataset.
     Synth {
@@ -95,14 +98,23 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Ingest { data_dir, db, jobs, no_stats, no_checksums, follow_symlinks } => {
+        Command::Ingest { data_dir, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files } => {
             let options = IngestOptions {
                 jobs: jobs.unwrap_or_else(default_jobs),
                 statistics: !no_stats,
                 checksums: !no_checksums,
                 follow_symlinks,
+                batch_files: batch_files.map(|n| n as usize),
             };
             let report = ingest(&data_dir, &db, &options)?;
+            if let Some(error) = &report.write_error {
+                eprintln!(
+                    "sen12lite: ingest stopped: {error}; {} scanned files were committed, whole, and the next run \
+                     completes the catalog",
+                    report.files_written
+                );
+                return Ok(ExitCode::from(1));
+            }
             println!(
                 "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",
                 report.metadata_scenes,

@@ -1,15 +1,18 @@
 //! Work spread over a fixed number of threads, results handed back in the calling thread as
 //! they finish. The channel holds at most two results a worker, so memory stays bounded.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 
 /// Runs `work` on every item with `jobs` threads; `consume` gets (index, result) in the caller.
+/// When `consume` breaks, no further item is started, and the results still on their way are
+/// dropped.
 pub fn for_each_parallel<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
     work: impl Fn(&T) -> R + Sync,
-    mut consume: impl FnMut(usize, R),
+    mut consume: impl FnMut(usize, R) -> ControlFlow<()>,
 ) {
     let jobs = jobs.clamp(1, items.len().max(1));
     let next = AtomicUsize::new(0);
@@ -27,8 +30,12 @@ pub fn for_each_parallel<T: Sync, R: Send>(
             });
         }
         drop(sender);
+        // The loop owns the receiver: breaking drops it, which fails the workers' pending sends.
         for (index, result) in receiver {
-            consume(index, result);
+            if consume(index, result).is_break() {
+                next.store(items.len(), Ordering::Relaxed);
+                break;
+            }
         }
     });
 }
@@ -44,7 +51,35 @@ mod tests {
     fn every_item_is_worked_once_and_handed_back() {
         let items: Vec<u64> = (0..1000).collect();
         let mut seen = vec![0u64; items.len()];
-        super::for_each_parallel(&items, 3, |x| x * 2, |i, r| seen[i] = r);
+        super::for_each_parallel(
+            &items,
+            3,
+            |x| x * 2,
+            |i, r| {
+                seen[i] = r;
+                std::ops::ControlFlow::Continue(())
+            },
+        );
         assert_eq!(seen, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_break_stops_taking_items() {
+        let items: Vec<u64> = (0..100_000).collect();
+        let mut consumed = 0;
+        super::for_each_parallel(
+            &items,
+            2,
+            |x| *x,
+            |_, _| {
+                consumed += 1;
+                if consumed == 10 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(consumed, 10);
     }
 }

@@ -4,6 +4,7 @@ use crate::cli::progress::Progress;
 use crate::parallel::{default_jobs, for_each_parallel};
 use md5::{Digest, Md5};
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 pub const MD5SUMS_FILE: &str = "md5sums.txt";
@@ -82,6 +83,7 @@ pub fn verify_tree(root: &Path, jobs: Option<usize>) -> Result<(usize, Vec<Misma
         if let Some(problem) = problem {
             mismatches.push(Mismatch { path: entries[index].1.clone(), problem });
         }
+        ControlFlow::Continue(())
     });
     mismatches.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((entries.len(), mismatches))

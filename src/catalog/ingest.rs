@@ -1,10 +1,10 @@
 //! `sen12lite ingest`: metadata first, then every new or changed file scanned in parallel and
-//! committed in batches. Killed at any moment, the catalog holds whole files only; the next run
-//! takes what is missing.
+//! committed in batches. Killed at any moment, or stopped by a failed write (a full disk, an I/O
+//! error), the catalog holds whole files only; the next run takes what is missing.
 
 use super::discover::{discover, Found, FoundFile, SceneKey};
 use super::write;
-use super::{cloud_threshold, meta_get, meta_set, open_catalog};
+use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use crate::cli::progress::Progress;
 use crate::layout::sen12ms;
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
@@ -14,6 +14,7 @@ use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,21 @@ pub struct IngestOptions {
     pub checksums: bool,
     /// Catalogue files symlinked from outside the data folder.
     pub follow_symlinks: bool,
+    /// Commit after this many files at most (and at least every COMMIT_EVERY).
+    pub batch_files: Option<usize>,
+}
+
+impl Default for IngestOptions {
+    /// Every core, statistics and checksums on, symlinks out refused, batches by time.
+    fn default() -> Self {
+        IngestOptions {
+            jobs: crate::parallel::default_jobs(),
+            statistics: true,
+            checksums: true,
+            follow_symlinks: false,
+            batch_files: None,
+        }
+    }
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -40,33 +56,70 @@ pub struct IngestReport {
     pub files_removed: usize,
     /// Files, metadata features and folders that could not be used (all in ingest_errors).
     pub failures: usize,
+    /// Scanned files whose rows were committed.
+    pub files_written: usize,
+    /// Why the catalog could not be written to the end, naming the cause (a full disk, a
+    /// read-only file system, an I/O error, another writer). What was committed before is whole.
+    pub write_error: Option<String>,
+}
+
+/// Why an ingest stopped: a write to the catalog failed (the report says so, the work done is
+/// kept), or it could not start or go on (a message).
+enum Stop {
+    Write(rusqlite::Error),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Stop {
+    fn from(e: rusqlite::Error) -> Self {
+        Stop::Write(e)
+    }
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Other(message)
+    }
 }
 
 pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<IngestReport, String> {
     let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
     let conn = open_catalog(db)?;
-    claim_data_root(&conn, &root)?;
-    let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
-    let mut found = discover(&root, options.follow_symlinks)?;
-    let checksums = if options.checksums { read_checksum_lists(&root, &mut found) } else { HashMap::new() };
-    let mut report = IngestReport { files_found: found.files.len(), ..Default::default() };
+    let mut report = IngestReport::default();
+    let outcome = claim_data_root(&conn, &root)
+        .and_then(|()| ingest_tree(&conn, &root, options, &mut report))
+        .and_then(|()| checkpoint(&conn));
+    match outcome {
+        Ok(()) => Ok(report),
+        Err(Stop::Write(e)) => {
+            report.write_error = Some(write_failure(&conn, db, &e));
+            Ok(report)
+        }
+        Err(Stop::Other(message)) => Err(message),
+    }
+}
+
+fn ingest_tree(conn: &Connection, root: &Path, options: &IngestOptions, report: &mut IngestReport) -> Result<(), Stop> {
+    let mut found = discover(root, options.follow_symlinks)?;
+    let checksums = if options.checksums { read_checksum_lists(root, &mut found) } else { HashMap::new() };
+    report.files_found = found.files.len();
     let uses_sen12tp =
         !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
-    let spatial_ids = if uses_sen12tp { ingest_metadata(&conn, &root, &found, &mut report)? } else { HashMap::new() };
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    let spatial_ids = if uses_sen12tp { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
+    conn.execute_batch("BEGIN IMMEDIATE")?;
     // Discovery is redone whole each run: only what is still wrong stays recorded.
-    conn.execute("DELETE FROM ingest_errors WHERE stage = 'discover'", []).map_err(sql)?;
+    conn.execute("DELETE FROM ingest_errors WHERE stage = 'discover'", [])?;
     for (path, message) in &found.problems {
-        write::record_error(&conn, path, "discover", message).map_err(sql)?;
+        write::record_error(conn, path, "discover", message)?;
         report.failures += 1;
     }
-    report.files_removed = forget_vanished(&conn, &found).map_err(sql)?;
-    conn.execute_batch("COMMIT").map_err(sql)?;
+    report.files_removed = forget_vanished(conn, &found)?;
+    conn.execute_batch("COMMIT")?;
     let splits = read_split_lists(&found);
-    let todo = files_to_scan(&conn, &found, options.statistics).map_err(sql)?;
+    let todo = files_to_scan(conn, &found, options.statistics)?;
     report.files_unchanged = found.files.len() - todo.len();
-    let threshold = cloud_threshold(&conn);
-    meta_set(&conn, "cloud_threshold", &threshold.to_string()).map_err(sql)?;
+    let threshold = cloud_threshold(conn);
+    meta_set(conn, "cloud_threshold", &threshold.to_string())?;
     let scan = |file: &&FoundFile| -> Result<FileScan, String> {
         if let SceneKey::Sen12tp { spatial_id, scene_id } = file.scene {
             match spatial_ids.get(&scene_id) {
@@ -86,38 +139,50 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
         Ok(scan)
     };
     set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
-    let mut writer = BatchWriter::new(&conn).map_err(sql)?;
+    let mut writer = BatchWriter::new(conn, options.batch_files.unwrap_or(usize::MAX))?;
     let mut progress = Progress::new("ingest", todo.len());
     let mut write_error = None;
     for_each_parallel(&todo, options.jobs, scan, |index, result| {
         let file = todo[index];
-        progress.advance(file.bytes, result.is_err());
-        report.files_scanned += 1;
-        report.failures += result.as_ref().map_or(1, |scan| scan.warnings.len());
+        let failures = result.as_ref().map_or(1, |scan| scan.warnings.len());
         let split = splits.get(&triplet_key(file)).map(String::as_str);
         if let Err(e) = writer.write(file, result, split) {
-            write_error.get_or_insert(e);
+            // Nothing more is written: the batch is rolled back, and no file after it is claimed.
+            write_error = Some(e);
+            return ControlFlow::Break(());
         }
+        progress.advance(file.bytes, failures > 0);
+        report.files_scanned += 1;
+        report.failures += failures;
+        ControlFlow::Continue(())
     });
-    writer.finish().map_err(sql)?;
+    report.files_written = writer.committed;
     if let Some(e) = write_error {
-        return Err(sql(e));
+        return Err(Stop::Write(e));
     }
-    write::refresh_scene_presence(&conn).map_err(sql)?;
-    meta_set(&conn, "loader_version", env!("CARGO_PKG_VERSION")).map_err(sql)?;
-    meta_set(&conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).map_err(sql)?;
-    Ok(report)
+    report.files_written = writer.finish()?;
+    write::refresh_scene_presence(conn)?;
+    meta_set(conn, "loader_version", env!("CARGO_PKG_VERSION"))?;
+    meta_set(conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())?;
+    Ok(())
+}
+
+/// Copies what the WAL holds into the catalog file, without waiting for readers. Should the disk be
+/// full here, nothing is lost: the WAL keeps every commit and the next opening replays it.
+fn checkpoint(conn: &Connection) -> Result<(), Stop> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 /// A catalog's paths are relative to one data root; mixing two trees would make them ambiguous.
-fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), String> {
+fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), Stop> {
     let root_text = root.to_string_lossy();
-    match meta_get(conn, "data_root").map_err(|e| e.to_string())? {
-        Some(existing) if existing != root_text => Err(format!(
+    match meta_get(conn, "data_root")? {
+        Some(existing) if existing != root_text => Err(Stop::Other(format!(
             "ingest: this catalog indexes {existing}, not {root_text}; use another --db, \
              or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
-        )),
-        _ => meta_set(conn, "data_root", &root_text).map_err(|e| e.to_string()),
+        ))),
+        _ => Ok(meta_set(conn, "data_root", &root_text)?),
     }
 }
 
@@ -129,7 +194,7 @@ fn ingest_metadata(
     root: &Path,
     found: &Found,
     report: &mut IngestReport,
-) -> Result<HashMap<i64, i64>, String> {
+) -> Result<HashMap<i64, i64>, Stop> {
     let embedded = || parse_metadata(EMBEDDED_METADATA).expect("the embedded metadata parses (a unit test checks it)");
     let mut problems = Vec::new();
     let (source, metadata) = match found.metadata_files.first() {
@@ -148,17 +213,16 @@ fn ingest_metadata(
         }
         None => (format!("embedded {}", sen12tp::METADATA_FILE), embedded()),
     };
-    let sql = |e: rusqlite::Error| format!("ingest: catalog write failed: {e}");
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
-    write::clear_errors(conn, &source).map_err(sql)?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    write::clear_errors(conn, &source)?;
     for message in problems.iter().chain(&metadata.errors) {
-        write::record_error(conn, &source, "metadata", message).map_err(sql)?;
+        write::record_error(conn, &source, "metadata", message)?;
     }
     for scene in &metadata.scenes {
-        write::upsert_metadata_scene(conn, scene).map_err(sql)?;
+        write::upsert_metadata_scene(conn, scene)?;
     }
-    meta_set(conn, "metadata_source", &source).map_err(sql)?;
-    conn.execute_batch("COMMIT").map_err(sql)?;
+    meta_set(conn, "metadata_source", &source)?;
+    conn.execute_batch("COMMIT")?;
     report.metadata_scenes = metadata.scenes.len();
     report.failures += problems.len() + metadata.errors.len();
     Ok(metadata.scenes.iter().map(|s| (s.scene_id, s.spatial_id)).collect())
@@ -190,9 +254,14 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
     expected
 }
 
-/// Files whose size and mtime match their catalogue row (and have statistics, if asked) are skipped.
+/// Files whose size and mtime match their catalogue row (and have statistics, if asked) are
+/// skipped. `stats = 1` promises a band_stats row for every band: a row that breaks it (a catalog
+/// written by an older sen12lite that committed half a file) counts as having no statistics.
 fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> rusqlite::Result<Vec<&'a FoundFile>> {
-    let mut statement = conn.prepare("SELECT path, bytes, mtime, stats FROM files")?;
+    let mut statement = conn.prepare(
+        "SELECT path, bytes, mtime, stats AND band_count = (SELECT count(*) FROM band_stats b
+           WHERE b.scene_id = f.scene_id AND b.modality = f.modality) FROM files f",
+    )?;
     let known: HashMap<String, (i64, i64, bool)> = statement
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
         .collect::<rusqlite::Result<_>>()?;
@@ -262,20 +331,42 @@ fn triplet_key(file: &FoundFile) -> String {
     }
 }
 
-/// Writes scan results in transactions of about two seconds each.
+/// Writes scan results in batches: a transaction of at most `batch_files` files, or about
+/// COMMIT_EVERY. A batch is all or nothing: the first failed statement rolls the whole batch back
+/// (SQLite itself may have undone only that statement, on SQLITE_FULL or SQLITE_IOERR) and the
+/// caller writes nothing more, so a file's rows are never committed in part.
 struct BatchWriter<'c> {
     conn: &'c Connection,
     opened: Instant,
+    batch_files: usize,
+    pending: usize,
+    /// Files whose rows are committed.
+    committed: usize,
 }
 
 impl<'c> BatchWriter<'c> {
-    fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+    fn new(conn: &'c Connection, batch_files: usize) -> rusqlite::Result<Self> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(BatchWriter { conn, opened: Instant::now() })
+        Ok(BatchWriter { conn, opened: Instant::now(), batch_files: batch_files.max(1), pending: 0, committed: 0 })
     }
 
+    /// Writes one file's rows; after an error the batch is rolled back and the writer must not be
+    /// used again.
     fn write(
         &mut self,
+        file: &FoundFile,
+        result: Result<FileScan, String>,
+        split: Option<&str>,
+    ) -> rusqlite::Result<()> {
+        let written = self.write_file(file, result, split).and_then(|()| {
+            self.pending += 1;
+            self.commit_when_due()
+        });
+        written.inspect_err(|_| self.roll_back())
+    }
+
+    fn write_file(
+        &self,
         file: &FoundFile,
         result: Result<FileScan, String>,
         split: Option<&str>,
@@ -299,14 +390,35 @@ impl<'c> BatchWriter<'c> {
                 write::record_error(conn, &file.relative, "read", &message)?;
             }
         }
-        if self.opened.elapsed() >= COMMIT_EVERY {
-            conn.execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn commit_when_due(&mut self) -> rusqlite::Result<()> {
+        if self.pending >= self.batch_files || self.opened.elapsed() >= COMMIT_EVERY {
+            self.commit()?;
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.opened = Instant::now();
         }
         Ok(())
     }
 
-    fn finish(self) -> rusqlite::Result<()> {
-        self.conn.execute_batch("COMMIT")
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        self.committed += std::mem::take(&mut self.pending);
+        Ok(())
+    }
+
+    /// Undoes the batch, whatever SQLite already undid; the error that led here is the one to report.
+    fn roll_back(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.pending = 0;
+    }
+
+    /// Commits the last batch; returns how many files are committed in all.
+    fn finish(mut self) -> rusqlite::Result<usize> {
+        self.commit().inspect_err(|_| self.roll_back())?;
+        Ok(self.committed)
     }
 }

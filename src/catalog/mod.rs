@@ -14,8 +14,8 @@ pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
 /// Opens (or creates) a catalog for writing: WAL, so readers go on while an ingest commits.
 pub fn open_catalog(path: &Path) -> Result<Connection, String> {
-    let fail = |e: rusqlite::Error| format!("catalog {}: {e}", path.display());
-    let conn = Connection::open(path).map_err(fail)?;
+    let conn = Connection::open(path).map_err(|e| format!("catalog {}: {e}", path.display()))?;
+    let fail = |e: rusqlite::Error| write_failure(&conn, path, &e);
     conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
@@ -31,6 +31,33 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     conn.execute_batch(SCHEMA).map_err(fail)?;
     meta_set(&conn, "schema_version", SCHEMA_VERSION).map_err(fail)?;
     Ok(conn)
+}
+
+/// Linux's errno values for the causes a user can act on.
+const ENOSPC: i32 = 28;
+const EROFS: i32 = 30;
+const EDQUOT: i32 = 122;
+
+/// A failed catalog write in words a user can act on: the cause, from SQLite's code and the
+/// operating system's errno (SQLite reports a full disk met while sizing the WAL index as an I/O
+/// error), then the catalog's path and SQLite's and the system's own messages.
+pub fn write_failure(conn: &Connection, db: &Path, error: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    // SAFETY: a getter on an open connection, called on the thread that used it.
+    let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+    let cause = match (error.sqlite_error_code(), errno) {
+        (Some(ErrorCode::DiskFull), _) | (_, ENOSPC) => "the disk is full",
+        (_, EDQUOT) => "the disk quota is exceeded",
+        (Some(ErrorCode::ReadOnly), _) | (_, EROFS) => {
+            "it is read-only (a read-only file system, or no write permission)"
+        }
+        (Some(ErrorCode::SystemIoFailure), _) => "an I/O error",
+        (Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked), _) => "another writer holds it",
+        (Some(ErrorCode::CannotOpen), _) => "it cannot be opened",
+        _ => "a failed write",
+    };
+    let system = if errno != 0 { format!("; {}", std::io::Error::from_raw_os_error(errno)) } else { String::new() };
+    format!("catalog {} not written: {cause} ({error}{system})", db.display())
 }
 
 pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

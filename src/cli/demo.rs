@@ -3,7 +3,6 @@
 
 use crate::catalog::ingest::{ingest, IngestOptions};
 use crate::layout::sen12tp::EMBEDDED_METADATA;
-use crate::parallel::default_jobs;
 use crate::synth::{synth, Layout};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Statement};
@@ -28,12 +27,11 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
         synth(&data, Layout::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
     }
     let db = dir.join("catalog.db");
-    let report = ingest(
-        &data,
-        &db,
-        &IngestOptions { jobs: default_jobs(), statistics: true, checksums: true, follow_symlinks: false },
-    )?;
+    let report = ingest(&data, &db, &IngestOptions::default())?;
     eprintln!("demo: {report:?}");
+    if let Some(error) = report.write_error {
+        return Err(format!("demo: {error}"));
+    }
     let conn = Connection::open(&db).map_err(|e| e.to_string())?;
     for (name, sql) in EXAMPLES {
         println!("\n-- {name}\n{}", sql.lines().filter(|l| l.starts_with("--")).collect::<Vec<_>>().join("\n"));

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -45,11 +46,11 @@ TABLES = ["scenes", "files", "band_stats", "landcover"]
 
 def content(db):
     """The catalog's content without times: what two equivalent ingests must agree on."""
-    conn = connect(db)
     out = {}
-    for table in TABLES:
-        columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "mtime"]
-        out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}"))
+    with closing(connect(db)) as conn:
+        for table in TABLES:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "mtime"]
+            out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}"))
     return out
 
 

@@ -1,0 +1,73 @@
+/* LD_PRELOAD fault injector for the ingest tests: every read of a file whose path ends with
+ * $FAIL_READS_OF fails with EIO (read, pread, pread64 and stdio's fread, the calls GDAL and
+ * Rust's std use). Opening and everything else work as usual.
+ *   cc -shared -fPIC -O2 -Wall -Werror -o fail_reads.so fail_reads.c -ldl
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MAX_FDS 65536
+#define MAX_STREAMS 64
+static unsigned char failing_fd[MAX_FDS];
+static FILE *failing_stream[MAX_STREAMS];
+
+static int targeted(const char *path) {
+  const char *suffix = getenv("FAIL_READS_OF");
+  size_t n = suffix ? strlen(suffix) : 0, m = path ? strlen(path) : 0;
+  return n && m >= n && strcmp(path + m - n, suffix) == 0;
+}
+
+static int mark_fd(int fd, const char *path) {
+  if (fd >= 0 && fd < MAX_FDS) failing_fd[fd] = targeted(path);
+  return fd;
+}
+
+static FILE *mark_stream(FILE *stream, const char *path) {
+  for (int i = 0; stream && i < MAX_STREAMS; i++) {
+    if (failing_stream[i] == stream) failing_stream[i] = NULL;
+  }
+  for (int i = 0; stream && targeted(path) && i < MAX_STREAMS; i++) {
+    if (!failing_stream[i]) { failing_stream[i] = stream; break; }
+  }
+  return stream;
+}
+
+static int stream_fails(FILE *stream) {
+  for (int i = 0; i < MAX_STREAMS; i++) if (failing_stream[i] == stream) return 1;
+  return 0;
+}
+
+#define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+#define MODE_ARG(flags) mode_t mode = 0; if ((flags) & (O_CREAT | O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
+
+int open(const char *path, int flags, ...) { MODE_ARG(flags); return mark_fd(REAL(open)(path, flags, mode), path); }
+int open64(const char *path, int flags, ...) { MODE_ARG(flags); return mark_fd(REAL(open64)(path, flags, mode), path); }
+int openat(int dir, const char *path, int flags, ...) { MODE_ARG(flags); return mark_fd(REAL(openat)(dir, path, flags, mode), path); }
+int openat64(int dir, const char *path, int flags, ...) { MODE_ARG(flags); return mark_fd(REAL(openat64)(dir, path, flags, mode), path); }
+FILE *fopen(const char *path, const char *mode) { return mark_stream(REAL(fopen)(path, mode), path); }
+FILE *fopen64(const char *path, const char *mode) { return mark_stream(REAL(fopen64)(path, mode), path); }
+
+ssize_t read(int fd, void *buf, size_t n) {
+  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  return REAL(read)(fd, buf, n);
+}
+ssize_t pread(int fd, void *buf, size_t n, off_t at) {
+  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  return REAL(pread)(fd, buf, n, at);
+}
+ssize_t pread64(int fd, void *buf, size_t n, off64_t at) {
+  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  return REAL(pread64)(fd, buf, n, at);
+}
+size_t fread(void *buf, size_t size, size_t count, FILE *stream) {
+  if (stream_fails(stream)) { errno = EIO; return 0; }
+  return REAL(fread)(buf, size, count, stream);
+}
