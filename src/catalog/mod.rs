@@ -14,6 +14,12 @@ pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
 /// Opens (or creates) a catalog for writing: WAL, so readers go on while an ingest commits.
 pub fn open_catalog(path: &Path) -> Result<Connection, String> {
+    // On a read-only mount SQLite falls back to reading, and a WAL catalog then fails with
+    // "unable to open database file" (it cannot create the WAL index): ask the file system.
+    if let Err(e) = path.exists().then(|| std::fs::OpenOptions::new().write(true).open(path)).transpose() {
+        let cause = cause(None, e.raw_os_error().unwrap_or(0));
+        return Err(format!("catalog {} not written: {cause} ({e})", path.display()));
+    }
     let conn = Connection::open(path).map_err(|e| format!("catalog {}: {e}", path.display()))?;
     let fail = |e: rusqlite::Error| write_failure(&conn, path, &e);
     conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
@@ -34,6 +40,8 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
 }
 
 /// Linux's errno values for the causes a user can act on.
+const EIO: i32 = 5;
+const EACCES: i32 = 13;
 const ENOSPC: i32 = 28;
 const EROFS: i32 = 30;
 const EDQUOT: i32 = 122;
@@ -42,22 +50,27 @@ const EDQUOT: i32 = 122;
 /// operating system's errno (SQLite reports a full disk met while sizing the WAL index as an I/O
 /// error), then the catalog's path and SQLite's and the system's own messages.
 pub fn write_failure(conn: &Connection, db: &Path, error: &rusqlite::Error) -> String {
-    use rusqlite::ErrorCode;
     // SAFETY: a getter on an open connection, called on the thread that used it.
     let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
-    let cause = match (error.sqlite_error_code(), errno) {
+    let cause = cause(error.sqlite_error_code(), errno);
+    let system = if errno != 0 { format!("; {}", std::io::Error::from_raw_os_error(errno)) } else { String::new() };
+    format!("catalog {} not written: {cause} ({error}{system})", db.display())
+}
+
+/// The cause of a failed write, from SQLite's code (if any) and the system's errno (0 if none).
+fn cause(code: Option<rusqlite::ErrorCode>, errno: i32) -> &'static str {
+    use rusqlite::ErrorCode;
+    match (code, errno) {
         (Some(ErrorCode::DiskFull), _) | (_, ENOSPC) => "the disk is full",
         (_, EDQUOT) => "the disk quota is exceeded",
-        (Some(ErrorCode::ReadOnly), _) | (_, EROFS) => {
+        (Some(ErrorCode::ReadOnly), _) | (_, EROFS | EACCES) => {
             "it is read-only (a read-only file system, or no write permission)"
         }
-        (Some(ErrorCode::SystemIoFailure), _) => "an I/O error",
+        (Some(ErrorCode::SystemIoFailure), _) | (_, EIO) => "an I/O error",
         (Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked), _) => "another writer holds it",
         (Some(ErrorCode::CannotOpen), _) => "it cannot be opened",
         _ => "a failed write",
-    };
-    let system = if errno != 0 { format!("; {}", std::io::Error::from_raw_os_error(errno)) } else { String::new() };
-    format!("catalog {} not written: {cause} ({error}{system})", db.display())
+    }
 }
 
 pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

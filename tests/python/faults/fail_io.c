@@ -1,7 +1,9 @@
-/* LD_PRELOAD fault injector for the ingest tests: every read of a file whose path ends with
+/* LD_PRELOAD fault injector for the ingest tests. Every read of a file whose path ends with
  * $FAIL_READS_OF fails with EIO (read, pread, pread64 and stdio's fread, the calls GDAL and
- * Rust's std use). Opening and everything else work as usual.
- *   cc -shared -fPIC -O2 -Wall -Werror -o fail_reads.so fail_reads.c -ldl
+ * Rust's std use); every write to a file whose path ends with $FAIL_WRITES_OF fails with EIO once
+ * $FAIL_WRITES_AFTER writes to it have succeeded (write, pwrite, pwrite64: SQLite's calls).
+ * Opening and everything else work as usual.
+ *   cc -shared -fPIC -O2 -Wall -Werror -o fail_io.so fail_io.c -ldl
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -16,18 +18,33 @@
 
 #define MAX_FDS 65536
 #define MAX_STREAMS 64
+#define FAIL_READ 1
+#define FAIL_WRITE 2
 static unsigned char failing_fd[MAX_FDS];
 static FILE *failing_stream[MAX_STREAMS];
+static long writes_done;
 
-static int targeted(const char *path) {
-  const char *suffix = getenv("FAIL_READS_OF");
+static int ends_with(const char *path, const char *variable) {
+  const char *suffix = getenv(variable);
   size_t n = suffix ? strlen(suffix) : 0, m = path ? strlen(path) : 0;
   return n && m >= n && strcmp(path + m - n, suffix) == 0;
 }
 
+static int targeted(const char *path) { return ends_with(path, "FAIL_READS_OF"); }
+
 static int mark_fd(int fd, const char *path) {
-  if (fd >= 0 && fd < MAX_FDS) failing_fd[fd] = targeted(path);
+  if (fd >= 0 && fd < MAX_FDS)
+    failing_fd[fd] = (targeted(path) ? FAIL_READ : 0) | (ends_with(path, "FAIL_WRITES_OF") ? FAIL_WRITE : 0);
   return fd;
+}
+
+/* A write to a targeted file fails once FAIL_WRITES_AFTER writes to such files succeeded. */
+static int write_fails(int fd) {
+  if (fd < 0 || fd >= MAX_FDS || !(failing_fd[fd] & FAIL_WRITE)) return 0;
+  const char *after = getenv("FAIL_WRITES_AFTER");
+  if (writes_done < (after ? atol(after) : 0)) { writes_done++; return 0; }
+  errno = EIO;
+  return 1;
 }
 
 static FILE *mark_stream(FILE *stream, const char *path) {
@@ -55,17 +72,24 @@ int openat64(int dir, const char *path, int flags, ...) { MODE_ARG(flags); retur
 FILE *fopen(const char *path, const char *mode) { return mark_stream(REAL(fopen)(path, mode), path); }
 FILE *fopen64(const char *path, const char *mode) { return mark_stream(REAL(fopen64)(path, mode), path); }
 
+#define READ_FAILS(fd) ((fd) >= 0 && (fd) < MAX_FDS && (failing_fd[fd] & FAIL_READ))
+
 ssize_t read(int fd, void *buf, size_t n) {
-  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  if (READ_FAILS(fd)) { errno = EIO; return -1; }
   return REAL(read)(fd, buf, n);
 }
 ssize_t pread(int fd, void *buf, size_t n, off_t at) {
-  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  if (READ_FAILS(fd)) { errno = EIO; return -1; }
   return REAL(pread)(fd, buf, n, at);
 }
 ssize_t pread64(int fd, void *buf, size_t n, off64_t at) {
-  if (fd >= 0 && fd < MAX_FDS && failing_fd[fd]) { errno = EIO; return -1; }
+  if (READ_FAILS(fd)) { errno = EIO; return -1; }
   return REAL(pread64)(fd, buf, n, at);
+}
+ssize_t write(int fd, const void *buf, size_t n) { return write_fails(fd) ? -1 : REAL(write)(fd, buf, n); }
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t at) { return write_fails(fd) ? -1 : REAL(pwrite)(fd, buf, n, at); }
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t at) {
+  return write_fails(fd) ? -1 : REAL(pwrite64)(fd, buf, n, at);
 }
 size_t fread(void *buf, size_t size, size_t count, FILE *stream) {
   if (stream_fails(stream)) { errno = EIO; return 0; }
