@@ -1,6 +1,8 @@
 //! The SQL functions through `sen12lite::register` on a linked (bundled) SQLite.
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
+use sen12lite::sql::{Shape, FUNCTIONS};
 
 fn connection() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
@@ -33,19 +35,44 @@ fn file_functions_on_a_database_without_a_catalog_fail_with_their_name() {
     assert_eq!(null, None);
 }
 
+/// The flags `pragma_function_list` shows: the ones that say who may call a function.
+fn visible_flags(flags: FunctionFlags) -> i64 {
+    let shown =
+        FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY | FunctionFlags::SQLITE_INNOCUOUS;
+    (flags & shown).bits() as i64
+}
+
+fn rows<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str) -> Vec<T> {
+    conn.prepare(sql).unwrap().query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+}
+
 #[test]
-fn register_adds_every_name_it_lists_and_table_functions_answer() {
+fn the_connection_has_exactly_the_functions_and_tables_of_the_table() {
     let conn = connection();
-    let registered: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_function_list UNION SELECT name FROM pragma_module_list")
+    let mut loaded: Vec<(String, i64, i64)> = conn
+        .prepare("SELECT name, narg, flags FROM pragma_function_list WHERE name LIKE 's12\\_%' ESCAPE '\\'")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    for name in sen12lite::sql::NAMES {
-        assert!(registered.iter().any(|r| r == name), "{name} is not registered");
-    }
+    let mut expected: Vec<(String, i64, i64)> = FUNCTIONS
+        .iter()
+        .filter_map(|f| match f.shape {
+            Shape::Scalar { arity, .. } => Some((f.name.to_string(), arity as i64, visible_flags(f.access.flags()))),
+            Shape::Table { .. } => None,
+        })
+        .collect();
+    loaded.sort();
+    expected.sort();
+    assert_eq!(loaded, expected);
+    let mut modules: Vec<String> =
+        rows(&conn, "SELECT name FROM pragma_module_list WHERE name LIKE 's12\\_%' ESCAPE '\\'");
+    let mut tables: Vec<String> =
+        FUNCTIONS.iter().filter(|f| matches!(f.shape, Shape::Table { .. })).map(|f| f.name.to_string()).collect();
+    modules.sort();
+    tables.sort();
+    assert_eq!(modules, tables);
     let ndvi: String = conn.query_row("SELECT formula FROM s12_indices WHERE name = 'ndvi'", [], |r| r.get(0)).unwrap();
     assert_eq!(ndvi, "(B8 - B4) / (B8 + B4)");
 }

@@ -14,20 +14,7 @@ use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, ReadGuard, Window};
 use gdal::Dataset;
 use rusqlite::functions::Context;
-use rusqlite::{Connection, Result};
-use std::sync::Arc;
-
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    let shared = Arc::clone(session);
-    conn.create_scalar_function("s12_index", 6, super::reads_files(), move |ctx| index_array(ctx, &shared))?;
-    for arity in [2, 6] {
-        let session = Arc::clone(session);
-        conn.create_scalar_function("s12_index_mean", arity, super::reads_files(), move |ctx| {
-            index_mean(ctx, &session)
-        })?;
-    }
-    Ok(())
-}
+use rusqlite::Result;
 
 pub fn index_def(function: &str, name: &str) -> Result<&'static IndexDef> {
     find_index(name).ok_or_else(|| {
@@ -71,7 +58,7 @@ pub fn mask_of(dataset: &Dataset, target: &Target, read: &[usize], threshold: f6
     })
 }
 
-fn index_array(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
+pub(super) fn index_array(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     const F: &str = "s12_index";
     let (Some(name), Some(requested)) = (args::text(F, ctx, 1, "index")?, args::window(F, ctx, 2)?) else {
         return Ok(None);
@@ -117,7 +104,7 @@ pub fn for_each_index_value(
     })
 }
 
-fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>> {
+pub(super) fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>> {
     const F: &str = "s12_index_mean";
     let Some(name) = args::text(F, ctx, 1, "index")? else { return Ok(None) };
     let Some(requested) = args::optional_window(F, ctx, 2)? else { return Ok(None) };

@@ -1,24 +1,18 @@
 //! `s12_indices` -> `name, formula, bands, modality`: the spectral indices `s12_index` knows.
 
 use super::session::Session;
-use super::table::{self, TableFunction};
+use super::table::TableFunction;
 use crate::raster::indices::INDICES;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    table::register::<IndexList>(conn, session)
-}
-
-struct IndexList;
+pub(super) struct IndexList;
 
 impl TableFunction for IndexList {
     const NAME: &'static str = "s12_indices";
     const COLUMNS: &'static [&'static str] = &["name", "formula", "bands", "modality"];
     const ARGUMENTS: &'static [&'static str] = &[];
     const REQUIRED: usize = 0;
-    const READS_FILES: bool = false;
 
     fn rows(_: &Connection, _: &Session, _: &[Value]) -> Result<Option<Self>> {
         Ok(Some(IndexList))

@@ -7,16 +7,11 @@ use super::resolve::find_scene;
 use crate::geometry::parse::{parse_geometry, polygon_ring};
 use geo::{Intersects, LineString, Polygon};
 use rusqlite::functions::Context;
-use rusqlite::{Connection, OptionalExtension, Result};
+use rusqlite::{OptionalExtension, Result};
 
 const F: &str = "s12_intersects";
 
-pub fn register(conn: &Connection) -> Result<()> {
-    // Reads only the catalog, no file, but depends on it: not DETERMINISTIC.
-    conn.create_scalar_function(F, 2, super::reads_catalog(), intersects)
-}
-
-fn intersects(ctx: &Context) -> Result<Option<bool>> {
+pub(super) fn intersects(ctx: &Context) -> Result<Option<bool>> {
     let (Some(scene), Some(text)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "geometry")?) else {
         return Ok(None);
     };

@@ -1,6 +1,6 @@
-//! The `s12_*` SQL functions, one file per function; `register` adds them to a connection.
-//! Functions that read files are DIRECTONLY (no view or trigger of a foreign database can call
-//! them); pure ones are DETERMINISTIC | INNOCUOUS.
+//! The `s12_*` SQL functions, one file per function, and [`FUNCTIONS`], the one table of them that
+//! `register` adds to a connection. Functions that read files are DIRECTONLY (no view or trigger
+//! of a foreign database can call them); pure ones are DETERMINISTIC | INNOCUOUS.
 
 mod args;
 mod index;
@@ -22,77 +22,119 @@ mod value;
 mod version;
 mod window;
 
-use rusqlite::functions::FunctionFlags;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 use session::Session;
+use std::sync::Arc;
 
 #[cfg(feature = "loadable")]
 pub(crate) use interrupt::remember as remember_interrupt_routine;
 pub use limits::{Limit, Limits};
 
-/// Flags of a pure function: same output for the same input, harmless anywhere.
-pub(crate) fn pure() -> FunctionFlags {
-    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS
+/// What a function may touch, which decides its flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Same output for the same input, harmless anywhere: DETERMINISTIC | INNOCUOUS.
+    Pure,
+    /// Reads the catalog but no file: harmless in a view (INNOCUOUS), but not DETERMINISTIC.
+    ReadsCatalog,
+    /// Reads files: DIRECTONLY, so no view or trigger of a database someone sent can call it.
+    ReadsFiles,
 }
 
-/// Flags of a function that reads files: only the user's own SQL may call it, never a view or
-/// trigger of a database someone sent.
-pub(crate) fn reads_files() -> FunctionFlags {
-    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY
+impl Access {
+    pub fn flags(self) -> FunctionFlags {
+        FunctionFlags::SQLITE_UTF8
+            | match self {
+                Access::Pure => FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+                Access::ReadsCatalog => FunctionFlags::SQLITE_INNOCUOUS,
+                Access::ReadsFiles => FunctionFlags::SQLITE_DIRECTONLY,
+            }
+    }
 }
 
-/// Flags of a function that reads the catalog but no file: harmless in a view, but its result
-/// depends on the tables, so not DETERMINISTIC.
-pub(crate) fn reads_catalog() -> FunctionFlags {
-    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS
+/// A scalar function's body: the call's arguments and the connection's session in, a value out.
+pub type ScalarBody = fn(&Context, &Session) -> Result<Value>;
+
+/// How SQL calls a function.
+#[derive(Clone, Copy)]
+pub enum Shape {
+    /// A scalar function of `arity` arguments.
+    Scalar { arity: i32, body: ScalarBody },
+    /// A table function (an eponymous virtual table with hidden argument columns), added by `add`.
+    Table { add: fn(&Connection, &Arc<Session>, Access) -> Result<()> },
 }
+
+/// One `s12_` name as SQL sees it.
+#[derive(Clone, Copy)]
+pub struct SqlFunction {
+    pub name: &'static str,
+    pub access: Access,
+    pub shape: Shape,
+}
+
+const fn scalar(name: &'static str, arity: i32, access: Access, body: ScalarBody) -> SqlFunction {
+    SqlFunction { name, access, shape: Shape::Scalar { arity, body } }
+}
+
+const fn table_function(
+    name: &'static str,
+    access: Access,
+    add: fn(&Connection, &Arc<Session>, Access) -> Result<()>,
+) -> SqlFunction {
+    SqlFunction { name, access, shape: Shape::Table { add } }
+}
+
+use Access::{Pure, ReadsCatalog, ReadsFiles};
+
+/// Every `s12_` function and table: what `register` adds, what `s12_debug()` lists, what the tests
+/// hold the loaded extension's `pragma_function_list` and `pragma_module_list` against.
+pub const FUNCTIONS: &[SqlFunction] = &[
+    scalar("s12_version", 0, Pure, |_, _| Ok(version::version().into())),
+    scalar("s12_debug", 0, Pure, |_, session| Ok(version::debug(session).into())),
+    scalar("s12_season", 2, Pure, |ctx, _| Ok(season::season(ctx)?.map(String::from).into())),
+    scalar("s12_window", 7, ReadsFiles, |ctx, session| window::window(ctx, session).map(Value::from)),
+    scalar("s12_pixel", 5, ReadsFiles, pixel::pixel),
+    scalar("s12_value", 5, ReadsFiles, value::value),
+    scalar("s12_stats", 3, ReadsFiles, |ctx, session| stats::stats(ctx, session).map(Value::from)),
+    scalar("s12_stats", 7, ReadsFiles, |ctx, session| stats::stats(ctx, session).map(Value::from)),
+    scalar("s12_index", 6, ReadsFiles, |ctx, session| index::index_array(ctx, session).map(Value::from)),
+    scalar("s12_index_mean", 2, ReadsFiles, |ctx, session| index::index_mean(ctx, session).map(Value::from)),
+    scalar("s12_index_mean", 6, ReadsFiles, |ctx, session| index::index_mean(ctx, session).map(Value::from)),
+    scalar("s12_intersects", 2, ReadsCatalog, |ctx, _| intersects::intersects(ctx).map(Value::from)),
+    scalar("s12_png", 6, ReadsFiles, |ctx, session| png::png(ctx, session).map(Value::from)),
+    table_function("s12_indices", Pure, table::register::<indices::IndexList>),
+    table_function("s12_patches", ReadsFiles, table::register::<patches::Patches>),
+    table_function("s12_pixels", ReadsFiles, table::register::<pixels::Pixels>),
+    table_function("s12_nearest", ReadsCatalog, table::register::<nearest::Nearest>),
+];
 
 /// How long a connection without a busy timeout of its own waits for a writer (an ingest).
 pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5000;
 
-/// Every `s12_` function and table of this crate, registered on `conn`; a connection whose busy
-/// timeout is 0 (SQLite's default, the sqlite3 shell's) gets `DEFAULT_BUSY_TIMEOUT_MS`, because
-/// a catalog is often read while an ingest commits to it and even WAL readers can then meet
-/// SQLITE_BUSY for a moment (tests/python/test_concurrency.py). The functions share one
-/// [`Session`] (open datasets, the limits of the environment), dropped when the connection closes;
-/// a bad `SEN12LITE_MAX_*` variable makes registration fail with a message naming it.
+/// Every function of [`FUNCTIONS`], registered on `conn`; a connection whose busy timeout is 0
+/// (SQLite's default, the sqlite3 shell's) gets `DEFAULT_BUSY_TIMEOUT_MS`, because a catalog is
+/// often read while an ingest commits to it and even WAL readers can then meet SQLITE_BUSY for a
+/// moment (tests/python/test_concurrency.py). The functions share one [`Session`] (open datasets,
+/// the limits of the environment), dropped when the connection closes; a bad `SEN12LITE_MAX_*`
+/// variable makes registration fail with a message naming it.
 pub fn register(conn: &Connection) -> Result<()> {
     let session = Session::from_env().map_err(|e| args::fail("sen12lite", e))?;
     let busy_timeout_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
     if busy_timeout_ms == 0 {
         conn.busy_timeout(std::time::Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS))?;
     }
-    version::register(conn, &session)?;
-    season::register(conn)?;
-    window::register(conn, &session)?;
-    pixel::register(conn, &session)?;
-    stats::register(conn, &session)?;
-    index::register(conn, &session)?;
-    value::register(conn, &session)?;
-    indices::register(conn, &session)?;
-    patches::register(conn, &session)?;
-    pixels::register(conn, &session)?;
-    nearest::register(conn, &session)?;
-    intersects::register(conn)?;
-    png::register(conn, &session)?;
+    for function in FUNCTIONS {
+        match function.shape {
+            Shape::Scalar { arity, body } => {
+                let session = Arc::clone(&session);
+                conn.create_scalar_function(function.name, arity, function.access.flags(), move |ctx| {
+                    body(ctx, &session)
+                })?
+            }
+            Shape::Table { add } => add(conn, &session, function.access)?,
+        }
+    }
     Ok(())
 }
-
-/// The names `register` adds: docs/sql.md must have an entry for each (a test checks).
-pub const NAMES: [&str; 15] = [
-    "s12_version",
-    "s12_debug",
-    "s12_season",
-    "s12_window",
-    "s12_pixel",
-    "s12_value",
-    "s12_stats",
-    "s12_index",
-    "s12_index_mean",
-    "s12_indices",
-    "s12_patches",
-    "s12_pixels",
-    "s12_nearest",
-    "s12_intersects",
-    "s12_png",
-];

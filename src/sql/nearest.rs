@@ -5,21 +5,16 @@
 
 use super::args::{self, fail};
 use super::session::Session;
-use super::table::{self, TableFunction};
+use super::table::TableFunction;
 use crate::geometry::parse::polygon_ring;
 use crate::geometry::sphere::{Footprint, FootprintIndex};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 const F: &str = "s12_nearest";
 pub const MAX_K: i64 = 100_000;
-
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    table::register::<Nearest>(conn, session)
-}
 
 /// What identifies one state of one catalog: connection, file, commits seen, own changes.
 type CatalogState = (usize, String, i64, u64);
@@ -28,7 +23,7 @@ thread_local! {
     static INDEX: RefCell<Option<(CatalogState, Rc<FootprintIndex>)>> = const { RefCell::new(None) };
 }
 
-struct Nearest {
+pub(super) struct Nearest {
     rows: Vec<(i64, f64)>,
 }
 
@@ -37,7 +32,6 @@ impl TableFunction for Nearest {
     const COLUMNS: &'static [&'static str] = &["scene_id", "distance_km"];
     const ARGUMENTS: &'static [&'static str] = &["lon", "lat", "k"];
     const REQUIRED: usize = 2;
-    const READS_FILES: bool = false;
 
     fn rows(conn: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(lon), Some(lat)) = (args::real(F, arguments, 0, "lon")?, args::real(F, arguments, 1, "lat")?) else {

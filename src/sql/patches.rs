@@ -11,24 +11,19 @@ use super::index::mask_of;
 use super::limits::Limits;
 use super::resolve::{file_of, find_scene, modalities_on_disk, Target};
 use super::session::{Call, Session};
-use super::table::{self, TableFunction};
+use super::table::TableFunction;
 use crate::catalog::cloud_threshold;
 use crate::raster::indices::normalized_difference;
 use crate::raster::optical::PixelClass;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 
 const F: &str = "s12_patches";
 const DEFAULT_SIZE: i64 = 256;
 const DEFAULT_STRIDE: i64 = 249;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    table::register::<Patches>(conn, session)
-}
-
-struct Patches {
+pub(super) struct Patches {
     size: usize,
     patches: Vec<Patch>,
 }
@@ -99,7 +94,6 @@ impl TableFunction for Patches {
         &["col", "row", "width", "height", "cloud_fraction", "nodata_fraction", "ndvi_mean"];
     const ARGUMENTS: &'static [&'static str] = &["scene", "size", "stride"];
     const REQUIRED: usize = 1;
-    const READS_FILES: bool = true;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let Some(scene) = args::scene(F, arguments, 0)? else { return Ok(None) };

@@ -10,15 +10,9 @@ use crate::raster::stats::is_nodata;
 use crate::raster::strips::ReadGuard;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Result};
-use std::sync::Arc;
+use rusqlite::Result;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    let session = Arc::clone(session);
-    conn.create_scalar_function("s12_pixel", 5, super::reads_files(), move |ctx| pixel(ctx, &session))
-}
-
-fn pixel(ctx: &Context, session: &Session) -> Result<Value> {
+pub(super) fn pixel(ctx: &Context, session: &Session) -> Result<Value> {
     const F: &str = "s12_pixel";
     let (Some(scene), Some(modality), Some(band), Some(col), Some(row)) = (
         args::scene(F, ctx, 0)?,

@@ -5,23 +5,18 @@ use super::args::{self, fail};
 use super::pixel::sql_value;
 use super::resolve::resolve;
 use super::session::Session;
-use super::table::{self, TableFunction};
+use super::table::TableFunction;
 use super::window::checked_window;
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 
 const F: &str = "s12_pixels";
 /// Rows of pixel centres reprojected at a time, between polls of the guard.
 const CENTRE_ROWS: usize = 32;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    table::register::<Pixels>(conn, session)
-}
-
-struct Pixels {
+pub(super) struct Pixels {
     window: Window,
     band_names: Vec<String>,
     /// Per band, the window's values row-major, already SQL values (NULL at nodata).
@@ -35,7 +30,6 @@ impl TableFunction for Pixels {
     const COLUMNS: &'static [&'static str] = &["x", "y", "lon", "lat", "band", "value"];
     const ARGUMENTS: &'static [&'static str] = &["scene", "modality", "col", "row", "width", "height"];
     const REQUIRED: usize = 6;
-    const READS_FILES: bool = true;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(scene), Some(modality), Some(requested)) =

@@ -16,16 +16,10 @@ use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 
 const F: &str = "s12_png";
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    let session = Arc::clone(session);
-    conn.create_scalar_function(F, 6, super::reads_files(), move |ctx| png(ctx, &session))
-}
-
-fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
+pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (Some(scene), Some(what), Some(window)) =
         (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "what")?, args::window(F, ctx, 2)?)
     else {

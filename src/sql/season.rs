@@ -4,14 +4,10 @@ use super::args::describe;
 use crate::layout::season::{parse_time_millis, season_of_month, utc_month};
 use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Error, Result};
-
-pub fn register(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function("s12_season", 2, super::pure(), season)
-}
+use rusqlite::{Error, Result};
 
 /// `time` is ISO-8601 text or Unix milliseconds; NULL in, NULL out.
-fn season(ctx: &Context) -> Result<Option<&'static str>> {
+pub(super) fn season(ctx: &Context) -> Result<Option<&'static str>> {
     let millis = match ctx.get_raw(0) {
         ValueRef::Null => return Ok(None),
         ValueRef::Integer(ms) => Some(ms),

@@ -8,19 +8,10 @@ use crate::raster::open::dtype_name;
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::functions::Context;
-use rusqlite::{Connection, Result};
+use rusqlite::Result;
 use serde_json::json;
-use std::sync::Arc;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    for arity in [3, 7] {
-        let session = Arc::clone(session);
-        conn.create_scalar_function("s12_stats", arity, super::reads_files(), move |ctx| stats(ctx, &session))?;
-    }
-    Ok(())
-}
-
-fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
+pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
     const F: &str = "s12_stats";
     let (Some(scene), Some(modality), Some(band)) =
         (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)

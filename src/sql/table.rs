@@ -6,6 +6,7 @@
 
 use super::args::fail;
 use super::session::Session;
+use super::Access;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::vtab::{
     Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor,
@@ -26,8 +27,6 @@ pub trait TableFunction: Sized + 'static {
     const ARGUMENTS: &'static [&'static str];
     /// How many leading arguments the call must give; the others are NULL when left out.
     const REQUIRED: usize;
-    /// Reads files: only the user's own SQL may use it (DIRECTONLY), else pure (INNOCUOUS).
-    const READS_FILES: bool;
 
     /// The rows for `arguments` (one value per entry of ARGUMENTS, NULL when not given), read
     /// through the connection's `session`. None: an argument is NULL, the table is empty.
@@ -36,9 +35,16 @@ pub trait TableFunction: Sized + 'static {
     fn value(&self, row: usize, column: usize) -> Value;
 }
 
-/// Adds `T` to `conn`; SQLite drops its share of `session` when the connection closes.
-pub fn register<T: TableFunction>(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    conn.create_module(T::NAME, &Table::<T>::MODULE, Some(Arc::clone(session)))
+/// What every table of a connection gets: the session, and what the function may touch.
+pub struct TableAux {
+    session: Arc<Session>,
+    access: Access,
+}
+
+/// Adds `T` to `conn`; SQLite drops its share of `session` when the connection closes. A table
+/// that reads files is DIRECTONLY (only the user's own SQL may use it), the others INNOCUOUS.
+pub fn register<T: TableFunction>(conn: &Connection, session: &Arc<Session>, access: Access) -> Result<()> {
+    conn.create_module(T::NAME, &Table::<T>::MODULE, Some(TableAux { session: Arc::clone(session), access }))
 }
 
 /// Runs table-function code, turning a panic into an SQL error that names the function.
@@ -59,19 +65,20 @@ impl<T: TableFunction> Table<T> {
 }
 
 unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
-    type Aux = Arc<Session>;
+    type Aux = TableAux;
     type Cursor = Cursor<'vtab, T>;
 
     fn connect(
         db: &mut VTabConnection,
-        aux: Option<&Arc<Session>>,
+        aux: Option<&TableAux>,
         _: &[u8],
         _: &[u8],
         _: &[u8],
         _: &[&[u8]],
     ) -> Result<(Cow<'static, CStr>, Self)> {
-        let session = Arc::clone(aux.ok_or_else(|| fail(T::NAME, "internal error: registered without a session"))?);
-        db.config(if T::READS_FILES { VTabConfig::DirectOnly } else { VTabConfig::Innocuous })?;
+        let aux = aux.ok_or_else(|| fail(T::NAME, "internal error: registered without a session"))?;
+        let session = Arc::clone(&aux.session);
+        db.config(if aux.access == Access::ReadsFiles { VTabConfig::DirectOnly } else { VTabConfig::Innocuous })?;
         let hidden = T::ARGUMENTS.iter().map(|a| format!("{a} HIDDEN"));
         let columns: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).chain(hidden).collect();
         let schema = CString::new(format!("CREATE TABLE x({})", columns.join(", "))).expect("column names have no NUL");
@@ -215,7 +222,6 @@ mod tests {
         const COLUMNS: &'static [&'static str] = &["value"];
         const ARGUMENTS: &'static [&'static str] = &["n"];
         const REQUIRED: usize = 1;
-        const READS_FILES: bool = false;
 
         fn rows(_: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
             match arguments[0] {
@@ -244,7 +250,7 @@ mod tests {
     #[test]
     fn a_panic_in_a_table_function_is_an_sql_error_and_the_connection_lives_on() {
         let conn = Connection::open_in_memory().unwrap();
-        register::<Fragile>(&conn, &Session::from_env().unwrap()).unwrap();
+        register::<Fragile>(&conn, &Session::from_env().unwrap(), Access::Pure).unwrap();
         assert_eq!(values(&conn, "SELECT value FROM fragile(3)").unwrap(), vec![0, 1, 2]);
         for sql in ["SELECT value FROM fragile(-1)", "SELECT value FROM fragile(7)"] {
             let message = values(&conn, sql).unwrap_err().to_string();

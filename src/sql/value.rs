@@ -10,15 +10,9 @@ use crate::raster::open::lonlat_srs;
 use gdal::spatial_ref::CoordTransform;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Result};
-use std::sync::Arc;
+use rusqlite::Result;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    let session = Arc::clone(session);
-    conn.create_scalar_function("s12_value", 5, super::reads_files(), move |ctx| value(ctx, &session))
-}
-
-fn value(ctx: &Context, session: &Session) -> Result<Value> {
+pub(super) fn value(ctx: &Context, session: &Session) -> Result<Value> {
     const F: &str = "s12_value";
     let (Some(scene), Some(modality), Some(band), Some(lon), Some(lat)) = (
         args::scene(F, ctx, 0)?,

@@ -2,26 +2,32 @@
 
 use super::interrupt;
 use super::session::Session;
-use rusqlite::{Connection, Result};
-use std::sync::Arc;
+use super::{Shape, FUNCTIONS};
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    conn.create_scalar_function("s12_version", 0, super::pure(), |_| Ok(format!("v{}", env!("CARGO_PKG_VERSION"))))?;
-    let session = Arc::clone(session);
-    conn.create_scalar_function("s12_debug", 0, super::pure(), move |_| Ok(debug_text(&session)))
+/// This crate's version, `v` first.
+pub(super) fn version() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Versions of everything that decides behaviour: ours, the build flavour, SQLite, GDAL; whether
-/// calls can be interrupted; the limits in force.
-fn debug_text(session: &Session) -> String {
+/// calls can be interrupted; the functions registered; the limits in force.
+pub(super) fn debug(session: &Session) -> String {
     let flavour = if cfg!(feature = "loadable") { "loadable extension" } else { "linked" };
     let interrupts = if interrupt::available() { "yes" } else { "no (the host's SQLite is older than 3.41)" };
+    let names: Vec<String> = FUNCTIONS
+        .iter()
+        .map(|f| match f.shape {
+            Shape::Scalar { arity, .. } => format!("{}/{arity}", f.name),
+            Shape::Table { .. } => format!("{}(table)", f.name),
+        })
+        .collect();
     format!(
-        "sen12lite v{} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\n{}",
-        env!("CARGO_PKG_VERSION"),
+        "sen12lite {} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\nfunctions: {}\n{}",
+        version(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
         rusqlite::version(),
         gdal::version::version_info("RELEASE_NAME"),
+        names.join(" "),
         session.limits,
     )
     .trim_end()

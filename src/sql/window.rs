@@ -8,15 +8,9 @@ use crate::raster::npy::read_npy;
 use crate::raster::open::dtype_name;
 use crate::raster::strips::Window;
 use rusqlite::functions::Context;
-use rusqlite::{Connection, Result};
-use std::sync::Arc;
+use rusqlite::Result;
 
-pub fn register(conn: &Connection, session: &Arc<Session>) -> Result<()> {
-    let session = Arc::clone(session);
-    conn.create_scalar_function("s12_window", 7, super::reads_files(), move |ctx| window(ctx, &session))
-}
-
-fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
+pub(super) fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     const F: &str = "s12_window";
     let (Some(scene), Some(modality), Some(bands), Some(w)) =
         (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?, args::window(F, ctx, 3)?)

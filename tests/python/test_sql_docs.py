@@ -12,13 +12,28 @@ def examples():
     return re.findall(r"```sql\n(.*?)```\n```output\n(.*?)```", DOC, re.S)
 
 
-def test_every_registered_function_has_an_entry(tp_db):
-    out = subprocess.run(["/usr/bin/sqlite3", str(tp_db), f".load {EXT}",
-                          "SELECT name FROM pragma_function_list WHERE name LIKE 's12_%' UNION SELECT name FROM pragma_module_list WHERE name LIKE 's12_%'"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert len(out) >= 15
-    documented = set(re.findall(r"^## (s12_\w+)", DOC, re.M))
-    assert set(out) <= documented, set(out) - documented
+def shell(db, sql):
+    return subprocess.run(["/usr/bin/sqlite3", str(db), f".load {EXT}", sql], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_every_registered_function_has_an_entry_and_every_entry_a_function(tp_db):
+    out = shell(tp_db, "SELECT name FROM pragma_function_list WHERE name LIKE 's12_%' "
+                       "UNION SELECT name FROM pragma_module_list WHERE name LIKE 's12_%'").split()
+    assert len(out) == 15
+    assert set(out) == set(re.findall(r"^## (s12_\w+)", DOC, re.M))
+
+
+def test_the_loaded_extension_registers_exactly_its_table_of_functions(tp_db):
+    """As sqlite-vec's test-loadable.py: what the .so registers equals the table it was built from
+    (`FUNCTIONS`, which s12_debug() lists), in both directions."""
+    listed = next(line for line in shell(tp_db, "SELECT s12_debug()").splitlines() if line.startswith("functions: "))
+    entries = listed.removeprefix("functions: ").split()
+    scalars = sorted(e for e in entries if not e.endswith("(table)"))
+    tables = sorted(e.removesuffix("(table)") for e in entries if e.endswith("(table)"))
+    loaded = shell(tp_db, "SELECT name || '/' || narg FROM pragma_function_list WHERE name LIKE 's12_%' ORDER BY 1").split()
+    modules = shell(tp_db, "SELECT name FROM pragma_module_list WHERE name LIKE 's12_%' ORDER BY 1").split()
+    assert loaded == scalars and modules == tables, (loaded, modules, entries)
 
 
 def test_every_example_prints_its_documented_output(tp_db):
