@@ -3,7 +3,8 @@
 //!     cargo run --release --example pick_pairs -- DATA_DIR catalog.db
 
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
-use sen12lite::cli::demo::format_query;
+use sen12lite::cli::table::format_query;
+use sen12lite::progress::Silent;
 use std::path::PathBuf;
 
 fn main() -> Result<(), String> {
@@ -11,7 +12,7 @@ fn main() -> Result<(), String> {
     let [data, db] = args.as_slice() else {
         return Err("usage: pick_pairs DATA_DIR CATALOG.db".into());
     };
-    let report = ingest(data, db, &IngestOptions { jobs: 2, ..Default::default() })?;
+    let report = ingest(data, db, &IngestOptions { jobs: 2, ..Default::default() }, &mut Silent)?;
     eprintln!("{report:?}");
     if let Some(error) = report.write_error {
         return Err(error);

@@ -13,6 +13,7 @@ mod extension;
 pub mod geometry;
 pub mod layout;
 pub mod parallel;
+pub mod progress;
 pub mod properties;
 pub mod raster;
 pub mod sql;

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
+use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::parallel::default_jobs;
 use sen12lite::synth::{synth, Layout};
@@ -106,7 +107,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
             };
-            let report = ingest(&data_dir, &db, &options)?;
+            let report = ingest(&data_dir, &db, &options, &mut ProgressLine::new("ingest"))?;
             if let Some(error) = &report.write_error {
                 eprintln!(
                     "sen12lite: ingest stopped: {error}; {} scanned files were committed, whole, and the next run \
@@ -148,7 +149,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data_dir, jobs } => {
-            let (checked, mismatches) = sen12lite::verify::verify_tree(&data_dir, jobs)?;
+            let (checked, mismatches) =
+                sen12lite::verify::verify_tree(&data_dir, jobs, &mut ProgressLine::new("verify"))?;
             for m in &mismatches {
                 println!("{}: {}", m.path, m.problem);
             }

@@ -1,7 +1,7 @@
 //! `md5sums.txt` in `md5sum` format (`<hex>  <path>`): written by `synth`, checked by `verify`.
 
-use crate::cli::progress::Progress;
 use crate::parallel::{default_jobs, for_each_parallel};
+use crate::progress::Progress;
 use md5::{Digest, Md5};
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -73,9 +73,13 @@ pub fn md5_problem(path: &Path, hex: &str) -> Option<String> {
 }
 
 /// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).
-pub fn verify_tree(root: &Path, jobs: Option<usize>) -> Result<(usize, Vec<Mismatch>), String> {
+pub fn verify_tree(
+    root: &Path,
+    jobs: Option<usize>,
+    progress: &mut dyn Progress,
+) -> Result<(usize, Vec<Mismatch>), String> {
     let entries = read_md5sums(&root.join(MD5SUMS_FILE)).map_err(|e| format!("verify: {e}"))?;
-    let mut progress = Progress::new("verify", entries.len());
+    progress.begin(entries.len());
     let mut mismatches = Vec::new();
     let check = |(hex, path): &(String, String)| md5_problem(&root.join(path), hex);
     for_each_parallel(&entries, jobs.unwrap_or_else(default_jobs), check, |index, problem| {

@@ -5,10 +5,10 @@
 use super::discover::{discover, Found, FoundFile, SceneKey};
 use super::write;
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
-use crate::cli::progress::Progress;
 use crate::layout::sen12ms;
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::parallel::for_each_parallel;
+use crate::progress::Progress;
 use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
@@ -82,12 +82,20 @@ impl From<String> for Stop {
     }
 }
 
-pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<IngestReport, String> {
+/// Ingests the tree at `data_dir` into the catalog `db`, telling `progress` of every file scanned.
+/// A failed catalog write ends it early with `write_error` set (what was committed is whole); any
+/// other problem that stops it is the error.
+pub fn ingest(
+    data_dir: &Path,
+    db: &Path,
+    options: &IngestOptions,
+    progress: &mut dyn Progress,
+) -> Result<IngestReport, String> {
     let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
     let conn = open_catalog(db)?;
     let mut report = IngestReport::default();
     let outcome = claim_data_root(&conn, &root)
-        .and_then(|()| ingest_tree(&conn, &root, options, &mut report))
+        .and_then(|()| ingest_tree(&conn, &root, options, progress, &mut report))
         .and_then(|()| checkpoint(&conn));
     match outcome {
         Ok(()) => Ok(report),
@@ -99,7 +107,13 @@ pub fn ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Ing
     }
 }
 
-fn ingest_tree(conn: &Connection, root: &Path, options: &IngestOptions, report: &mut IngestReport) -> Result<(), Stop> {
+fn ingest_tree(
+    conn: &Connection,
+    root: &Path,
+    options: &IngestOptions,
+    progress: &mut dyn Progress,
+    report: &mut IngestReport,
+) -> Result<(), Stop> {
     let mut found = discover(root, options.follow_symlinks)?;
     let checksums = if options.checksums { read_checksum_lists(root, &mut found) } else { HashMap::new() };
     report.files_found = found.files.len();
@@ -140,7 +154,7 @@ fn ingest_tree(conn: &Connection, root: &Path, options: &IngestOptions, report: 
     };
     set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
     let mut writer = BatchWriter::new(conn, options.batch_files.unwrap_or(usize::MAX))?;
-    let mut progress = Progress::new("ingest", todo.len());
+    progress.begin(todo.len());
     let mut write_error = None;
     for_each_parallel(&todo, options.jobs, scan, |index, result| {
         let file = todo[index];

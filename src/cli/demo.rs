@@ -1,11 +1,12 @@
 //! `sen12lite demo`: a small SEN12TP tree from the bundled metadata, ingested, then the example
 //! queries of sql/examples run against it.
 
+use super::progress::ProgressLine;
+use super::table::format_query;
 use crate::catalog::ingest::{ingest, IngestOptions};
 use crate::layout::sen12tp::EMBEDDED_METADATA;
 use crate::synth::{synth, Layout};
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Statement};
+use rusqlite::Connection;
 use std::path::Path;
 
 /// The example queries, in the order the demo prints them.
@@ -27,7 +28,7 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
         synth(&data, Layout::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
     }
     let db = dir.join("catalog.db");
-    let report = ingest(&data, &db, &IngestOptions::default())?;
+    let report = ingest(&data, &db, &IngestOptions::default(), &mut ProgressLine::new("ingest"))?;
     eprintln!("demo: {report:?}");
     if let Some(error) = report.write_error {
         return Err(format!("demo: {error}"));
@@ -39,41 +40,4 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
     }
     println!("\ncatalog: {}  (open it with: sqlite3 {})", db.display(), db.display());
     Ok(())
-}
-
-/// Runs one query and formats it like `sqlite3 -header -column` would: a header, then rows.
-pub fn format_query(conn: &Connection, sql: &str) -> rusqlite::Result<String> {
-    format_statement(&mut conn.prepare(sql)?)
-}
-
-pub fn format_statement(statement: &mut Statement) -> rusqlite::Result<String> {
-    let names: Vec<String> = statement.column_names().iter().map(|n| n.to_string()).collect();
-    let mut rows: Vec<Vec<String>> = vec![names.clone()];
-    let mut cursor = statement.query([])?;
-    while let Some(row) = cursor.next()? {
-        rows.push((0..names.len()).map(|i| row.get_ref(i).map(cell).unwrap_or_default()).collect());
-    }
-    let widths: Vec<usize> =
-        (0..names.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for (index, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-        if index == 0 {
-            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-            out.push('\n');
-        }
-    }
-    Ok(out)
-}
-
-fn cell(value: ValueRef) -> String {
-    match value {
-        ValueRef::Null => String::new(),
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(r) => r.to_string(),
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
-    }
 }

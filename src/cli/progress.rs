@@ -1,9 +1,11 @@
 //! Progress on stderr: one rewritten line on a terminal, a plain line every few seconds otherwise.
 
+use crate::progress::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-pub struct Progress {
+/// The command line's drawing of a job's [`Progress`].
+pub struct ProgressLine {
     label: &'static str,
     total: usize,
     done: usize,
@@ -14,29 +16,19 @@ pub struct Progress {
     terminal: bool,
 }
 
-impl Progress {
-    pub fn new(label: &'static str, total: usize) -> Self {
+impl ProgressLine {
+    /// A line that will say `label: done/total files, …`.
+    pub fn new(label: &'static str) -> Self {
         let now = Instant::now();
-        Progress {
+        ProgressLine {
             label,
-            total,
+            total: 0,
             done: 0,
             failed: 0,
             bytes: 0,
             started: now,
             last_print: now,
             terminal: std::io::stderr().is_terminal(),
-        }
-    }
-
-    pub fn advance(&mut self, bytes: u64, failed: bool) {
-        self.done += 1;
-        self.bytes += bytes;
-        self.failed += failed as usize;
-        let every = if self.terminal { Duration::from_millis(100) } else { Duration::from_secs(5) };
-        if self.last_print.elapsed() >= every || self.done == self.total {
-            self.last_print = Instant::now();
-            self.print();
         }
     }
 
@@ -54,6 +46,24 @@ impl Progress {
         let _ = if self.terminal { write!(err, "\r{line}\x1b[K") } else { writeln!(err, "{line}") };
         if self.terminal && self.done == self.total {
             let _ = writeln!(err);
+        }
+    }
+}
+
+impl Progress for ProgressLine {
+    fn begin(&mut self, total: usize) {
+        self.total = total;
+        self.started = Instant::now();
+    }
+
+    fn advance(&mut self, bytes: u64, failed: bool) {
+        self.done += 1;
+        self.bytes += bytes;
+        self.failed += failed as usize;
+        let every = if self.terminal { Duration::from_millis(100) } else { Duration::from_secs(5) };
+        if self.last_print.elapsed() >= every || self.done == self.total {
+            self.last_print = Instant::now();
+            self.print();
         }
     }
 }

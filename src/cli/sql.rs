@@ -2,7 +2,7 @@
 //! Each statement's rows are printed as columns; `--blob FILE` writes the first value of the
 //! last statement's first row (an `.npy` or `.png` BLOB) to a file instead.
 
-use super::demo::format_statement;
+use super::table::format_statement;
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::ValueRef;
 use rusqlite::{Batch, Connection, OpenFlags, Statement};

@@ -1,0 +1,17 @@
+//! How a long job (an ingest, a verify) tells how far it has come. The library only reports; the
+//! command line draws a line on stderr (`cli::progress`), and a library user may pass [`Silent`].
+
+pub trait Progress {
+    /// The job has `total` items to do.
+    fn begin(&mut self, total: usize);
+    /// One item is done: `bytes` read, `failed` or not.
+    fn advance(&mut self, bytes: u64, failed: bool);
+}
+
+/// Progress nobody watches.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&mut self, _: usize) {}
+    fn advance(&mut self, _: u64, _: bool) {}
+}
