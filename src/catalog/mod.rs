@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod ingest;
+pub mod read;
 mod write;
 
 use rusqlite::{Connection, OptionalExtension};

@@ -5,6 +5,8 @@ use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
 use rusqlite::Error;
 
+pub use crate::catalog::read::SceneRef;
+
 /// The arguments of a call: a scalar function's context or a table function's hidden columns.
 pub trait Args {
     fn raw(&self, i: usize) -> ValueRef<'_>;
@@ -41,22 +43,6 @@ pub fn describe(value: ValueRef) -> String {
         ValueRef::Real(r) => r.to_string(),
         ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(&t[..t.len().min(60)])),
         ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
-    }
-}
-
-/// A scene given by its `scene_id` or its `name`.
-#[derive(Debug, Clone)]
-pub enum SceneRef {
-    Id(i64),
-    Name(String),
-}
-
-impl std::fmt::Display for SceneRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
-            SceneRef::Id(id) => write!(f, "{id}"),
-            SceneRef::Name(name) => write!(f, "'{name}'"),
-        }
     }
 }
 

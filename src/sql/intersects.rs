@@ -4,10 +4,11 @@
 
 use super::args::{self, fail};
 use super::resolve::find_scene;
+use crate::catalog::read;
 use crate::geometry::parse::{parse_geometry, polygon_ring};
 use geo::{Intersects, LineString, Polygon};
 use rusqlite::functions::Context;
-use rusqlite::{OptionalExtension, Result};
+use rusqlite::Result;
 
 const F: &str = "s12_intersects";
 
@@ -19,11 +20,8 @@ pub(super) fn intersects(ctx: &Context) -> Result<Option<bool>> {
     // SAFETY: the connection is only used inside this call, on SQLite's own thread.
     let conn = unsafe { ctx.get_connection()? };
     let row = find_scene(&conn, F, &scene)?;
-    let footprint: Option<String> = conn
-        .query_row("SELECT footprint FROM scenes WHERE scene_id = ?1", [row.scene_id], |r| r.get(0))
-        .optional()?
-        .flatten();
-    let footprint = footprint.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;
+    let footprint =
+        read::footprint(&conn, row.scene_id)?.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;
     let ring = polygon_ring(&footprint).map_err(|e| fail(F, format!("scene {}: footprint: {e}", row.name)))?;
     let polygon = Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]);
     Ok(Some(polygon.intersects(&geometry)))

@@ -1,9 +1,10 @@
 //! From a scene and a modality to a file under `s12_meta.data_root`, with its band names.
 //! Paths that would leave the data root are refused.
 
-use super::args::{fail, SceneRef};
+use super::args::fail;
+use crate::catalog::read::{self, SceneRef, SceneRow};
 use crate::layout::{sen12ms, sen12tp};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
 
 /// One file of one scene, ready to read.
@@ -19,14 +20,6 @@ pub struct Target {
     pub band_names: Vec<String>,
 }
 
-/// A catalogued scene.
-#[derive(Debug, Clone)]
-pub struct SceneRow {
-    pub scene_id: i64,
-    pub name: String,
-    pub dataset: String,
-}
-
 /// The file of `modality` of `scene`; an error when the scene or the file is not catalogued.
 pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
     let row = find_scene(conn, function, scene)?;
@@ -39,18 +32,9 @@ pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &s
     }
 }
 
+/// The scene `scene` names; an error naming `function` when the catalog has none.
 pub fn find_scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqlite::Result<SceneRow> {
-    let (id, name): (Option<i64>, Option<&str>) = match scene {
-        SceneRef::Id(id) => (Some(*id), None),
-        SceneRef::Name(name) => (None, Some(name)),
-    };
-    conn.query_row(
-        "SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2",
-        params![id, name],
-        |r| Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? }),
-    )
-    .optional()?
-    .ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))
+    read::scene(conn, scene)?.ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))
 }
 
 /// The file of `modality` of a scene, None when the catalog has none.
@@ -60,23 +44,15 @@ pub fn file_of(
     scene: &SceneRow,
     modality: &str,
 ) -> rusqlite::Result<Option<Target>> {
-    let file: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2",
-            params![scene.scene_id, modality],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((relative, band_count)) = file else { return Ok(None) };
-    let (root, path) = confined_path(conn, function, &relative)?;
-    let band_names = band_names(conn, scene.scene_id, &scene.dataset, modality, band_count as usize)?;
-    Ok(Some(Target { modality: modality.to_string(), path, relative, root, band_names }))
+    let Some(file) = read::file(conn, scene.scene_id, modality)? else { return Ok(None) };
+    let (root, path) = confined_path(conn, function, &file.path)?;
+    let band_names = band_names(conn, scene, modality, file.band_count)?;
+    Ok(Some(Target { modality: modality.to_string(), path, relative: file.path, root, band_names }))
 }
 
 /// "has s1, s2" or "none on disk", for error messages.
 pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Result<String> {
-    let mut statement = conn.prepare("SELECT modality FROM files WHERE scene_id = ?1 ORDER BY modality")?;
-    let present: Vec<String> = statement.query_map([scene.scene_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let present = read::modalities(conn, scene.scene_id)?;
     Ok(if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) })
 }
 
@@ -91,9 +67,7 @@ const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
 fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
     let root = match std::env::var(DATA_ROOT_VAR) {
         Ok(root) if !root.is_empty() => root,
-        _ => conn
-            .query_row("SELECT value FROM s12_meta WHERE key = 'data_root'", [], |r| r.get(0))
-            .optional()?
+        _ => read::data_root(conn)?
             .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
     };
     let escapes =
@@ -118,21 +92,13 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
     Ok((real_root, real_path))
 }
 
-fn band_names(
-    conn: &Connection,
-    scene_id: i64,
-    dataset: &str,
-    modality: &str,
-    band_count: usize,
-) -> rusqlite::Result<Vec<String>> {
-    let known = if dataset == "sen12ms" { sen12ms::band_names(modality) } else { sen12tp::band_names(modality) };
+/// The dataset's band names of a modality, else the ones the ingest recorded, else b1..bn.
+fn band_names(conn: &Connection, scene: &SceneRow, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
+    let known = if scene.dataset == "sen12ms" { sen12ms::band_names(modality) } else { sen12tp::band_names(modality) };
     if let Some(names) = known.filter(|n| n.len() == band_count) {
         return Ok(names.iter().map(|n| n.to_string()).collect());
     }
-    let mut statement =
-        conn.prepare("SELECT band_name FROM band_stats WHERE scene_id = ?1 AND modality = ?2 ORDER BY band")?;
-    let names: Vec<String> =
-        statement.query_map(params![scene_id, modality], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let names = read::band_names(conn, scene.scene_id, modality)?;
     Ok(if names.len() == band_count { names } else { (1..=band_count).map(|i| format!("b{i}")).collect() })
 }
 

@@ -8,6 +8,7 @@ use super::args::fail;
 use super::interrupt;
 use super::limits::Limits;
 use super::resolve::Target;
+use crate::geometry::sphere::FootprintIndex;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;
 use gdal::Dataset;
@@ -20,7 +21,13 @@ pub struct Session {
     pub limits: Limits,
     datasets: Mutex<DatasetCache>,
     statement: Mutex<StatementBudget>,
+    /// `s12_nearest`'s index of the catalog's footprints, and the catalog state it was built from.
+    pub footprints: Mutex<Option<(CatalogState, Arc<FootprintIndex>)>>,
 }
+
+/// One state of the catalog as a connection sees it: `PRAGMA data_version` (commits of other
+/// connections), `total_changes` (its own).
+pub type CatalogState = (i64, u64);
 
 /// One execution of the statements running on the connection: what its `s12_` calls have read
 /// and when the first of them started.
@@ -32,7 +39,9 @@ struct StatementBudget {
     read_values: u64,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// The mutex's value; a panic that poisoned it (caught by rusqlite or the table guard) left
+/// nothing half-changed that a later call could trip on.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -44,6 +53,7 @@ impl Session {
             limits: Limits::from_env()?,
             datasets: Mutex::default(),
             statement: Mutex::new(statement),
+            footprints: Mutex::default(),
         }))
     }
 

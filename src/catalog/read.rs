@@ -1,0 +1,95 @@
+//! The catalog's read side: typed rows for the extension and any other reader, so that only the
+//! catalog writes SQL against its own tables (as gdal gives `Dataset` accessors).
+
+use super::meta_get;
+use rusqlite::{params, Connection, OptionalExtension, Result};
+use std::fmt;
+
+/// A scene as a user names it: by its `scene_id` or its `name`.
+#[derive(Debug, Clone)]
+pub enum SceneRef {
+    Id(i64),
+    Name(String),
+}
+
+impl fmt::Display for SceneRef {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            SceneRef::Id(id) => write!(f, "{id}"),
+            SceneRef::Name(name) => write!(f, "'{name}'"),
+        }
+    }
+}
+
+/// A catalogued scene.
+#[derive(Debug, Clone)]
+pub struct SceneRow {
+    pub scene_id: i64,
+    pub name: String,
+    pub dataset: String,
+}
+
+/// A catalogued file of one modality of a scene.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    /// Relative to `data_root`, as the catalog stores it.
+    pub path: String,
+    pub band_count: usize,
+}
+
+/// The scene `scene` names, None when the catalog has none.
+pub fn scene(conn: &Connection, scene: &SceneRef) -> Result<Option<SceneRow>> {
+    let (id, name): (Option<i64>, Option<&str>) = match scene {
+        SceneRef::Id(id) => (Some(*id), None),
+        SceneRef::Name(name) => (None, Some(name)),
+    };
+    conn.prepare_cached("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2")?
+        .query_row(params![id, name], |r| Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? }))
+        .optional()
+}
+
+/// The file of `modality` of a scene, None when the catalog has none.
+pub fn file(conn: &Connection, scene_id: i64, modality: &str) -> Result<Option<FileRow>> {
+    conn.prepare_cached("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2")?
+        .query_row(params![scene_id, modality], |r| {
+            Ok(FileRow { path: r.get(0)?, band_count: r.get::<_, i64>(1)?.max(0) as usize })
+        })
+        .optional()
+}
+
+/// The modalities a scene has files of, sorted.
+pub fn modalities(conn: &Connection, scene_id: i64) -> Result<Vec<String>> {
+    let mut statement = conn.prepare_cached("SELECT modality FROM files WHERE scene_id = ?1 ORDER BY modality")?;
+    let rows = statement.query_map([scene_id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The band names the ingest recorded for a file, in band order (none without statistics).
+pub fn band_names(conn: &Connection, scene_id: i64, modality: &str) -> Result<Vec<String>> {
+    let mut statement =
+        conn.prepare_cached("SELECT band_name FROM band_stats WHERE scene_id = ?1 AND modality = ?2 ORDER BY band")?;
+    let rows = statement.query_map(params![scene_id, modality], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The folder the catalog's paths are relative to, None in a database that is no catalog.
+pub fn data_root(conn: &Connection) -> Result<Option<String>> {
+    meta_get(conn, "data_root")
+}
+
+/// A scene's footprint (GeoJSON Polygon, lon/lat), None when it has none.
+pub fn footprint(conn: &Connection, scene_id: i64) -> Result<Option<String>> {
+    let row =
+        conn.prepare_cached("SELECT footprint FROM scenes WHERE scene_id = ?1")?.query_row([scene_id], |r| r.get(0));
+    Ok(row.optional()?.flatten())
+}
+
+/// Calls `each(scene_id, footprint)` for every scene that has a footprint.
+pub fn for_each_footprint(conn: &Connection, mut each: impl FnMut(i64, &str) -> Result<()>) -> Result<()> {
+    let mut statement = conn.prepare("SELECT scene_id, footprint FROM scenes WHERE footprint IS NOT NULL")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        each(row.get(0)?, row.get_ref(1)?.as_str()?)?;
+    }
+    Ok(())
+}
