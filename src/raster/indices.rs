@@ -2,6 +2,10 @@
 //! stored digital numbers / 10000 where a formula has constants (EVI, SAVI); normalized
 //! differences are scale-free. S1 indices take sigma0 in dB.
 
+use super::optical::nodata_tags;
+use super::stats::is_nodata;
+use super::strips::{for_each_strip, ReadGuard, Window};
+use gdal::Dataset;
 pub struct IndexDef {
     pub name: &'static str,
     pub formula: &'static str,
@@ -145,6 +149,30 @@ pub const INDICES: [IndexDef; 12] = [
 
 pub fn find_index(name: &str) -> Option<&'static IndexDef> {
     INDICES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// Calls `sink` with the index of every pixel of `window`, row-major: NaN where an input band
+/// has no data (or the formula has none, a zero denominator).
+pub fn for_each_index_value(
+    dataset: &Dataset,
+    def: &IndexDef,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    mut sink: impl FnMut(f64),
+) -> Result<(), String> {
+    let tags = nodata_tags(dataset, bands)?;
+    let mut inputs = vec![0f64; bands.len()];
+    for_each_strip(dataset, bands, window, guard, |strips, pixels| {
+        for i in 0..pixels {
+            let mut valid = true;
+            for ((input, strip), &tag) in inputs.iter_mut().zip(strips).zip(&tags) {
+                *input = strip[i];
+                valid &= !is_nodata(*input, tag);
+            }
+            sink(if valid { (def.compute)(&inputs) } else { f64::NAN });
+        }
+    })
 }
 
 #[cfg(test)]

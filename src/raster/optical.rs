@@ -4,6 +4,7 @@
 //! inputs for an index mean) and cloudy where cloud_probability > the threshold.
 
 use super::stats::is_nodata;
+use gdal::Dataset;
 
 /// Validity and cloud rules over the bands of one read (indices into the strips).
 #[derive(Debug, Clone)]
@@ -95,4 +96,27 @@ impl OpticalCounts {
     pub fn index_mean(&self) -> Option<f64> {
         (self.index_count > 0).then(|| self.index_sum / self.index_count as f64)
     }
+}
+
+/// The nodata tag of each of `bands` (1-based).
+pub fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>, String> {
+    bands.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect()
+}
+
+/// The catalog's validity and cloud rule over a read of `read` (1-based bands of a file whose
+/// bands are `band_names`): cloud_probability is the cloud band, every other band must have data.
+pub fn mask_of(
+    dataset: &Dataset,
+    band_names: &[String],
+    read: &[usize],
+    threshold: f64,
+) -> Result<OpticalMask, String> {
+    let tags = nodata_tags(dataset, read)?;
+    let is_cloud = |band: usize| band_names[band - 1] == "cloud_probability";
+    let slots = || read.iter().enumerate().map(|(slot, &band)| (slot, band));
+    Ok(OpticalMask {
+        reflectance: slots().filter(|&(_, b)| !is_cloud(b)).map(|(slot, _)| (slot, tags[slot])).collect(),
+        cloud: slots().find(|&(_, b)| is_cloud(b)).map(|(slot, _)| (slot, tags[slot])),
+        threshold,
+    })
 }

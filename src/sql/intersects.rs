@@ -2,8 +2,8 @@
 //! geometry in lon/lat share at least one point, else 0: the exact test after the
 //! `scenes_rtree` box prefilter. Planar in lon/lat, as the footprints and the R*Tree are.
 
-use super::args::{self, fail};
 use super::resolve::find_scene;
+use super::utils::{self, fail};
 use crate::catalog::read;
 use crate::geometry::parse::{parse_geometry, polygon_ring};
 use geo::{Intersects, LineString, Polygon};
@@ -13,12 +13,11 @@ use rusqlite::Result;
 const F: &str = "s12_intersects";
 
 pub(super) fn intersects(ctx: &Context) -> Result<Option<bool>> {
-    let (Some(scene), Some(text)) = (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "geometry")?) else {
+    let (Some(scene), Some(text)) = (utils::scene(F, ctx, 0)?, utils::text(F, ctx, 1, "geometry")?) else {
         return Ok(None);
     };
     let geometry = parse_geometry(&text).map_err(|e| fail(F, e))?;
-    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
-    let conn = unsafe { ctx.get_connection()? };
+    let conn = utils::connection(ctx)?;
     let row = find_scene(&conn, F, &scene)?;
     let footprint =
         read::footprint(&conn, row.scene_id)?.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;

@@ -2,7 +2,6 @@
 //! `register` adds to a connection. Functions that read files are DIRECTONLY (no view or trigger
 //! of a foreign database can call them); pure ones are DETERMINISTIC | INNOCUOUS.
 
-mod args;
 mod index;
 mod indices;
 mod interrupt;
@@ -18,6 +17,7 @@ mod season;
 mod session;
 mod stats;
 mod table;
+mod utils;
 mod value;
 mod version;
 mod window;
@@ -120,7 +120,7 @@ pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5000;
 /// the limits of the environment), dropped when the connection closes; a bad `SEN12LITE_MAX_*`
 /// variable makes registration fail with a message naming it.
 pub fn register(conn: &Connection) -> Result<()> {
-    let session = Session::from_env().map_err(|e| args::fail("sen12lite", e))?;
+    let session = Session::from_env().map_err(|e| utils::fail("sen12lite", e))?;
     let busy_timeout_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
     if busy_timeout_ms == 0 {
         conn.busy_timeout(std::time::Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS))?;

@@ -4,9 +4,9 @@
 //! session, and rebuilt when the catalog changes (another connection's commit moves
 //! `PRAGMA data_version`, this one's `total_changes`).
 
-use super::args::{self, fail};
 use super::session::{lock, CatalogState, Session};
 use super::table::TableFunction;
+use super::utils::{self, fail};
 use crate::catalog::read;
 use crate::geometry::parse::polygon_ring;
 use crate::geometry::sphere::{Footprint, FootprintIndex};
@@ -28,10 +28,11 @@ impl TableFunction for Nearest {
     const REQUIRED: usize = 2;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let (Some(lon), Some(lat)) = (args::real(F, arguments, 0, "lon")?, args::real(F, arguments, 1, "lat")?) else {
+        let (Some(lon), Some(lat)) = (utils::real(F, arguments, 0, "lon")?, utils::real(F, arguments, 1, "lat")?)
+        else {
             return Ok(None);
         };
-        let k = args::integer(F, arguments, 2, "k")?.unwrap_or(1);
+        let k = utils::integer(F, arguments, 2, "k")?.unwrap_or(1);
         if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
             return Err(fail(F, format!("({lon}, {lat}) is not a WGS84 lon/lat position")));
         }

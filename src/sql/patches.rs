@@ -6,14 +6,14 @@
 //! fraction and NDVI follow the catalog's rules over the S2-valid pixels, so
 //! `cloud_fraction <= 0.001 AND nodata_fraction = 0` keeps the patches FilteredSEN12TP keeps.
 
-use super::args::{self, fail};
-use super::index::mask_of;
 use super::limits::Limits;
 use super::resolve::{file_of, find_scene, modalities_on_disk, Target};
 use super::session::{Call, Session};
 use super::table::TableFunction;
+use super::utils::{self, fail};
 use crate::catalog::cloud_threshold;
 use crate::raster::indices::normalized_difference;
+use crate::raster::optical::mask_of;
 use crate::raster::optical::PixelClass;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
@@ -96,9 +96,9 @@ impl TableFunction for Patches {
     const REQUIRED: usize = 1;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let Some(scene) = args::scene(F, arguments, 0)? else { return Ok(None) };
-        let size = args::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
-        let stride = args::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
+        let Some(scene) = utils::scene(F, arguments, 0)? else { return Ok(None) };
+        let size = utils::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
+        let stride = utils::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
         let scene = find_scene(conn, F, &scene)?;
         let (s2, s1) = (file_of(conn, F, &scene, "s2")?, file_of(conn, F, &scene, "s1")?);
         if s2.is_none() && s1.is_none() {
@@ -179,7 +179,7 @@ fn read_band(
     if let Some((target, [nir, red])) = s2 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
-            let mask = mask_of(dataset, target, &read, threshold)?;
+            let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
             let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
             let mut offset = 0;
             for_each_strip(dataset, &read, band, guard, |strips, count| {
@@ -197,7 +197,7 @@ fn read_band(
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
             // S1 has no cloud band: the mask's only rule is that every band has data.
-            let mask = mask_of(dataset, target, &read, threshold)?;
+            let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
             let mut offset = 0;
             for_each_strip(dataset, &read, band, guard, |strips, count| {
                 for i in 0..count {

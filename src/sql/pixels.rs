@@ -1,12 +1,10 @@
 //! `s12_pixels(scene, modality, col, row, width, height)` -> `x, y, lon, lat, band, value`: one
 //! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata.
 
-use super::args::{self, fail};
-use super::pixel::sql_value;
 use super::resolve::resolve;
 use super::session::Session;
 use super::table::TableFunction;
-use super::window::checked_window;
+use super::utils::{self, checked_window, fail, sql_value};
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, Window};
 use rusqlite::types::Value;
@@ -32,9 +30,11 @@ impl TableFunction for Pixels {
     const REQUIRED: usize = 6;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let (Some(scene), Some(modality), Some(requested)) =
-            (args::scene(F, arguments, 0)?, args::text(F, arguments, 1, "modality")?, args::window(F, arguments, 2)?)
-        else {
+        let (Some(scene), Some(modality), Some(requested)) = (
+            utils::scene(F, arguments, 0)?,
+            utils::text(F, arguments, 1, "modality")?,
+            utils::window(F, arguments, 2)?,
+        ) else {
             return Ok(None);
         };
         let target = resolve(conn, F, &scene, &modality)?;

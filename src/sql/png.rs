@@ -3,13 +3,12 @@
 //! `'worldcover'` (ESA's official palette) or an index name (red-yellow-green ramp over -1..1
 //! for normalized differences, over the 2–98 % stretch for the others). No data is transparent.
 
-use super::args::{self, fail};
-use super::index::{for_each_index_value, index_def, window_of};
 use super::resolve::resolve;
 use super::session::{Call, Session};
-use super::window::checked_window;
+use super::utils::{self, checked_window, fail, index_def, window_of};
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
 use crate::raster::indices::find_index;
+use crate::raster::indices::for_each_index_value;
 use crate::raster::open::dtype_name;
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
 use crate::raster::stats::is_nodata;
@@ -21,15 +20,14 @@ const F: &str = "s12_png";
 
 pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (Some(scene), Some(what), Some(window)) =
-        (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "what")?, args::window(F, ctx, 2)?)
+        (utils::scene(F, ctx, 0)?, utils::text(F, ctx, 1, "what")?, utils::window(F, ctx, 2)?)
     else {
         return Ok(None);
     };
     let pixels = window[2].saturating_mul(window[3]);
     let quicklook_limit = |max| format!("{} x {} px is over the quicklook limit of {max} px", window[2], window[3]);
     session.limits.png_pixels.check(pixels.max(0) as u64, quicklook_limit).map_err(|e| fail(F, e))?;
-    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
-    let conn = unsafe { ctx.get_connection()? };
+    let conn = utils::connection(ctx)?;
     let mut call = session.call(F, &conn);
     let what = what.to_ascii_lowercase();
     let (modality, bands): (&str, Vec<&str>) = match what.as_str() {
@@ -111,7 +109,7 @@ fn coloured(call: &mut Call, count: usize, colour: impl Fn(usize) -> [u8; 4]) ->
 fn index_png(
     conn: &Connection,
     call: &mut Call,
-    scene: &args::SceneRef,
+    scene: &utils::SceneRef,
     name: &str,
     requested: [i64; 4],
 ) -> Result<Vec<u8>> {

@@ -1,7 +1,7 @@
 //! From a scene and a modality to a file under `s12_meta.data_root`, with its band names.
 //! Paths that would leave the data root are refused.
 
-use super::args::fail;
+use super::utils::fail;
 use crate::catalog::read::{self, SceneRef, SceneRow};
 use crate::layout::{sen12ms, sen12tp};
 use rusqlite::Connection;

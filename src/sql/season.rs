@@ -1,6 +1,6 @@
 //! `s12_season(time, lat)`: the catalog's season rule as a pure function.
 
-use super::args::describe;
+use super::utils::describe;
 use crate::layout::season::{parse_time_millis, season_of_month, utc_month};
 use rusqlite::functions::Context;
 use rusqlite::types::ValueRef;
@@ -31,5 +31,5 @@ pub(super) fn season(ctx: &Context) -> Result<Option<&'static str>> {
 }
 
 fn fail(message: String) -> Error {
-    super::args::fail("s12_season", message)
+    super::utils::fail("s12_season", message)
 }

@@ -4,10 +4,10 @@
 //! (each function's destroy callback) — never a thread-local or static destructor at exit, which
 //! would call GDAL after a host such as `ogrinfo` has shut GDAL down.
 
-use super::args::fail;
 use super::interrupt;
 use super::limits::Limits;
 use super::resolve::Target;
+use super::utils::fail;
 use crate::geometry::sphere::FootprintIndex;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;

@@ -1,9 +1,8 @@
 //! `s12_stats(scene, modality, band [, col, row, width, height])` -> JSON {count, min, max, mean, stddev}.
 
-use super::args;
 use super::resolve::resolve;
 use super::session::Session;
-use super::window::{band_spec, checked_window};
+use super::utils::{self, band_spec, checked_window};
 use crate::raster::open::dtype_name;
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::{for_each_strip, Window};
@@ -14,13 +13,12 @@ use serde_json::json;
 pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
     const F: &str = "s12_stats";
     let (Some(scene), Some(modality), Some(band)) =
-        (args::scene(F, ctx, 0)?, args::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
+        (utils::scene(F, ctx, 0)?, utils::text(F, ctx, 1, "modality")?, band_spec(F, ctx, 2)?)
     else {
         return Ok(None);
     };
-    let Some(window) = args::optional_window(F, ctx, 3)? else { return Ok(None) };
-    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
-    let conn = unsafe { ctx.get_connection()? };
+    let Some(window) = utils::optional_window(F, ctx, 3)? else { return Ok(None) };
+    let conn = utils::connection(ctx)?;
     let target = resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;

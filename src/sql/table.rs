@@ -4,8 +4,8 @@
 //! table function's code runs under `catch_unwind`: a bug becomes an SQL error, not an abort of
 //! the host process.
 
-use super::args::fail;
 use super::session::Session;
+use super::utils::fail;
 use super::Access;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::vtab::{

@@ -1,11 +1,9 @@
 //! `s12_value(scene, modality, band, lon, lat)` -> the value of the pixel containing a WGS84 point,
 //! NULL outside the raster or at nodata.
 
-use super::args::{self, fail};
-use super::pixel::read_value;
 use super::resolve::resolve;
 use super::session::Session;
-use super::window::band_spec;
+use super::utils::{self, band_spec, fail, read_value};
 use crate::raster::open::lonlat_srs;
 use gdal::spatial_ref::CoordTransform;
 use rusqlite::functions::Context;
@@ -15,19 +13,18 @@ use rusqlite::Result;
 pub(super) fn value(ctx: &Context, session: &Session) -> Result<Value> {
     const F: &str = "s12_value";
     let (Some(scene), Some(modality), Some(band), Some(lon), Some(lat)) = (
-        args::scene(F, ctx, 0)?,
-        args::text(F, ctx, 1, "modality")?,
+        utils::scene(F, ctx, 0)?,
+        utils::text(F, ctx, 1, "modality")?,
         band_spec(F, ctx, 2)?,
-        args::real(F, ctx, 3, "lon")?,
-        args::real(F, ctx, 4, "lat")?,
+        utils::real(F, ctx, 3, "lon")?,
+        utils::real(F, ctx, 4, "lat")?,
     ) else {
         return Ok(Value::Null);
     };
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(fail(F, format!("({lon}, {lat}) is not a WGS84 lon/lat position")));
     }
-    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
-    let conn = unsafe { ctx.get_connection()? };
+    let conn = utils::connection(ctx)?;
     let target = resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;

@@ -1,0 +1,196 @@
+//! The SQL plumbing every function file shares (its feature files never import each other):
+//! reading arguments (NULL gives None, and the function then returns NULL; a wrong type or value
+//! is an error that names the function and the value), the call's connection, windows checked
+//! against the raster and the limits, index lookup, one pixel as an SQL value.
+
+use super::limits::Limit;
+use crate::raster::indices::{find_index, IndexDef, INDICES};
+use crate::raster::open::gdal_message;
+use crate::raster::stats::is_nodata;
+use crate::raster::strips::{ReadGuard, Window};
+use gdal::Dataset;
+use rusqlite::functions::Context;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Error;
+
+pub use crate::catalog::read::SceneRef;
+
+/// The arguments of a call: a scalar function's context or a table function's hidden columns.
+pub trait Args {
+    fn raw(&self, i: usize) -> ValueRef<'_>;
+    fn count(&self) -> usize;
+}
+
+impl Args for Context<'_> {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        self.get_raw(i)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Args for [rusqlite::types::Value] {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        self.get(i).map_or(ValueRef::Null, ValueRef::from)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+pub fn fail(function: &str, message: impl std::fmt::Display) -> Error {
+    Error::UserFunctionError(format!("{function}: {message}").into())
+}
+
+/// A short, safe rendering of an SQL value for error messages.
+pub fn describe(value: ValueRef) -> String {
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => r.to_string(),
+        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(&t[..t.len().min(60)])),
+        ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
+    }
+}
+
+pub fn scene(function: &str, ctx: &(impl Args + ?Sized), i: usize) -> rusqlite::Result<Option<SceneRef>> {
+    match ctx.raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(id) => Ok(Some(SceneRef::Id(id))),
+        ValueRef::Text(t) => Ok(Some(SceneRef::Name(String::from_utf8_lossy(t).into_owned()))),
+        other => Err(fail(function, format!("scene must be a scene_id or a name, got {}", describe(other)))),
+    }
+}
+
+pub fn text(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<String>> {
+    match ctx.raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+        other => Err(fail(function, format!("{what} must be text, got {}", describe(other)))),
+    }
+}
+
+pub fn integer(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<i64>> {
+    match ctx.raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(v) => Ok(Some(v)),
+        ValueRef::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Ok(Some(r as i64)),
+        other => Err(fail(function, format!("{what} must be an integer, got {}", describe(other)))),
+    }
+}
+
+pub fn real(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) -> rusqlite::Result<Option<f64>> {
+    match ctx.raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(v) => Ok(Some(v as f64)),
+        ValueRef::Real(r) if r.is_finite() => Ok(Some(r)),
+        other => Err(fail(function, format!("{what} must be a finite number, got {}", describe(other)))),
+    }
+}
+
+/// Four integers `col, row, width, height` from argument `start`; None if any is NULL.
+pub fn window(function: &str, ctx: &(impl Args + ?Sized), start: usize) -> rusqlite::Result<Option<[i64; 4]>> {
+    let mut out = [0i64; 4];
+    for (k, what) in ["col", "row", "width", "height"].iter().enumerate() {
+        match integer(function, ctx, start + k, what)? {
+            Some(v) => out[k] = v,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The optional trailing window of a function that also works on the whole raster:
+/// `Some(None)` when the call has no window arguments, `None` when one of them is NULL.
+pub fn optional_window(
+    function: &str,
+    ctx: &(impl Args + ?Sized),
+    start: usize,
+) -> rusqlite::Result<Option<Option<[i64; 4]>>> {
+    if ctx.count() < start + 4 {
+        return Ok(Some(None));
+    }
+    Ok(window(function, ctx, start)?.map(Some))
+}
+
+/// The connection running the current call.
+pub fn connection<'c>(ctx: &'c Context) -> rusqlite::Result<rusqlite::functions::ConnectionRef<'c>> {
+    // SAFETY: the connection is only used inside this call, on SQLite's own thread.
+    unsafe { ctx.get_connection() }
+}
+
+/// Bands as text (`'B4,B3,B2'`, `'*'`) or a 1-based number.
+pub fn band_spec(function: &str, ctx: &(impl Args + ?Sized), i: usize) -> rusqlite::Result<Option<String>> {
+    match ctx.raw(i) {
+        ValueRef::Integer(n) => Ok(Some(n.to_string())),
+        _ => text(function, ctx, i, "bands"),
+    }
+}
+
+/// A window inside the raster and under the size limit, checked before any read or allocation.
+pub fn checked_window(
+    [col, row, width, height]: [i64; 4],
+    raster: (usize, usize),
+    bands: usize,
+    limit: Limit,
+) -> Result<Window, String> {
+    let (raster_w, raster_h) = (raster.0 as i64, raster.1 as i64);
+    if width < 1 || height < 1 {
+        return Err(format!("window size must be positive, got {width} x {height}"));
+    }
+    let values = width.saturating_mul(height).saturating_mul(bands as i64);
+    limit.check(values as u64, |max| {
+        format!("window of {width} x {height} px x {bands} bands is over the limit of {max} values")
+    })?;
+    if col < 0 || row < 0 || col.saturating_add(width) > raster_w || row.saturating_add(height) > raster_h {
+        return Err(format!(
+            "window at col {col}, row {row} of {width} x {height} px is outside the raster ({raster_w} x {raster_h} px)"
+        ));
+    }
+    Ok(Window { col: col as usize, row: row as usize, width: width as usize, height: height as usize })
+}
+
+pub fn window_of(dataset: &Dataset, requested: Option<[i64; 4]>, bands: usize, limit: Limit) -> Result<Window, String> {
+    let (w, h) = dataset.raster_size();
+    requested.map_or(Ok(Window::whole(w, h)), |r| checked_window(r, (w, h), bands, limit))
+}
+
+pub fn index_def(function: &str, name: &str) -> rusqlite::Result<&'static IndexDef> {
+    find_index(name).ok_or_else(|| {
+        let known: Vec<&str> = INDICES.iter().map(|d| d.name).collect();
+        fail(
+            function,
+            format!("unknown index '{}' (known: {})", name.chars().take(40).collect::<String>(), known.join(", ")),
+        )
+    })
+}
+
+/// One pixel as an SQL value: an integer for integer bands, a real for float bands, NULL at nodata.
+pub fn read_value(
+    dataset: &gdal::Dataset,
+    band: usize,
+    [col, row]: [i64; 2],
+    limit: Limit,
+    guard: &mut dyn ReadGuard,
+) -> Result<Value, String> {
+    let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1, limit)?;
+    let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+    let mut value = [0f64];
+    guard.before_read(1)?;
+    raster
+        .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
+        .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
+    Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
+}
+
+/// A raster value as SQL: NULL at nodata, an integer for integer bands, a real for float bands.
+pub fn sql_value(v: f64, nodata: Option<f64>, integer_band: bool) -> Value {
+    if is_nodata(v, nodata) {
+        Value::Null
+    } else if integer_band {
+        Value::Integer(v as i64)
+    } else {
+        Value::Real(v)
+    }
+}
