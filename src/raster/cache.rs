@@ -68,15 +68,6 @@ impl DatasetCache {
         f(&self.open[0].dataset)
     }
 
-    /// How many datasets are open (for tests and `s12_debug`).
-    pub fn len(&self) -> usize {
-        self.open.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.open.is_empty()
-    }
-
     fn forget_inherited(&mut self) {
         let process = std::process::id();
         if self.process != process {

@@ -30,7 +30,6 @@ use std::sync::Arc;
 
 #[cfg(feature = "loadable")]
 pub(crate) use interrupt::remember as remember_interrupt_routine;
-pub use limits::{Limit, Limits};
 
 /// What a function may touch, which decides its flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
