@@ -50,7 +50,7 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         let first = dataset.rasterband(numbers[0]).map_err(|e| e.to_string())?;
         Ok((values, window, dtype_name(&first), first.no_data_value()))
     })?;
-    call.check_stop()?;
+    // Drawing and encoding poll the host's interrupt as they go.
     let pixels = if modality == "worldcover" {
         palette(&mut call, &values[0], nodata)?
     } else {
@@ -59,9 +59,8 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
 
-/// The PNG of `image`, unless the host interrupts the statement before or while it is encoded.
+/// The PNG of `image`, unless the host interrupts the statement while it is encoded.
 fn encode(call: &mut Call, image: &Image) -> Result<Vec<u8>> {
-    call.check_stop()?;
     encode_png(image, call).map_err(|e| call.fail(e))
 }
 

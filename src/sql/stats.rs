@@ -2,10 +2,10 @@
 
 use super::resolve::resolve;
 use super::session::Session;
-use super::utils::{self, band_spec, checked_window};
+use super::utils::{self, band_spec, window_of};
 use crate::raster::open::dtype_name;
 use crate::raster::stats::BandAccumulator;
-use crate::raster::strips::{for_each_strip, Window};
+use crate::raster::strips::for_each_strip;
 use rusqlite::functions::Context;
 use rusqlite::Result;
 use serde_json::json;
@@ -23,11 +23,7 @@ pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> 
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;
     let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
-        let (w, h) = dataset.raster_size();
-        let window = match window {
-            Some(requested) => checked_window(requested, (w, h), 1, limit)?,
-            None => Window::whole(w, h),
-        };
+        let window = window_of(dataset, window, 1, limit)?;
         let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
         let mut accumulator = BandAccumulator::new(&dtype_name(&raster), raster.no_data_value());
         for_each_strip(dataset, &[band], window, guard, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
