@@ -44,12 +44,13 @@ ext: deps
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
 	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
 
-# Formatting and lints, of both builds (the loadable one compiles src/extension/): any difference
-# or warning fails `make test`.
+# Formatting and lints, of both builds (the loadable one compiles src/extension/), and the API
+# docs (every public item documented, no broken link): any difference or warning fails `make test`.
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
 test: lint build ext pylib hosts
 	$(CARGO) test --release --locked

@@ -4,6 +4,8 @@
 //! -> `raster` (GDAL reads and statistics); `synth` makes test data in the real layout,
 //! `sql` the `s12_*` functions of the extension; `cli` holds what only the command line needs.
 
+#![warn(missing_docs)]
+
 pub use sql::register;
 
 pub mod catalog;

@@ -1,12 +1,13 @@
 //! The `sen12lite` command: ingest, synth, verify, demo, sql.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
+use sen12lite::layout::Dataset;
 use sen12lite::parallel::default_jobs;
-use sen12lite::synth::{synth, Layout};
-use std::path::PathBuf;
+use sen12lite::synth::synth;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -42,8 +43,9 @@ enum Command {
     /// Write deterministic test data in the exact layout of a dataset.
     Synth {
         out_dir: PathBuf,
-        #[arg(long, value_enum)]
-        layout: LayoutArg,
+        /// The dataset whose layout to write: sen12tp or sen12ms.
+        #[arg(long, value_name = "DATASET")]
+        layout: Dataset,
         /// SEN12TP metadata to draw scenes from (default: the bundled real file).
         #[arg(long)]
         metadata: Option<PathBuf>,
@@ -81,12 +83,6 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum LayoutArg {
-    Sen12tp,
-    Sen12ms,
-}
-
 fn main() -> ExitCode {
     match run(Cli::parse().command) {
         Ok(code) => code,
@@ -97,6 +93,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs one verb; Err is a usage or setup problem (exit 2), Ok(1) a run that found failures.
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Ingest { data_dir, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files } => {
@@ -107,56 +104,18 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
             };
-            let report = ingest(&data_dir, &db, &options, &mut ProgressLine::new("ingest"))?;
-            if let Some(error) = &report.write_error {
-                eprintln!(
-                    "sen12lite: ingest stopped: {error}; {} scanned files were committed, whole, and the next run \
-                     completes the catalog",
-                    report.files_written
-                );
-                return Ok(ExitCode::from(1));
-            }
-            println!(
-                "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",
-                report.metadata_scenes,
-                report.files_found,
-                report.files_scanned,
-                report.files_unchanged,
-                report.files_removed,
-                report.failures
-            );
-            if report.failures > 0 {
-                eprintln!(
-                    "sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'",
-                    report.failures,
-                    db.display()
-                );
-                return Ok(ExitCode::from(1));
-            }
-            Ok(ExitCode::SUCCESS)
+            run_ingest(&data_dir, &db, &options)
         }
         Command::Synth { out_dir, layout, metadata, scenes, size, seed } => {
             let text = match metadata {
                 Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
                 None => EMBEDDED_METADATA.to_string(),
             };
-            let (layout, default_size) = match layout {
-                LayoutArg::Sen12tp => (Layout::Sen12tp, 2000),
-                LayoutArg::Sen12ms => (Layout::Sen12ms, 256),
-            };
-            let written = synth(&out_dir, layout, &text, scenes, size.unwrap_or(default_size), seed)?;
+            let written = synth(&out_dir, layout, &text, scenes, size.unwrap_or(layout.published_size()), seed)?;
             println!("synth: wrote {written} files to {}", out_dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { data_dir, jobs } => {
-            let (checked, mismatches) =
-                sen12lite::verify::verify_tree(&data_dir, jobs, &mut ProgressLine::new("verify"))?;
-            for m in &mismatches {
-                println!("{}: {}", m.path, m.problem);
-            }
-            println!("verify: {checked} files checked, {} mismatched", mismatches.len());
-            Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-        }
+        Command::Verify { data_dir, jobs } => run_verify(&data_dir, jobs),
         Command::Demo { dir, scenes, size } => {
             sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
             Ok(ExitCode::SUCCESS)
@@ -166,4 +125,45 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Ingests and reports: exit 1 when the catalog could not be written whole or an input failed.
+fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<ExitCode, String> {
+    let report = ingest(data_dir, db, options, &mut ProgressLine::new("ingest"))?;
+    if let Some(error) = &report.write_error {
+        eprintln!(
+            "sen12lite: ingest stopped: {error}; {} scanned files were committed, whole, and the next run \
+             completes the catalog",
+            report.files_written
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "ingest: {} metadata scenes, {} files found, {} scanned, {} unchanged, {} removed, {} failed",
+        report.metadata_scenes,
+        report.files_found,
+        report.files_scanned,
+        report.files_unchanged,
+        report.files_removed,
+        report.failures
+    );
+    if report.failures > 0 {
+        eprintln!(
+            "sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'",
+            report.failures,
+            db.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks md5sums.txt and lists the mismatches: exit 1 when there is one.
+fn run_verify(data_dir: &Path, jobs: Option<usize>) -> Result<ExitCode, String> {
+    let (checked, mismatches) = sen12lite::verify::verify_tree(data_dir, jobs, &mut ProgressLine::new("verify"))?;
+    for m in &mismatches {
+        println!("{}: {}", m.path, m.problem);
+    }
+    println!("verify: {checked} files checked, {} mismatched", mismatches.len());
+    Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,6 +1,7 @@
 //! How a long job (an ingest, a verify) tells how far it has come. The library only reports; the
 //! command line draws a line on stderr (`cli::progress`), and a library user may pass [`Silent`].
 
+/// Told how a long job goes: the number of items first, then each item as it is done.
 pub trait Progress {
     /// The job has `total` items to do.
     fn begin(&mut self, total: usize);

@@ -7,8 +7,10 @@ use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+/// The checksum list's name, anywhere in the tree.
 pub const MD5SUMS_FILE: &str = "md5sums.txt";
 
+/// The md5 of a file's content, as lower-case hex.
 pub fn md5_file(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Md5::new();
@@ -37,7 +39,9 @@ pub fn write_md5sums(root: &Path, files: &[PathBuf]) -> Result<(), String> {
 /// One line of the check: the path and what went wrong.
 #[derive(Debug, PartialEq)]
 pub struct Mismatch {
+    /// The file, as the list names it.
     pub path: String,
+    /// What is wrong: a different checksum, or why it could not be read.
     pub problem: String,
 }
 

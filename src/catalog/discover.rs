@@ -1,7 +1,7 @@
 //! Finding a dataset below a folder: SEN12TP metadata and scene folders, SEN12MS patch files,
 //! wherever the archives were unpacked.
 
-use crate::layout::{sen12ms, sen12tp};
+use crate::layout::{sen12ms, sen12tp, Dataset};
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -9,11 +9,27 @@ use std::time::UNIX_EPOCH;
 /// The scene a file belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SceneKey {
-    Sen12tp { spatial_id: i64, scene_id: i64 },
+    /// A SEN12TP scene folder `{spatial_id}_{scene_id}`.
+    Sen12tp {
+        /// The ROI of the folder's name.
+        spatial_id: i64,
+        /// The scene of the folder's name.
+        scene_id: i64,
+    },
+    /// A SEN12MS patch triplet, named by any of its files.
     Sen12ms(sen12ms::PatchName),
 }
 
 impl SceneKey {
+    /// The dataset whose layout the file was found in.
+    pub fn dataset(&self) -> Dataset {
+        match self {
+            SceneKey::Sen12tp { .. } => Dataset::Sen12tp,
+            SceneKey::Sen12ms(_) => Dataset::Sen12ms,
+        }
+    }
+
+    /// The catalog's `scene_id` of the file's scene.
     pub fn scene_id(&self) -> i64 {
         match self {
             SceneKey::Sen12tp { scene_id, .. } => *scene_id,
@@ -25,20 +41,30 @@ impl SceneKey {
 /// A raster file found on disk.
 #[derive(Debug, Clone)]
 pub struct FoundFile {
+    /// Where the file is, under the data root as the ingest was given it.
     pub path: PathBuf,
     /// Relative to the data root, with '/' separators: the catalog's `files.path`.
     pub relative: String,
+    /// The scene the file's name and folder place it in.
     pub scene: SceneKey,
+    /// The modality its name gives (`s1`, `s2`, ...), as the catalog stores it.
     pub modality: String,
+    /// Its size: with `mtime_ns`, what tells an unchanged file on the next run.
     pub bytes: u64,
+    /// Its modification time in nanoseconds since the Unix epoch.
     pub mtime_ns: i64,
 }
 
+/// What a walk below the data root found.
 #[derive(Debug, Default)]
 pub struct Found {
+    /// SEN12TP metadata files (`sen12tp-metadata.json`); the first one is used.
     pub metadata_files: Vec<PathBuf>,
+    /// SEN12MS split lists: (`train` or `test`, the list's path).
     pub split_lists: Vec<(String, PathBuf)>,
+    /// `md5sums.txt` lists.
     pub checksum_lists: Vec<PathBuf>,
+    /// The raster files whose names place them in a scene.
     pub files: Vec<FoundFile>,
     /// (relative path, message) for things that look like data but cannot be used.
     pub problems: Vec<(String, String)>,
@@ -174,6 +200,7 @@ fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<std::fs:
     Ok(meta)
 }
 
+/// `path` relative to `root` with `/` separators, as the catalog stores paths.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")

@@ -5,8 +5,8 @@
 use super::discover::{discover, Found, FoundFile, SceneKey};
 use super::write;
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
-use crate::layout::sen12ms;
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
+use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel;
 use crate::progress::Progress;
 use crate::raster::open::set_block_cache_mb;
@@ -22,9 +22,12 @@ const COMMIT_EVERY: Duration = Duration::from_secs(2);
 /// GDAL block cache per worker: a tile row of a 2000 px, 13-band S2 file is about 14 MB.
 const CACHE_MB_PER_JOB: usize = 32;
 
+/// How to ingest: parallelism, what to measure and check, how often to commit.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
+    /// Files scanned at once (worker threads).
     pub jobs: usize,
+    /// Band statistics and scene measures (false: headers only).
     pub statistics: bool,
     /// Check files against the tree's md5sums.txt lists.
     pub checksums: bool,
@@ -47,12 +50,18 @@ impl Default for IngestOptions {
     }
 }
 
+/// What an ingest did, counted.
 #[derive(Debug, Default, PartialEq)]
 pub struct IngestReport {
+    /// Scenes taken from the SEN12TP metadata.
     pub metadata_scenes: usize,
+    /// Raster files found below the data root.
     pub files_found: usize,
+    /// Files read this run (new or changed).
     pub files_scanned: usize,
+    /// Files skipped because their catalog rows are current.
     pub files_unchanged: usize,
+    /// Catalog rows forgotten because their file is gone.
     pub files_removed: usize,
     /// Files, metadata features and folders that could not be used (all in ingest_errors).
     pub failures: usize,
@@ -107,6 +116,8 @@ pub fn ingest(
     }
 }
 
+/// The whole run on an open catalog whose data root is `root`: survey the tree, take the
+/// metadata, then scan and write what is new or changed.
 fn ingest_tree(
     conn: &Connection,
     root: &Path,
@@ -117,26 +128,54 @@ fn ingest_tree(
     let mut found = discover(root, options.follow_symlinks)?;
     let checksums = if options.checksums { read_checksum_lists(root, &mut found) } else { HashMap::new() };
     report.files_found = found.files.len();
-    let uses_sen12tp =
-        !found.metadata_files.is_empty() || found.files.iter().any(|f| matches!(f.scene, SceneKey::Sen12tp { .. }));
-    let spatial_ids = if uses_sen12tp { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
+    let spatial_ids = if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
+    record_discovery(conn, &found, report)?;
+    let todo = files_to_scan(conn, &found, options.statistics)?;
+    report.files_unchanged = found.files.len() - todo.len();
+    let cloud_threshold = cloud_threshold(conn);
+    meta_set(conn, "cloud_threshold", &cloud_threshold.to_string())?;
+    let scanner = Scanner { spatial_ids, checksums, statistics: options.statistics, cloud_threshold };
+    scan_and_write(conn, &todo, &scanner, &read_split_lists(&found), options, progress, report)?;
+    write::refresh_scene_presence(conn)?;
+    meta_set(conn, "loader_version", env!("CARGO_PKG_VERSION"))?;
+    meta_set(conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())?;
+    Ok(())
+}
+
+/// A SEN12TP tree has the metadata file or scene folders; its scenes come from the metadata.
+fn uses_sen12tp(found: &Found) -> bool {
+    !found.metadata_files.is_empty() || found.files.iter().any(|f| f.scene.dataset() == Dataset::Sen12tp)
+}
+
+/// Records what discovery found wrong and forgets catalogued files no longer on disk, in one
+/// transaction. Discovery is redone whole each run: only what is still wrong stays recorded.
+fn record_discovery(conn: &Connection, found: &Found, report: &mut IngestReport) -> Result<(), Stop> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    // Discovery is redone whole each run: only what is still wrong stays recorded.
     conn.execute("DELETE FROM ingest_errors WHERE stage = 'discover'", [])?;
     for (path, message) in &found.problems {
         write::record_error(conn, path, "discover", message)?;
         report.failures += 1;
     }
-    report.files_removed = forget_vanished(conn, &found)?;
+    report.files_removed = forget_vanished(conn, found)?;
     conn.execute_batch("COMMIT")?;
-    let splits = read_split_lists(&found);
-    let todo = files_to_scan(conn, &found, options.statistics)?;
-    report.files_unchanged = found.files.len() - todo.len();
-    let threshold = cloud_threshold(conn);
-    meta_set(conn, "cloud_threshold", &threshold.to_string())?;
-    let scan = |file: &&FoundFile| -> Result<FileScan, String> {
+    Ok(())
+}
+
+/// What a worker needs to scan one file: the metadata's scene -> ROI map, the listed checksums
+/// and the measures asked for.
+struct Scanner {
+    spatial_ids: HashMap<i64, i64>,
+    checksums: HashMap<String, String>,
+    statistics: bool,
+    cloud_threshold: f64,
+}
+
+impl Scanner {
+    /// Checks a SEN12TP file's folder against the metadata, scans the file, and compares it with
+    /// its listed checksum.
+    fn scan(&self, file: &FoundFile) -> Result<FileScan, String> {
         if let SceneKey::Sen12tp { spatial_id, scene_id } = file.scene {
-            match spatial_ids.get(&scene_id) {
+            match self.spatial_ids.get(&scene_id) {
                 None => return Err(format!("scene folder {spatial_id}_{scene_id} is not in the metadata")),
                 Some(&known) if known != spatial_id => {
                     return Err(format!(
@@ -146,38 +185,52 @@ fn ingest_tree(
                 _ => {}
             }
         }
-        let mut scan = scan_file(&file.path, &scan_request(file, options.statistics, threshold))?;
-        if let Some(problem) = checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
+        let mut scan = scan_file(&file.path, &scan_request(file, self.statistics, self.cloud_threshold))?;
+        if let Some(problem) = self.checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
             scan.warnings.push(("checksum", problem));
         }
         Ok(scan)
-    };
+    }
+}
+
+/// Scans `todo` in parallel and writes each result as it arrives, in all-or-nothing batches. The
+/// first failed write stops the run: nothing after it is written or claimed.
+fn scan_and_write(
+    conn: &Connection,
+    todo: &[&FoundFile],
+    scanner: &Scanner,
+    splits: &HashMap<String, String>,
+    options: &IngestOptions,
+    progress: &mut dyn Progress,
+    report: &mut IngestReport,
+) -> Result<(), Stop> {
     set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
     let mut writer = BatchWriter::new(conn, options.batch_files.unwrap_or(usize::MAX))?;
     progress.begin(todo.len());
     let mut write_error = None;
-    for_each_parallel(&todo, options.jobs, scan, |index, result| {
-        let file = todo[index];
-        let failures = result.as_ref().map_or(1, |scan| scan.warnings.len());
-        let split = splits.get(&triplet_key(file)).map(String::as_str);
-        if let Err(e) = writer.write(file, result, split) {
-            // Nothing more is written: the batch is rolled back, and no file after it is claimed.
-            write_error = Some(e);
-            return ControlFlow::Break(());
-        }
-        progress.advance(file.bytes, failures > 0);
-        report.files_scanned += 1;
-        report.failures += failures;
-        ControlFlow::Continue(())
-    });
+    for_each_parallel(
+        todo,
+        options.jobs,
+        |file| scanner.scan(file),
+        |index, result| {
+            let file = todo[index];
+            let failures = result.as_ref().map_or(1, |scan| scan.warnings.len());
+            let split = splits.get(&triplet_key(file)).map(String::as_str);
+            if let Err(e) = writer.write(file, result, split) {
+                write_error = Some(e);
+                return ControlFlow::Break(());
+            }
+            progress.advance(file.bytes, failures > 0);
+            report.files_scanned += 1;
+            report.failures += failures;
+            ControlFlow::Continue(())
+        },
+    );
     report.files_written = writer.committed;
     if let Some(e) = write_error {
         return Err(Stop::Write(e));
     }
     report.files_written = writer.finish()?;
-    write::refresh_scene_presence(conn)?;
-    meta_set(conn, "loader_version", env!("CARGO_PKG_VERSION"))?;
-    meta_set(conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())?;
     Ok(())
 }
 
@@ -304,25 +357,22 @@ fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> 
     Ok(vanished.len())
 }
 
+/// What to check and measure in a file: its modality's bands and types, the S2 measures, the
+/// land-cover mix, and for SEN12MS (which has no metadata file) the footprint.
 fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> ScanRequest<'static> {
-    let sen12ms = matches!(file.scene, SceneKey::Sen12ms(_));
-    let (expected_bands, expected_dtypes) = if sen12ms {
-        (sen12ms::band_names(&file.modality), sen12ms::data_types(&file.modality))
-    } else {
-        (sen12tp::band_names(&file.modality), sen12tp::data_types(&file.modality))
-    };
-    let measures = match (file.modality.as_str(), sen12ms) {
-        // SEN12TP S2: 12 reflectance bands, then cloud_probability. SEN12MS S2: 13 bands, no clouds.
-        ("s2", false) => {
-            Measures::Optical { reflectance: (0..12).collect(), red: 3, nir: 7, cloud: Some(12), cloud_threshold }
-        }
-        ("s2", true) => {
-            Measures::Optical { reflectance: (0..13).collect(), red: 3, nir: 7, cloud: None, cloud_threshold }
-        }
-        ("worldcover", false) | ("lc", true) => Measures::Classes { band: 0 },
+    let dataset = file.scene.dataset();
+    let measures = match dataset.modality(&file.modality) {
+        Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold },
+        Some(m) if m.legend().is_some() => Measures::Classes { band: 0 },
         _ => Measures::None,
     };
-    ScanRequest { expected_bands, expected_dtypes, measures, statistics, footprint: sen12ms }
+    ScanRequest {
+        expected_bands: dataset.band_names(&file.modality),
+        expected_dtypes: dataset.data_types(&file.modality),
+        measures,
+        statistics,
+        footprint: dataset == Dataset::Sen12ms,
+    }
 }
 
 /// SEN12MS split lists name s2 files; the split belongs to the whole triplet.

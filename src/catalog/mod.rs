@@ -8,7 +8,9 @@ mod write;
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 
+/// The catalog's tables, views and indices (sql/schema.sql).
 pub const SCHEMA: &str = include_str!("../../sql/schema.sql");
+/// `s12_meta.schema_version` of catalogs this version writes and reads.
 pub const SCHEMA_VERSION: &str = "1";
 /// The authors' threshold: a pixel is cloudy when cloud_probability > 40.
 pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
@@ -74,10 +76,12 @@ fn cause(code: Option<rusqlite::ErrorCode>, errno: i32) -> &'static str {
     }
 }
 
+/// The value of `key` in `s12_meta`, None when unset.
 pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT value FROM s12_meta WHERE key = ?1", [key], |r| r.get(0)).optional()
 }
 
+/// Sets `key` in `s12_meta`.
 pub fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO s12_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

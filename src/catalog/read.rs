@@ -2,13 +2,16 @@
 //! catalog writes SQL against its own tables (as gdal gives `Dataset` accessors).
 
 use super::meta_get;
+use crate::layout::Dataset;
 use rusqlite::{params, Connection, OptionalExtension, Result};
 use std::fmt;
 
 /// A scene as a user names it: by its `scene_id` or its `name`.
 #[derive(Debug, Clone)]
 pub enum SceneRef {
+    /// By `scenes.scene_id`.
     Id(i64),
+    /// By `scenes.name` (`720_1868`, `ROIs1158_spring_1_p30`).
     Name(String),
 }
 
@@ -24,9 +27,12 @@ impl fmt::Display for SceneRef {
 /// A catalogued scene.
 #[derive(Debug, Clone)]
 pub struct SceneRow {
+    /// `scenes.scene_id`.
     pub scene_id: i64,
+    /// `scenes.name`.
     pub name: String,
-    pub dataset: String,
+    /// None for a `scenes.dataset` this version does not know.
+    pub dataset: Option<Dataset>,
 }
 
 /// A catalogued file of one modality of a scene.
@@ -34,6 +40,7 @@ pub struct SceneRow {
 pub struct FileRow {
     /// Relative to `data_root`, as the catalog stores it.
     pub path: String,
+    /// Bands of the file, as the ingest found them.
     pub band_count: usize,
 }
 
@@ -44,7 +51,10 @@ pub fn scene(conn: &Connection, scene: &SceneRef) -> Result<Option<SceneRow>> {
         SceneRef::Name(name) => (None, Some(name)),
     };
     conn.prepare_cached("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2")?
-        .query_row(params![id, name], |r| Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: r.get(2)? }))
+        .query_row(params![id, name], |r| {
+            let dataset: String = r.get(2)?;
+            Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: Dataset::from_name(&dataset) })
+        })
         .optional()
 }
 

@@ -1,11 +1,11 @@
 //! Rows the ingest writes. Each function writes one fact completely, inside the caller's
 //! transaction, so a catalog killed between commits is never half-written.
 
-use super::discover::{FoundFile, SceneKey};
-use crate::layout::ring_center;
+use super::discover::FoundFile;
 use crate::layout::season::{epoch_days_of_millis, hemisphere, iso_millis, season_at, season_of_month, utc_month};
-use crate::layout::sen12ms::{PatchName, IGBP_CLASSES};
-use crate::layout::sen12tp::{SceneMeta, WORLDCOVER_CLASSES};
+use crate::layout::sen12ms::PatchName;
+use crate::layout::sen12tp::SceneMeta;
+use crate::layout::{ring_center, Dataset, Legend, Modality};
 use crate::raster::scan::FileScan;
 use rusqlite::{params, Connection, Result};
 use serde_json::json;
@@ -126,11 +126,11 @@ pub fn forget_file(conn: &Connection, scene_id: i64, modality: &str) -> Result<(
         .execute(params![scene_id, modality])?;
     conn.prepare_cached("DELETE FROM band_stats WHERE scene_id = ?1 AND modality = ?2")?
         .execute(params![scene_id, modality])?;
-    if let Some(source) = landcover_source(modality) {
+    if let Some(legend) = legend_of(modality) {
         conn.prepare_cached("DELETE FROM landcover WHERE scene_id = ?1 AND source = ?2")?
-            .execute(params![scene_id, source])?;
+            .execute(params![scene_id, legend.source])?;
     }
-    if modality == "s2" {
+    if Modality::S2.is(modality) {
         conn.prepare_cached(
             "UPDATE scenes SET cloud_fraction = NULL, valid_fraction = NULL, ndvi_mean = NULL WHERE scene_id = ?1",
         )?
@@ -139,12 +139,8 @@ pub fn forget_file(conn: &Connection, scene_id: i64, modality: &str) -> Result<(
     Ok(())
 }
 
-fn landcover_source(modality: &str) -> Option<&'static str> {
-    match modality {
-        "worldcover" => Some("worldcover"),
-        "lc" => Some("igbp"),
-        _ => None,
-    }
+fn legend_of(modality: &str) -> Option<Legend> {
+    Modality::from_name(modality).and_then(Modality::legend)
 }
 
 /// A scanned file: its `files` row, band statistics (`stats` = 1 when there are some), and what
@@ -152,6 +148,12 @@ fn landcover_source(modality: &str) -> Option<&'static str> {
 pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Result<()> {
     let scene_id = file.scene.scene_id();
     forget_file(conn, scene_id, &file.modality)?;
+    insert_file_row(conn, scene_id, file, scan)?;
+    insert_band_stats(conn, scene_id, &file.modality, scan)?;
+    write_scene_measures(conn, scene_id, file, scan)
+}
+
+fn insert_file_row(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &FileScan) -> Result<()> {
     let info = &scan.info;
     let nodata: rusqlite::types::Value = match info.nodata {
         Some(v) if v.is_nan() => "nan".to_string().into(),
@@ -172,12 +174,16 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
         info.width as i64,
         info.height as i64,
         info.band_count as i64,
-        info.dtype,
+        info.dtype.name(),
         nodata,
         info.epsg,
         info.geotransform.map(|g| json!(g).to_string()),
         !scan.band_stats.is_empty(),
     ])?;
+    Ok(())
+}
+
+fn insert_band_stats(conn: &Connection, scene_id: i64, modality: &str, scan: &FileScan) -> Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO band_stats (scene_id, modality, band, band_name, valid_count, nodata_count, min, max, mean, stddev,
                                  p02, p50, p98) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -187,7 +193,7 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
         let p = |i: usize| s.map(|s| s.percentiles[i]);
         insert.execute(params![
             scene_id,
-            file.modality,
+            modality,
             index as i64 + 1,
             name,
             stats.valid_count as i64,
@@ -201,12 +207,12 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
             p(2),
         ])?;
     }
-    write_scene_measures(conn, scene_id, file, scan)
+    Ok(())
 }
 
 fn write_scene_measures(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &FileScan) -> Result<()> {
     let (width, height) = (scan.info.width as i64, scan.info.height as i64);
-    if file.modality == "s2" {
+    if Modality::S2.is(&file.modality) {
         conn.prepare_cached("UPDATE scenes SET width = ?2, height = ?3 WHERE scene_id = ?1")?
             .execute(params![scene_id, width, height])?;
     } else {
@@ -221,8 +227,8 @@ fn write_scene_measures(conn: &Connection, scene_id: i64, file: &FoundFile, scan
         )?
         .execute(params![scene_id, o.cloud_fraction, o.valid_fraction, o.ndvi_mean])?;
     }
-    if let (Some(classes), Some(source)) = (&scan.classes, landcover_source(&file.modality)) {
-        write_landcover(conn, scene_id, source, classes, matches!(file.scene, SceneKey::Sen12ms(_)))?;
+    if let (Some(classes), Some(legend)) = (&scan.classes, legend_of(&file.modality)) {
+        write_landcover(conn, scene_id, legend, classes, file.scene.dataset() == Dataset::Sen12ms)?;
     }
     Ok(())
 }
@@ -231,22 +237,20 @@ fn write_scene_measures(conn: &Connection, scene_id: i64, file: &FoundFile, scan
 fn write_landcover(
     conn: &Connection,
     scene_id: i64,
-    source: &str,
+    legend: Legend,
     classes: &[(i64, u64)],
     label_scene: bool,
 ) -> Result<()> {
     let total: u64 = classes.iter().map(|c| c.1).sum();
-    let table: &[(u8, &str)] = if source == "igbp" { &IGBP_CLASSES } else { &WORLDCOVER_CLASSES };
-    let label = |class: i64| table.iter().find(|t| t.0 as i64 == class).map(|t| t.1);
     let mut insert = conn.prepare_cached(
         "INSERT INTO landcover (scene_id, source, class, label, fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for &(class, count) in classes {
-        insert.execute(params![scene_id, source, class, label(class), count as f64 / total as f64])?;
+        insert.execute(params![scene_id, legend.source, class, legend.label(class), count as f64 / total as f64])?;
     }
     if let Some(&(dominant, _)) = classes.iter().max_by_key(|c| c.1).filter(|_| label_scene) {
         conn.prepare_cached("UPDATE scenes SET landcover = ?2 WHERE scene_id = ?1")?
-            .execute(params![scene_id, label(dominant)])?;
+            .execute(params![scene_id, legend.label(dominant)])?;
     }
     Ok(())
 }

@@ -5,7 +5,8 @@ use super::progress::ProgressLine;
 use super::table::format_query;
 use crate::catalog::ingest::{ingest, IngestOptions};
 use crate::layout::sen12tp::EMBEDDED_METADATA;
-use crate::synth::{synth, Layout};
+use crate::layout::Dataset;
+use crate::synth::synth;
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -21,11 +22,13 @@ pub const EXAMPLES: [(&str, &str); 8] = [
     ("08_ingest_errors.sql", include_str!("../../sql/examples/08_ingest_errors.sql")),
 ];
 
+/// `sen12lite demo`: synthesizes `scenes` SEN12TP scenes of `size` px under `dir`, ingests them and prints the example
+/// queries with their results.
 pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
     let data = dir.join("sen12tp");
     if !data.join("md5sums.txt").exists() {
         eprintln!("demo: synthesizing {scenes} scenes of {size} px into {}", data.display());
-        synth(&data, Layout::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
+        synth(&data, Dataset::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
     }
     let db = dir.join("catalog.db");
     let report = ingest(&data, &db, &IngestOptions::default(), &mut ProgressLine::new("ingest"))?;

@@ -8,6 +8,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Batch, Connection, OpenFlags, Statement};
 use std::path::Path;
 
+/// `sen12lite sql`: runs `sql` on the catalog `db` with the s12_ functions registered, prints each statement's rows,
+/// and writes the last statement's first value to `blob` when asked.
 pub fn run_sql(db: &Path, sql: &str, blob: Option<&Path>) -> Result<(), String> {
     // No CREATE: a mistyped path is an error, not a new empty catalog.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;

@@ -10,6 +10,7 @@ pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 
 type V3 = [f64; 3];
 
+/// The unit vector of a lon/lat position in degrees.
 pub fn unit(lon: f64, lat: f64) -> V3 {
     let (lon, lat) = (lon.to_radians(), lat.to_radians());
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
@@ -53,6 +54,7 @@ fn angle_to_arc(p: V3, a: V3, b: V3) -> f64 {
 /// A small convex polygon on the sphere (a scene footprint).
 #[derive(Debug, Clone)]
 pub struct Footprint {
+    /// The scene whose footprint this is.
     pub scene_id: i64,
     vertices: Vec<V3>,
     centre: V3,
@@ -129,6 +131,7 @@ pub struct FootprintIndex {
 }
 
 impl FootprintIndex {
+    /// Indexes `footprints` for nearest-first searches.
     pub fn new(footprints: Vec<Footprint>) -> FootprintIndex {
         FootprintIndex { tree: RTree::bulk_load(footprints) }
     }

@@ -1,8 +1,13 @@
 //! The two datasets as they are on disk: names, bands, classes, seasons (docs/datasets.md).
 
+pub mod dataset;
+pub mod modality;
 pub mod season;
 pub mod sen12ms;
 pub mod sen12tp;
+
+pub use dataset::{Dataset, OpticalBands};
+pub use modality::{Legend, Modality};
 
 /// Mean of a closed ring's distinct corners: the centre of a (near-)parallelogram footprint.
 pub fn ring_center(ring: &[[f64; 2]]) -> [f64; 2] {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
+/// The season names the catalog uses, in calendar order from March.
 pub const SEASONS: [&str; 4] = ["spring", "summer", "autumn", "winter"];
 
 /// 'N' for latitudes >= 0, else 'S'.

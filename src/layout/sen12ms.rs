@@ -2,8 +2,11 @@
 
 use super::season::epoch_days_of_date;
 
+/// SEN12MS S1 bands: sigma0 in dB.
 pub const S1_BANDS: [&str; 2] = ["VV", "VH"];
+/// SEN12MS S2 bands: all 13 Sentinel-2 bands, reflectance x 10000.
 pub const S2_BANDS: [&str; 13] = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"];
+/// SEN12MS land-cover bands: the four MODIS classification schemes.
 pub const LC_BANDS: [&str; 4] = ["IGBP", "LCCS_LC", "LCCS_LU", "LCCS_SH"];
 
 /// A calendar day: (year, month, day).
@@ -38,32 +41,18 @@ pub const IGBP_CLASSES: [(u8, &str); 17] = [
     (17, "Water Bodies"),
 ];
 
-pub fn band_names(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "s1" => Some(&S1_BANDS),
-        "s2" => Some(&S2_BANDS),
-        "lc" => Some(&LC_BANDS),
-        _ => None,
-    }
-}
-
-/// The documented GDAL type of each kind (docs/datasets.md).
-pub fn data_types(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "s1" => Some(&["Float32"]),
-        "s2" => Some(&["UInt16"]),
-        "lc" => Some(&["Byte"]),
-        _ => None,
-    }
-}
-
 /// One patch file of SEN12MS, decoded from its name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PatchName {
+    /// The season folder's code: 1158, 1868, 1970 or 2017.
     pub roi_code: u32,
+    /// The folder's season name: spring, summer, fall or winter.
     pub season: String,
+    /// The modality: `s1`, `s2` or `lc`.
     pub kind: String,
+    /// The scene number within the season.
     pub scene: u32,
+    /// The patch number within the scene.
     pub patch: u32,
 }
 
@@ -73,6 +62,7 @@ impl PatchName {
         format!("ROIs{}_{}_{}_p{}", self.roi_code, self.season, self.scene, self.patch)
     }
 
+    /// The file's name: `ROIs1158_spring_s2_1_p30.tif`.
     pub fn file_name(&self) -> String {
         format!("ROIs{}_{}_{}_{}_p{}.tif", self.roi_code, self.season, self.kind, self.scene, self.patch)
     }
@@ -106,7 +96,7 @@ pub fn parse_patch_file(name: &str) -> Option<PatchName> {
     let patch = parts.next()?.strip_prefix('p')?;
     if parts.next().is_some()
         || !SEASON_FOLDERS.iter().any(|f| (f.0, f.1) == (roi_code, season))
-        || band_names(kind).is_none()
+        || super::Dataset::Sen12ms.band_names(kind).is_none()
     {
         return None;
     }

@@ -3,40 +3,21 @@
 
 use serde_json::Value;
 
+/// The metadata file's name, at the top of the tree.
 pub const METADATA_FILE: &str = "sen12tp-metadata.json";
 
 /// The real metadata of all 2319 scenes (Roßberg & Schmitt 2023, CC-BY 4.0), shipped with the crate.
 pub const EMBEDDED_METADATA: &str = include_str!("../../data/sen12tp-metadata.json");
 
+/// SEN12TP S1 bands: backscatter in dB (sigma0 and terrain-flattened gamma0) and the incidence angle.
 pub const S1_BANDS: [&str; 5] = ["VV_sigma0", "VH_sigma0", "VV_gamma0flat", "VH_gamma0flat", "incAngle"];
+/// SEN12TP S2 bands: 12 reflectance bands x 10000 (no B10), then the cloud probability in percent.
 pub const S2_BANDS: [&str; 13] =
     ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12", "cloud_probability"];
+/// SEN12TP surface model band: metres above sea level.
 pub const DSM_BANDS: [&str; 1] = ["DSM"];
+/// SEN12TP land-cover band: ESA WorldCover class codes.
 pub const WORLDCOVER_BANDS: [&str; 1] = ["Map"];
-
-/// Band names of a known modality, in file order; None for a modality we catalogue generically.
-pub fn band_names(modality: &str) -> Option<&'static [&'static str]> {
-    match modality {
-        "s1" => Some(&S1_BANDS),
-        "s2" => Some(&S2_BANDS),
-        "dsm" | "dem" => Some(&DSM_BANDS),
-        "worldcover" => Some(&WORLDCOVER_BANDS),
-        _ => None,
-    }
-}
-
-/// GDAL types a modality's values fit (docs/datasets.md: on-disk types are not documented, so
-/// every type that can hold the values is accepted): dB and heights are signed, reflectance x 10000
-/// needs 16 bits, class codes are small integers counted in a histogram. None: any type.
-pub fn data_types(modality: &str) -> Option<&'static [&'static str]> {
-    const SIGNED: &[&str] = &["Int16", "Int32", "Float32", "Float64"];
-    match modality {
-        "s1" | "dsm" | "dem" => Some(SIGNED),
-        "s2" => Some(&["UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64"]),
-        "worldcover" => Some(&["Byte", "UInt16", "Int16"]),
-        _ => None,
-    }
-}
 
 /// ESA WorldCover v100 classes.
 pub const WORLDCOVER_CLASSES: [(u8, &str); 11] = [
@@ -92,20 +73,30 @@ fn parse_digits(text: &str) -> Option<i64> {
 /// One feature of the metadata, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SceneMeta {
+    /// The ROI (`spatial_id`): scenes of one place share it.
     pub spatial_id: i64,
+    /// The scene's id, unique in the dataset.
     pub scene_id: i64,
+    /// `train` or `test`: the folder the scene's files are in.
     pub split: String,
+    /// The Köppen climate zone the metadata gives.
     pub climate: String,
+    /// The dominant land cover the metadata gives.
     pub landcover: String,
+    /// S1 acquisition time, Unix milliseconds.
     pub s1_ms: i64,
+    /// S2 acquisition time, Unix milliseconds.
     pub s2_ms: i64,
+    /// The EPSG code of the scene's UTM zone.
     pub utm_epsg: i64,
+    /// The month the metadata gives (1-12).
     pub month: i64,
     /// The outer ring as given, lon/lat, closed.
     pub ring: Vec<[f64; 2]>,
 }
 
 impl SceneMeta {
+    /// The scene folder's name, `{spatial_id}_{scene_id}`: the catalog's `name`.
     pub fn name(&self) -> String {
         format!("{}_{}", self.spatial_id, self.scene_id)
     }
@@ -114,7 +105,9 @@ impl SceneMeta {
 /// The parsed metadata: good scenes, and one message per feature that could not be used.
 #[derive(Debug, Default)]
 pub struct Metadata {
+    /// The features that could be used.
     pub scenes: Vec<SceneMeta>,
+    /// One message per feature (or trailing data) that could not be used.
     pub errors: Vec<String>,
 }
 

@@ -5,19 +5,26 @@
 use super::optical::nodata_tags;
 use super::stats::is_nodata;
 use super::strips::{for_each_strip, ReadGuard, Window};
+use crate::layout::Modality;
 use gdal::Dataset;
+/// A spectral index: its name, formula and input bands, and how to compute it.
 pub struct IndexDef {
+    /// Its name in SQL (`ndvi`), matched case-insensitively.
     pub name: &'static str,
+    /// The formula in band names, as `s12_indices` shows it.
     pub formula: &'static str,
-    pub modality: &'static str,
+    /// The modality whose bands it takes.
+    pub modality: Modality,
     /// Band names in the order `compute` takes them (S1 'VV'/'VH' also match 'VV_sigma0'/'VH_sigma0').
     pub bands: &'static [&'static str],
+    /// The index of one pixel from its band values, in the order of `bands`.
     pub compute: fn(&[f64]) -> f64,
     /// The values the index can take, when fixed (normalized differences: -1..1): quicklooks
     /// colour that range; None: they stretch each image's own values.
     pub range: Option<(f64, f64)>,
 }
 
+/// (a - b) / (a + b): NaN or infinite where a + b is 0.
 pub fn normalized_difference(a: f64, b: f64) -> f64 {
     (a - b) / (a + b)
 }
@@ -48,11 +55,12 @@ fn rvi(v: &[f64]) -> f64 {
     4.0 * vh / (vv + vh)
 }
 
+/// Every index `s12_index` computes, in the order `s12_indices` lists them.
 pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "ndvi",
         formula: "(B8 - B4) / (B8 + B4)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8", "B4"],
         compute: nd,
         range: ND_RANGE,
@@ -60,7 +68,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "ndwi",
         formula: "(B3 - B8) / (B3 + B8)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B3", "B8"],
         compute: nd,
         range: ND_RANGE,
@@ -68,7 +76,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "mndwi",
         formula: "(B3 - B11) / (B3 + B11)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B3", "B11"],
         compute: nd,
         range: ND_RANGE,
@@ -76,7 +84,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "ndwi_11",
         formula: "(B8A - B11) / (B8A + B11)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8A", "B11"],
         compute: nd,
         range: ND_RANGE,
@@ -84,7 +92,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "ndwi_12",
         formula: "(B8A - B12) / (B8A + B12)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8A", "B12"],
         compute: nd,
         range: ND_RANGE,
@@ -92,7 +100,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "ndre",
         formula: "(B8A - B5) / (B8A + B5)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8A", "B5"],
         compute: nd,
         range: ND_RANGE,
@@ -100,7 +108,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "gndvi",
         formula: "(B8A - B3) / (B8A + B3)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8A", "B3"],
         compute: nd,
         range: ND_RANGE,
@@ -108,7 +116,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "nbr",
         formula: "(B8 - B12) / (B8 + B12)",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8", "B12"],
         compute: nd,
         range: ND_RANGE,
@@ -116,7 +124,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "evi",
         formula: "2.5 (NIR - RED) / (NIR + 6 RED - 7.5 BLUE + 1), NIR=B8/1e4, RED=B4/1e4, BLUE=B2/1e4",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8", "B4", "B2"],
         compute: evi,
         range: None,
@@ -124,7 +132,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "savi",
         formula: "1.5 (NIR - RED) / (NIR + RED + 0.5), NIR=B8/1e4, RED=B4/1e4",
-        modality: "s2",
+        modality: Modality::S2,
         bands: &["B8", "B4"],
         compute: savi,
         range: None,
@@ -132,7 +140,7 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "cr",
         formula: "VH - VV (dB)",
-        modality: "s1",
+        modality: Modality::S1,
         bands: &["VV", "VH"],
         compute: cross_ratio,
         range: None,
@@ -140,13 +148,14 @@ pub const INDICES: [IndexDef; 12] = [
     IndexDef {
         name: "rvi",
         formula: "4 vh / (vv + vh), vv = 10^(VV/10), vh = 10^(VH/10)",
-        modality: "s1",
+        modality: Modality::S1,
         bands: &["VV", "VH"],
         compute: rvi,
         range: None,
     },
 ];
 
+/// The index named `name` (any case); None for an unknown name.
 pub fn find_index(name: &str) -> Option<&'static IndexDef> {
     INDICES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
 }

@@ -1,19 +1,19 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
 use super::strips::{pieces, read_piece, Destination, ReadGuard, Window};
-use gdal::raster::GdalType;
+use gdal::raster::{GdalDataType, GdalType};
 use gdal::Dataset;
 
-/// numpy's type string for a GDAL type name.
-pub fn numpy_descr(dtype: &str) -> Option<&'static str> {
+/// numpy's type string for a GDAL type.
+pub fn numpy_descr(dtype: GdalDataType) -> Option<&'static str> {
     Some(match dtype {
-        "Byte" | "UInt8" => "|u1",
-        "UInt16" => "<u2",
-        "Int16" => "<i2",
-        "UInt32" => "<u4",
-        "Int32" => "<i4",
-        "Float32" => "<f4",
-        "Float64" => "<f8",
+        GdalDataType::UInt8 => "|u1",
+        GdalDataType::UInt16 => "<u2",
+        GdalDataType::Int16 => "<i2",
+        GdalDataType::UInt32 => "<u4",
+        GdalDataType::Int32 => "<i4",
+        GdalDataType::Float32 => "<f4",
+        GdalDataType::Float64 => "<f8",
         _ => return None,
     })
 }
@@ -36,7 +36,7 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
 /// `guard` is asked before each chunk of rows.
 pub fn read_npy(
     dataset: &Dataset,
-    dtype: &str,
+    dtype: GdalDataType,
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
@@ -46,12 +46,12 @@ pub fn read_npy(
         &[bands.len(), window.height, window.width],
     );
     match dtype {
-        "Byte" | "UInt8" => append_typed::<u8>(dataset, bands, window, guard, &mut out),
-        "UInt16" => append_typed::<u16>(dataset, bands, window, guard, &mut out),
-        "Int16" => append_typed::<i16>(dataset, bands, window, guard, &mut out),
-        "UInt32" => append_typed::<u32>(dataset, bands, window, guard, &mut out),
-        "Int32" => append_typed::<i32>(dataset, bands, window, guard, &mut out),
-        "Float32" => append_typed::<f32>(dataset, bands, window, guard, &mut out),
+        GdalDataType::UInt8 => append_typed::<u8>(dataset, bands, window, guard, &mut out),
+        GdalDataType::UInt16 => append_typed::<u16>(dataset, bands, window, guard, &mut out),
+        GdalDataType::Int16 => append_typed::<i16>(dataset, bands, window, guard, &mut out),
+        GdalDataType::UInt32 => append_typed::<u32>(dataset, bands, window, guard, &mut out),
+        GdalDataType::Int32 => append_typed::<i32>(dataset, bands, window, guard, &mut out),
+        GdalDataType::Float32 => append_typed::<f32>(dataset, bands, window, guard, &mut out),
         _ => append_typed::<f64>(dataset, bands, window, guard, &mut out),
     }?;
     Ok(out)

@@ -1,6 +1,6 @@
 //! Opening GeoTIFFs with GDAL set up for use inside a library: quiet, no side files, GTiff only.
 
-use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags, GeoTransformEx};
 use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::Once;
@@ -36,6 +36,7 @@ pub struct QuietGdal {
 }
 
 impl QuietGdal {
+    /// Quiets GDAL on this thread until the value is dropped.
     #[allow(clippy::new_without_default)]
     pub fn new() -> QuietGdal {
         init_gdal();
@@ -122,14 +123,8 @@ pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Re
     let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
     let transform = gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?)
         .map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
-    let mut xs: Vec<f64> = positions.iter().map(|(c, r)| g[0] + c * g[1] + r * g[2]).collect();
-    let mut ys: Vec<f64> = positions.iter().map(|(c, r)| g[3] + c * g[4] + r * g[5]).collect();
+    let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = positions.iter().map(|&(c, r)| g.apply(c, r)).unzip();
     let mut zs = vec![0.0; positions.len()];
     transform.transform_coords(&mut xs, &mut ys, &mut zs).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
     Ok(xs.into_iter().zip(ys).map(|(x, y)| [x, y]).collect())
-}
-
-/// GDAL's name of a band's data type: `UInt16`, `Float32`, ...
-pub fn dtype_name(band: &gdal::raster::RasterBand) -> String {
-    band.band_type().name()
 }

@@ -17,10 +17,14 @@ pub struct OpticalMask {
     pub threshold: f64,
 }
 
+/// What a pixel is under an [`OpticalMask`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PixelClass {
+    /// A reflectance band has no data.
     Invalid,
+    /// Valid, and cloud_probability is over the threshold.
     Cloudy,
+    /// Valid and not cloudy.
     Clear,
 }
 
@@ -32,6 +36,7 @@ impl OpticalMask {
         OpticalMask { reflectance, cloud: self.cloud, threshold: self.threshold }
     }
 
+    /// The class of pixel `i` of a read whose bands are `strips`.
     pub fn classify(&self, strips: &[Vec<f64>], i: usize) -> PixelClass {
         if self.reflectance.iter().any(|&(b, tag)| is_nodata(strips[b][i], tag)) {
             return PixelClass::Invalid;
@@ -46,10 +51,15 @@ impl OpticalMask {
 /// Counts of a read under a mask, and the mean of an index over its clear pixels.
 #[derive(Debug, Default, Clone)]
 pub struct OpticalCounts {
+    /// Pixels seen.
     pub pixels: u64,
+    /// Pixels where every reflectance band has data.
     pub valid: u64,
+    /// Valid pixels under cloud.
     pub cloudy: u64,
+    /// Sum of the index over its clear pixels.
     pub index_sum: f64,
+    /// Clear pixels with a finite index.
     pub index_count: u64,
 }
 
@@ -85,14 +95,17 @@ impl OpticalCounts {
         }
     }
 
+    /// Valid pixels over all pixels; None for an empty read.
     pub fn valid_fraction(&self) -> Option<f64> {
         (self.pixels > 0).then(|| self.valid as f64 / self.pixels as f64)
     }
 
+    /// Cloudy pixels over valid pixels; None when none is valid.
     pub fn cloud_fraction(&self) -> Option<f64> {
         (self.valid > 0).then(|| self.cloudy as f64 / self.valid as f64)
     }
 
+    /// The mean index over clear pixels; None when there is none.
     pub fn index_mean(&self) -> Option<f64> {
         (self.index_count > 0).then(|| self.index_sum / self.index_count as f64)
     }

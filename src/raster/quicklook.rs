@@ -4,7 +4,7 @@
 use super::open::{last_gdal_error, QuietGdal};
 use super::stats::BandAccumulator;
 use super::strips::ReadGuard;
-use gdal::raster::{Buffer, RasterCreationOptions};
+use gdal::raster::{Buffer, GdalDataType, RasterCreationOptions};
 use gdal::DriverManager;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -12,15 +12,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An RGBA image, row-major; alpha 0 where there is no data.
 pub struct Image {
+    /// Columns.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// RGBA, row-major, `width * height` of them.
     pub pixels: Vec<[u8; 4]>,
 }
 
+/// The colour of a pixel without data.
 pub const TRANSPARENT: [u8; 4] = [0, 0, 0, 0];
 
 /// The 2nd and 98th percentiles (numpy's linear definition) of the values that are not nodata.
-pub fn stretch_bounds(values: &[f64], dtype: &str, nodata: Option<f64>) -> Option<(f64, f64)> {
+pub fn stretch_bounds(values: &[f64], dtype: GdalDataType, nodata: Option<f64>) -> Option<(f64, f64)> {
     let mut accumulator = BandAccumulator::new(dtype, nodata);
     accumulator.push(values);
     accumulator.finish().summary.map(|s| (s.percentiles[0], s.percentiles[2]))

@@ -2,21 +2,29 @@
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
 use super::indices::normalized_difference;
-use super::open::{dtype_name, open_geotiff, pixels_to_lonlat, QuietGdal};
+use super::open::{open_geotiff, pixels_to_lonlat, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats};
 use super::strips::{for_each_strip, Unguarded, Window};
+use crate::layout::OpticalBands;
+use gdal::raster::GdalDataType;
 use gdal::{Dataset, Metadata};
 use std::path::Path;
 
 /// The header facts the `files` table keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileInfo {
+    /// Columns.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// Bands.
     pub band_count: usize,
-    pub dtype: String,
+    /// The type of band 1 (the datasets' files have one type for all bands).
+    pub dtype: GdalDataType,
+    /// Band 1's nodata tag, if any.
     pub nodata: Option<f64>,
+    /// The EPSG code of the file's CRS, when it has one.
     pub epsg: Option<i64>,
     /// GDAL's six coefficients; None when the file has no georeferencing.
     pub geotransform: Option<[f64; 6]>,
@@ -25,27 +33,31 @@ pub struct FileInfo {
 /// Which measures beyond per-band statistics a file feeds (0-based band indices).
 #[derive(Debug, Clone)]
 pub enum Measures {
+    /// Band statistics only.
     None,
-    /// An S2 file: the reflectance bands, red and NIR, and the cloud probability band if any.
+    /// An S2 file: where its reflectance, red, NIR and cloud bands are, and the cloud probability
+    /// (0-100) from which a pixel is cloudy.
     Optical {
-        reflectance: Vec<usize>,
-        red: usize,
-        nir: usize,
-        cloud: Option<usize>,
+        /// Where the measures' bands are in the file.
+        bands: OpticalBands,
+        /// Cloudy where cloud_probability is over this (percent).
         cloud_threshold: f64,
     },
     /// A land-cover map: class counts of this band.
     Classes {
+        /// 0-based band of the class codes.
         band: usize,
     },
 }
 
+/// What to check and measure in one file.
 #[derive(Debug, Clone)]
 pub struct ScanRequest<'a> {
     /// The band names the modality must have, in order; None: take the file's own.
     pub expected_bands: Option<&'a [&'a str]>,
-    /// GDAL type names band 1 may have; None: any.
-    pub expected_dtypes: Option<&'a [&'a str]>,
+    /// GDAL types band 1 may have; None: any.
+    pub expected_dtypes: Option<&'a [GdalDataType]>,
+    /// The measures beyond band statistics.
     pub measures: Measures,
     /// Band statistics and measures (false: header only).
     pub statistics: bool,
@@ -53,19 +65,29 @@ pub struct ScanRequest<'a> {
     pub footprint: bool,
 }
 
+/// The S2 measures of a scene, as the `scenes` table keeps them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpticalSummary {
+    /// Pixels where every reflectance band has data, over all pixels.
     pub valid_fraction: Option<f64>,
+    /// Cloudy pixels over valid pixels; None without a cloud band.
     pub cloud_fraction: Option<f64>,
+    /// Mean NDVI over clear pixels where B8 and B4 have data.
     pub ndvi_mean: Option<f64>,
 }
 
+/// What one pass over a file found.
 #[derive(Debug, Clone)]
 pub struct FileScan {
+    /// The header.
     pub info: FileInfo,
+    /// Band names in file order: the dataset's, else the file's descriptions, else `b1..bn`.
     pub band_names: Vec<String>,
+    /// Exact statistics of each band (empty for a header-only scan).
     pub band_stats: Vec<BandStats>,
+    /// The S2 measures, for an S2 file.
     pub optical: Option<OpticalSummary>,
+    /// (class code, pixels) of a land-cover map.
     pub classes: Option<Vec<(i64, u64)>>,
     /// Closed ring of the raster's four corners in lon/lat.
     pub footprint: Option<Vec<[f64; 2]>>,
@@ -77,13 +99,15 @@ pub struct FileScan {
 /// without statistics instead of letting the ingest's memory grow with the raster.
 pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
+/// Opens `path`, checks it against `request` (bands, type) and reads what it asks for; Err says why the file cannot be
+/// catalogued.
 pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String> {
     let _quiet = QuietGdal::new();
     let dataset = open_geotiff(path)?;
     let info = file_info(&dataset)?;
     let band_names = band_names(&dataset, &info, request.expected_bands)?;
     let footprint = if request.footprint { Some(footprint(&dataset, &info)?) } else { None };
-    check_dtype(&info.dtype, request.expected_dtypes)?;
+    check_dtype(info.dtype, request.expected_dtypes)?;
     let mut scan = FileScan {
         info,
         band_names,
@@ -112,10 +136,11 @@ pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String>
 
 /// A modality's values only fit some types: reflectance x 10000 needs 16 bits, dB are signed,
 /// class codes are small integers. A file of another type is a different product or a broken one.
-fn check_dtype(dtype: &str, allowed: Option<&[&str]>) -> Result<(), String> {
+fn check_dtype(dtype: GdalDataType, allowed: Option<&[GdalDataType]>) -> Result<(), String> {
     match allowed {
         Some(allowed) if !allowed.contains(&dtype) => {
-            Err(format!("wrong data type: {dtype}, expected one of {}", allowed.join(", ")))
+            let names: Vec<String> = allowed.iter().map(GdalDataType::name).collect();
+            Err(format!("wrong data type: {dtype}, expected one of {}", names.join(", ")))
         }
         _ => Ok(()),
     }
@@ -126,7 +151,7 @@ fn float_value_bytes(dataset: &Dataset, info: &FileInfo) -> usize {
     let pixels = info.width.saturating_mul(info.height);
     (1..=info.band_count)
         .filter_map(|i| dataset.rasterband(i).ok())
-        .map(|band| pixels.saturating_mul(BandAccumulator::bytes_per_kept_value(&dtype_name(&band))))
+        .map(|band| pixels.saturating_mul(BandAccumulator::bytes_per_kept_value(band.band_type())))
         .fold(0, usize::saturating_add)
 }
 
@@ -140,7 +165,7 @@ fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {
         width,
         height,
         band_count,
-        dtype: dtype_name(&first),
+        dtype: first.band_type(),
         nodata: first.no_data_value(),
         epsg,
         geotransform,
@@ -174,52 +199,74 @@ fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String
         .map_err(|e| format!("cannot place the footprint: {e}"))
 }
 
+/// Reads every pixel once, strip by strip, feeding the band statistics and the file's measures.
 fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) -> Result<(), String> {
     let (width, height, bands) = (scan.info.width, scan.info.height, scan.info.band_count);
-    let mut accumulators = Vec::with_capacity(bands);
-    for i in 1..=bands {
-        let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
-        accumulators.push(BandAccumulator::new(&dtype_name(&band), band.no_data_value()));
-    }
-    let mask = match measures {
-        Measures::Optical { reflectance, cloud, cloud_threshold, .. } => {
-            let tagged = |b: usize| (b, accumulators.get(b).and_then(BandAccumulator::nodata));
-            Some(OpticalMask {
-                reflectance: reflectance.iter().map(|&b| tagged(b)).collect(),
-                cloud: cloud.map(tagged),
-                threshold: *cloud_threshold,
-            })
-        }
+    let mut accumulators = band_accumulators(dataset, bands)?;
+    let mut optical = match measures {
+        Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
     };
-    let ndvi_mask = match (&mask, measures) {
-        (Some(mask), Measures::Optical { red, nir, .. }) => Some(mask.restricted_to(&[*nir, *red])),
-        _ => None,
-    };
-    let ndvi = |strips: &[Vec<f64>], i: usize| match measures {
-        Measures::Optical { red, nir, .. } => normalized_difference(strips[*nir][i], strips[*red][i]),
-        _ => f64::NAN,
-    };
-    let mut optical = OpticalCounts::default();
     let all_bands: Vec<usize> = (1..=bands).collect();
     for_each_strip(dataset, &all_bands, Window::whole(width, height), &mut Unguarded, |strips, pixels| {
         for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
             accumulator.push(&strip[..pixels]);
         }
-        if let (Some(mask), Some(ndvi_mask)) = (&mask, &ndvi_mask) {
-            optical.add_strip(mask, ndvi_mask, strips, pixels, &ndvi);
+        if let Some(optical) = &mut optical {
+            optical.add_strip(strips, pixels);
         }
     })?;
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
-    if let Some(mask) = &mask {
-        scan.optical = Some(OpticalSummary {
-            valid_fraction: optical.valid_fraction(),
-            cloud_fraction: mask.cloud.and(optical.cloud_fraction()),
-            ndvi_mean: optical.index_mean(),
-        });
-    }
+    scan.optical = optical.map(|o| o.summary());
     scan.band_stats = accumulators.into_iter().map(BandAccumulator::finish).collect();
     Ok(())
+}
+
+/// One accumulator per band, with the band's type and nodata tag.
+fn band_accumulators(dataset: &Dataset, bands: usize) -> Result<Vec<BandAccumulator>, String> {
+    (1..=bands)
+        .map(|i| {
+            let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
+            Ok(BandAccumulator::new(band.band_type(), band.no_data_value()))
+        })
+        .collect()
+}
+
+/// The S2 measures of a pass: valid and cloudy pixels under the catalog's mask, and NDVI over
+/// the clear pixels where its own two bands have data.
+struct OpticalPass {
+    mask: OpticalMask,
+    ndvi_mask: OpticalMask,
+    red: usize,
+    nir: usize,
+    counts: OpticalCounts,
+}
+
+impl OpticalPass {
+    fn new(bands: &OpticalBands, threshold: f64, accumulators: &[BandAccumulator]) -> OpticalPass {
+        let tagged = |b: usize| (b, accumulators.get(b).and_then(BandAccumulator::nodata));
+        let mask = OpticalMask {
+            reflectance: bands.reflectance.clone().map(tagged).collect(),
+            cloud: bands.cloud.map(tagged),
+            threshold,
+        };
+        let ndvi_mask = mask.restricted_to(&[bands.nir, bands.red]);
+        OpticalPass { mask, ndvi_mask, red: bands.red, nir: bands.nir, counts: OpticalCounts::default() }
+    }
+
+    fn add_strip(&mut self, strips: &[Vec<f64>], pixels: usize) {
+        let (red, nir) = (self.red, self.nir);
+        let ndvi = |strips: &[Vec<f64>], i: usize| normalized_difference(strips[nir][i], strips[red][i]);
+        self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, &ndvi);
+    }
+
+    fn summary(&self) -> OpticalSummary {
+        OpticalSummary {
+            valid_fraction: self.counts.valid_fraction(),
+            cloud_fraction: self.mask.cloud.and(self.counts.cloud_fraction()),
+            ndvi_mean: self.counts.index_mean(),
+        }
+    }
 }

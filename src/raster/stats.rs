@@ -5,6 +5,8 @@
 //! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
 //! definition (linear interpolation between the ranks around q * (n - 1)).
 
+use gdal::raster::GdalDataType;
+
 /// The one nodata rule: NaN always, and the band's tag when it has one.
 pub fn is_nodata(value: f64, tag: Option<f64>) -> bool {
     value.is_nan() || tag == Some(value)
@@ -13,20 +15,29 @@ pub fn is_nodata(value: f64, tag: Option<f64>) -> bool {
 /// The percentiles the catalog stores, as fractions.
 pub const PERCENTILES: [f64; 3] = [0.02, 0.50, 0.98];
 
+/// The statistics of one band.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandStats {
+    /// Pixels with data.
     pub valid_count: u64,
+    /// Pixels at the nodata tag or NaN.
     pub nodata_count: u64,
     /// min, max, mean, stddev, p02, p50, p98; None when no pixel is valid.
     pub summary: Option<Summary>,
 }
 
+/// Statistics of the valid values (None in [`BandStats`] when there is none).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// Smallest valid value.
     pub min: f64,
+    /// Largest valid value.
     pub max: f64,
+    /// Mean of the valid values.
     pub mean: f64,
+    /// Population standard deviation of the valid values.
     pub stddev: f64,
+    /// The 2nd, 50th and 98th percentiles (numpy's linear definition).
     pub percentiles: [f64; 3],
 }
 
@@ -51,25 +62,26 @@ pub struct BandAccumulator {
 }
 
 impl BandAccumulator {
-    /// `dtype` is GDAL's type name; `nodata` the band's nodata tag (NaN is always excluded).
-    pub fn new(dtype: &str, nodata: Option<f64>) -> Self {
+    /// `dtype` is the band's GDAL type; `nodata` its nodata tag (NaN is always excluded).
+    pub fn new(dtype: GdalDataType, nodata: Option<f64>) -> Self {
         let store = match (histogram_range(dtype), dtype) {
             (Some((offset, bins)), _) => Store::Histogram { offset, counts: vec![0; bins] },
-            (None, "Float32") => Store::Float32(Vec::new()),
+            (None, GdalDataType::Float32) => Store::Float32(Vec::new()),
             _ => Store::Float64(Vec::new()),
         };
         BandAccumulator { nodata, nodata_count: 0, store }
     }
 
     /// Bytes a band of `dtype` keeps per pixel until `finish`: 0 for the histogram types.
-    pub fn bytes_per_kept_value(dtype: &str) -> usize {
+    pub fn bytes_per_kept_value(dtype: GdalDataType) -> usize {
         match (histogram_range(dtype), dtype) {
             (Some(_), _) => 0,
-            (None, "Float32") => 4,
+            (None, GdalDataType::Float32) => 4,
             _ => 8,
         }
     }
 
+    /// The band's nodata tag.
     pub fn nodata(&self) -> Option<f64> {
         self.nodata
     }
@@ -114,6 +126,7 @@ impl BandAccumulator {
         }
     }
 
+    /// The statistics of everything pushed.
     pub fn finish(self) -> BandStats {
         let (valid_count, summary) = match self.store {
             Store::Histogram { offset, counts } => histogram_summary(offset, &counts),
@@ -125,12 +138,11 @@ impl BandAccumulator {
 }
 
 /// (lowest value, bins) of the types counted in a histogram.
-fn histogram_range(dtype: &str) -> Option<(i64, usize)> {
+fn histogram_range(dtype: GdalDataType) -> Option<(i64, usize)> {
     match dtype {
-        "Byte" | "UInt8" => Some((0, 256)),
-        "Int8" => Some((-128, 256)),
-        "UInt16" => Some((0, 65536)),
-        "Int16" => Some((-32768, 65536)),
+        GdalDataType::UInt8 => Some((0, 256)),
+        GdalDataType::UInt16 => Some((0, 65536)),
+        GdalDataType::Int16 => Some((-32768, 65536)),
         _ => None,
     }
 }
@@ -270,8 +282,9 @@ fn values_summary<T: OrderedKey>(values: &[T]) -> (u64, Option<Summary>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use GdalDataType::*;
 
-    fn stats(dtype: &str, nodata: Option<f64>, values: &[f64]) -> BandStats {
+    fn stats(dtype: GdalDataType, nodata: Option<f64>, values: &[f64]) -> BandStats {
         let mut acc = BandAccumulator::new(dtype, nodata);
         let (a, b) = values.split_at(values.len() / 2);
         acc.push(a);
@@ -284,7 +297,7 @@ mod tests {
         // Valid values 1, 2, 3, 4, 10 (0 is nodata): mean 4, population variance 10.
         // numpy.percentile([1,2,3,4,10], [2,50,98]) = [1.08, 3.0, 9.52].
         let values = [0.0, 3.0, 1.0, 10.0, 4.0, 2.0, 0.0];
-        for dtype in ["UInt16", "Int16", "Byte", "Float32", "Float64", "Int32"] {
+        for dtype in [UInt16, Int16, UInt8, Float32, Float64, Int32] {
             let s = stats(dtype, Some(0.0), &values);
             assert_eq!((s.valid_count, s.nodata_count), (5, 2), "{dtype}");
             let m = s.summary.unwrap();
@@ -298,17 +311,17 @@ mod tests {
 
     #[test]
     fn nan_is_never_valid_and_negative_int16_bins_work() {
-        let s = stats("Float32", None, &[f64::NAN, -1.5, 2.5]);
+        let s = stats(Float32, None, &[f64::NAN, -1.5, 2.5]);
         assert_eq!((s.valid_count, s.nodata_count), (2, 1));
         assert_eq!(s.summary.unwrap().mean, 0.5);
-        let s = stats("Int16", Some(-32768.0), &[-32768.0, -400.0, 300.0]);
+        let s = stats(Int16, Some(-32768.0), &[-32768.0, -400.0, 300.0]);
         let m = s.summary.unwrap();
         assert_eq!((m.min, m.max, m.percentiles[1]), (-400.0, 300.0, -50.0));
     }
 
     #[test]
     fn an_all_nodata_band_has_no_summary() {
-        let s = stats("UInt16", Some(0.0), &[0.0, 0.0]);
+        let s = stats(UInt16, Some(0.0), &[0.0, 0.0]);
         assert_eq!((s.valid_count, s.nodata_count, s.summary), (0, 2, None));
     }
 
@@ -332,7 +345,7 @@ mod tests {
 
     #[test]
     fn class_counts_come_from_the_histogram() {
-        let mut acc = BandAccumulator::new("Byte", Some(0.0));
+        let mut acc = BandAccumulator::new(UInt8, Some(0.0));
         acc.push(&[10.0, 10.0, 40.0, 0.0]);
         assert_eq!(acc.class_counts(), Some(vec![(10, 2), (40, 1)]));
     }

@@ -19,17 +19,23 @@ const MAX_ROW_BYTES: usize = 256 << 20;
 /// A pixel window: column, row, width, height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// First column.
     pub col: usize,
+    /// First row.
     pub row: usize,
+    /// Columns.
     pub width: usize,
+    /// Rows.
     pub height: usize,
 }
 
 impl Window {
+    /// The whole of a `width` x `height` raster.
     pub fn whole(width: usize, height: usize) -> Window {
         Window { col: 0, row: 0, width, height }
     }
 
+    /// Pixels in the window.
     pub fn pixels(&self) -> usize {
         self.width * self.height
     }
@@ -39,6 +45,7 @@ impl Window {
 /// extension stops there when the host interrupts the query or a call reads more than the
 /// operator allows; the ingest reads unguarded.
 pub trait ReadGuard {
+    /// Err stops the read, with the message the caller reports.
     fn before_read(&mut self, values: usize) -> Result<(), String>;
 
     /// Asked between long steps that read nothing (reprojecting, converting).
@@ -124,9 +131,13 @@ pub fn for_each_strip(
 /// neighbouring pixels, rows and bands of the destination (RasterIO's pixel, line and band space).
 #[derive(Debug, Clone, Copy)]
 pub struct Destination {
+    /// Where the first value goes.
     pub data: *mut u8,
+    /// Bytes from one pixel to the next.
     pub pixel: usize,
+    /// Bytes from one row to the next.
     pub line: usize,
+    /// Bytes from one band to the next.
     pub band: usize,
 }
 

@@ -5,6 +5,7 @@ use super::resolve::{resolve, Target};
 use super::session::Session;
 use super::utils::{self, index_def, window_of};
 use crate::catalog::cloud_threshold;
+use crate::layout::Modality;
 use crate::raster::indices::{for_each_index_value, IndexDef};
 use crate::raster::npy::npy_header;
 use crate::raster::optical::mask_of;
@@ -17,7 +18,7 @@ use rusqlite::Result;
 fn target(ctx: &Context, function: &str, def: &IndexDef) -> Result<Option<(Target, Vec<usize>)>> {
     let Some(scene) = utils::scene(function, ctx, 0)? else { return Ok(None) };
     let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, function, &scene, def.modality)?;
+    let target = resolve(&conn, function, &scene, def.modality.name())?;
     let bands = def.bands.iter().map(|b| target.band(function, b)).collect::<Result<Vec<_>>>()?;
     Ok(Some((target, bands)))
 }
@@ -55,7 +56,8 @@ pub(super) fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>
     session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         // The index bands, and for S2 cloud_probability: the catalog's rule, reading no more.
         let cloud = target.band_names.iter().position(|n| n == "cloud_probability").map(|i| i + 1);
-        let read: Vec<usize> = index_bands.iter().copied().chain(cloud.filter(|_| def.modality == "s2")).collect();
+        let read: Vec<usize> =
+            index_bands.iter().copied().chain(cloud.filter(|_| def.modality == Modality::S2)).collect();
         let window = window_of(dataset, requested, read.len(), limit)?;
         let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
         let slot = |band: usize| read.iter().position(|b| *b == band).unwrap_or(0);

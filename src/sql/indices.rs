@@ -28,7 +28,7 @@ impl TableFunction for IndexList {
             0 => def.name.to_string(),
             1 => def.formula.to_string(),
             2 => def.bands.join(","),
-            _ => def.modality.to_string(),
+            _ => def.modality.name().to_string(),
         };
         Value::Text(text)
     }

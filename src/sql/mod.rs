@@ -43,6 +43,8 @@ pub enum Access {
 }
 
 impl Access {
+    /// SQLite's flags for a function of this access: DIRECTONLY for file readers, DETERMINISTIC | INNOCUOUS for pure
+    /// ones.
     pub fn flags(self) -> FunctionFlags {
         FunctionFlags::SQLITE_UTF8
             | match self {
@@ -60,16 +62,27 @@ pub type ScalarBody = fn(&Context, &Session) -> Result<Value>;
 #[derive(Clone, Copy)]
 pub enum Shape {
     /// A scalar function of `arity` arguments.
-    Scalar { arity: i32, body: ScalarBody },
+    Scalar {
+        /// Arguments it takes (a name registered twice takes either count).
+        arity: i32,
+        /// The code that computes it.
+        body: ScalarBody,
+    },
     /// A table function (an eponymous virtual table with hidden argument columns), added by `add`.
-    Table { add: fn(&Connection, &Arc<Session>, Access) -> Result<()> },
+    Table {
+        /// Registers the module on a connection.
+        add: fn(&Connection, &Arc<Session>, Access) -> Result<()>,
+    },
 }
 
 /// One `s12_` name as SQL sees it.
 #[derive(Clone, Copy)]
 pub struct SqlFunction {
+    /// Its SQL name.
     pub name: &'static str,
+    /// What it touches, which sets its flags.
     pub access: Access,
+    /// Scalar or table, and its code.
     pub shape: Shape,
 }
 
@@ -115,7 +128,7 @@ pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5000;
 /// Every function of [`FUNCTIONS`], registered on `conn`; a connection whose busy timeout is 0
 /// (SQLite's default, the sqlite3 shell's) gets `DEFAULT_BUSY_TIMEOUT_MS`, because a catalog is
 /// often read while an ingest commits to it and even WAL readers can then meet SQLITE_BUSY for a
-/// moment (tests/python/test_concurrency.py). The functions share one [`Session`] (open datasets,
+/// moment (tests/python/test_concurrency.py). The functions share one `Session` (open datasets,
 /// the limits of the environment), dropped when the connection closes; a bad `SEN12LITE_MAX_*`
 /// variable makes registration fail with a message naming it.
 pub fn register(conn: &Connection) -> Result<()> {

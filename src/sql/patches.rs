@@ -12,6 +12,7 @@ use super::session::{Call, Session};
 use super::table::TableFunction;
 use super::utils::{self, fail};
 use crate::catalog::cloud_threshold;
+use crate::layout::Modality;
 use crate::raster::indices::normalized_difference;
 use crate::raster::optical::mask_of;
 use crate::raster::optical::PixelClass;
@@ -100,7 +101,7 @@ impl TableFunction for Patches {
         let size = utils::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
         let stride = utils::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
         let scene = find_scene(conn, F, &scene)?;
-        let (s2, s1) = (file_of(conn, F, &scene, "s2")?, file_of(conn, F, &scene, "s1")?);
+        let (s2, s1) = (file_of(conn, F, &scene, Modality::S2.name())?, file_of(conn, F, &scene, Modality::S1.name())?);
         if s2.is_none() && s1.is_none() {
             return Err(fail(
                 F,

@@ -6,7 +6,8 @@ use super::session::Session;
 use super::table::TableFunction;
 use super::utils::{self, checked_window, fail, sql_value};
 use crate::raster::open::pixels_to_lonlat;
-use crate::raster::strips::{read_bands, Window};
+use crate::raster::strips::{read_bands, ReadGuard, Window};
+use gdal::Dataset;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
@@ -44,36 +45,11 @@ impl TableFunction for Pixels {
             format!("{} x {} px x {bands} bands is {rows} rows, over the limit of {max}", requested[2], requested[3])
         };
         session.limits.pixel_rows.check(rows.max(0) as u64, too_many).map_err(|e| fail(F, e))?;
-        let read: Vec<usize> = (1..=bands).collect();
         let limit = session.limits.window_values;
         let pixels = session.call(F, conn).with_dataset(&target, |dataset, guard| {
             let window = checked_window(requested, dataset.raster_size(), bands, limit)?;
-            let kinds: Vec<(Option<f64>, bool)> = read
-                .iter()
-                .map(|&b| {
-                    dataset
-                        .rasterband(b)
-                        .map(|r| (r.no_data_value(), r.band_type().is_integer()))
-                        .map_err(|e| e.to_string())
-                })
-                .collect::<Result<_, _>>()?;
-            let raw = read_bands(dataset, &read, window, guard)?;
-            let mut values: Vec<Vec<Value>> = Vec::with_capacity(raw.len());
-            for (band, &(nodata, integer)) in raw.iter().zip(&kinds) {
-                guard.poll()?;
-                values.push(band.iter().map(|&v| sql_value(v, nodata, integer)).collect());
-            }
-            let mut centres = Vec::with_capacity(window.pixels());
-            for rows in (0..window.height).collect::<Vec<_>>().chunks(CENTRE_ROWS) {
-                guard.poll()?;
-                let positions: Vec<(f64, f64)> = rows
-                    .iter()
-                    .flat_map(|&y| {
-                        (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5))
-                    })
-                    .collect();
-                centres.extend(pixels_to_lonlat(dataset, &positions)?);
-            }
+            let values = sql_values(dataset, bands, window, guard)?;
+            let centres = centres(dataset, window, guard)?;
             Ok(Pixels { window, band_names: target.band_names.clone(), values, centres })
         });
         pixels.map(Some)
@@ -95,4 +71,45 @@ impl TableFunction for Pixels {
             _ => self.values[band][pixel].clone(),
         }
     }
+}
+
+/// Every band of `window` as SQL values: integers for integer bands, reals for float ones, NULL at
+/// nodata. The guard is polled between bands.
+fn sql_values(
+    dataset: &Dataset,
+    bands: usize,
+    window: Window,
+    guard: &mut dyn ReadGuard,
+) -> Result<Vec<Vec<Value>>, String> {
+    let read: Vec<usize> = (1..=bands).collect();
+    let kinds: Vec<(Option<f64>, bool)> = read
+        .iter()
+        .map(|&b| {
+            dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let raw = read_bands(dataset, &read, window, guard)?;
+    let mut values: Vec<Vec<Value>> = Vec::with_capacity(raw.len());
+    for (band, &(nodata, integer)) in raw.iter().zip(&kinds) {
+        guard.poll()?;
+        values.push(band.iter().map(|&v| sql_value(v, nodata, integer)).collect());
+    }
+    Ok(values)
+}
+
+/// The lon/lat centre of every pixel of `window`, row-major, reprojected CENTRE_ROWS rows at a
+/// time between polls of the guard.
+fn centres(dataset: &Dataset, window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<[f64; 2]>, String> {
+    let mut centres = Vec::with_capacity(window.pixels());
+    for rows in (0..window.height).collect::<Vec<_>>().chunks(CENTRE_ROWS) {
+        guard.poll()?;
+        let positions: Vec<(f64, f64)> = rows
+            .iter()
+            .flat_map(|&y| {
+                (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5))
+            })
+            .collect();
+        centres.extend(pixels_to_lonlat(dataset, &positions)?);
+    }
+    Ok(centres)
 }

@@ -7,12 +7,13 @@ use super::resolve::resolve;
 use super::session::{Call, Session};
 use super::utils::{self, checked_window, fail, index_def, window_of};
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
+use crate::layout::Modality;
 use crate::raster::indices::find_index;
 use crate::raster::indices::for_each_index_value;
-use crate::raster::open::dtype_name;
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
 use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
+use gdal::raster::GdalDataType;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
 
@@ -30,10 +31,10 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let conn = utils::connection(ctx)?;
     let mut call = session.call(F, &conn);
     let what = what.to_ascii_lowercase();
-    let (modality, bands): (&str, Vec<&str>) = match what.as_str() {
-        "rgb" => ("s2", vec!["B4", "B3", "B2"]),
-        "vv" | "vh" => ("s1", vec![what.as_str()]),
-        "worldcover" => ("worldcover", vec!["1"]),
+    let (modality, bands): (Modality, Vec<&str>) = match what.as_str() {
+        "rgb" => (Modality::S2, vec!["B4", "B3", "B2"]),
+        "vv" | "vh" => (Modality::S1, vec![what.as_str()]),
+        "worldcover" => (Modality::Worldcover, vec!["1"]),
         name if find_index(name).is_some() => return index_png(&conn, &mut call, &scene, name, window).map(Some),
         other => {
             let shown: String = other.chars().take(40).collect();
@@ -41,20 +42,20 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
             return Err(fail(F, format!("cannot draw '{shown}': use {choices}")));
         }
     };
-    let target = resolve(&conn, F, &scene, modality)?;
+    let target = resolve(&conn, F, &scene, modality.name())?;
     let numbers = bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
     let limit = session.limits.window_values;
     let (values, window, dtype, nodata) = call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(window, dataset.raster_size(), numbers.len(), limit)?;
         let values = read_bands(dataset, &numbers, window, guard)?;
         let first = dataset.rasterband(numbers[0]).map_err(|e| e.to_string())?;
-        Ok((values, window, dtype_name(&first), first.no_data_value()))
+        Ok((values, window, first.band_type(), first.no_data_value()))
     })?;
     // Drawing and encoding poll the host's interrupt as they go.
-    let pixels = if modality == "worldcover" {
+    let pixels = if modality == Modality::Worldcover {
         palette(&mut call, &values[0], nodata)?
     } else {
-        stretched(&mut call, &values, &dtype, nodata)?
+        stretched(&mut call, &values, dtype, nodata)?
     };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
@@ -66,7 +67,7 @@ fn encode(call: &mut Call, image: &Image) -> Result<Vec<u8>> {
 
 /// One band as grey or three as RGB, each band stretched over its own 2–98 %.
 /// The host may interrupt between the bands' stretches.
-fn stretched(call: &mut Call, bands: &[Vec<f64>], dtype: &str, nodata: Option<f64>) -> Result<Vec<[u8; 4]>> {
+fn stretched(call: &mut Call, bands: &[Vec<f64>], dtype: GdalDataType, nodata: Option<f64>) -> Result<Vec<[u8; 4]>> {
     let mut bounds: Vec<Option<(f64, f64)>> = Vec::with_capacity(bands.len());
     for band in bands {
         call.check_stop()?;
@@ -113,7 +114,7 @@ fn index_png(
     requested: [i64; 4],
 ) -> Result<Vec<u8>> {
     let def = index_def(F, name)?;
-    let target = resolve(conn, F, scene, def.modality)?;
+    let target = resolve(conn, F, scene, def.modality.name())?;
     let bands = def.bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
     let limit = call.limits().window_values;
     let (values, window) = call.with_dataset(&target, |dataset, guard| {
@@ -125,7 +126,7 @@ fn index_png(
         Ok((values, window))
     })?;
     call.check_stop()?;
-    let bounds = def.range.or_else(|| stretch_bounds(&values, "Float64", None));
+    let bounds = def.range.or_else(|| stretch_bounds(&values, GdalDataType::Float64, None));
     let pixels = coloured(call, values.len(), |i| match bounds {
         Some(range) if !values[i].is_nan() => ramp(scale(values[i], range)),
         _ => TRANSPARENT,

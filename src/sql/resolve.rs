@@ -3,7 +3,6 @@
 
 use super::utils::fail;
 use crate::catalog::read::{self, SceneRef, SceneRow};
-use crate::layout::{sen12ms, sen12tp};
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
 
@@ -94,7 +93,7 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
 
 /// The dataset's band names of a modality, else the ones the ingest recorded, else b1..bn.
 fn band_names(conn: &Connection, scene: &SceneRow, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
-    let known = if scene.dataset == "sen12ms" { sen12ms::band_names(modality) } else { sen12tp::band_names(modality) };
+    let known = scene.dataset.and_then(|dataset| dataset.band_names(modality));
     if let Some(names) = known.filter(|n| n.len() == band_count) {
         return Ok(names.iter().map(|n| n.to_string()).collect());
     }

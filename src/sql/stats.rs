@@ -3,7 +3,6 @@
 use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, window_of};
-use crate::raster::open::dtype_name;
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::for_each_strip;
 use rusqlite::functions::Context;
@@ -25,7 +24,7 @@ pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> 
     let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         let window = window_of(dataset, window, 1, limit)?;
         let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
-        let mut accumulator = BandAccumulator::new(&dtype_name(&raster), raster.no_data_value());
+        let mut accumulator = BandAccumulator::new(raster.band_type(), raster.no_data_value());
         for_each_strip(dataset, &[band], window, guard, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
         let stats = accumulator.finish();
         let summary = stats.summary.as_ref();

@@ -6,6 +6,7 @@ use super::session::Session;
 use super::utils::{self, band_spec, fail, read_value};
 use crate::raster::open::lonlat_srs;
 use gdal::spatial_ref::CoordTransform;
+use gdal::GeoTransformEx;
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::Result;
@@ -41,11 +42,13 @@ fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 
     let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
     transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("cannot reproject ({lon}, {lat}): {e}"))?;
-    let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
-    if g[2] != 0.0 || g[4] != 0.0 {
-        return Err("rotated rasters are not supported".into());
-    }
-    let (col, row) = (((x[0] - g[0]) / g[1]).floor(), ((y[0] - g[3]) / g[5]).floor());
+    let to_pixels = dataset
+        .geo_transform()
+        .map_err(|e| format!("the raster has no geotransform: {e}"))?
+        .invert()
+        .map_err(|e| format!("the raster's geotransform cannot be inverted: {e}"))?;
+    let (col, row) = to_pixels.apply(x[0], y[0]);
+    let (col, row) = (col.floor(), row.floor());
     let (w, h) = dataset.raster_size();
     let inside = col >= 0.0 && row >= 0.0 && col < w as f64 && row < h as f64;
     Ok(inside.then_some([col as i64, row as i64]))

@@ -4,7 +4,6 @@ use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, checked_window};
 use crate::raster::npy::read_npy;
-use crate::raster::open::dtype_name;
 use rusqlite::functions::Context;
 use rusqlite::Result;
 
@@ -25,8 +24,8 @@ pub(super) fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>
     let mut call = session.call(F, &conn);
     call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(w, dataset.raster_size(), bands.len(), limit)?;
-        let dtype = dtype_name(&dataset.rasterband(1).map_err(|e| e.to_string())?);
-        read_npy(dataset, &dtype, &bands, window, guard)
+        let dtype = dataset.rasterband(1).map_err(|e| e.to_string())?.band_type();
+        read_npy(dataset, dtype, &bands, window, guard)
     })
     .map(Some)
 }

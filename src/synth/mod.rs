@@ -6,19 +6,14 @@ mod noise;
 pub mod sen12ms;
 pub mod sen12tp;
 
+use crate::layout::Dataset;
 use crate::verify::write_md5sums;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Sen12tp,
-    Sen12ms,
-}
-
-/// Writes a tree and its `md5sums.txt`; returns the number of raster files written.
+/// Writes a tree of `dataset`'s layout and its `md5sums.txt`; returns the number of raster files written.
 pub fn synth(
     out: &Path,
-    layout: Layout,
+    dataset: Dataset,
     metadata_text: &str,
     scenes: usize,
     size: usize,
@@ -28,9 +23,9 @@ pub fn synth(
         return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
     }
     std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
-    let files = match layout {
-        Layout::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, size, seed)?,
-        Layout::Sen12ms => sen12ms::synth_sen12ms(out, metadata_text, scenes, size, seed)?,
+    let files = match dataset {
+        Dataset::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, size, seed)?,
+        Dataset::Sen12ms => sen12ms::synth_sen12ms(out, metadata_text, scenes, size, seed)?,
     };
     write_md5sums(out, &files)?;
     Ok(files.len())

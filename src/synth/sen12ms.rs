@@ -4,9 +4,9 @@ use super::geotiff::{centred_placement, utm_epsg_of, write_geotiff, Band, Placem
 use super::landscape::{Landscape, Profile};
 use super::noise::Rng;
 use super::sen12tp::pick_scenes;
-use crate::layout::ring_center;
 use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
 use crate::layout::sen12tp::{parse_metadata, SceneMeta};
+use crate::layout::{ring_center, Modality};
 use std::path::{Path, PathBuf};
 
 const PATCHES_PER_SCENE: usize = 3;
@@ -59,7 +59,7 @@ pub fn synth_sen12ms(
         let land = Landscape::generate(size, &profile, &mut rng);
         written.extend(write_triplet(out, &name, &place, &land, &mut rng)?);
         let list = if triplet % 5 == 4 { &mut test } else { &mut train };
-        list.push(name("s2").file_name());
+        list.push(name(Modality::S2.name()).file_name());
     }
     for (file, names) in [("train_list.txt", train), ("test_list.txt", test)] {
         std::fs::write(out.join(file), names.join("\n") + "\n")
@@ -82,13 +82,14 @@ fn write_triplet(
     land: &Landscape,
     rng: &mut Rng,
 ) -> Result<Vec<PathBuf>, String> {
-    let path = |kind: &str| -> Result<PathBuf, String> {
-        let patch = name(kind);
-        let dir = out.join(format!("ROIs{}_{}", patch.roi_code, patch.season)).join(format!("{kind}_{}", patch.scene));
+    let path = |kind: Modality| -> Result<PathBuf, String> {
+        let patch = name(kind.name());
+        let folder = format!("{}_{}", kind.name(), patch.scene);
+        let dir = out.join(format!("ROIs{}_{}", patch.roi_code, patch.season)).join(folder);
         std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
         Ok(dir.join(patch.file_name()))
     };
-    let files = [path("s1")?, path("s2")?, path("lc")?];
+    let files = [path(Modality::S1)?, path(Modality::S2)?, path(Modality::Lc)?];
     let radar = [false, true].map(|cross| land.backscatter(cross, rng));
     write_geotiff(
         &files[0],

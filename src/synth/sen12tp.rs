@@ -3,8 +3,8 @@
 use super::geotiff::{centred_placement, write_geotiff, Band};
 use super::landscape::{Landscape, Profile, B10};
 use super::noise::Rng;
-use crate::layout::ring_center;
 use crate::layout::sen12tp::{parse_metadata, SceneMeta, METADATA_FILE, S1_BANDS, S2_BANDS};
+use crate::layout::{ring_center, Modality};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -60,8 +60,8 @@ fn write_scene(out: &Path, scene: &SceneMeta, size: usize, seed: u64) -> Result<
     let place = centred_placement(scene.utm_epsg as u32, lon, lat, size)?;
     let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(scene.scene_id as u64));
     let land = Landscape::generate(size, &profile(scene, &mut rng), &mut rng);
-    let path = |modality: &str| dir.join(format!("{}_{modality}.tif", scene.scene_id));
-    let files = [path("s1"), path("s2"), path("dsm"), path("worldcover")];
+    let path = |modality: Modality| dir.join(format!("{}_{}.tif", scene.scene_id, modality.name()));
+    let files = [path(Modality::S1), path(Modality::S2), path(Modality::Dsm), path(Modality::Worldcover)];
     write_geotiff(&files[0], &place, radar_bands(&land, &mut rng), Some(f64::NAN), &[])?;
     write_geotiff(&files[1], &place, optical_bands(&land, &mut rng), Some(0.0), &[])?;
     let dsm = land.terrain.iter().map(|h| h.round() as i16).collect();

@@ -1,0 +1,194 @@
+//! The two datasets, as a type: their names in the catalog, the bands and data types of each
+//! modality, and where the S2 measures sit in the band list.
+
+use super::modality::Modality;
+use super::{sen12ms, sen12tp};
+use gdal::raster::GdalDataType::{self, *};
+use std::ops::Range;
+use std::str::FromStr;
+
+/// A dataset whose layout sen12lite knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dataset {
+    /// SEN12TP: 2000 px scenes with a metadata file (Roßberg & Schmitt 2023).
+    Sen12tp,
+    /// SEN12MS: 256 px patch triplets in season folders (Schmitt et al. 2019).
+    Sen12ms,
+}
+
+impl Dataset {
+    /// Every dataset, in the order the docs list them.
+    pub const ALL: [Dataset; 2] = [Dataset::Sen12tp, Dataset::Sen12ms];
+
+    /// The name in `scenes.dataset` and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Sen12tp => "sen12tp",
+            Dataset::Sen12ms => "sen12ms",
+        }
+    }
+
+    /// The dataset of a catalog name; None for anything else.
+    pub fn from_name(name: &str) -> Option<Dataset> {
+        Dataset::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Pixels a side of one published scene (SEN12TP) or patch (SEN12MS).
+    pub fn published_size(self) -> usize {
+        match self {
+            Dataset::Sen12tp => 2000,
+            Dataset::Sen12ms => 256,
+        }
+    }
+
+    /// The modality of this dataset named `name`; None for a name it does not have (SEN12TP
+    /// catalogues unknown modalities with the file's own band descriptions).
+    pub fn modality(self, name: &str) -> Option<Modality> {
+        Modality::from_name(name).filter(|m| self.bands_of(*m).is_some())
+    }
+
+    /// Band names of a modality of this dataset, in file order; None for a modality it does not have.
+    pub fn band_names(self, modality: &str) -> Option<&'static [&'static str]> {
+        self.modality(modality).and_then(|m| self.bands_of(m))
+    }
+
+    /// GDAL types a modality's files may have; None: any.
+    pub fn data_types(self, modality: &str) -> Option<&'static [GdalDataType]> {
+        self.modality(modality).map(|m| self.types_of(m))
+    }
+
+    fn bands_of(self, modality: Modality) -> Option<&'static [&'static str]> {
+        match (self, modality) {
+            (Dataset::Sen12tp, Modality::S1) => Some(&sen12tp::S1_BANDS),
+            (Dataset::Sen12tp, Modality::S2) => Some(&sen12tp::S2_BANDS),
+            (Dataset::Sen12tp, Modality::Dsm | Modality::Dem) => Some(&sen12tp::DSM_BANDS),
+            (Dataset::Sen12tp, Modality::Worldcover) => Some(&sen12tp::WORLDCOVER_BANDS),
+            (Dataset::Sen12ms, Modality::S1) => Some(&sen12ms::S1_BANDS),
+            (Dataset::Sen12ms, Modality::S2) => Some(&sen12ms::S2_BANDS),
+            (Dataset::Sen12ms, Modality::Lc) => Some(&sen12ms::LC_BANDS),
+            _ => None,
+        }
+    }
+
+    /// SEN12TP does not document its types, so every type that holds the values is accepted (dB
+    /// and heights are signed, reflectance x 10000 needs 16 bits, class codes are small
+    /// integers); SEN12MS's are documented (docs/datasets.md).
+    fn types_of(self, modality: Modality) -> &'static [GdalDataType] {
+        const SIGNED: &[GdalDataType] = &[Int16, Int32, Float32, Float64];
+        match (self, modality) {
+            (Dataset::Sen12tp, Modality::S2) => &[UInt16, Int16, UInt32, Int32, Float32, Float64],
+            (Dataset::Sen12tp, Modality::Worldcover) => &[UInt8, UInt16, Int16],
+            (Dataset::Sen12tp, _) => SIGNED,
+            (Dataset::Sen12ms, Modality::S1) => &[Float32],
+            (Dataset::Sen12ms, Modality::S2) => &[UInt16],
+            (Dataset::Sen12ms, _) => &[UInt8],
+        }
+    }
+
+    /// Where the S2 file's reflectance, red, NIR and cloud bands are.
+    pub fn optical_bands(self) -> OpticalBands {
+        match self {
+            Dataset::Sen12tp => SEN12TP_OPTICAL,
+            Dataset::Sen12ms => SEN12MS_OPTICAL,
+        }
+    }
+}
+
+impl FromStr for Dataset {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Dataset, String> {
+        Dataset::from_name(name).ok_or_else(|| {
+            let known: Vec<_> = Dataset::ALL.iter().map(|d| d.name()).collect();
+            format!("unknown dataset '{name}' (known: {})", known.join(", "))
+        })
+    }
+}
+
+/// 0-based positions of the bands an S2 file's scene measures use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpticalBands {
+    /// The reflectance bands: a pixel is valid where all of them have data.
+    pub reflectance: Range<usize>,
+    /// B4, the red band of NDVI.
+    pub red: usize,
+    /// B8, the near-infrared band of NDVI.
+    pub nir: usize,
+    /// `cloud_probability`, when the dataset ships one.
+    pub cloud: Option<usize>,
+}
+
+/// SEN12TP's S2: 12 reflectance bands, then the cloud probability.
+const SEN12TP_OPTICAL: OpticalBands = OpticalBands {
+    reflectance: 0..position(&sen12tp::S2_BANDS, "cloud_probability"),
+    red: position(&sen12tp::S2_BANDS, "B4"),
+    nir: position(&sen12tp::S2_BANDS, "B8"),
+    cloud: Some(position(&sen12tp::S2_BANDS, "cloud_probability")),
+};
+
+/// SEN12MS's S2: 13 reflectance bands and no cloud band.
+const SEN12MS_OPTICAL: OpticalBands = OpticalBands {
+    reflectance: 0..sen12ms::S2_BANDS.len(),
+    red: position(&sen12ms::S2_BANDS, "B4"),
+    nir: position(&sen12ms::S2_BANDS, "B8"),
+    cloud: None,
+};
+
+/// Index of `name` in `names`, evaluated at compile time: a band missing from the list is a
+/// build error, so the positions above cannot drift from the band lists.
+const fn position(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        if same_bytes(names[i].as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("band not in the list")
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for dataset in Dataset::ALL {
+            assert_eq!(dataset.name().parse::<Dataset>(), Ok(dataset));
+        }
+        assert_eq!("SEN12MS".parse::<Dataset>(), Err("unknown dataset 'SEN12MS' (known: sen12tp, sen12ms)".into()));
+    }
+
+    #[test]
+    fn optical_positions_name_the_bands_of_the_lists() {
+        let tp = Dataset::Sen12tp.optical_bands();
+        assert_eq!((sen12tp::S2_BANDS[tp.red], sen12tp::S2_BANDS[tp.nir]), ("B4", "B8"));
+        assert_eq!((tp.reflectance, tp.cloud), (0..12, Some(12)));
+        let ms = Dataset::Sen12ms.optical_bands();
+        assert_eq!((sen12ms::S2_BANDS[ms.red], sen12ms::S2_BANDS[ms.nir]), ("B4", "B8"));
+        assert_eq!((ms.reflectance, ms.cloud), (0..13, None));
+    }
+
+    #[test]
+    fn each_dataset_has_its_own_modalities() {
+        assert_eq!(Dataset::Sen12tp.modality("lc"), None);
+        assert_eq!(Dataset::Sen12ms.band_names("worldcover"), None);
+        assert_eq!(Dataset::Sen12tp.band_names("dem"), Some(&["DSM"][..]));
+        assert_eq!(Dataset::Sen12ms.data_types("lc"), Some(&[UInt8][..]));
+        assert_eq!(Dataset::Sen12tp.data_types("ndwi"), None);
+    }
+}
