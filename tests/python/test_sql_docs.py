@@ -8,8 +8,13 @@ from conftest import EXT
 DOC = (ROOT / "docs" / "sql.md").read_text()
 
 
-def examples():
-    return re.findall(r"```sql\n(.*?)```\n```output\n(.*?)```", DOC, re.S)
+def examples(kind="output"):
+    return re.findall(rf"```sql\n([^`]*)```\n```{kind}\n([^`]*)```", DOC)
+
+
+def entries():
+    """name -> text of each `## s12_...` entry."""
+    return dict(re.findall(r"^## (s12_\w+)\n(.*?)(?=^## |\Z)", DOC, re.M | re.S))
 
 
 def shell(db, sql):
@@ -42,3 +47,18 @@ def test_every_example_prints_its_documented_output(tp_db):
     for sql, expected in pairs:
         result = subprocess.run(["/usr/bin/sqlite3", str(tp_db), f".load {EXT}", sql.strip()], capture_output=True, text=True)
         assert result.returncode == 0 and result.stdout == expected, (sql, result.stdout, result.stderr)
+
+
+def test_every_entry_shows_a_call_that_works_and_one_that_fails():
+    for name, text in entries().items():
+        assert "```output" in text and "```error" in text, name
+
+
+def test_every_error_example_fails_with_its_documented_message(tp_db):
+    pairs = examples("error")
+    assert len(pairs) == len(entries())
+    for sql, expected in pairs:
+        result = subprocess.run(["/usr/bin/sqlite3", str(tp_db), f".load {EXT}", sql.strip()], capture_output=True, text=True)
+        # The shell says where the error happened ("Error: stepping, ", "Error: in prepare, ") first.
+        message = re.sub(r"^Error: [^,]*, ", "", result.stderr.splitlines()[0] if result.stderr else "")
+        assert result.returncode == 1 and message == expected.strip(), (sql, result.stderr)

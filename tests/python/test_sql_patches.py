@@ -1,0 +1,68 @@
+"""s12_patches (src/sql/patches.rs), checked against the authors' per-pixel rules in numpy."""
+import numpy as np
+import pytest
+
+from conftest import load
+from oracles import CLOUDY_SCENE, SCENE, gdal_array
+
+
+def patch_oracle(conn, scene, size, stride, threshold=40):
+    """FilteredSEN12TP's per-pixel rules, in numpy: nodata in any S2 reflectance or S1 band,
+    cloudy when cloud_probability > threshold, NDVI where B8 and B4 have data and no cloud."""
+    ds2, s2 = gdal_array(conn, scene, "s2")
+    names = [ds2.GetRasterBand(i + 1).GetDescription() for i in range(ds2.RasterCount)]
+    cloud = names.index("cloud_probability")
+    reflectance = [i for i in range(len(names)) if i != cloud]
+    tag2 = ds2.GetRasterBand(1).GetNoDataValue()
+    s2_invalid = np.any(s2[reflectance] == tag2, axis=0)
+    ds1, s1 = gdal_array(conn, scene, "s1")
+    tag1 = ds1.GetRasterBand(1).GetNoDataValue()
+    s1_invalid = np.any(np.isnan(s1) | (s1 == tag1), axis=0)
+    cloud_cover = (s2[cloud] != tag2) & (s2[cloud] > threshold)
+    cloudy = ~s2_invalid & cloud_cover
+    b8, b4 = s2[names.index("B8")].astype(float), s2[names.index("B4")].astype(float)
+    clear = (b8 != tag2) & (b4 != tag2) & ~cloud_cover  # NDVI: its own bands have data
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = (b8 - b4) / (b8 + b4)
+    rows = []
+    h, w = b8.shape
+    for row in range(0, h - size + 1, stride):
+        for col in range(0, w - size + 1, stride):
+            win = np.s_[row:row + size, col:col + size]
+            valid = (~s2_invalid[win]).sum()
+            used = clear[win] & np.isfinite(ndvi[win])
+            rows.append((col, row, size, size,
+                         cloudy[win].sum() / valid if valid else None,
+                         (s2_invalid[win] | s1_invalid[win]).mean(),
+                         ndvi[win][used].mean() if used.any() else None))
+    return rows
+
+
+@pytest.mark.parametrize("scene", [SCENE, CLOUDY_SCENE])
+@pytest.mark.parametrize("size, stride", [(64, 57), (100, 100), (240, 1)])
+def test_patches_match_numpy(ext, scene, size, stride):
+    got = ext.execute("SELECT * FROM s12_patches(?, ?, ?)", (scene, size, stride)).fetchall()
+    expected = patch_oracle(ext, scene, size, stride)
+    assert [g[:4] for g in got] == [e[:4] for e in expected]
+    for g, e in zip(got, expected):
+        for a, b in zip(g[4:], e[4:]):
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9, abs=1e-12), (g, e)
+
+
+def test_patches_default_grid_and_the_authors_filter(ext, tp_db):
+    # 240 px rasters: no 256 px patch fits, the default grid is empty.
+    assert ext.execute("SELECT count(*) FROM s12_patches(?)", (SCENE,)).fetchone()[0] == 0
+    kept = ext.execute("""SELECT s.scene_id, p.col, p.row FROM scenes s, s12_patches(s.scene_id, 64, 57) p
+                          WHERE s.has_files AND p.cloud_fraction <= 0.001 AND p.nodata_fraction = 0""").fetchall()
+    scenes = [r[0] for r in ext.execute("SELECT scene_id FROM scenes WHERE has_files ORDER BY 1")]
+    expected = [(s, c, r) for s in scenes for (c, r, _, _, cloud, nodata, _) in patch_oracle(ext, s, 64, 57)
+                if nodata == 0 and cloud <= 0.001]
+    assert sorted(kept) == sorted(expected) and 0 < len(kept) < 8 * 16
+
+
+def test_patches_follow_the_catalog_cloud_threshold(tp_db_copy):
+    conn = load(tp_db_copy)
+    conn.execute("UPDATE s12_meta SET value = '70' WHERE key = 'cloud_threshold'")
+    got = conn.execute("SELECT cloud_fraction FROM s12_patches(?, 80, 80)", (CLOUDY_SCENE,)).fetchall()
+    expected = patch_oracle(conn, CLOUDY_SCENE, 80, 80, threshold=70)
+    assert [g[0] for g in got] == pytest.approx([e[4] for e in expected], rel=1e-12)
