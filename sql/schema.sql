@@ -7,10 +7,10 @@ CREATE TABLE IF NOT EXISTS s12_meta (
 );
 
 -- One row per SEN12TP scene (every scene of the metadata, also without files on disk)
--- or SEN12MS patch triplet (season folder, scene, patch).
+-- or SEN12MS / SEN12MS-CR patch triplet (season folder, scene, patch).
 CREATE TABLE IF NOT EXISTS scenes (
   scene_id       INTEGER PRIMARY KEY,
-  dataset        TEXT NOT NULL CHECK (dataset IN ('sen12tp', 'sen12ms')),
+  dataset        TEXT NOT NULL CHECK (dataset IN ('sen12tp', 'sen12ms', 'sen12ms-cr')),
   name           TEXT NOT NULL UNIQUE,   -- '720_1868' | 'ROIs1158_spring_1_p30'
   roi_id         INTEGER,                -- SEN12TP spatial_id | SEN12MS scene number
   split          TEXT,                   -- 'train' | 'test' | NULL

@@ -6,7 +6,7 @@ use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::parallel::default_jobs;
-use sen12lite::synth::synth;
+use sen12lite::synth::{synth, LcType, SynthOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -57,6 +57,9 @@ enum Command {
         size: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// SEN12MS land cover as `byte` (RGB + alpha tags, as the files we have seen) or `uint16`.
+        #[arg(long, value_name = "TYPE", default_value = "byte")]
+        lc_dtype: LcType,
     },
     /// Check md5sums.txt below a data folder, in parallel.
     Verify {
@@ -106,12 +109,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             };
             run_ingest(&data_dir, &db, &options)
         }
-        Command::Synth { out_dir, layout, metadata, scenes, size, seed } => {
+        Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype } => {
             let text = match metadata {
                 Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
                 None => EMBEDDED_METADATA.to_string(),
             };
-            let written = synth(&out_dir, layout, &text, scenes, size.unwrap_or(layout.published_size()), seed)?;
+            let size = size.unwrap_or(layout.published_size());
+            let written = synth(&out_dir, layout, &text, &SynthOptions { scenes, size, seed, lc_type: lc_dtype })?;
             println!("synth: wrote {written} files to {}", out_dir.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -130,6 +134,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
 /// Ingests and reports: exit 1 when the catalog could not be written whole or an input failed.
 fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<ExitCode, String> {
     let report = ingest(data_dir, db, options, &mut ProgressLine::new("ingest"))?;
+    if let Some(message) = &report.nothing_to_ingest {
+        eprintln!("sen12lite: ingest {}: {message}", data_dir.display());
+        return Ok(ExitCode::from(1));
+    }
     if let Some(error) = &report.write_error {
         eprintln!(
             "sen12lite: ingest stopped: {error}; {} scanned files were committed, whole, and the next run \

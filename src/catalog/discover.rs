@@ -18,6 +18,8 @@ pub enum SceneKey {
     },
     /// A SEN12MS patch triplet, named by any of its files.
     Sen12ms(sen12ms::PatchName),
+    /// A SEN12MS-CR patch triplet (s1, s2, s2_cloudy), in its top folders per season and kind.
+    Sen12msCr(sen12ms::PatchName),
 }
 
 impl SceneKey {
@@ -26,6 +28,15 @@ impl SceneKey {
         match self {
             SceneKey::Sen12tp { .. } => Dataset::Sen12tp,
             SceneKey::Sen12ms(_) => Dataset::Sen12ms,
+            SceneKey::Sen12msCr(_) => Dataset::Sen12msCr,
+        }
+    }
+
+    /// The patch of a SEN12MS or SEN12MS-CR file; None for SEN12TP.
+    pub fn patch(&self) -> Option<&sen12ms::PatchName> {
+        match self {
+            SceneKey::Sen12tp { .. } => None,
+            SceneKey::Sen12ms(patch) | SceneKey::Sen12msCr(patch) => Some(patch),
         }
     }
 
@@ -33,7 +44,7 @@ impl SceneKey {
     pub fn scene_id(&self) -> i64 {
         match self {
             SceneKey::Sen12tp { scene_id, .. } => *scene_id,
-            SceneKey::Sen12ms(patch) => patch.scene_id(),
+            SceneKey::Sen12ms(patch) | SceneKey::Sen12msCr(patch) => patch.scene_id(),
         }
     }
 }
@@ -64,10 +75,74 @@ pub struct Found {
     pub split_lists: Vec<(String, PathBuf)>,
     /// `md5sums.txt` lists.
     pub checksum_lists: Vec<PathBuf>,
+    /// SEN12MS `seasons.csv` files; the first one is used.
+    pub season_lists: Vec<PathBuf>,
     /// The raster files whose names place them in a scene.
     pub files: Vec<FoundFile>,
     /// (relative path, message) for things that look like data but cannot be used.
     pub problems: Vec<(String, String)>,
+    /// What was there instead of data, for the message of a tree with nothing to ingest.
+    pub unused: Unused,
+}
+
+/// Files and folders a walk passed over: archives, rasters of other names, the root's folders.
+#[derive(Debug, Default)]
+pub struct Unused {
+    /// `.tar.gz`, `.tgz`, `.tar`, `.zip` files (the downloads, not unpacked).
+    pub archives: Vec<String>,
+    /// GeoTIFFs whose names are not a dataset's.
+    pub rasters: Vec<String>,
+    /// The folders right under the root.
+    pub folders: Vec<String>,
+}
+
+/// Names of a list, the first few of them: `a, b, c and 9 more`.
+fn first_names(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let shown = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+/// `1 archive`, `2 archives`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+impl Found {
+    /// None when the tree has something to ingest (a metadata file or a dataset file); else what
+    /// the walk looked for and what it found instead.
+    pub fn nothing_to_ingest(&self) -> Option<String> {
+        if !self.files.is_empty() || !self.metadata_files.is_empty() {
+            return None;
+        }
+        let unused = &self.unused;
+        let mut instead = Vec::new();
+        if !unused.archives.is_empty() {
+            let archives = first_names(&unused.archives);
+            instead.push(format!("{} ({archives}): unpack them here first", count(unused.archives.len(), "archive")));
+        }
+        if !unused.rasters.is_empty() {
+            let rasters = first_names(&unused.rasters);
+            instead.push(format!("{} of other names ({rasters})", count(unused.rasters.len(), "GeoTIFF")));
+        }
+        if !unused.folders.is_empty() {
+            instead.push(format!("folders {}", first_names(&unused.folders)));
+        }
+        let instead = if instead.is_empty() { "nothing".to_string() } else { instead.join("; ") };
+        Some(format!(
+            "nothing to ingest: looked for {} and SEN12TP scene folders ({{spatial_id}}_{{scene_id}}/\
+             {{scene_id}}_s2.tif, ...) or SEN12MS patches (ROIs1158_spring/s2_1/ROIs1158_spring_s2_1_p30.tif, \
+             ...), found {instead}",
+            sen12tp::METADATA_FILE
+        ))
+    }
 }
 
 /// Walks `root` in name order. Symlinked folders are not followed (no loops, no escapes);
@@ -85,6 +160,9 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
         };
         entries.sort();
         report_empty_scene_folder(root, &dir, &entries, &mut found);
+        if dir == root {
+            found.unused.folders = entries.iter().filter(|p| p.is_dir()).map(|p| relative(root, p)).collect();
+        }
         for path in entries.into_iter().rev() {
             let Ok(link) = std::fs::symlink_metadata(&path) else { continue };
             if link.is_dir() {
@@ -100,6 +178,8 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
         }
     }
     found.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    found.unused.archives.sort();
+    found.unused.rasters.sort();
     set_aside_second_copies(&mut found);
     Ok(found)
 }
@@ -148,6 +228,9 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
         crate::verify::MD5SUMS_FILE => return found.checksum_lists.push(path.to_path_buf()),
         "train_list.txt" => return found.split_lists.push(("train".into(), path.to_path_buf())),
         "test_list.txt" => return found.split_lists.push(("test".into(), path.to_path_buf())),
+        sen12ms::SEASONS_FILE => return found.season_lists.push(path.to_path_buf()),
+        _ if is_archive(name) => return found.unused.archives.push(relative(root, path)),
+        _ if name.ends_with(".tiff") => return found.unused.rasters.push(relative(root, path)),
         _ if !name.ends_with(".tif") => return,
         _ => {}
     }
@@ -160,9 +243,9 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
             }
         }
     } else {
-        sen12ms::parse_patch_file(name).map(|p| (p.kind.clone(), p)).map(|(kind, p)| (SceneKey::Sen12ms(p), kind))
+        sen12ms::parse_patch_file(name).map(|patch| (patch_key(path, &patch), patch.kind))
     };
-    let Some((scene, modality)) = scene else { return };
+    let Some((scene, modality)) = scene else { return found.unused.rasters.push(relative(root, path)) };
     match regular_file(root, path, check_escape) {
         Ok(meta) => {
             let mtime_ns =
@@ -179,6 +262,27 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
         }
         Err(message) => found.problems.push((relative(root, path), message)),
     }
+}
+
+/// SEN12MS-CR when the file sits in its layout's folders (or is a cloudy S2), else SEN12MS.
+fn patch_key(path: &Path, patch: &sen12ms::PatchName) -> SceneKey {
+    if two_folders(path).is_some_and(|f| f == patch.folder(true)) || patch.kind == "s2_cloudy" {
+        SceneKey::Sen12msCr(patch.clone())
+    } else {
+        SceneKey::Sen12ms(patch.clone())
+    }
+}
+
+/// The two folders a file is in: `ROIs1158_spring/s2_1`.
+fn two_folders(path: &Path) -> Option<String> {
+    let scene = path.parent()?;
+    let top = scene.parent()?;
+    Some(format!("{}/{}", top.file_name()?.to_string_lossy(), scene.file_name()?.to_string_lossy()))
+}
+
+/// The datasets' downloads: SEN12MS's `.tar.gz`, SEN12TP's `.zip`.
+fn is_archive(name: &str) -> bool {
+    [".tar.gz", ".tgz", ".tar", ".zip"].iter().any(|suffix| name.ends_with(suffix))
 }
 
 /// The metadata of a file the ingest may read: a regular file (a FIFO or device would block or

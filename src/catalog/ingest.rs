@@ -3,8 +3,8 @@
 //! error), the catalog holds whole files only; the next run takes what is missing.
 
 use super::discover::{discover, Found, FoundFile, SceneKey};
-use super::write;
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
+use super::{seasons, write};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel;
@@ -13,6 +13,7 @@ use crate::raster::open::set_block_cache_mb;
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -21,6 +22,8 @@ use std::time::{Duration, Instant};
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
 /// GDAL block cache per worker: a tile row of a 2000 px, 13-band S2 file is about 14 MB.
 const CACHE_MB_PER_JOB: usize = 32;
+/// Codes outside a legend that a message names; the rest are counted.
+const MAX_CODES_SHOWN: usize = 5;
 
 /// How to ingest: parallelism, what to measure and check, how often to commit.
 #[derive(Debug, Clone)]
@@ -70,6 +73,9 @@ pub struct IngestReport {
     /// Why the catalog could not be written to the end, naming the cause (a full disk, a
     /// read-only file system, an I/O error, another writer). What was committed before is whole.
     pub write_error: Option<String>,
+    /// The tree has no dataset in it: what was looked for and what was found instead. The catalog
+    /// was not touched (not even created), so the folder is not claimed as its data root.
+    pub nothing_to_ingest: Option<String>,
 }
 
 /// Why an ingest stopped: a write to the catalog failed (the report says so, the work done is
@@ -101,10 +107,17 @@ pub fn ingest(
     progress: &mut dyn Progress,
 ) -> Result<IngestReport, String> {
     let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
+    let found = discover(&root, options.follow_symlinks)?;
+    if let Some(message) = found.nothing_to_ingest() {
+        // A catalog of this very folder still learns that its files are gone.
+        if !indexes(db, &root)? {
+            return Ok(IngestReport { nothing_to_ingest: Some(message), ..IngestReport::default() });
+        }
+    }
     let conn = open_catalog(db)?;
     let mut report = IngestReport::default();
     let outcome = claim_data_root(&conn, &root)
-        .and_then(|()| ingest_tree(&conn, &root, options, progress, &mut report))
+        .and_then(|()| ingest_tree(&conn, &root, found, options, progress, &mut report))
         .and_then(|()| checkpoint(&conn));
     match outcome {
         Ok(()) => Ok(report),
@@ -121,12 +134,13 @@ pub fn ingest(
 fn ingest_tree(
     conn: &Connection,
     root: &Path,
+    mut found: Found,
     options: &IngestOptions,
     progress: &mut dyn Progress,
     report: &mut IngestReport,
 ) -> Result<(), Stop> {
-    let mut found = discover(root, options.follow_symlinks)?;
     let checksums = if options.checksums { read_checksum_lists(root, &mut found) } else { HashMap::new() };
+    let splits = read_split_lists(root, &mut found);
     report.files_found = found.files.len();
     let spatial_ids = if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
     record_discovery(conn, &found, report)?;
@@ -135,8 +149,9 @@ fn ingest_tree(
     let cloud_threshold = cloud_threshold(conn);
     meta_set(conn, "cloud_threshold", &cloud_threshold.to_string())?;
     let scanner = Scanner { spatial_ids, checksums, statistics: options.statistics, cloud_threshold };
-    scan_and_write(conn, &todo, &scanner, &read_split_lists(&found), options, progress, report)?;
+    scan_and_write(conn, &todo, &scanner, &splits, options, progress, report)?;
     write::refresh_scene_presence(conn)?;
+    report.failures += seasons::apply_seasons(conn, root, &found)?;
     meta_set(conn, "loader_version", env!("CARGO_PKG_VERSION"))?;
     meta_set(conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())?;
     Ok(())
@@ -189,8 +204,25 @@ impl Scanner {
         if let Some(problem) = self.checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
             scan.warnings.push(("checksum", problem));
         }
+        if let Some(problem) = outside_legend(file, &scan) {
+            scan.warnings.push(("classes", problem));
+        }
         Ok(scan)
     }
+}
+
+/// Class codes of a land-cover map that its legend does not have. They are catalogued all the same
+/// (their `landcover` rows have no label), and named here so the user sees them.
+fn outside_legend(file: &FoundFile, scan: &FileScan) -> Option<String> {
+    let legend = file.scene.dataset().modality(&file.modality)?.legend()?;
+    let outside: Vec<String> = (scan.classes.as_ref()?.iter())
+        .filter(|(class, _)| legend.label(*class).is_none())
+        .map(|(class, pixels)| format!("{class} ({pixels} px)"))
+        .collect();
+    let shown = outside.iter().take(MAX_CODES_SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let more = outside.len().saturating_sub(MAX_CODES_SHOWN);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    (!outside.is_empty()).then(|| format!("class codes outside the {} legend: {shown}{more}", legend.source))
 }
 
 /// Scans `todo` in parallel and writes each result as it arrives, in all-or-nothing batches. The
@@ -199,7 +231,7 @@ fn scan_and_write(
     conn: &Connection,
     todo: &[&FoundFile],
     scanner: &Scanner,
-    splits: &HashMap<String, String>,
+    splits: &HashMap<String, Option<String>>,
     options: &IngestOptions,
     progress: &mut dyn Progress,
     report: &mut IngestReport,
@@ -215,7 +247,7 @@ fn scan_and_write(
         |index, result| {
             let file = todo[index];
             let failures = result.as_ref().map_or(1, |scan| scan.warnings.len());
-            let split = splits.get(&triplet_key(file)).map(String::as_str);
+            let split = splits.get(&triplet_key(file)).and_then(Option::as_deref);
             if let Err(e) = writer.write(file, result, split) {
                 write_error = Some(e);
                 return ControlFlow::Break(());
@@ -239,6 +271,16 @@ fn scan_and_write(
 fn checkpoint(conn: &Connection) -> Result<(), Stop> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     Ok(())
+}
+
+/// Whether the catalog `db` exists and indexes the folder `root`.
+fn indexes(db: &Path, root: &Path) -> Result<bool, String> {
+    if !db.exists() {
+        return Ok(false);
+    }
+    let conn = open_catalog(db)?;
+    let data_root = meta_get(&conn, "data_root").map_err(|e| format!("ingest: {}: {e}", db.display()))?;
+    Ok(data_root.as_deref() == Some(&*root.to_string_lossy()))
 }
 
 /// A catalog's paths are relative to one data root; mixing two trees would make them ambiguous.
@@ -358,7 +400,7 @@ fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> 
 }
 
 /// What to check and measure in a file: its modality's bands and types, the S2 measures, the
-/// land-cover mix, and for SEN12MS (which has no metadata file) the footprint.
+/// land-cover mix, and for SEN12MS and SEN12MS-CR (which have no metadata file) the footprint.
 fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> ScanRequest<'static> {
     let dataset = file.scene.dataset();
     let measures = match dataset.modality(&file.modality) {
@@ -371,28 +413,40 @@ fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> Sca
         expected_dtypes: dataset.data_types(&file.modality),
         measures,
         statistics,
-        footprint: dataset == Dataset::Sen12ms,
+        footprint: dataset != Dataset::Sen12tp,
     }
 }
 
-/// SEN12MS split lists name s2 files; the split belongs to the whole triplet.
-fn read_split_lists(found: &Found) -> HashMap<String, String> {
-    let mut splits = HashMap::new();
+/// SEN12MS split lists name s2 files; the split belongs to the whole triplet. A triplet listed in
+/// both lists has no split (None), and that is a discover problem of the list that said it twice.
+fn read_split_lists(root: &Path, found: &mut Found) -> HashMap<String, Option<String>> {
+    let mut splits: HashMap<String, Option<String>> = HashMap::new();
+    let mut problems = Vec::new();
     for (split, path) in &found.split_lists {
-        for name in std::fs::read_to_string(path).unwrap_or_default().lines() {
-            if let Some(patch) = sen12ms::parse_patch_file(name.trim()) {
-                splits.insert(patch.triplet(), split.clone());
+        for name in std::fs::read_to_string(path).unwrap_or_default().lines().map(str::trim) {
+            let Some(patch) = sen12ms::parse_patch_file(name) else { continue };
+            match splits.entry(patch.triplet()) {
+                Entry::Vacant(entry) => {
+                    entry.insert(Some(split.clone()));
+                }
+                Entry::Occupied(mut entry) if entry.get().as_ref().is_some_and(|known| known != split) => {
+                    let message = format!(
+                        "{name} is also in the {} list: its split is left NULL",
+                        entry.get().as_deref().unwrap_or("")
+                    );
+                    problems.push((super::discover::relative(root, path), message));
+                    entry.insert(None);
+                }
+                Entry::Occupied(_) => {}
             }
         }
     }
+    found.problems.extend(problems);
     splits
 }
 
 fn triplet_key(file: &FoundFile) -> String {
-    match &file.scene {
-        SceneKey::Sen12ms(patch) => patch.triplet(),
-        SceneKey::Sen12tp { .. } => String::new(),
-    }
+    file.scene.patch().map(|patch| patch.triplet()).unwrap_or_default()
 }
 
 /// Writes scan results in batches: a transaction of at most `batch_files` files, or about
@@ -439,8 +493,8 @@ impl<'c> BatchWriter<'c> {
         write::clear_errors(conn, &file.relative)?;
         match result {
             Ok(scan) => {
-                if let (SceneKey::Sen12ms(patch), Some(ring)) = (&file.scene, &scan.footprint) {
-                    write::upsert_patch_scene(conn, patch, ring, scan.info.epsg, split)?;
+                if let (Some(patch), Some(ring)) = (file.scene.patch(), &scan.footprint) {
+                    write::upsert_patch_scene(conn, file.scene.dataset(), patch, ring, scan.info.epsg, split)?;
                 }
                 write::write_scan(conn, file, &scan)?;
                 for (stage, message) in &scan.warnings {

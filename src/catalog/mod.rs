@@ -3,6 +3,7 @@
 pub mod discover;
 pub mod ingest;
 pub mod read;
+mod seasons;
 mod write;
 
 use rusqlite::{Connection, OptionalExtension};

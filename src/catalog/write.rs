@@ -93,9 +93,10 @@ pub fn upsert_metadata_scene(conn: &Connection, s: &SceneMeta) -> Result<()> {
     write_place(conn, s.scene_id, &s.ring, (day, day))
 }
 
-/// One SEN12MS triplet, placed by the footprint of one of its files.
+/// One SEN12MS or SEN12MS-CR triplet, placed by the footprint of one of its files.
 pub fn upsert_patch_scene(
     conn: &Connection,
+    dataset: Dataset,
     patch: &PatchName,
     ring: &[[f64; 2]],
     epsg: Option<i64>,
@@ -104,8 +105,8 @@ pub fn upsert_patch_scene(
     let hemi = hemisphere(extent(ring).center_lat);
     conn.prepare_cached(
         "INSERT INTO scenes (scene_id, dataset, name, roi_id, split, season, hemisphere, utm_epsg)
-         VALUES (?1, 'sen12ms', ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (scene_id) DO UPDATE SET name = excluded.name, roi_id = excluded.roi_id, split = excluded.split,
+         VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (scene_id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, roi_id = excluded.roi_id, split = excluded.split,
            season = excluded.season, hemisphere = excluded.hemisphere, utm_epsg = excluded.utm_epsg",
     )?
     .execute(params![
@@ -115,7 +116,8 @@ pub fn upsert_patch_scene(
         split,
         season_at(&patch.season, hemi),
         hemi.to_string(),
-        epsg
+        epsg,
+        dataset.name()
     ])?;
     write_place(conn, patch.scene_id(), ring, patch.day_window())
 }
@@ -266,14 +268,15 @@ pub fn clear_errors(conn: &Connection, path: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM ingest_errors WHERE path = ?1")?.execute([path]).map(|_| ())
 }
 
-/// has_files from the files table; SEN12MS rows exist only while a file of theirs does.
+/// has_files from the files table; SEN12MS and SEN12MS-CR rows (all but SEN12TP's, which come
+/// from the metadata) exist only while a file of theirs does.
 pub fn refresh_scene_presence(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "UPDATE scenes SET has_files = EXISTS (SELECT 1 FROM files f WHERE f.scene_id = scenes.scene_id);
          DELETE FROM scenes_rtree WHERE scene_id IN
-           (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
+           (SELECT scene_id FROM scenes WHERE dataset <> 'sen12tp' AND has_files = 0);
          DELETE FROM landcover WHERE scene_id IN
-           (SELECT scene_id FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0);
-         DELETE FROM scenes WHERE dataset = 'sen12ms' AND has_files = 0;",
+           (SELECT scene_id FROM scenes WHERE dataset <> 'sen12tp' AND has_files = 0);
+         DELETE FROM scenes WHERE dataset <> 'sen12tp' AND has_files = 0;",
     )
 }

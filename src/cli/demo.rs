@@ -6,7 +6,7 @@ use super::table::format_query;
 use crate::catalog::ingest::{ingest, IngestOptions};
 use crate::layout::sen12tp::EMBEDDED_METADATA;
 use crate::layout::Dataset;
-use crate::synth::synth;
+use crate::synth::{synth, LcType, SynthOptions};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -28,7 +28,12 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
     let data = dir.join("sen12tp");
     if !data.join("md5sums.txt").exists() {
         eprintln!("demo: synthesizing {scenes} scenes of {size} px into {}", data.display());
-        synth(&data, Dataset::Sen12tp, EMBEDDED_METADATA, scenes, size, 1)?;
+        synth(
+            &data,
+            Dataset::Sen12tp,
+            EMBEDDED_METADATA,
+            &SynthOptions { scenes, size, seed: 1, lc_type: LcType::Byte },
+        )?;
     }
     let db = dir.join("catalog.db");
     let report = ingest(&data, &db, &IngestOptions::default(), &mut ProgressLine::new("ingest"))?;

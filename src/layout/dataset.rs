@@ -1,4 +1,4 @@
-//! The two datasets, as a type: their names in the catalog, the bands and data types of each
+//! The datasets, as a type: their names in the catalog, the bands and data types of each
 //! modality, and where the S2 measures sit in the band list.
 
 use super::modality::Modality;
@@ -14,17 +14,21 @@ pub enum Dataset {
     Sen12tp,
     /// SEN12MS: 256 px patch triplets in season folders (Schmitt et al. 2019).
     Sen12ms,
+    /// SEN12MS-CR: SEN12MS's S1 and S2 with a cloudy S2 of each patch (`s2_cloudy`), in top
+    /// folders per season and modality (Ebel et al. 2021).
+    Sen12msCr,
 }
 
 impl Dataset {
     /// Every dataset, in the order the docs list them.
-    pub const ALL: [Dataset; 2] = [Dataset::Sen12tp, Dataset::Sen12ms];
+    pub const ALL: [Dataset; 3] = [Dataset::Sen12tp, Dataset::Sen12ms, Dataset::Sen12msCr];
 
     /// The name in `scenes.dataset` and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Dataset::Sen12tp => "sen12tp",
             Dataset::Sen12ms => "sen12ms",
+            Dataset::Sen12msCr => "sen12ms-cr",
         }
     }
 
@@ -37,7 +41,7 @@ impl Dataset {
     pub fn published_size(self) -> usize {
         match self {
             Dataset::Sen12tp => 2000,
-            Dataset::Sen12ms => 256,
+            Dataset::Sen12ms | Dataset::Sen12msCr => 256,
         }
     }
 
@@ -66,22 +70,26 @@ impl Dataset {
             (Dataset::Sen12ms, Modality::S1) => Some(&sen12ms::S1_BANDS),
             (Dataset::Sen12ms, Modality::S2) => Some(&sen12ms::S2_BANDS),
             (Dataset::Sen12ms, Modality::Lc) => Some(&sen12ms::LC_BANDS),
+            (Dataset::Sen12msCr, Modality::S1) => Some(&sen12ms::S1_BANDS),
+            (Dataset::Sen12msCr, Modality::S2 | Modality::S2Cloudy) => Some(&sen12ms::S2_BANDS),
             _ => None,
         }
     }
 
-    /// SEN12TP does not document its types, so every type that holds the values is accepted (dB
-    /// and heights are signed, reflectance x 10000 needs 16 bits, class codes are small
-    /// integers); SEN12MS's are documented (docs/datasets.md).
+    /// Every type that holds the values exactly is accepted: SEN12TP does not document its types
+    /// (dB and heights are signed, reflectance x 10000 needs 16 bits, class codes are small
+    /// integers), and SEN12MS copies exist in more than one encoding (docs/datasets.md): `lc` as
+    /// Byte or UInt16, `s2` as UInt16 or Int16, `s1` as Float32 or Float64. A float class map is
+    /// not a class map.
     fn types_of(self, modality: Modality) -> &'static [GdalDataType] {
         const SIGNED: &[GdalDataType] = &[Int16, Int32, Float32, Float64];
         match (self, modality) {
             (Dataset::Sen12tp, Modality::S2) => &[UInt16, Int16, UInt32, Int32, Float32, Float64],
             (Dataset::Sen12tp, Modality::Worldcover) => &[UInt8, UInt16, Int16],
             (Dataset::Sen12tp, _) => SIGNED,
-            (Dataset::Sen12ms, Modality::S1) => &[Float32],
-            (Dataset::Sen12ms, Modality::S2) => &[UInt16],
-            (Dataset::Sen12ms, _) => &[UInt8],
+            (Dataset::Sen12ms | Dataset::Sen12msCr, Modality::S1) => &[Float32, Float64],
+            (Dataset::Sen12ms | Dataset::Sen12msCr, Modality::S2 | Modality::S2Cloudy) => &[UInt16, Int16],
+            (Dataset::Sen12ms | Dataset::Sen12msCr, _) => &[UInt8, UInt16],
         }
     }
 
@@ -89,7 +97,7 @@ impl Dataset {
     pub fn optical_bands(self) -> OpticalBands {
         match self {
             Dataset::Sen12tp => SEN12TP_OPTICAL,
-            Dataset::Sen12ms => SEN12MS_OPTICAL,
+            Dataset::Sen12ms | Dataset::Sen12msCr => SEN12MS_OPTICAL,
         }
     }
 }
@@ -170,7 +178,10 @@ mod tests {
         for dataset in Dataset::ALL {
             assert_eq!(dataset.name().parse::<Dataset>(), Ok(dataset));
         }
-        assert_eq!("SEN12MS".parse::<Dataset>(), Err("unknown dataset 'SEN12MS' (known: sen12tp, sen12ms)".into()));
+        assert_eq!(
+            "SEN12MS".parse::<Dataset>(),
+            Err("unknown dataset 'SEN12MS' (known: sen12tp, sen12ms, sen12ms-cr)".into())
+        );
     }
 
     #[test]
@@ -188,7 +199,7 @@ mod tests {
         assert_eq!(Dataset::Sen12tp.modality("lc"), None);
         assert_eq!(Dataset::Sen12ms.band_names("worldcover"), None);
         assert_eq!(Dataset::Sen12tp.band_names("dem"), Some(&["DSM"][..]));
-        assert_eq!(Dataset::Sen12ms.data_types("lc"), Some(&[UInt8][..]));
+        assert_eq!(Dataset::Sen12ms.data_types("lc"), Some(&[UInt8, UInt16][..]));
         assert_eq!(Dataset::Sen12tp.data_types("ndwi"), None);
     }
 }

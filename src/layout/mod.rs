@@ -1,4 +1,5 @@
-//! The two datasets as they are on disk: names, bands, classes, seasons (docs/datasets.md).
+//! The datasets as they are on disk — SEN12TP, SEN12MS and SEN12MS-CR: names, bands, classes, seasons
+//! (docs/datasets.md).
 
 pub mod dataset;
 pub mod modality;

@@ -20,12 +20,21 @@ pub enum Modality {
     Worldcover,
     /// SEN12MS's land cover (IGBP and LCCS).
     Lc,
+    /// SEN12MS-CR's cloudy Sentinel-2 patch, beside the clear `s2` of the same place.
+    S2Cloudy,
 }
 
 impl Modality {
     /// Every modality.
-    pub const ALL: [Modality; 6] =
-        [Modality::S1, Modality::S2, Modality::Dsm, Modality::Dem, Modality::Worldcover, Modality::Lc];
+    pub const ALL: [Modality; 7] = [
+        Modality::S1,
+        Modality::S2,
+        Modality::Dsm,
+        Modality::Dem,
+        Modality::Worldcover,
+        Modality::Lc,
+        Modality::S2Cloudy,
+    ];
 
     /// The name in file names and in `files.modality`.
     pub fn name(self) -> &'static str {
@@ -36,6 +45,7 @@ impl Modality {
             Modality::Dem => "dem",
             Modality::Worldcover => "worldcover",
             Modality::Lc => "lc",
+            Modality::S2Cloudy => "s2_cloudy",
         }
     }
 

@@ -67,6 +67,19 @@ impl PatchName {
         format!("ROIs{}_{}_{}_{}_p{}.tif", self.roi_code, self.season, self.kind, self.scene, self.patch)
     }
 
+    /// The file's folder below the data root: `ROIs1158_spring/s2_1` in SEN12MS, and in SEN12MS-CR,
+    /// whose top folders are per season and kind, `ROIs1158_spring_s2_cloudy/s2_cloudy_1`.
+    pub fn folder(&self, cloud_removal_layout: bool) -> String {
+        let top = format!("ROIs{}_{}", self.roi_code, self.season);
+        let top = if cloud_removal_layout { format!("{top}_{}", self.kind) } else { top };
+        format!("{top}/{}_{}", self.kind, self.scene)
+    }
+
+    /// The scene's key in `seasons.csv`: `ROIs1158_spring_1`, shared by the scene's patches.
+    pub fn scene_key(&self) -> String {
+        format!("ROIs{}_{}_{}", self.roi_code, self.season, self.scene)
+    }
+
     /// A scene_id that depends only on the name, so re-ingests and partial trees agree:
     /// 1e9 + folder (1..4) * 1e8 + scene * 1e4 + patch. Above SEN12TP's ids (0..2321).
     pub fn scene_id(&self) -> i64 {
@@ -83,21 +96,23 @@ impl PatchName {
     }
 }
 
+/// The kinds of patch file: SEN12MS's three, and SEN12MS-CR's cloudy S2.
+pub const KINDS: [&str; 4] = ["s1", "s2", "lc", "s2_cloudy"];
+
 /// Decodes `ROIs1158_spring_s2_1_p30.tif` (regex
-/// `^ROIs(\d{4})_(spring|summer|fall|winter)_(s1|s2|lc)_(\d+)_p(\d+)\.tif$`, numbers below 10000
-/// without leading zeros, the code one of the four season folders': one name per patch).
+/// `^ROIs(\d{4})_(spring|summer|fall|winter)_(s1|s2|lc|s2_cloudy)_(\d+)_p(\d+)\.tif$`, numbers below
+/// 10000 without leading zeros, the code one of the four season folders': one name per patch).
 pub fn parse_patch_file(name: &str) -> Option<PatchName> {
     let rest = name.strip_prefix("ROIs")?.strip_suffix(".tif")?;
-    let mut parts = rest.split('_');
-    let roi_code = parts.next().filter(|c| c.len() == 4).and_then(small_number)?;
-    let season = parts.next()?;
-    let kind = parts.next()?;
-    let scene = parts.next()?;
-    let patch = parts.next()?.strip_prefix('p')?;
-    if parts.next().is_some()
-        || !SEASON_FOLDERS.iter().any(|f| (f.0, f.1) == (roi_code, season))
-        || super::Dataset::Sen12ms.band_names(kind).is_none()
-    {
+    let (code, rest) = rest.split_once('_')?;
+    let (season, rest) = rest.split_once('_')?;
+    // The kind may hold an underscore itself (s2_cloudy): scene and patch are the last two parts.
+    let mut tail = rest.rsplitn(3, '_');
+    let patch = tail.next()?.strip_prefix('p')?;
+    let scene = tail.next()?;
+    let kind = tail.next()?;
+    let roi_code = Some(code).filter(|c| c.len() == 4).and_then(small_number)?;
+    if !SEASON_FOLDERS.iter().any(|f| (f.0, f.1) == (roi_code, season)) || !KINDS.contains(&kind) {
         return None;
     }
     Some(PatchName {
@@ -119,6 +134,76 @@ pub fn is_season_folder(name: &str) -> bool {
     SEASON_FOLDERS.iter().any(|(code, season, _, _)| name == format!("ROIs{code}_{season}"))
 }
 
+/// The file with the real season of each scene, shipped with SEN12MS (docs/datasets.md).
+pub const SEASONS_FILE: &str = "seasons.csv";
+
+/// `seasons.csv`: the real season of each scene, by scene key (`ROIs1158_spring_1`, the season
+/// folder and scene number of [`PatchName::scene_key`]), in the catalog's season names.
+#[derive(Debug, Default, PartialEq)]
+pub struct TrueSeasons {
+    /// Scene key -> `spring`, `summer`, `autumn` or `winter`.
+    pub seasons: std::collections::HashMap<String, &'static str>,
+    /// One message per line that could not be used.
+    pub errors: Vec<String>,
+}
+
+/// Parses `seasons.csv` as the loaders that use it read it: columns `scene` and `true_season`
+/// (other columns ignored, any order), or without a header `scene,season`. A scene is written
+/// `ROIs1158_spring_1` or with a modality, `ROIs1158_spring_s2_1`; a season `fall` or `autumn`,
+/// in any case.
+pub fn parse_true_seasons(text: &str) -> TrueSeasons {
+    let mut parsed = TrueSeasons::default();
+    let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()).peekable();
+    let header =
+        lines.peek().map(|(_, line)| cells(line)).filter(|c| c.iter().any(|c| c.eq_ignore_ascii_case("scene")));
+    let (scene_at, season_at) = match &header {
+        Some(names) => {
+            let find = |name: &str| names.iter().position(|c| c.eq_ignore_ascii_case(name));
+            let season = find("true_season").or_else(|| find("season"));
+            match (find("scene"), season) {
+                (Some(scene), Some(season)) => (scene, season),
+                _ => {
+                    parsed.errors.push("the header has no 'true_season' or 'season' column".into());
+                    return parsed;
+                }
+            }
+        }
+        None => (0, 1),
+    };
+    for (number, line) in lines.skip(usize::from(header.is_some())) {
+        let row = cells(line);
+        let (scene, season) = (row.get(scene_at).copied().unwrap_or(""), row.get(season_at).copied().unwrap_or(""));
+        match (scene_key(scene), catalog_season(season)) {
+            (Some(key), Some(season)) => {
+                parsed.seasons.insert(key, season);
+            }
+            _ => parsed.errors.push(format!("line {}: not a scene and a season: {line:?}", number + 1)),
+        }
+    }
+    parsed
+}
+
+fn cells(line: &str) -> Vec<&str> {
+    line.split(',').map(|c| c.trim().trim_matches('"')).collect()
+}
+
+/// `ROIs1158_spring_1` or `ROIs1158_spring_s2_1` -> `ROIs1158_spring_1`, for one of the four
+/// season folders.
+fn scene_key(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.split('_').collect();
+    let (folder, scene) = match parts.as_slice() {
+        [code, season, scene] | [code, season, "s1" | "s2" | "lc", scene] => (format!("{code}_{season}"), *scene),
+        _ => return None,
+    };
+    (is_season_folder(&folder) && small_number(scene).is_some()).then(|| format!("{folder}_{scene}"))
+}
+
+/// A season as a person writes it -> the catalog's name.
+fn catalog_season(text: &str) -> Option<&'static str> {
+    let text = text.to_ascii_lowercase();
+    super::season::SEASONS.iter().copied().find(|s| *s == text).or((text == "fall").then_some("autumn"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +215,10 @@ mod tests {
         assert_eq!(p.triplet(), "ROIs1158_spring_1_p30");
         assert_eq!(p.file_name(), "ROIs1158_spring_s2_1_p30.tif");
         assert_eq!(p.scene_id(), 1_100_010_030);
+        assert_eq!(p.folder(false), "ROIs1158_spring/s2_1");
+        let cloudy = parse_patch_file("ROIs1158_spring_s2_cloudy_1_p30.tif").unwrap();
+        assert_eq!((cloudy.kind.as_str(), cloudy.triplet()), ("s2_cloudy", p.triplet()));
+        assert_eq!(cloudy.folder(true), "ROIs1158_spring_s2_cloudy/s2_cloudy_1");
         for bad in [
             "ROIs1158_spring_s3_1_p30.tif",
             "ROIs1158_monsoon_s2_1_p30.tif",
@@ -141,6 +230,8 @@ mod tests {
             "ROIs1158_spring_s2_01_p30.tif",
             "ROIs1158_spring_s2_1_p030.tif",
             "ROIs1868_spring_s2_1_p30.tif",
+            "ROIs1158_spring_s2_warm_1_p30.tif",
+            "ROIs1158_spring_s2_cloudy_1_p30_x.tif",
         ] {
             assert_eq!(parse_patch_file(bad), None, "{bad}");
         }
@@ -153,5 +244,20 @@ mod tests {
         assert_eq!(winter.day_window(), (17136.0, 17226.0));
         assert!(is_season_folder("ROIs1970_fall"));
         assert!(!is_season_folder("ROIs1970_autumn"));
+    }
+
+    #[test]
+    fn true_seasons_read_with_or_without_a_header() {
+        let with = parse_true_seasons("scene,true_season\nROIs1158_spring_1,summer\nROIs1970_fall_s2_12,Fall\n");
+        let expected = [("ROIs1158_spring_1".to_string(), "summer"), ("ROIs1970_fall_12".to_string(), "autumn")];
+        assert_eq!(with.seasons, expected.into_iter().collect());
+        assert!(with.errors.is_empty());
+        let without =
+            parse_true_seasons("ROIs1158_spring_1, summer\r\nROIs1970_fall_12,autumn\n\nROIs1234_spring_1,x\n");
+        assert_eq!(without.seasons, with.seasons);
+        assert_eq!(without.errors, ["line 4: not a scene and a season: \"ROIs1234_spring_1,x\""]);
+        let other_order = parse_true_seasons("id,true_season,scene\n7,winter,ROIs2017_winter_3\n");
+        assert_eq!(other_order.seasons.get("ROIs2017_winter_3"), Some(&"winter"));
+        assert_eq!(parse_true_seasons("scene,label\n").errors, ["the header has no 'true_season' or 'season' column"]);
     }
 }

@@ -116,6 +116,14 @@ pub fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>
     bands.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect()
 }
 
+/// The band that says where clouds are (SEN12TP's S2 has it; SEN12MS has none).
+pub const CLOUD_BAND: &str = "cloud_probability";
+
+/// 1-based number of the cloud band among `band_names`; None: nobody measured the clouds.
+pub fn cloud_band(band_names: &[String]) -> Option<usize> {
+    band_names.iter().position(|n| n == CLOUD_BAND).map(|i| i + 1)
+}
+
 /// The catalog's validity and cloud rule over a read of `read` (1-based bands of a file whose
 /// bands are `band_names`): cloud_probability is the cloud band, every other band must have data.
 pub fn mask_of(
@@ -125,7 +133,7 @@ pub fn mask_of(
     threshold: f64,
 ) -> Result<OpticalMask, String> {
     let tags = nodata_tags(dataset, read)?;
-    let is_cloud = |band: usize| band_names[band - 1] == "cloud_probability";
+    let is_cloud = |band: usize| band_names[band - 1] == CLOUD_BAND;
     let slots = || read.iter().enumerate().map(|(slot, &band)| (slot, band));
     Ok(OpticalMask {
         reflectance: slots().filter(|&(_, b)| !is_cloud(b)).map(|(slot, _)| (slot, tags[slot])).collect(),

@@ -8,8 +8,8 @@ use crate::catalog::cloud_threshold;
 use crate::layout::Modality;
 use crate::raster::indices::{for_each_index_value, IndexDef};
 use crate::raster::npy::npy_header;
-use crate::raster::optical::mask_of;
 use crate::raster::optical::OpticalCounts;
+use crate::raster::optical::{cloud_band, mask_of};
 use crate::raster::strips::for_each_strip;
 use rusqlite::functions::Context;
 use rusqlite::Result;
@@ -55,7 +55,7 @@ pub(super) fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>
     let limit = session.limits.window_values;
     session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         // The index bands, and for S2 cloud_probability: the catalog's rule, reading no more.
-        let cloud = target.band_names.iter().position(|n| n == "cloud_probability").map(|i| i + 1);
+        let cloud = cloud_band(&target.band_names);
         let read: Vec<usize> =
             index_bands.iter().copied().chain(cloud.filter(|_| def.modality == Modality::S2)).collect();
         let window = window_of(dataset, requested, read.len(), limit)?;

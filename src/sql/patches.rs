@@ -14,8 +14,8 @@ use super::utils::{self, fail};
 use crate::catalog::cloud_threshold;
 use crate::layout::Modality;
 use crate::raster::indices::normalized_difference;
-use crate::raster::optical::mask_of;
 use crate::raster::optical::PixelClass;
+use crate::raster::optical::{cloud_band, mask_of};
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
@@ -26,6 +26,8 @@ const DEFAULT_STRIDE: i64 = 249;
 
 pub(super) struct Patches {
     size: usize,
+    /// The S2 file has a cloud band: without one, cloud fractions are NULL (nobody measured them).
+    clouds_measured: bool,
     patches: Vec<Patch>,
 }
 
@@ -112,6 +114,7 @@ impl TableFunction for Patches {
         let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
         let grid = Grid::new(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
         let threshold = cloud_threshold(conn);
+        let clouds_measured = s2.as_ref().is_some_and(|t| cloud_band(&t.band_names).is_some());
         let s2 = match &s2 {
             Some(target) => Some((target, [target.band(F, "B8")?, target.band(F, "B4")?])),
             None => None,
@@ -122,7 +125,7 @@ impl TableFunction for Patches {
             let pixels = read_band(&mut call, s2, s1.as_ref(), band, threshold)?;
             patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
         }
-        Ok(Some(Patches { size: grid.size, patches }))
+        Ok(Some(Patches { size: grid.size, clouds_measured, patches }))
     }
 
     fn len(&self) -> usize {
@@ -138,7 +141,8 @@ impl TableFunction for Patches {
             0 => Value::Integer(p.col as i64),
             1 => Value::Integer(p.row as i64),
             2 | 3 => Value::Integer(self.size as i64),
-            4 => fraction(p.cloudy, p.s2_valid),
+            4 if self.clouds_measured => fraction(p.cloudy, p.s2_valid),
+            4 => Value::Null,
             5 => Value::Real(p.nodata as f64 / pixels),
             _ => {
                 if p.ndvi_count == 0 {

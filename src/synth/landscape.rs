@@ -42,6 +42,7 @@ const VEGETATION: [u8; 6] = [10, 20, 30, 40, 90, 95];
 /// Index of B10 in the 13-band order of SPECTRA (SEN12TP files have no B10).
 pub const B10: usize = 10;
 
+#[derive(Clone)]
 pub struct Landscape {
     pub size: usize,
     /// WorldCover code per pixel.
@@ -87,6 +88,11 @@ impl Landscape {
             (vec![false; size * size], vec![false; size * size])
         };
         Landscape { size, classes, vigor, terrain, cloud, optical_gap, radar_gap }
+    }
+
+    /// The same ground under `cover` of cloud: the cloudy twin of a clear SEN12MS-CR patch.
+    pub fn under_clouds(&self, cover: f64, rng: &mut Rng) -> Landscape {
+        Landscape { cloud: clouds(self.size, cover, rng), ..self.clone() }
     }
 
     /// Reflectance x 10000 of band `band` (index into the 13-band order) with 3 % noise.

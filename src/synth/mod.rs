@@ -9,23 +9,56 @@ pub mod sen12tp;
 use crate::layout::Dataset;
 use crate::verify::write_md5sums;
 use std::path::Path;
+use std::str::FromStr;
+
+/// What to write: how many scenes (SEN12TP) or patch triplets (SEN12MS), how many pixels a side,
+/// from which seed, and in which type SEN12MS land cover is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynthOptions {
+    /// Scenes or triplets with pixels.
+    pub scenes: usize,
+    /// Pixels a side.
+    pub size: usize,
+    /// The same seed writes the same pixels.
+    pub seed: u64,
+    /// SEN12MS `lc` files' type (the other datasets have none).
+    pub lc_type: LcType,
+}
+
+/// The two encodings of SEN12MS land cover in circulation: Byte tagged RGB + alpha, as the files we
+/// have seen, or UInt16, as the dataset's description says and other tools write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LcType {
+    /// 8-bit, PHOTOMETRIC=RGB with band 4 an alpha band.
+    Byte,
+    /// 16-bit, no colour interpretation.
+    UInt16,
+}
+
+impl FromStr for LcType {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<LcType, String> {
+        match name {
+            "byte" => Ok(LcType::Byte),
+            "uint16" => Ok(LcType::UInt16),
+            other => Err(format!("unknown land-cover type '{other}' (known: byte, uint16)")),
+        }
+    }
+}
 
 /// Writes a tree of `dataset`'s layout and its `md5sums.txt`; returns the number of raster files written.
-pub fn synth(
-    out: &Path,
-    dataset: Dataset,
-    metadata_text: &str,
-    scenes: usize,
-    size: usize,
-    seed: u64,
-) -> Result<usize, String> {
+pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, String> {
+    let SynthOptions { scenes, size, seed, lc_type } = *options;
     if !(16..=20_000).contains(&size) {
         return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
     }
     std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
     let files = match dataset {
         Dataset::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, size, seed)?,
-        Dataset::Sen12ms => sen12ms::synth_sen12ms(out, metadata_text, scenes, size, seed)?,
+        Dataset::Sen12ms | Dataset::Sen12msCr => {
+            sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, size, seed, lc_type)?
+        }
     };
     write_md5sums(out, &files)?;
     Ok(files.len())

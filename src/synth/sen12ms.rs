@@ -4,9 +4,10 @@ use super::geotiff::{centred_placement, utm_epsg_of, write_geotiff, Band, Placem
 use super::landscape::{Landscape, Profile};
 use super::noise::Rng;
 use super::sen12tp::pick_scenes;
+use super::LcType;
 use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
 use crate::layout::sen12tp::{parse_metadata, SceneMeta};
-use crate::layout::{ring_center, Modality};
+use crate::layout::{ring_center, Dataset, Modality};
 use std::path::{Path, PathBuf};
 
 const PATCHES_PER_SCENE: usize = 3;
@@ -26,14 +27,18 @@ const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
     (100, [10, 32, 25, 51]),
 ];
 
-/// Writes `count` triplets (s1, s2, lc) and `train_list.txt` / `test_list.txt`; returns the files.
-/// Patch locations come from SEN12TP scene centres, so both hemispheres appear.
+/// Writes `count` triplets — SEN12MS: s1, s2, lc and `train_list.txt` / `test_list.txt`;
+/// SEN12MS-CR: s1, s2 and s2_cloudy in its own folders — and returns the files. Patch locations
+/// come from SEN12TP scene centres, so both hemispheres appear.
+#[allow(clippy::too_many_arguments)]
 pub fn synth_sen12ms(
     out: &Path,
+    dataset: Dataset,
     metadata_text: &str,
     count: usize,
     size: usize,
     seed: u64,
+    lc_type: LcType,
 ) -> Result<Vec<PathBuf>, String> {
     let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(PATCHES_PER_SCENE), seed);
     let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
@@ -57,11 +62,18 @@ pub fn synth_sen12ms(
             swath_edges: false,
         };
         let land = Landscape::generate(size, &profile, &mut rng);
-        written.extend(write_triplet(out, &name, &place, &land, &mut rng)?);
+        let third = match dataset {
+            Dataset::Sen12msCr => Third::CloudyS2,
+            _ => Third::LandCover(lc_type),
+        };
+        written.extend(write_triplet(out, &name, &place, &land, third, &mut rng)?);
         let list = if triplet % 5 == 4 { &mut test } else { &mut train };
         list.push(name(Modality::S2.name()).file_name());
     }
-    for (file, names) in [("train_list.txt", train), ("test_list.txt", test)] {
+    // SEN12MS-CR ships no split lists.
+    let lists =
+        if dataset == Dataset::Sen12ms { vec![("train_list.txt", train), ("test_list.txt", test)] } else { vec![] };
+    for (file, names) in lists {
         std::fs::write(out.join(file), names.join("\n") + "\n")
             .map_err(|e| format!("synth: cannot write {file}: {e}"))?;
     }
@@ -75,21 +87,33 @@ fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Pl
     Ok(place)
 }
 
+/// The third file of a triplet: SEN12MS's land cover, or SEN12MS-CR's cloudy S2.
+#[derive(Clone, Copy)]
+enum Third {
+    LandCover(LcType),
+    CloudyS2,
+}
+
+/// Cloud cover of a synthetic SEN12MS-CR cloudy patch.
+const CLOUDY_COVER: f64 = 0.4;
+
 fn write_triplet(
     out: &Path,
     name: &dyn Fn(&str) -> PatchName,
     place: &Placement,
     land: &Landscape,
+    third: Third,
     rng: &mut Rng,
 ) -> Result<Vec<PathBuf>, String> {
+    let cloud_removal = matches!(third, Third::CloudyS2);
     let path = |kind: Modality| -> Result<PathBuf, String> {
         let patch = name(kind.name());
-        let folder = format!("{}_{}", kind.name(), patch.scene);
-        let dir = out.join(format!("ROIs{}_{}", patch.roi_code, patch.season)).join(folder);
+        let dir = out.join(patch.folder(cloud_removal));
         std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
         Ok(dir.join(patch.file_name()))
     };
-    let files = [path(Modality::S1)?, path(Modality::S2)?, path(Modality::Lc)?];
+    let third_kind = if cloud_removal { Modality::S2Cloudy } else { Modality::Lc };
+    let files = [path(Modality::S1)?, path(Modality::S2)?, path(third_kind)?];
     let radar = [false, true].map(|cross| land.backscatter(cross, rng));
     write_geotiff(
         &files[0],
@@ -106,11 +130,33 @@ fn write_triplet(
         None,
         &[],
     )?;
-    // The real lc files are tagged RGB + alpha, so GDAL reports band 4 as an alpha band.
-    let maps = (0..4).map(|layer| land.classes.iter().map(|c| modis_codes(*c)[layer]).collect::<Vec<u8>>());
-    let bands = LC_BANDS.iter().zip(maps).map(|(name, values)| Band { name, values }).collect();
-    write_geotiff(&files[2], place, bands, None, &["PHOTOMETRIC=RGB", "ALPHA=YES"])?;
+    match third {
+        Third::LandCover(lc_type) => write_landcover(&files[2], place, land, lc_type)?,
+        Third::CloudyS2 => {
+            let cloudy = land.under_clouds(CLOUDY_COVER, rng);
+            let optical = (0..13).map(|b| cloudy.reflectance(b, rng));
+            let bands = S2_BANDS.iter().zip(optical).map(|(name, values)| Band { name, values }).collect();
+            write_geotiff(&files[2], place, bands, None, &[])?;
+        }
+    }
     Ok(files.to_vec())
+}
+
+/// The four MODIS layers, as Byte tagged RGB + alpha (so GDAL reports band 4 as an alpha band, as
+/// with the real files we have seen) or as plain UInt16.
+fn write_landcover(path: &Path, place: &Placement, land: &Landscape, lc_type: LcType) -> Result<(), String> {
+    let layer = |i: usize| land.classes.iter().map(move |c| modis_codes(*c)[i]);
+    match lc_type {
+        LcType::Byte => {
+            let bands = LC_BANDS.iter().enumerate().map(|(i, name)| Band { name, values: layer(i).collect() });
+            write_geotiff::<u8>(path, place, bands.collect(), None, &["PHOTOMETRIC=RGB", "ALPHA=YES"])
+        }
+        LcType::UInt16 => {
+            let bands =
+                LC_BANDS.iter().enumerate().map(|(i, name)| Band { name, values: layer(i).map(u16::from).collect() });
+            write_geotiff::<u16>(path, place, bands.collect(), None, &[])
+        }
+    }
 }
 
 fn modis_codes(worldcover: u8) -> [u8; 4] {

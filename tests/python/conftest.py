@@ -59,9 +59,9 @@ def content_hash(db):
     return hashlib.sha256(repr(content(db)).encode()).hexdigest()
 
 
-def synth_tree(factory, layout, scenes, size, seed):
+def synth_tree(factory, layout, scenes, size, seed, extra=()):
     out = factory.mktemp(layout) / "data"
-    run("synth", out, "--layout", layout, "--scenes", scenes, "--size", size, "--seed", seed)
+    run("synth", out, "--layout", layout, "--scenes", scenes, "--size", size, "--seed", seed, *extra)
     return out
 
 
