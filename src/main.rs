@@ -60,6 +60,9 @@ enum Command {
         /// SEN12MS land cover as `byte` (RGB + alpha tags, as the files we have seen) or `uint16`.
         #[arg(long, value_name = "TYPE", default_value = "byte")]
         lc_dtype: LcType,
+        /// Pack the rasters as the downloads: SEN12MS one .tar.gz per season and kind, SEN12TP a .zip per split.
+        #[arg(long)]
+        archives: bool,
     },
     /// Check md5sums.txt below a data folder, in parallel.
     Verify {
@@ -109,13 +112,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
             };
             run_ingest(&data_dir, &db, &options)
         }
-        Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype } => {
+        Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype, archives } => {
             let text = match metadata {
                 Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
                 None => EMBEDDED_METADATA.to_string(),
             };
             let size = size.unwrap_or(layout.published_size());
-            let written = synth(&out_dir, layout, &text, &SynthOptions { scenes, size, seed, lc_type: lc_dtype })?;
+            let written =
+                synth(&out_dir, layout, &text, &SynthOptions { scenes, size, seed, lc_type: lc_dtype, archives })?;
             println!("synth: wrote {written} files to {}", out_dir.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -77,18 +77,32 @@ pub struct Found {
     pub checksum_lists: Vec<PathBuf>,
     /// SEN12MS `seasons.csv` files; the first one is used.
     pub season_lists: Vec<PathBuf>,
-    /// The raster files whose names place them in a scene.
+    /// The raster files whose names place them in a scene (with `archives::expand`, also the
+    /// members of the archives).
     pub files: Vec<FoundFile>,
+    /// Archives (the downloads, not unpacked), whose members `archives::expand` adds to `files`.
+    pub archives: Vec<OnDisk>,
     /// (relative path, message) for things that look like data but cannot be used.
     pub problems: Vec<(String, String)>,
     /// What was there instead of data, for the message of a tree with nothing to ingest.
     pub unused: Unused,
 }
 
+/// A file on disk: where it is, as the catalog names it, and its size and time.
+#[derive(Debug, Clone)]
+pub struct OnDisk {
+    /// Its path under the data root as the ingest was given it.
+    pub path: PathBuf,
+    /// Relative to the data root, with `/` separators.
+    pub relative: String,
+    /// Its size and times.
+    pub meta: std::fs::Metadata,
+}
+
 /// Files and folders a walk passed over: archives, rasters of other names, the root's folders.
 #[derive(Debug, Default)]
 pub struct Unused {
-    /// `.tar.gz`, `.tgz`, `.tar`, `.zip` files (the downloads, not unpacked).
+    /// Archives with no dataset file in them.
     pub archives: Vec<String>,
     /// GeoTIFFs whose names are not a dataset's.
     pub rasters: Vec<String>,
@@ -126,7 +140,7 @@ impl Found {
         let mut instead = Vec::new();
         if !unused.archives.is_empty() {
             let archives = first_names(&unused.archives);
-            instead.push(format!("{} ({archives}): unpack them here first", count(unused.archives.len(), "archive")));
+            instead.push(format!("{} without a dataset file ({archives})", count(unused.archives.len(), "archive")));
         }
         if !unused.rasters.is_empty() {
             let rasters = first_names(&unused.rasters);
@@ -178,7 +192,6 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
         }
     }
     found.files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    found.unused.archives.sort();
     found.unused.rasters.sort();
     set_aside_second_copies(&mut found);
     Ok(found)
@@ -186,7 +199,7 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
 
 /// An archive unpacked twice puts two files on one (scene, modality) row: the first in path order
 /// is catalogued, the others are reported instead of overwriting it on every run.
-fn set_aside_second_copies(found: &mut Found) {
+pub(super) fn set_aside_second_copies(found: &mut Found) {
     let mut first: HashMap<(i64, String), String> = HashMap::new();
     let mut kept = Vec::with_capacity(found.files.len());
     for file in std::mem::take(&mut found.files) {
@@ -220,68 +233,106 @@ fn report_empty_scene_folder(root: &Path, dir: &Path, entries: &[PathBuf], found
     }
 }
 
-fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+/// What a file is, by its name and the two folders it is in (the same rules on disk and inside an
+/// archive).
+pub enum Recognised {
+    /// `sen12tp-metadata.json`.
+    Metadata,
+    /// `md5sums.txt`.
+    Checksums,
+    /// `train_list.txt` or `test_list.txt`: the split it gives.
+    SplitList(&'static str),
+    /// SEN12MS's `seasons.csv`.
+    SeasonList,
+    /// A download not unpacked: `.tar.gz`, `.tgz`, `.tar`, `.zip`.
+    Archive,
+    /// A dataset file: its scene and modality.
+    Raster(SceneKey, String),
+    /// A file in a SEN12TP scene folder whose name does not fit it: why.
+    Misnamed(String),
+    /// A GeoTIFF of no dataset's name.
+    OtherRaster,
+    /// Anything else: not ours.
+    Other,
+}
+
+/// Recognises `name` in the folder `parent`, itself in `top` (empty when there is none).
+pub fn recognise(top: &str, parent: &str, name: &str) -> Recognised {
     match name {
-        sen12tp::METADATA_FILE => return found.metadata_files.push(path.to_path_buf()),
-        crate::verify::MD5SUMS_FILE => return found.checksum_lists.push(path.to_path_buf()),
-        "train_list.txt" => return found.split_lists.push(("train".into(), path.to_path_buf())),
-        "test_list.txt" => return found.split_lists.push(("test".into(), path.to_path_buf())),
-        sen12ms::SEASONS_FILE => return found.season_lists.push(path.to_path_buf()),
-        _ if is_archive(name) => return found.unused.archives.push(relative(root, path)),
-        _ if name.ends_with(".tiff") => return found.unused.rasters.push(relative(root, path)),
-        _ if !name.ends_with(".tif") => return,
+        sen12tp::METADATA_FILE => return Recognised::Metadata,
+        crate::verify::MD5SUMS_FILE => return Recognised::Checksums,
+        "train_list.txt" => return Recognised::SplitList("train"),
+        "test_list.txt" => return Recognised::SplitList("test"),
+        sen12ms::SEASONS_FILE => return Recognised::SeasonList,
+        _ if is_archive(name) => return Recognised::Archive,
+        _ if name.ends_with(".tiff") => return Recognised::OtherRaster,
+        _ if !name.ends_with(".tif") => return Recognised::Other,
         _ => {}
     }
-    let scene = if let Some((spatial_id, scene_id)) = sen12tp::parse_scene_dir(parent) {
-        match sen12tp::parse_file_name(name, scene_id) {
-            Some(modality) => Some((SceneKey::Sen12tp { spatial_id, scene_id }, modality)),
+    if let Some((spatial_id, scene_id)) = sen12tp::parse_scene_dir(parent) {
+        return match sen12tp::parse_file_name(name, scene_id) {
+            Some(modality) => Recognised::Raster(SceneKey::Sen12tp { spatial_id, scene_id }, modality),
             None => {
-                let message = format!("file name is not {scene_id}_<modality>.tif in scene folder {parent}");
-                return found.problems.push((relative(root, path), message));
+                Recognised::Misnamed(format!("file name is not {scene_id}_<modality>.tif in scene folder {parent}"))
             }
+        };
+    }
+    match sen12ms::parse_patch_file(name) {
+        Some(patch) => {
+            let key = patch_key(&format!("{top}/{parent}"), &patch);
+            Recognised::Raster(key, patch.kind)
         }
-    } else {
-        sen12ms::parse_patch_file(name).map(|patch| (patch_key(path, &patch), patch.kind))
-    };
-    let Some((scene, modality)) = scene else { return found.unused.rasters.push(relative(root, path)) };
-    match regular_file(root, path, check_escape) {
-        Ok(meta) => {
-            let mtime_ns =
-                meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64);
-            let relative = relative(root, path);
-            found.files.push(FoundFile {
-                path: path.to_path_buf(),
-                relative,
-                scene,
-                modality,
-                bytes: meta.len(),
-                mtime_ns,
-            });
-        }
-        Err(message) => found.problems.push((relative(root, path), message)),
+        None => Recognised::OtherRaster,
     }
 }
 
+fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
+    let folder = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let (parent, top) = (folder(path.parent()), folder(path.parent().and_then(Path::parent)));
+    let path_buf = path.to_path_buf();
+    match recognise(top.as_deref().unwrap_or(""), parent.as_deref().unwrap_or(""), name) {
+        Recognised::Metadata => found.metadata_files.push(path_buf),
+        Recognised::Checksums => found.checksum_lists.push(path_buf),
+        Recognised::SplitList(split) => found.split_lists.push((split.to_string(), path_buf)),
+        Recognised::SeasonList => found.season_lists.push(path_buf),
+        Recognised::Archive => match regular_file(root, path, check_escape) {
+            Ok(meta) => found.archives.push(OnDisk { path: path_buf, relative: relative(root, path), meta }),
+            Err(message) => found.problems.push((relative(root, path), message)),
+        },
+        Recognised::Raster(scene, modality) => match regular_file(root, path, check_escape) {
+            Ok(meta) => found.files.push(FoundFile {
+                path: path_buf,
+                relative: relative(root, path),
+                scene,
+                modality,
+                bytes: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+            }),
+            Err(message) => found.problems.push((relative(root, path), message)),
+        },
+        Recognised::Misnamed(message) => found.problems.push((relative(root, path), message)),
+        Recognised::OtherRaster => found.unused.rasters.push(relative(root, path)),
+        Recognised::Other => {}
+    }
+}
+
+/// A file's modification time in nanoseconds since the Unix epoch (0 when unknown).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
+}
+
 /// SEN12MS-CR when the file sits in its layout's folders (or is a cloudy S2), else SEN12MS.
-fn patch_key(path: &Path, patch: &sen12ms::PatchName) -> SceneKey {
-    if two_folders(path).is_some_and(|f| f == patch.folder(true)) || patch.kind == "s2_cloudy" {
+fn patch_key(folders: &str, patch: &sen12ms::PatchName) -> SceneKey {
+    if folders == patch.folder(true) || patch.kind == "s2_cloudy" {
         SceneKey::Sen12msCr(patch.clone())
     } else {
         SceneKey::Sen12ms(patch.clone())
     }
 }
 
-/// The two folders a file is in: `ROIs1158_spring/s2_1`.
-fn two_folders(path: &Path) -> Option<String> {
-    let scene = path.parent()?;
-    let top = scene.parent()?;
-    Some(format!("{}/{}", top.file_name()?.to_string_lossy(), scene.file_name()?.to_string_lossy()))
-}
-
 /// The datasets' downloads: SEN12MS's `.tar.gz`, SEN12TP's `.zip`.
-fn is_archive(name: &str) -> bool {
+pub fn is_archive(name: &str) -> bool {
     [".tar.gz", ".tgz", ".tar", ".zip"].iter().any(|suffix| name.ends_with(suffix))
 }
 

@@ -2,6 +2,7 @@
 //! committed in batches. Killed at any moment, or stopped by a failed write (a full disk, an I/O
 //! error), the catalog holds whole files only; the next run takes what is missing.
 
+use super::archives::{self, tar_member, TarStream};
 use super::discover::{discover, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{seasons, write};
@@ -16,7 +17,9 @@ use rusqlite::Connection;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
@@ -107,14 +110,19 @@ pub fn ingest(
     progress: &mut dyn Progress,
 ) -> Result<IngestReport, String> {
     let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
-    let found = discover(&root, options.follow_symlinks)?;
+    let mut found = discover(&root, options.follow_symlinks)?;
+    let catalog = if db.exists() { Some(open_catalog(db)?) } else { None };
+    archives::expand(&mut found, catalog.as_ref())?;
     if let Some(message) = found.nothing_to_ingest() {
         // A catalog of this very folder still learns that its files are gone.
-        if !indexes(db, &root)? {
+        if !catalog.as_ref().map(|conn| indexes(conn, db, &root)).transpose()?.unwrap_or(false) {
             return Ok(IngestReport { nothing_to_ingest: Some(message), ..IngestReport::default() });
         }
     }
-    let conn = open_catalog(db)?;
+    let conn = match catalog {
+        Some(conn) => conn,
+        None => open_catalog(db)?,
+    };
     let mut report = IngestReport::default();
     let outcome = claim_data_root(&conn, &root)
         .and_then(|()| ingest_tree(&conn, &root, found, options, progress, &mut report))
@@ -148,7 +156,14 @@ fn ingest_tree(
     report.files_unchanged = found.files.len() - todo.len();
     let cloud_threshold = cloud_threshold(conn);
     meta_set(conn, "cloud_threshold", &cloud_threshold.to_string())?;
-    let scanner = Scanner { spatial_ids, checksums, statistics: options.statistics, cloud_threshold };
+    let scanner = Scanner {
+        spatial_ids,
+        checksums,
+        statistics: options.statistics,
+        cloud_threshold,
+        streams: Default::default(),
+        open_streams: options.jobs.max(1) + 1,
+    };
     scan_and_write(conn, &todo, &scanner, &splits, options, progress, report)?;
     write::refresh_scene_presence(conn)?;
     report.failures += seasons::apply_seasons(conn, root, &found)?;
@@ -183,6 +198,11 @@ struct Scanner {
     checksums: HashMap<String, String>,
     statistics: bool,
     cloud_threshold: f64,
+    /// The tar archives being read, each front to back once, most recently used first: members
+    /// come grouped by archive, so a few are open at a time (each holds GDAL's decompression state).
+    streams: Mutex<Vec<(PathBuf, TarStream)>>,
+    /// How many streams stay open: one per worker, and one for the archive just finished.
+    open_streams: usize,
 }
 
 impl Scanner {
@@ -200,7 +220,11 @@ impl Scanner {
                 _ => {}
             }
         }
-        let mut scan = scan_file(&file.path, &scan_request(file, self.statistics, self.cloud_threshold))?;
+        let request = scan_request(file, self.statistics, self.cloud_threshold);
+        let mut scan = match tar_member(&file.path) {
+            Some((archive, member)) => self.scan_streamed(&archive, &member, file, &request)?,
+            None => scan_file(&file.path, &request)?,
+        };
         if let Some(problem) = self.checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
             scan.warnings.push(("checksum", problem));
         }
@@ -208,6 +232,37 @@ impl Scanner {
             scan.warnings.push(("classes", problem));
         }
         Ok(scan)
+    }
+}
+
+impl Scanner {
+    /// Scans a member of a tar archive from memory: its bytes come from the archive's stream (one
+    /// pass over the archive; GDAL seeking inside a `.tar.gz` for every member would decompress
+    /// the archive again and again).
+    fn scan_streamed(
+        &self,
+        archive: &Path,
+        member: &str,
+        file: &FoundFile,
+        request: &ScanRequest,
+    ) -> Result<FileScan, String> {
+        let data = {
+            let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let stream = match streams.iter().position(|(path, _)| path == archive) {
+                Some(at) => streams.remove(at).1,
+                None => TarStream::open(archive)?,
+            };
+            streams.insert(0, (archive.to_path_buf(), stream));
+            streams.truncate(self.open_streams);
+            streams[0].1.read_member(member)?
+        };
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name =
+            format!("/vsimem/sen12lite_member_{}_{}.tif", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the member in memory: {e}"))?;
+        let scanned = scan_file(Path::new(&name), request);
+        let _ = gdal::vsi::unlink_mem_file(&name);
+        scanned.map_err(|e| e.replace(&name, &file.relative))
     }
 }
 
@@ -273,13 +328,9 @@ fn checkpoint(conn: &Connection) -> Result<(), Stop> {
     Ok(())
 }
 
-/// Whether the catalog `db` exists and indexes the folder `root`.
-fn indexes(db: &Path, root: &Path) -> Result<bool, String> {
-    if !db.exists() {
-        return Ok(false);
-    }
-    let conn = open_catalog(db)?;
-    let data_root = meta_get(&conn, "data_root").map_err(|e| format!("ingest: {}: {e}", db.display()))?;
+/// Whether the catalog `db` indexes the folder `root`.
+fn indexes(conn: &Connection, db: &Path, root: &Path) -> Result<bool, String> {
+    let data_root = meta_get(conn, "data_root").map_err(|e| format!("ingest: {}: {e}", db.display()))?;
     Ok(data_root.as_deref() == Some(&*root.to_string_lossy()))
 }
 

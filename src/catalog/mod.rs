@@ -1,5 +1,6 @@
 //! The SQLite catalog: schema, metadata keys, and the ingest that fills it.
 
+pub mod archives;
 pub mod discover;
 pub mod ingest;
 pub mod read;

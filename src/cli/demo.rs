@@ -32,7 +32,7 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
             &data,
             Dataset::Sen12tp,
             EMBEDDED_METADATA,
-            &SynthOptions { scenes, size, seed: 1, lc_type: LcType::Byte },
+            &SynthOptions { scenes, size, seed: 1, lc_type: LcType::Byte, archives: false },
         )?;
     }
     let db = dir.join("catalog.db");

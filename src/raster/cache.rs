@@ -25,8 +25,15 @@ struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The identity of the file on disk behind a GDAL path: for a member of an archive
+    /// (`/vsitar/{archive}/{member}`), the archive's.
     fn of(path: &Path) -> Result<FileIdentity, String> {
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let on_disk = ["/vsitar/", "/vsizip/"]
+            .iter()
+            .find_map(|scheme| path.to_str()?.strip_prefix(scheme))
+            .and_then(|inside| Path::new(inside).ancestors().find(|p| p.is_file()))
+            .unwrap_or(path);
+        let meta = std::fs::metadata(on_disk).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
     }

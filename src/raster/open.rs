@@ -25,8 +25,9 @@ pub fn init_gdal() {
 }
 
 /// Options set on this thread while a [`QuietGdal`] lives: no `.aux.xml` next to the data, no
-/// debug output.
-const QUIET_OPTIONS: [(&CStr, &CStr); 2] = [(c"GDAL_PAM_ENABLED", c"NO"), (c"CPL_DEBUG", c"OFF")];
+/// `.gz.properties` next to an archive read through `/vsitar/`, no debug output.
+const QUIET_OPTIONS: [(&CStr, &CStr); 3] =
+    [(c"GDAL_PAM_ENABLED", c"NO"), (c"CPL_VSIL_GZIP_WRITE_PROPERTIES", c"NO"), (c"CPL_DEBUG", c"OFF")];
 
 /// While it lives, GDAL on this thread prints nothing on the host's stderr (its errors stay
 /// readable for our messages through CPLGetLastErrorMsg) and writes no side files. Both are

@@ -2,6 +2,8 @@
 //! Paths that would leave the data root are refused.
 
 use super::utils::fail;
+use crate::catalog::archives::member_path;
+use crate::catalog::discover::is_archive;
 use crate::catalog::read::{self, SceneRef, SceneRow};
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
@@ -58,22 +60,55 @@ pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Resu
 /// The user's switches, from the environment because a catalog must not be able to set them.
 const DATA_ROOT_VAR: &str = "SEN12LITE_DATA_ROOT";
 const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
+const READ_ARCHIVES_VAR: &str = "SEN12LITE_READ_ARCHIVES";
 
-/// The real `data_root` (or $SEN12LITE_DATA_ROOT) and the real path of a catalogued relative path
-/// under it; refuses absolute paths, `..`, GDAL virtual file systems and, unless
-/// $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that lead out of the root. Messages name the relative
-/// path only: a web user of a public instance must not learn the server's folders.
+/// The real `data_root` and the path GDAL opens for a catalogued path, which must be a plain
+/// relative path (no root, `..` or `/vsi`): a plain file's real path,
+/// or for a member of an archive (`{archive}/{member}`, only with $SEN12LITE_READ_ARCHIVES=1)
+/// `/vsitar/` or `/vsizip/` over the archive's real path.
 fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
-    let root = match std::env::var(DATA_ROOT_VAR) {
-        Ok(root) if !root.is_empty() => root,
-        _ => read::data_root(conn)?
-            .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
-    };
     let escapes =
         Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
     if escapes {
         return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
     }
+    let Some((archive, member)) = split_archive(relative) else { return confined_file(conn, function, relative) };
+    if !std::env::var(READ_ARCHIVES_VAR).is_ok_and(|v| v == "1") {
+        return Err(fail(
+            function,
+            format!(
+                "'{relative}' is inside an archive: set {READ_ARCHIVES_VAR}=1 to read it (random reads from a .tar.gz \
+                 decompress from its start; unpack it for heavy use)"
+            ),
+        ));
+    }
+    let (root, real_archive) = confined_file(conn, function, archive)?;
+    Ok((root, member_path(&real_archive, member)))
+}
+
+/// `{archive}/{member}` -> (archive, member), when a folder of the path is an archive file name.
+fn split_archive(relative: &str) -> Option<(&str, &str)> {
+    let mut end = 0;
+    for part in relative.split('/') {
+        end += part.len();
+        if is_archive(part) && end < relative.len() {
+            return Some((&relative[..end], &relative[end + 1..]));
+        }
+        end += 1;
+    }
+    None
+}
+
+/// The real `data_root` (or $SEN12LITE_DATA_ROOT) and the real path of a plain relative path
+/// under it; refuses, unless $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that lead out of the root.
+/// Messages name the relative path only: a web user of a public instance must not learn the
+/// server's folders.
+fn confined_file(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
+    let root = match std::env::var(DATA_ROOT_VAR) {
+        Ok(root) if !root.is_empty() => root,
+        _ => read::data_root(conn)?
+            .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
+    };
     let joined = Path::new(&root).join(relative);
     let Ok(real_root) = Path::new(&root).canonicalize() else {
         return Err(fail(function, "data_root is not on disk (see s12_debug() for where it points)"));

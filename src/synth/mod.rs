@@ -1,5 +1,6 @@
 //! `sen12lite synth`: deterministic test data in the exact layout of the real datasets.
 
+mod archives;
 mod geotiff;
 mod landscape;
 mod noise;
@@ -23,6 +24,8 @@ pub struct SynthOptions {
     pub seed: u64,
     /// SEN12MS `lc` files' type (the other datasets have none).
     pub lc_type: LcType,
+    /// Pack the rasters into the archives users download instead of leaving them unpacked.
+    pub archives: bool,
 }
 
 /// The two encodings of SEN12MS land cover in circulation: Byte tagged RGB + alpha, as the files we
@@ -47,9 +50,10 @@ impl FromStr for LcType {
     }
 }
 
-/// Writes a tree of `dataset`'s layout and its `md5sums.txt`; returns the number of raster files written.
+/// Writes a tree of `dataset`'s layout and its `md5sums.txt` (or, with `archives`, the downloads
+/// holding it); returns the number of raster files written.
 pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, String> {
-    let SynthOptions { scenes, size, seed, lc_type } = *options;
+    let SynthOptions { scenes, size, seed, lc_type, archives } = *options;
     if !(16..=20_000).contains(&size) {
         return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
     }
@@ -60,6 +64,10 @@ pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthO
             sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, size, seed, lc_type)?
         }
     };
-    write_md5sums(out, &files)?;
+    if archives {
+        archives::pack(out, dataset, &files)?;
+    } else {
+        write_md5sums(out, &files)?;
+    }
     Ok(files.len())
 }

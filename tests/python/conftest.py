@@ -4,10 +4,12 @@ The oracle in these tests is GDAL's Python bindings plus numpy: pixels are read 
 the Rust code and every figure of the catalog is recomputed from them.
 """
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -121,3 +123,14 @@ def tp_db_copy(tp_db, tmp_path):
 @pytest.fixture(scope="module")
 def ext(tp_db):
     return load(tp_db)
+
+
+def peak_rss(command, stdin="", env=None):
+    """Runs `command` with `stdin`; returns (CompletedProcess, its peak RSS in MiB)."""
+    wrapper = ("import resource, subprocess, sys, json\n"
+               "r = subprocess.run(sys.argv[1:], input=sys.stdin.read(), capture_output=True, text=True)\n"
+               "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
+    out = subprocess.run([sys.executable, "-c", wrapper, *map(str, command)], input=stdin, capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, timeout=600)
+    code, stdout, stderr, kib = json.loads(out.stdout)
+    return subprocess.CompletedProcess(command, code, stdout, stderr), kib / 1024

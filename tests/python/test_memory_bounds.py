@@ -4,16 +4,14 @@ memory for integer bands and a cap for float ones. Peak RSS is measured in a fre
 
 The large rasters are sparse tiled GeoTIFFs (a few KB on disk, gigabytes decoded) with one block
 of known values, so the expected statistics are a hand computation."""
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 from osgeo import gdal
 
-from conftest import BIN, EXT, connect
+from conftest import BIN, EXT, connect, peak_rss
 
 gdal.UseExceptions()
 SCENE = 390
@@ -33,17 +31,6 @@ def sparse_raster(path, size, dtype, block_values=(), nodata=()):
     for band in nodata:
         ds.GetRasterBand(band).SetNoDataValue(0)
     ds = None
-
-
-def peak_rss(command, stdin="", env=None):
-    """Runs `command` with `stdin`; returns (CompletedProcess, its peak RSS in MiB)."""
-    wrapper = ("import resource, subprocess, sys, json\n"
-               "r = subprocess.run(sys.argv[1:], input=sys.stdin.read(), capture_output=True, text=True)\n"
-               "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
-    out = subprocess.run([sys.executable, "-c", wrapper, *map(str, command)], input=stdin, capture_output=True, text=True,
-                         env={**os.environ, **(env or {})}, timeout=600)
-    code, stdout, stderr, kib = json.loads(out.stdout)
-    return subprocess.CompletedProcess(command, code, stdout, stderr), kib / 1024
 
 
 def test_the_ingest_reads_a_large_integer_raster_by_strips_and_caps_float_statistics(tp_copy, tmp_path):

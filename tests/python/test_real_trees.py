@@ -122,8 +122,8 @@ def test_a_folder_with_nothing_to_ingest_says_what_it_found_and_claims_nothing(t
         (downloads / name).write_bytes(b"")
     result = ingest(downloads, db)
     assert result.returncode == 1 and not db.exists()
-    assert ("found 3 archives (ROIs1158_spring_s1.tar.gz, ROIs1158_spring_s2.tar.gz, sen12tp-test.zip): unpack them "
-            "here first; 1 GeoTIFF of other names (scene.tif); folders ROIs1158_spring") in result.stderr
+    assert ("found 3 archives without a dataset file (ROIs1158_spring_s1.tar.gz, ROIs1158_spring_s2.tar.gz, "
+            "sen12tp-test.zip); 1 GeoTIFF of other names (scene.tif); folders ROIs1158_spring") in result.stderr
 
 
 def test_a_catalog_of_a_folder_whose_files_are_gone_forgets_them(ms_tree, tmp_path):

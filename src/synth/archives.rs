@@ -1,0 +1,122 @@
+//! `synth --archives`: the tree as it is downloaded — SEN12MS (and SEN12MS-CR) as one `.tar.gz`
+//! per season folder and kind (`ROIs1158_spring_s2.tar.gz` holding `ROIs1158_spring/s2_1/...`),
+//! SEN12TP as one `.zip` per split (`sen12tp-train.zip` holding `train/...`). Written through GDAL's
+//! `/vsigzip/` and `/vsizip/`; the tar format (POSIX ustar) is written here.
+
+use crate::layout::Dataset;
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+
+/// Packs `files` (under `out`) into the dataset's archives and removes them; returns the archives.
+pub fn pack(out: &Path, dataset: Dataset, files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut groups: BTreeMap<String, Vec<(String, &PathBuf)>> = BTreeMap::new();
+    for file in files {
+        let member = file.strip_prefix(out).map_err(|_| format!("synth: {} is not under the tree", file.display()))?;
+        let member = member.to_string_lossy().into_owned();
+        groups.entry(archive_name(dataset, &member)).or_default().push((member, file));
+    }
+    let mut archives = Vec::new();
+    for (name, members) in groups {
+        let archive = out.join(&name);
+        if name.ends_with(".zip") {
+            write_zip(&archive, &members)?;
+        } else {
+            write_tar_gz(&archive, &members)?;
+        }
+        for (_, file) in &members {
+            std::fs::remove_file(file).map_err(|e| format!("synth: cannot remove {}: {e}", file.display()))?;
+        }
+        archives.push(archive);
+    }
+    remove_empty_folders(out)?;
+    Ok(archives)
+}
+
+/// The download a member belongs to.
+fn archive_name(dataset: Dataset, member: &str) -> String {
+    let mut parts = member.split('/');
+    let (top, folder) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    match dataset {
+        Dataset::Sen12tp => format!("sen12tp-{top}.zip"),
+        // `s2_1` -> `s2`, `s2_cloudy_1` -> `s2_cloudy`; SEN12MS-CR's top folders already name the kind.
+        Dataset::Sen12ms => format!("{top}_{}.tar.gz", folder.rsplit_once('_').map_or(folder, |(kind, _)| kind)),
+        Dataset::Sen12msCr => format!("{top}.tar.gz"),
+    }
+}
+
+/// A `.tar.gz` of `members` (name in the archive, file): ustar headers and data, gzip by GDAL.
+fn write_tar_gz(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), String> {
+    let mut tar = Vec::new();
+    for (name, file) in members {
+        let data = std::fs::read(file).map_err(|e| format!("synth: cannot read {}: {e}", file.display()))?;
+        tar.extend_from_slice(&ustar_header(name, data.len())?);
+        tar.extend_from_slice(&data);
+        tar.resize(tar.len().next_multiple_of(BLOCK), 0);
+    }
+    tar.resize(tar.len() + 2 * BLOCK, 0);
+    write_through_gdal(&format!("/vsigzip/{}", archive.display()), &tar)
+}
+
+const BLOCK: usize = 512;
+
+/// A POSIX ustar header of a regular file: name, mode 644, size, and the checksum over the header.
+fn ustar_header(name: &str, size: usize) -> Result<[u8; BLOCK], String> {
+    if name.len() > 100 {
+        return Err(format!("synth: {name} is longer than a tar name (100 bytes)"));
+    }
+    let mut header = [0u8; BLOCK];
+    let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+    put(0, name.as_bytes());
+    put(100, b"0000644\0");
+    put(108, b"0000000\0");
+    put(116, b"0000000\0");
+    put(124, format!("{size:011o}\0").as_bytes());
+    put(136, b"00000000000\0");
+    put(148, b"        ");
+    put(156, b"0");
+    put(257, b"ustar\0");
+    put(263, b"00");
+    let checksum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{checksum:06o}\0 ").as_bytes());
+    Ok(header)
+}
+
+/// A zip of `members`, each written through GDAL's `/vsizip/` (deflated).
+fn write_zip(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), String> {
+    for (name, file) in members {
+        let data = std::fs::read(file).map_err(|e| format!("synth: cannot read {}: {e}", file.display()))?;
+        write_through_gdal(&format!("/vsizip/{}/{name}", archive.display()), &data)?;
+    }
+    Ok(())
+}
+
+/// Writes `data` to a GDAL (virtual) file.
+fn write_through_gdal(path: &str, data: &[u8]) -> Result<(), String> {
+    let fail = || format!("synth: cannot write {path}: {}", crate::raster::open::last_gdal_error());
+    let c_path = CString::new(path).map_err(|_| format!("synth: {path} has a NUL byte"))?;
+    // SAFETY: NUL-terminated path and mode; `data` outlives the write; the handle is closed once.
+    unsafe {
+        let handle = gdal_sys::VSIFOpenL(c_path.as_ptr(), c"wb".as_ptr());
+        if handle.is_null() {
+            return Err(fail());
+        }
+        let written = gdal_sys::VSIFWriteL(data.as_ptr().cast(), 1, data.len(), handle);
+        let closed = gdal_sys::VSIFCloseL(handle) == 0;
+        if written != data.len() || !closed {
+            return Err(fail());
+        }
+    }
+    Ok(())
+}
+
+/// Removes the folders the packed files leave empty.
+fn remove_empty_folders(dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("synth: cannot list {}: {e}", dir.display()))?;
+    for entry in entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()) {
+        remove_empty_folders(&entry)?;
+        // Only succeeds when empty, which is the point.
+        let _ = std::fs::remove_dir(&entry);
+    }
+    Ok(())
+}
