@@ -1,6 +1,7 @@
 //! The `sen12lite` command: ingest, synth, verify, demo, sql.
 
 use clap::{Parser, Subcommand};
+use sen12lite::catalog::discover::is_archive;
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
@@ -21,7 +22,9 @@ struct Cli {
 enum Command {
     /// Catalogue a SEN12TP or SEN12MS tree into an SQLite file (incremental).
     Ingest {
-        data_dir: PathBuf,
+        /// The data folder, or archives of one folder (only those are ingested, the rest of the catalog stays).
+        #[arg(required = true, value_name = "DATA_DIR | ARCHIVE...")]
+        data: Vec<PathBuf>,
         #[arg(long)]
         db: PathBuf,
         /// Worker threads (default: the number of cores).
@@ -102,13 +105,15 @@ fn main() -> ExitCode {
 /// Runs one verb; Err is a usage or setup problem (exit 2), Ok(1) a run that found failures.
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Ingest { data_dir, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files } => {
+        Command::Ingest { data, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files } => {
+            let (data_dir, archives) = folder_and_archives(&data)?;
             let options = IngestOptions {
                 jobs: jobs.unwrap_or_else(default_jobs),
                 statistics: !no_stats,
                 checksums: !no_checksums,
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
+                archives,
             };
             run_ingest(&data_dir, &db, &options)
         }
@@ -132,6 +137,38 @@ fn run(command: Command) -> Result<ExitCode, String> {
             sen12lite::cli::sql::run_sql(&db, &sql, blob.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `DATA_DIR`, or archives of one folder: (the folder, the archives' names; none for a folder).
+fn folder_and_archives(paths: &[PathBuf]) -> Result<(PathBuf, Vec<String>), String> {
+    if let [folder] = paths {
+        if folder.is_dir() {
+            return Ok((folder.clone(), Vec::new()));
+        }
+    }
+    let name = |path: &PathBuf| path.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| is_archive(n));
+    let folder = folder_of(&paths[0]);
+    let mut names = Vec::new();
+    for path in paths {
+        match name(path) {
+            Some(name) if folder_of(path) == folder => names.push(name),
+            _ => {
+                return Err(format!(
+                    "ingest: {} is not a data folder, nor an archive beside the others",
+                    path.display()
+                ))
+            }
+        }
+    }
+    Ok((folder, names))
+}
+
+/// The folder a file is in (`.` for a bare name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 

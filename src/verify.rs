@@ -83,7 +83,7 @@ pub fn verify_tree(
     progress: &mut dyn Progress,
 ) -> Result<(usize, Vec<Mismatch>), String> {
     let entries = read_md5sums(&root.join(MD5SUMS_FILE)).map_err(|e| format!("verify: {e}"))?;
-    progress.begin(entries.len());
+    progress.begin(entries.len(), 0);
     let mut mismatches = Vec::new();
     let check = |(hex, path): &(String, String)| md5_problem(&root.join(path), hex);
     for_each_parallel(&entries, jobs.unwrap_or_else(default_jobs), check, |index, problem| {

@@ -68,6 +68,9 @@ pub fn expand(found: &mut Found, catalog: Option<&Connection>) -> Result<(), Str
 /// Files of the dataset among an archive's (member, bytes), in the archive's order; its other
 /// members are not ours. An archive without one is a discover problem (in a tree with data).
 fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: Vec<(String, u64)>) -> Vec<FoundFile> {
+    // Each member moves the progress by its share of the archive's bytes on disk.
+    let unpacked: u64 = members.iter().map(|(_, bytes)| bytes).sum();
+    let share = archive.meta.len() as f64 / unpacked.max(1) as f64;
     let mut files = Vec::new();
     for (member, bytes) in members {
         let mut folders = member.rsplit('/');
@@ -82,6 +85,7 @@ fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: 
                 modality,
                 bytes,
                 mtime_ns,
+                progress_bytes: (bytes as f64 * share).round() as u64,
             }),
             Recognised::Misnamed(message) => found.problems.push((relative, message)),
             _ => {}

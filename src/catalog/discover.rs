@@ -64,6 +64,9 @@ pub struct FoundFile {
     pub bytes: u64,
     /// Its modification time in nanoseconds since the Unix epoch.
     pub mtime_ns: i64,
+    /// What reading it moves the progress by: its size, or for a member of a compressed archive
+    /// its share of the archive's size (progress then counts the archive's bytes).
+    pub progress_bytes: u64,
 }
 
 /// What a walk below the data root found.
@@ -308,6 +311,7 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
                 modality,
                 bytes: meta.len(),
                 mtime_ns: mtime_ns(&meta),
+                progress_bytes: meta.len(),
             }),
             Err(message) => found.problems.push((relative(root, path), message)),
         },

@@ -41,6 +41,9 @@ pub struct IngestOptions {
     pub follow_symlinks: bool,
     /// Commit after this many files at most (and at least every COMMIT_EVERY).
     pub batch_files: Option<usize>,
+    /// Ingest only these archives (names in the data folder) and leave the rest of the catalog as
+    /// it is; empty: the whole tree.
+    pub archives: Vec<String>,
 }
 
 impl Default for IngestOptions {
@@ -52,6 +55,7 @@ impl Default for IngestOptions {
             checksums: true,
             follow_symlinks: false,
             batch_files: None,
+            archives: Vec::new(),
         }
     }
 }
@@ -111,6 +115,7 @@ pub fn ingest(
 ) -> Result<IngestReport, String> {
     let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
     let mut found = discover(&root, options.follow_symlinks)?;
+    limit_to_archives(&mut found, &options.archives)?;
     let catalog = if db.exists() { Some(open_catalog(db)?) } else { None };
     archives::expand(&mut found, catalog.as_ref())?;
     if let Some(message) = found.nothing_to_ingest() {
@@ -151,7 +156,7 @@ fn ingest_tree(
     let splits = read_split_lists(root, &mut found);
     report.files_found = found.files.len();
     let spatial_ids = if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
-    record_discovery(conn, &found, report)?;
+    record_discovery(conn, &found, &options.archives, report)?;
     let todo = files_to_scan(conn, &found, options.statistics)?;
     report.files_unchanged = found.files.len() - todo.len();
     let cloud_threshold = cloud_threshold(conn);
@@ -179,14 +184,24 @@ fn uses_sen12tp(found: &Found) -> bool {
 
 /// Records what discovery found wrong and forgets catalogued files no longer on disk, in one
 /// transaction. Discovery is redone whole each run: only what is still wrong stays recorded.
-fn record_discovery(conn: &Connection, found: &Found, report: &mut IngestReport) -> Result<(), Stop> {
+fn record_discovery(
+    conn: &Connection,
+    found: &Found,
+    archives: &[String],
+    report: &mut IngestReport,
+) -> Result<(), Stop> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    conn.execute("DELETE FROM ingest_errors WHERE stage = 'discover'", [])?;
+    let mut statement = conn.prepare("SELECT rowid, path FROM ingest_errors WHERE stage = 'discover'")?;
+    let recorded: Vec<(i64, String)> =
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for (rowid, _) in recorded.iter().filter(|(_, path)| in_scope(path, archives)) {
+        conn.execute("DELETE FROM ingest_errors WHERE rowid = ?1", [rowid])?;
+    }
     for (path, message) in &found.problems {
         write::record_error(conn, path, "discover", message)?;
         report.failures += 1;
     }
-    report.files_removed = forget_vanished(conn, found)?;
+    report.files_removed = forget_vanished(conn, found, archives)?;
     conn.execute_batch("COMMIT")?;
     Ok(())
 }
@@ -293,7 +308,7 @@ fn scan_and_write(
 ) -> Result<(), Stop> {
     set_block_cache_mb(CACHE_MB_PER_JOB * options.jobs.max(1));
     let mut writer = BatchWriter::new(conn, options.batch_files.unwrap_or(usize::MAX))?;
-    progress.begin(todo.len());
+    progress.begin(todo.len(), todo.iter().map(|file| file.progress_bytes).sum());
     let mut write_error = None;
     for_each_parallel(
         todo,
@@ -307,7 +322,7 @@ fn scan_and_write(
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
-            progress.advance(file.bytes, failures > 0);
+            progress.advance(file.progress_bytes, failures > 0);
             report.files_scanned += 1;
             report.failures += failures;
             ControlFlow::Continue(())
@@ -437,13 +452,39 @@ fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> r
         .collect())
 }
 
+/// Whether a catalog path is part of this run: any path for a whole tree, else one of `archives`
+/// or a member of one.
+fn in_scope(path: &str, archives: &[String]) -> bool {
+    archives.is_empty()
+        || archives.iter().any(|archive| {
+            path.strip_prefix(archive.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+/// For a run over some archives only: keeps those (each must be in the tree) and what lies in
+/// them; plain files and other problems are left to a run over the whole tree. The metadata and
+/// the SEN12MS lists still apply.
+fn limit_to_archives(found: &mut Found, archives: &[String]) -> Result<(), String> {
+    if archives.is_empty() {
+        return Ok(());
+    }
+    if let Some(missing) = archives.iter().find(|name| !found.archives.iter().any(|a| &a.relative == *name)) {
+        return Err(format!("ingest: no archive {missing} in the data folder"));
+    }
+    found.archives.retain(|archive| archives.contains(&archive.relative));
+    found.files.clear();
+    found.problems.retain(|(path, _)| in_scope(path, archives));
+    Ok(())
+}
+
 /// Catalogue rows of files no longer on disk are removed: the catalog says what is where.
-fn forget_vanished(conn: &Connection, found: &Found) -> rusqlite::Result<usize> {
+fn forget_vanished(conn: &Connection, found: &Found, archives: &[String]) -> rusqlite::Result<usize> {
     let present: HashSet<&str> = found.files.iter().map(|f| f.relative.as_str()).collect();
     let mut statement = conn.prepare("SELECT scene_id, modality, path FROM files")?;
     let rows: Vec<(i64, String, String)> =
         statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
-    let vanished: Vec<_> = rows.into_iter().filter(|(_, _, path)| !present.contains(path.as_str())).collect();
+    let vanished: Vec<_> =
+        rows.into_iter().filter(|(_, _, path)| in_scope(path, archives) && !present.contains(path.as_str())).collect();
     for (scene_id, modality, _) in &vanished {
         write::forget_file(conn, *scene_id, modality)?;
     }

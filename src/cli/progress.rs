@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 pub struct ProgressLine {
     label: &'static str,
     total: usize,
+    total_bytes: u64,
     done: usize,
     failed: usize,
     bytes: u64,
@@ -23,6 +24,7 @@ impl ProgressLine {
         ProgressLine {
             label,
             total: 0,
+            total_bytes: 0,
             done: 0,
             failed: 0,
             bytes: 0,
@@ -34,13 +36,19 @@ impl ProgressLine {
 
     fn print(&self) {
         let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        let megabytes = |bytes: u64| bytes as f64 / 1e6;
+        let of_bytes = if self.total_bytes > 0 {
+            format!(", {:.0}/{:.0} MB", megabytes(self.bytes), megabytes(self.total_bytes))
+        } else {
+            String::new()
+        };
         let line = format!(
-            "{}: {}/{} files, {} failed, {:.0} MB/s",
+            "{}: {}/{} files{of_bytes}, {} failed, {:.0} MB/s",
             self.label,
             self.done,
             self.total,
             self.failed,
-            self.bytes as f64 / 1e6 / seconds
+            megabytes(self.bytes) / seconds
         );
         let mut err = std::io::stderr().lock();
         let _ = if self.terminal { write!(err, "\r{line}\x1b[K") } else { writeln!(err, "{line}") };
@@ -51,8 +59,9 @@ impl ProgressLine {
 }
 
 impl Progress for ProgressLine {
-    fn begin(&mut self, total: usize) {
+    fn begin(&mut self, total: usize, total_bytes: u64) {
         self.total = total;
+        self.total_bytes = total_bytes;
         self.started = Instant::now();
     }
 

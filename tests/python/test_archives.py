@@ -4,6 +4,7 @@ hold what the unpacked tree gives, apart from the location; the extension reads 
 archives when the operator allows it."""
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -66,6 +67,10 @@ def test_sen12ms_archives_give_the_catalog_of_the_unpacked_tree(ms_tree, ms_db, 
     assert located_anywhere(db) == located_anywhere(ms_db)
     paths = [r[0] for r in connect(db).execute("SELECT path FROM files ORDER BY path")]
     assert paths[0] == "ROIs1158_spring_lc.tar.gz/ROIs1158_spring/lc_1/ROIs1158_spring_lc_1_p1.tif"
+    # The progress line counts the archives' own bytes.
+    archive_mb = sum(p.stat().st_size for p in downloads.glob("*.tar.gz")) / 1e6
+    done, total = map(float, re.search(r"files, (\d+)/(\d+) MB", first.stderr).groups())
+    assert done == total and abs(total - archive_mb) <= 1, (first.stderr, archive_mb)
     again = ingest(downloads, db)
     assert again.returncode == 0 and f"0 scanned, {14 * 3} unchanged" in again.stdout
     assert sorted(os.listdir(downloads)) == packed  # no .gz.properties or .aux.xml written beside them
@@ -169,3 +174,21 @@ def test_the_archive_ingest_memory_does_not_grow_with_the_archive(tmp_path_facto
           f"the large tree unpacked: {unpacked:.0f} MiB", file=sys.stderr)
     assert large_mb > 6 * small_mb
     assert large_rss - small_rss < 32 and large_rss < unpacked + 24, (peaks, unpacked)
+
+
+def test_archives_ingested_as_they_download_give_the_catalog_of_the_folder(ms_tree, ms_db, tmp_path):
+    downloads = pack_sen12ms(ms_tree, tmp_path / "downloads")
+    archives = sorted(downloads.glob("*.tar.gz"))
+    db = tmp_path / "c.db"
+    for archive in archives:  # one at a time, as each download finishes
+        result = run("ingest", archive, "--db", db, "--jobs", 1, check=False)
+        assert result.returncode == 0, result.stderr
+    assert located_anywhere(db) == located_anywhere(ms_db)
+    # Two of them again: nothing rescanned, and nothing of the others forgotten.
+    again = run("ingest", archives[0], archives[1], "--db", db, check=False)
+    in_two = sum(1 for kind in ("lc", "s1") for _ in (ms_tree / "ROIs1158_spring").glob(f"{kind}_*/*.tif"))
+    assert [a.name for a in archives[:2]] == ["ROIs1158_spring_lc.tar.gz", "ROIs1158_spring_s1.tar.gz"]
+    assert again.returncode == 0 and f"0 scanned, {in_two} unchanged, 0 removed" in again.stdout, again.stdout
+    assert located_anywhere(db) == located_anywhere(ms_db)
+    mixed = run("ingest", archives[0], downloads / "train_list.txt", "--db", db, check=False)
+    assert mixed.returncode == 2 and "train_list.txt is not a data folder, nor an archive beside the others" in mixed.stderr
