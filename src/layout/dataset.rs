@@ -93,6 +93,15 @@ impl Dataset {
         }
     }
 
+    /// The modality of the dataset's land-cover map (band 1 holds the class codes); SEN12MS-CR has none.
+    pub fn land_cover(self) -> Option<Modality> {
+        match self {
+            Dataset::Sen12tp => Some(Modality::Worldcover),
+            Dataset::Sen12ms => Some(Modality::Lc),
+            Dataset::Sen12msCr => None,
+        }
+    }
+
     /// Where the S2 file's reflectance, red, NIR and cloud bands are.
     pub fn optical_bands(self) -> OpticalBands {
         match self {

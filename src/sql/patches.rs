@@ -1,6 +1,7 @@
 //! `s12_patches(scene [, size, stride])` -> `col, row, width, height, cloud_fraction,
-//! nodata_fraction, ndvi_mean` for every patch of the grid that fits inside the raster
-//! (256 px at stride 249 by default, the SEN12TP authors' grid).
+//! nodata_fraction, ndvi_mean, landcover` for every patch of the grid that fits inside the raster
+//! (256 px at stride 249 by default, the SEN12TP authors' grid); `landcover` is the class mix of
+//! the scene's land-cover map under the patch (WorldCover, or SEN12MS's IGBP band), as JSON.
 //!
 //! A pixel is nodata when any S2 reflectance band or any S1 band has no data there; the cloud
 //! fraction and NDVI follow the catalog's rules over the S2-valid pixels, so
@@ -12,13 +13,16 @@ use super::session::{Call, Session};
 use super::table::TableFunction;
 use super::utils::{self, fail};
 use crate::catalog::cloud_threshold;
-use crate::layout::Modality;
+use crate::catalog::read::SceneRow;
+use crate::layout::{Dataset, Modality};
 use crate::raster::indices::normalized_difference;
 use crate::raster::optical::PixelClass;
-use crate::raster::optical::{cloud_band, mask_of};
+use crate::raster::optical::{cloud_band, mask_of, nodata_tags};
+use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
+use std::collections::BTreeMap;
 
 const F: &str = "s12_patches";
 const DEFAULT_SIZE: i64 = 256;
@@ -26,14 +30,18 @@ const DEFAULT_STRIDE: i64 = 249;
 
 pub(super) struct Patches {
     size: usize,
+    /// The scene has a land-cover map on the patches' grid: without one, the mix is NULL.
+    mapped: bool,
     /// The S2 file has a cloud band: without one, cloud fractions are NULL (nobody measured them).
     clouds_measured: bool,
     patches: Vec<Patch>,
 }
 
 /// Where a patch is and what its pixels are.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Patch {
+    /// Pixels of each land-cover class with data in the map.
+    classes: BTreeMap<i64, u64>,
     col: usize,
     row: usize,
     nodata: u64,
@@ -84,17 +92,18 @@ impl Grid {
 }
 
 /// Per pixel of one row of patches: S2 class (or None without S2), S1 nodata, NDVI (NaN where
-/// its inputs have no data or a cloud covers it).
+/// its inputs have no data or a cloud covers it), land-cover class (None without data or map).
 struct BandPixels {
     s2: Vec<Option<PixelClass>>,
     s1_nodata: Vec<bool>,
     ndvi: Vec<f64>,
+    classes: Vec<Option<i64>>,
 }
 
 impl TableFunction for Patches {
     const NAME: &'static str = F;
     const COLUMNS: &'static [&'static str] =
-        &["col", "row", "width", "height", "cloud_fraction", "nodata_fraction", "ndvi_mean"];
+        &["col", "row", "width", "height", "cloud_fraction", "nodata_fraction", "ndvi_mean", "landcover"];
     const ARGUMENTS: &'static [&'static str] = &["scene", "size", "stride"];
     const REQUIRED: usize = 1;
 
@@ -113,6 +122,7 @@ impl TableFunction for Patches {
         let mut call = session.call(F, conn);
         let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
         let grid = Grid::new(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
+        let map = land_cover_map(conn, &mut call, &scene, raster)?;
         let threshold = cloud_threshold(conn);
         let clouds_measured = s2.as_ref().is_some_and(|t| cloud_band(&t.band_names).is_some());
         let s2 = match &s2 {
@@ -122,10 +132,10 @@ impl TableFunction for Patches {
         let mut patches = Vec::with_capacity(grid.across * grid.down);
         for patch_row in 0..grid.down {
             let band = grid.band(patch_row);
-            let pixels = read_band(&mut call, s2, s1.as_ref(), band, threshold)?;
+            let pixels = read_band(&mut call, s2, s1.as_ref(), map.as_ref(), band, threshold)?;
             patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
         }
-        Ok(Some(Patches { size: grid.size, clouds_measured, patches }))
+        Ok(Some(Patches { size: grid.size, mapped: map.is_some(), clouds_measured, patches }))
     }
 
     fn len(&self) -> usize {
@@ -144,15 +154,38 @@ impl TableFunction for Patches {
             4 if self.clouds_measured => fraction(p.cloudy, p.s2_valid),
             4 => Value::Null,
             5 => Value::Real(p.nodata as f64 / pixels),
-            _ => {
-                if p.ndvi_count == 0 {
-                    Value::Null
-                } else {
-                    Value::Real(p.ndvi_sum / p.ndvi_count as f64)
-                }
-            }
+            6 if p.ndvi_count == 0 => Value::Null,
+            6 => Value::Real(p.ndvi_sum / p.ndvi_count as f64),
+            _ if self.mapped => class_mix(&p.classes),
+            _ => Value::Null,
         }
     }
+}
+
+/// `{"10":0.25,"40":0.75}`: each class's share of the patch's pixels with data in the map, by
+/// class code in numeric order; NULL when no pixel has data.
+fn class_mix(classes: &BTreeMap<i64, u64>) -> Value {
+    let total: u64 = classes.values().sum();
+    if total == 0 {
+        return Value::Null;
+    }
+    let shares: Vec<String> =
+        classes.iter().map(|(class, count)| format!("\"{class}\":{}", *count as f64 / total as f64)).collect();
+    Value::Text(format!("{{{}}}", shares.join(",")))
+}
+
+/// The scene's land-cover map (WorldCover, SEN12MS's `lc`), when it is on disk and on the grid of
+/// the S1/S2 files; None otherwise (the mix is then NULL, not an error).
+fn land_cover_map(
+    conn: &Connection,
+    call: &mut Call,
+    scene: &SceneRow,
+    raster: (usize, usize),
+) -> Result<Option<Target>> {
+    let Some(modality) = scene.dataset.and_then(Dataset::land_cover) else { return Ok(None) };
+    let Some(map) = file_of(conn, F, scene, modality.name())? else { return Ok(None) };
+    let size = call.with_dataset(&map, |dataset, _| Ok(dataset.raster_size()))?;
+    Ok((size == raster).then_some(map))
 }
 
 fn common_size(call: &mut Call, s2: Option<&Target>, s1: Option<&Target>) -> Result<(usize, usize)> {
@@ -173,6 +206,7 @@ fn read_band(
     call: &mut Call,
     s2: Option<(&Target, [usize; 2])>,
     s1: Option<&Target>,
+    map: Option<&Target>,
     band: Window,
     threshold: f64,
 ) -> Result<BandPixels> {
@@ -180,7 +214,20 @@ fn read_band(
         s2: vec![None; band.pixels()],
         s1_nodata: vec![false; band.pixels()],
         ndvi: vec![f64::NAN; band.pixels()],
+        classes: vec![None; band.pixels()],
     };
+    if let Some(target) = map {
+        call.with_dataset(target, |dataset, guard| {
+            let tag = nodata_tags(dataset, &[1])?[0];
+            let mut offset = 0;
+            for_each_strip(dataset, &[1], band, guard, |strips, count| {
+                for (i, &code) in strips[0][..count].iter().enumerate() {
+                    pixels.classes[offset + i] = (!is_nodata(code, tag)).then_some(code as i64);
+                }
+                offset += count;
+            })
+        })?;
+    }
     if let Some((target, [nir, red])) = s2 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
@@ -234,6 +281,9 @@ fn count_patch(pixels: &BandPixels, band: Window, left: usize, size: usize) -> P
             }
             if matches!(s2, Some(PixelClass::Cloudy | PixelClass::Clear)) {
                 patch.s2_valid += 1;
+            }
+            if let Some(class) = pixels.classes[i] {
+                *patch.classes.entry(class).or_default() += 1;
             }
         }
     }

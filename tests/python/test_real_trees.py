@@ -216,5 +216,6 @@ def test_sen12ms_cr_is_recognised_and_its_cloudy_patches_catalogued(ms_tree, ms_
                                WHERE c.modality = 's2_cloudy' AND s.modality = 's2' AND c.band_name = 'B2'
                                AND c.mean > 1.5 * s.mean""").fetchone()[0]
     assert brighter == 14
-    patches = load(db).execute("SELECT count(*), count(cloud_fraction) FROM s12_patches(?, 32, 32)", (scene_id,)).fetchone()
-    assert patches == (4, 0)
+    patches = load(db).execute("SELECT count(*), count(cloud_fraction), count(landcover) FROM s12_patches(?, 32, 32)",
+                               (scene_id,)).fetchone()
+    assert patches == (4, 0, 0)  # no cloud band, no land-cover map

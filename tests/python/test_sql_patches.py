@@ -1,6 +1,10 @@
-"""s12_patches (src/sql/patches.rs), checked against the authors' per-pixel rules in numpy."""
+"""s12_patches (src/sql/patches.rs), checked against the authors' per-pixel rules in numpy, and the
+land-cover mix of each patch against numpy's class counts of the map."""
+import json
+
 import numpy as np
 import pytest
+from osgeo import gdal
 
 from conftest import load
 from oracles import CLOUDY_SCENE, SCENE, gdal_array
@@ -66,3 +70,38 @@ def test_patches_follow_the_catalog_cloud_threshold(tp_db_copy):
     got = conn.execute("SELECT cloud_fraction FROM s12_patches(?, 80, 80)", (CLOUDY_SCENE,)).fetchall()
     expected = patch_oracle(conn, CLOUDY_SCENE, 80, 80, threshold=70)
     assert [g[0] for g in got] == pytest.approx([e[4] for e in expected], rel=1e-12)
+
+
+def class_mix_oracle(classes, nodata, size, stride):
+    """Per patch of the grid, each class's share of the pixels with data in the map (numpy)."""
+    h, w = classes.shape
+    out = []
+    for row in range(0, h - size + 1, stride):
+        for col in range(0, w - size + 1, stride):
+            window = classes[row:row + size, col:col + size]
+            values = window[window != nodata] if nodata is not None else window.ravel()
+            codes, counts = np.unique(values, return_counts=True)
+            out.append({int(c): n / values.size for c, n in zip(codes, counts)} if values.size else None)
+    return out
+
+
+def mixes(conn, scene, size, stride):
+    rows = conn.execute("SELECT landcover FROM s12_patches(?, ?, ?)", (scene, size, stride)).fetchall()
+    return [None if r[0] is None else {int(k): v for k, v in json.loads(r[0]).items()} for r in rows]
+
+
+def test_patches_give_the_worldcover_mix_of_each_patch(ext):
+    ds, classes = gdal_array(ext, SCENE, "worldcover")
+    expected = class_mix_oracle(classes, ds.GetRasterBand(1).GetNoDataValue(), 64, 57)
+    got = mixes(ext, SCENE, 64, 57)
+    assert len(got) == len(expected) and any(len(e) > 1 for e in expected)
+    for g, e in zip(got, expected):
+        assert g == pytest.approx(e, rel=1e-12)
+
+
+def test_patches_give_the_igbp_mix_on_sen12ms(ms_db):
+    conn = load(ms_db)
+    for scene, path in conn.execute("SELECT scene_id, path FROM files WHERE modality = 'lc'").fetchall():
+        root = conn.execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
+        igbp = gdal.Open(f"{root}/{path}").ReadAsArray()[0]  # band 1, IGBP
+        assert mixes(conn, scene, 32, 16) == [pytest.approx(e, rel=1e-12) for e in class_mix_oracle(igbp, None, 32, 16)]
