@@ -94,6 +94,32 @@ pub fn footprint(conn: &Connection, scene_id: i64) -> Result<Option<String>> {
     Ok(row.optional()?.flatten())
 }
 
+/// A scene whose box holds a point, with its footprint and times.
+#[derive(Debug, Clone)]
+pub struct SceneAt {
+    /// `scenes.scene_id`.
+    pub scene_id: i64,
+    /// GeoJSON Polygon, lon/lat: the box is the R*Tree's, rounded outward, so test this.
+    pub footprint: String,
+    /// `scenes.s1_time` (ISO-8601 UTC), NULL for SEN12MS.
+    pub s1_time: Option<String>,
+    /// `scenes.s2_time`.
+    pub s2_time: Option<String>,
+}
+
+/// The scenes whose R*Tree box holds the point (lon, lat): one indexed lookup.
+pub fn scenes_at(conn: &Connection, lon: f64, lat: f64) -> Result<Vec<SceneAt>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT s.scene_id, s.footprint, s.s1_time, s.s2_time FROM scenes_rtree r JOIN scenes s USING (scene_id)
+         WHERE r.min_lon <= ?1 AND r.max_lon >= ?1 AND r.min_lat <= ?2 AND r.max_lat >= ?2
+           AND s.footprint IS NOT NULL",
+    )?;
+    let rows = statement.query_map(params![lon, lat], |r| {
+        Ok(SceneAt { scene_id: r.get(0)?, footprint: r.get(1)?, s1_time: r.get(2)?, s2_time: r.get(3)? })
+    })?;
+    rows.collect()
+}
+
 /// Calls `each(scene_id, footprint)` for every scene that has a footprint.
 pub fn for_each_footprint(conn: &Connection, mut each: impl FnMut(i64, &str) -> Result<()>) -> Result<()> {
     let mut statement = conn.prepare("SELECT scene_id, footprint FROM scenes WHERE footprint IS NOT NULL")?;

@@ -42,8 +42,32 @@ static int implementation_path(char *out, size_t size) {
   return snprintf(out, size, "%s/%s", real, IMPLEMENTATION) < (int)size;
 }
 
+/* The SQLite library the implementation serves. Its functions call SQLite through the routines
+ * of the library that loaded it (rusqlite keeps them process-wide), so a second SQLite library in
+ * the same process (apsw's own beside Python's sqlite3, say) would have its connections' calls run
+ * in the first library with the second's handles: that load is refused instead. This library is
+ * pinned (RTLD_NODELETE) so that the host closing its last connection, which unloads extensions,
+ * cannot make it forget which library that is. */
+static const sqlite3_api_routines *served_library;
+
+static void pin_self(void) {
+  Dl_info self;
+  if (dladdr((void *)pin_self, &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 EXPORT int sqlite3_extension_init(sqlite3 *db, char **message, const sqlite3_api_routines *api) {
   SQLITE_EXTENSION_INIT2(api);
+  pin_self();
+  const sqlite3_api_routines *expected = NULL;
+  if (!__atomic_compare_exchange_n(&served_library, &expected, api, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+      expected != api) {
+    if (message)
+      *message = sqlite3_mprintf(
+          "sen12lite: already loaded into another SQLite library in this process (SQLite %s, this one is %s); "
+          "one process can use sen12lite with one SQLite library",
+          expected->libversion(), api->libversion());
+    return SQLITE_ERROR;
+  }
   char path[PATH_MAX];
   if (!implementation_path(path, sizeof path)) return refuse(message, "cannot find its own path", "dladdr/realpath failed");
   /* Never closed: the functions it registers live as long as the process may call them. */

@@ -5,8 +5,8 @@
 use super::resolve::find_scene;
 use super::utils::{self, fail};
 use crate::catalog::read;
-use crate::geometry::parse::{parse_geometry, polygon_ring};
-use geo::{Intersects, LineString, Polygon};
+use crate::geometry::parse::{footprint_polygon, parse_geometry};
+use geo::Intersects;
 use rusqlite::functions::Context;
 use rusqlite::Result;
 
@@ -21,7 +21,6 @@ pub(super) fn intersects(ctx: &Context) -> Result<Option<bool>> {
     let row = find_scene(&conn, F, &scene)?;
     let footprint =
         read::footprint(&conn, row.scene_id)?.ok_or_else(|| fail(F, format!("scene {} has no footprint", row.name)))?;
-    let ring = polygon_ring(&footprint).map_err(|e| fail(F, format!("scene {}: footprint: {e}", row.name)))?;
-    let polygon = Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]);
+    let polygon = footprint_polygon(&footprint).map_err(|e| fail(F, format!("scene {}: footprint: {e}", row.name)))?;
     Ok(Some(polygon.intersects(&geometry)))
 }

@@ -17,10 +17,12 @@ mod season;
 mod session;
 mod stats;
 mod table;
+mod timeseries;
 mod utils;
 mod value;
 mod version;
 mod window;
+mod zonal;
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value;
@@ -116,10 +118,12 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     scalar("s12_index_mean", 6, ReadsFiles, |ctx, session| index::index_mean(ctx, session).map(Value::from)),
     scalar("s12_intersects", 2, ReadsCatalog, |ctx, _| intersects::intersects(ctx).map(Value::from)),
     scalar("s12_png", 6, ReadsFiles, |ctx, session| png::png(ctx, session).map(Value::from)),
+    scalar("s12_zonal", 4, ReadsFiles, |ctx, session| zonal::zonal(ctx, session).map(Value::from)),
     table_function("s12_indices", Pure, table::register::<indices::IndexList>),
     table_function("s12_patches", ReadsFiles, table::register::<patches::Patches>),
     table_function("s12_pixels", ReadsFiles, table::register::<pixels::Pixels>),
     table_function("s12_nearest", ReadsCatalog, table::register::<nearest::Nearest>),
+    table_function("s12_timeseries", ReadsFiles, table::register::<timeseries::TimeSeries>),
 ];
 
 /// How long a connection without a busy timeout of its own waits for a writer (an ingest).

@@ -2,12 +2,11 @@
 
 use super::resolve::resolve;
 use super::session::Session;
-use super::utils::{self, band_spec, window_of};
+use super::utils::{self, band_spec, stats_json, window_of};
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::for_each_strip;
 use rusqlite::functions::Context;
 use rusqlite::Result;
-use serde_json::json;
 
 pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> {
     const F: &str = "s12_stats";
@@ -26,16 +25,7 @@ pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> 
         let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
         let mut accumulator = BandAccumulator::new(raster.band_type(), raster.no_data_value());
         for_each_strip(dataset, &[band], window, guard, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
-        let stats = accumulator.finish();
-        let summary = stats.summary.as_ref();
-        Ok(json!({
-            "count": stats.valid_count,
-            "min": summary.map(|s| s.min),
-            "max": summary.map(|s| s.max),
-            "mean": summary.map(|s| s.mean),
-            "stddev": summary.map(|s| s.stddev),
-        })
-        .to_string())
+        Ok(stats_json(&accumulator.finish()))
     });
     result.map(Some)
 }

@@ -4,11 +4,14 @@
 //! against the raster and the limits, index lookup, one pixel as an SQL value.
 
 use super::limits::Limit;
+use super::resolve::Target;
 use crate::raster::indices::{find_index, IndexDef, INDICES};
-use crate::raster::open::gdal_message;
-use crate::raster::stats::is_nodata;
+use crate::raster::open::{gdal_message, lonlat_srs};
+use crate::raster::optical::cloud_band;
+use crate::raster::stats::{is_nodata, BandStats};
 use crate::raster::strips::{ReadGuard, Window};
-use gdal::Dataset;
+use gdal::spatial_ref::CoordTransform;
+use gdal::{Dataset, GeoTransformEx};
 use rusqlite::functions::Context;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Error;
@@ -166,7 +169,8 @@ pub fn index_def(function: &str, name: &str) -> rusqlite::Result<&'static IndexD
     })
 }
 
-/// One pixel as an SQL value: an integer for integer bands, a real for float bands, NULL at nodata.
+/// The value of one pixel as SQL (NULL at nodata, an integer for integer bands), after checking
+/// that the pixel is inside the raster.
 pub fn read_value(
     dataset: &gdal::Dataset,
     band: usize,
@@ -175,13 +179,26 @@ pub fn read_value(
     guard: &mut dyn ReadGuard,
 ) -> Result<Value, String> {
     let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1, limit)?;
+    let integer = dataset.rasterband(band).map_err(|e| e.to_string())?.band_type().is_integer();
+    let value = pixel_value(dataset, band, [window.col as i64, window.row as i64], guard)?;
+    Ok(value.map_or(Value::Null, |v| sql_value(v, None, integer)))
+}
+
+/// One pixel of a band (1-based) as f64; None at nodata (the band's tag, or NaN). The pixel must
+/// be inside the raster.
+pub fn pixel_value(
+    dataset: &gdal::Dataset,
+    band: usize,
+    [col, row]: [i64; 2],
+    guard: &mut dyn ReadGuard,
+) -> Result<Option<f64>, String> {
     let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
     let mut value = [0f64];
     guard.before_read(1)?;
     raster
-        .read_into_slice((window.col as isize, window.row as isize), (1, 1), (1, 1), &mut value, None)
+        .read_into_slice((col as isize, row as isize), (1, 1), (1, 1), &mut value, None)
         .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
-    Ok(sql_value(value[0], raster.no_data_value(), raster.band_type().is_integer()))
+    Ok((!is_nodata(value[0], raster.no_data_value())).then_some(value[0]))
 }
 
 /// A raster value as SQL: NULL at nodata, an integer for integer bands, a real for float bands.
@@ -193,4 +210,87 @@ pub fn sql_value(v: f64, nodata: Option<f64>, integer_band: bool) -> Value {
     } else {
         Value::Real(v)
     }
+}
+
+/// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.
+pub fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>, String> {
+    let lonlat = lonlat_srs()?;
+    let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
+    let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
+    let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
+    transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("cannot reproject ({lon}, {lat}): {e}"))?;
+    let to_pixels = dataset
+        .geo_transform()
+        .map_err(|e| format!("the raster has no geotransform: {e}"))?
+        .invert()
+        .map_err(|e| format!("the raster's geotransform cannot be inverted: {e}"))?;
+    let (col, row) = to_pixels.apply(x[0], y[0]);
+    let (col, row) = (col.floor(), row.floor());
+    let (w, h) = dataset.raster_size();
+    let inside = col >= 0.0 && row >= 0.0 && col < w as f64 && row < h as f64;
+    Ok(inside.then_some([col as i64, row as i64]))
+}
+
+/// What a value is read as: a band of the file, or an index computed from its bands.
+pub enum Measure {
+    /// A band, by name or number (resolved per file).
+    Band(String),
+    /// A spectral index of the modality.
+    Index(&'static IndexDef),
+}
+
+/// An index of `modality` when `band` names one, else the band itself (checked per file).
+pub fn measure_of(function: &str, modality: &str, band: &str) -> rusqlite::Result<Measure> {
+    match find_index(band) {
+        Some(def) if def.modality.is(modality) => Ok(Measure::Index(def)),
+        Some(def) => {
+            Err(fail(function, format!("{} is an index of {}, not of {modality}", def.name, def.modality.name())))
+        }
+        None => Ok(Measure::Band(band.to_string())),
+    }
+}
+
+/// The bands of a file a measure is read from, 1-based.
+pub struct Bands {
+    /// The band, or the index's inputs.
+    pub inputs: Inputs,
+    /// cloud_probability, whose value over the threshold hides the pixel: none for a file without
+    /// a cloud band, nor when the cloud band itself is asked for.
+    pub cloud: Option<usize>,
+}
+
+/// The band of a measure, or the index with its input bands.
+pub enum Inputs {
+    /// One band.
+    Band(usize),
+    /// An index and its input bands, in the order its formula takes them.
+    Index(&'static IndexDef, Vec<usize>),
+}
+
+impl Bands {
+    /// The bands of `target` that `measure` needs; an error naming `function` for a band it lacks.
+    pub fn of(function: &str, target: &Target, measure: &Measure) -> rusqlite::Result<Bands> {
+        let inputs = match measure {
+            Measure::Band(name) => Inputs::Band(target.band(function, name)?),
+            Measure::Index(def) => {
+                Inputs::Index(def, def.bands.iter().map(|b| target.band(function, b)).collect::<rusqlite::Result<_>>()?)
+            }
+        };
+        let cloud =
+            cloud_band(&target.band_names).filter(|&cloud| !matches!(inputs, Inputs::Band(band) if band == cloud));
+        Ok(Bands { inputs, cloud })
+    }
+}
+
+/// Band statistics as `s12_stats` and `s12_zonal` give them: JSON {count, min, max, mean, stddev}.
+pub fn stats_json(stats: &BandStats) -> String {
+    let summary = stats.summary.as_ref();
+    serde_json::json!({
+        "count": stats.valid_count,
+        "min": summary.map(|s| s.min),
+        "max": summary.map(|s| s.max),
+        "mean": summary.map(|s| s.mean),
+        "stddev": summary.map(|s| s.stddev),
+    })
+    .to_string()
 }

@@ -3,10 +3,7 @@
 
 use super::resolve::resolve;
 use super::session::Session;
-use super::utils::{self, band_spec, fail, read_value};
-use crate::raster::open::lonlat_srs;
-use gdal::spatial_ref::CoordTransform;
-use gdal::GeoTransformEx;
+use super::utils::{self, band_spec, fail, pixel_of, read_value};
 use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::Result;
@@ -33,23 +30,4 @@ pub(super) fn value(ctx: &Context, session: &Session) -> Result<Value> {
         Some(position) => read_value(dataset, band, position, limit, guard),
         None => Ok(Value::Null),
     })
-}
-
-/// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.
-fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>, String> {
-    let lonlat = lonlat_srs()?;
-    let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
-    let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
-    let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
-    transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("cannot reproject ({lon}, {lat}): {e}"))?;
-    let to_pixels = dataset
-        .geo_transform()
-        .map_err(|e| format!("the raster has no geotransform: {e}"))?
-        .invert()
-        .map_err(|e| format!("the raster's geotransform cannot be inverted: {e}"))?;
-    let (col, row) = to_pixels.apply(x[0], y[0]);
-    let (col, row) = (col.floor(), row.floor());
-    let (w, h) = dataset.raster_size();
-    let inside = col >= 0.0 && row >= 0.0 && col < w as f64 && row < h as f64;
-    Ok(inside.then_some([col as i64, row as i64]))
 }
