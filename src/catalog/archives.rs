@@ -231,6 +231,8 @@ impl TarStream {
                 b'x' => long_name = pax_path(&self.read_at(data, size as usize)?).or(long_name),
                 b'0' | 0 => {
                     let name = long_name.take().unwrap_or_else(name);
+                    // `tar -C dir .` writes `./ROIs1158_spring/...`: the same member as without it.
+                    let name = name.trim_start_matches("./").to_string();
                     return Ok(Some(TarEntry { name, size }));
                 }
                 _ => long_name = None,

@@ -19,15 +19,16 @@ from conftest import BIN, EXT, connect, content, load, peak_rss, run, synth_tree
 gdal.UseExceptions()
 
 
-def pack_sen12ms(tree, out):
+def pack_sen12ms(tree, out, prefix=""):
     """The 12 downloads `ROIs{code}_{season}_{kind}.tar.gz`, each holding
-    `ROIs{code}_{season}/{kind}_{scene}/...`, as the dataset is published."""
+    `ROIs{code}_{season}/{kind}_{scene}/...`, as the dataset is published (`prefix` "./" as
+    `tar -C dir .` writes names)."""
     out.mkdir()
     for season in sorted(p for p in tree.iterdir() if p.is_dir()):
         for kind in ("s1", "s2", "lc"):
             with tarfile.open(out / f"{season.name}_{kind}.tar.gz", "w:gz") as archive:
                 for folder in sorted(season.glob(f"{kind}_*")):
-                    archive.add(folder, arcname=f"{season.name}/{folder.name}")
+                    archive.add(folder, arcname=f"{prefix}{season.name}/{folder.name}")
     for listing in ("train_list.txt", "test_list.txt"):
         (out / listing).write_bytes((tree / listing).read_bytes())
     return out
@@ -74,6 +75,18 @@ def test_sen12ms_archives_give_the_catalog_of_the_unpacked_tree(ms_tree, ms_db, 
     again = ingest(downloads, db)
     assert again.returncode == 0 and f"0 scanned, {14 * 3} unchanged" in again.stdout
     assert sorted(os.listdir(downloads)) == packed  # no .gz.properties or .aux.xml written beside them
+
+
+def test_member_names_written_with_a_leading_dot_slash_are_the_same_members(ms_tree, ms_db, tmp_path, monkeypatch):
+    downloads = pack_sen12ms(ms_tree, tmp_path / "downloads", prefix="./")
+    db = tmp_path / "c.db"
+    assert ingest(downloads, db).returncode == 0
+    assert located_anywhere(db) == located_anywhere(ms_db)
+    scene, member = connect(db).execute("SELECT scene_id, path FROM files WHERE modality = 's2' LIMIT 1").fetchone()
+    assert "/./" not in member
+    monkeypatch.setenv("SEN12LITE_READ_ARCHIVES", "1")
+    blob = load(db).execute(f"SELECT s12_window({scene}, 's2', 'B2', 0, 0, 16, 16)").fetchone()[0]
+    assert np.array_equal(np.load(io.BytesIO(blob)), gdal.Open(str(ms_tree / member.split("/", 1)[1])).ReadAsArray()[1:2, :16, :16])
 
 
 def test_sen12tp_zip_archives_give_the_catalog_of_the_unpacked_tree(tp_tree, tp_db, tmp_path, monkeypatch):
