@@ -7,27 +7,14 @@
 //! files). Metadata files, split lists and checksums inside archives are not read.
 
 use super::discover::{mtime_ns, recognise, set_aside_second_copies, Found, FoundFile, OnDisk, Recognised};
-use crate::raster::open::{gdal_message, QuietGdal};
+use crate::raster::open::{archive_member, gdal_message, member_path, QuietGdal};
 use rusqlite::Connection;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
-/// The GDAL path of a file inside an archive: `/vsitar/{archive}/{member}` or `/vsizip/...`.
-pub fn member_path(archive: &Path, member: &str) -> PathBuf {
-    let scheme = if is_zip(archive) { "/vsizip/" } else { "/vsitar/" };
-    PathBuf::from(format!("{scheme}{}/{member}", archive.display()))
-}
-
-fn is_zip(archive: &Path) -> bool {
-    archive.to_string_lossy().ends_with(".zip")
-}
-
 /// The archive and member of a `/vsitar/` path, for members read by streaming the archive.
 pub fn tar_member(path: &Path) -> Option<(PathBuf, String)> {
-    let inside = path.to_str()?.strip_prefix("/vsitar/")?;
-    let archive = Path::new(inside).ancestors().find(|p| p.is_file())?;
-    let member = Path::new(inside).strip_prefix(archive).ok()?;
-    Some((archive.to_path_buf(), member.to_string_lossy().into_owned()))
+    archive_member(path).filter(|_| path.starts_with("/vsitar/"))
 }
 
 /// Adds the dataset files inside `found.archives` to `found.files`. `catalog`, when there is one,
@@ -100,7 +87,7 @@ fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: 
 /// (member, bytes) of every file in the archive, in the archive's order: a tar's from its own
 /// headers (one pass, no member opened), a zip's from its directory.
 fn list_members(archive: &Path) -> Result<Vec<(String, u64)>, String> {
-    if !is_zip(archive) {
+    if !archive.to_string_lossy().ends_with(".zip") {
         let mut stream = TarStream::open(archive)?;
         let mut members = Vec::new();
         while let Some(entry) = stream.next_entry()? {

@@ -113,15 +113,17 @@ pub struct Unused {
     pub folders: Vec<String>,
 }
 
-/// Names of a list, the first few of them: `a, b, c and 9 more`.
-fn first_names(names: &[String]) -> String {
-    const SHOWN: usize = 3;
-    let shown = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    match names.len().saturating_sub(SHOWN) {
-        0 => shown,
-        more => format!("{shown} and {more} more"),
+/// The first `shown` names of a list, then how many more: `a, b, c and 9 more`.
+pub(super) fn first_names(names: &[String], shown: usize) -> String {
+    let listed = names.iter().take(shown).cloned().collect::<Vec<_>>().join(", ");
+    match names.len().saturating_sub(shown) {
+        0 => listed,
+        more => format!("{listed} and {more} more"),
     }
 }
+
+/// Names a message about what a folder holds shows.
+const NAMES_SHOWN: usize = 3;
 
 /// `1 archive`, `2 archives`.
 fn count(n: usize, noun: &str) -> String {
@@ -142,15 +144,15 @@ impl Found {
         let unused = &self.unused;
         let mut instead = Vec::new();
         if !unused.archives.is_empty() {
-            let archives = first_names(&unused.archives);
+            let archives = first_names(&unused.archives, NAMES_SHOWN);
             instead.push(format!("{} without a dataset file ({archives})", count(unused.archives.len(), "archive")));
         }
         if !unused.rasters.is_empty() {
-            let rasters = first_names(&unused.rasters);
+            let rasters = first_names(&unused.rasters, NAMES_SHOWN);
             instead.push(format!("{} of other names ({rasters})", count(unused.rasters.len(), "GeoTIFF")));
         }
         if !unused.folders.is_empty() {
-            instead.push(format!("folders {}", first_names(&unused.folders)));
+            instead.push(format!("folders {}", first_names(&unused.folders, NAMES_SHOWN)));
         }
         let instead = if instead.is_empty() { "nothing".to_string() } else { instead.join("; ") };
         Some(format!(

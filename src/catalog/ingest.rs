@@ -3,14 +3,14 @@
 //! error), the catalog holds whole files only; the next run takes what is missing.
 
 use super::archives::{self, tar_member, TarStream};
-use super::discover::{discover, Found, FoundFile, SceneKey};
+use super::discover::{discover, first_names, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{seasons, write};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel;
 use crate::progress::Progress;
-use crate::raster::open::set_block_cache_mb;
+use crate::raster::open::{set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
@@ -18,7 +18,6 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -271,9 +270,7 @@ impl Scanner {
             streams.truncate(self.open_streams);
             streams[0].1.read_member(member)?
         };
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name =
-            format!("/vsimem/sen12lite_member_{}_{}.tif", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let name = unique_vsimem_path("member", "tif");
         gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the member in memory: {e}"))?;
         let scanned = scan_file(Path::new(&name), request);
         let _ = gdal::vsi::unlink_mem_file(&name);
@@ -289,10 +286,8 @@ fn outside_legend(file: &FoundFile, scan: &FileScan) -> Option<String> {
         .filter(|(class, _)| legend.label(*class).is_none())
         .map(|(class, pixels)| format!("{class} ({pixels} px)"))
         .collect();
-    let shown = outside.iter().take(MAX_CODES_SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    let more = outside.len().saturating_sub(MAX_CODES_SHOWN);
-    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-    (!outside.is_empty()).then(|| format!("class codes outside the {} legend: {shown}{more}", legend.source))
+    let shown = first_names(&outside, MAX_CODES_SHOWN);
+    (!outside.is_empty()).then(|| format!("class codes outside the {} legend: {shown}", legend.source))
 }
 
 /// Scans `todo` in parallel and writes each result as it arrives, in all-or-nothing batches. The

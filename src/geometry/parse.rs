@@ -54,7 +54,8 @@ fn check_lonlat(geometry: &Geometry<f64>) -> Result<(), String> {
     Ok(())
 }
 
-fn kind(geometry: &Geometry<f64>) -> &'static str {
+/// The GeoJSON type name of a geometry, for messages.
+pub fn kind(geometry: &Geometry<f64>) -> &'static str {
     match geometry {
         Geometry::Point(_) => "Point",
         Geometry::MultiPoint(_) => "MultiPoint",

@@ -8,7 +8,7 @@
 //! them return wrong pixels without an error. The child forgets them (never closes: closing runs
 //! GDAL code on the parent's objects) and opens its own.
 
-use super::open::{open_geotiff, QuietGdal};
+use super::open::{archive_member, open_geotiff, QuietGdal};
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -28,12 +28,9 @@ impl FileIdentity {
     /// The identity of the file on disk behind a GDAL path: for a member of an archive
     /// (`/vsitar/{archive}/{member}`), the archive's.
     fn of(path: &Path) -> Result<FileIdentity, String> {
-        let on_disk = ["/vsitar/", "/vsizip/"]
-            .iter()
-            .find_map(|scheme| path.to_str()?.strip_prefix(scheme))
-            .and_then(|inside| Path::new(inside).ancestors().find(|p| p.is_file()))
-            .unwrap_or(path);
-        let meta = std::fs::metadata(on_disk).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let archive = archive_member(path).map(|(archive, _)| archive);
+        let meta = std::fs::metadata(archive.as_deref().unwrap_or(path))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
     }

@@ -2,7 +2,8 @@
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, GeoTransformEx};
 use std::ffi::{CStr, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
 /// GDAL's block cache, shared by all threads, unless the environment sets GDAL_CACHEMAX: room
@@ -108,6 +109,28 @@ pub fn gdal_message(error: &gdal::errors::GdalError) -> String {
 pub fn last_gdal_error() -> String {
     // SAFETY: CPLGetLastErrorMsg returns a NUL-terminated string owned by GDAL (never NULL).
     unsafe { CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }.to_string_lossy().into_owned()
+}
+
+/// The GDAL path of a file inside an archive: `/vsizip/{archive}/{member}` for a zip, else
+/// `/vsitar/…` (which reads `.tar`, `.tar.gz` and `.tgz`).
+pub fn member_path(archive: &Path, member: &str) -> PathBuf {
+    let scheme = if archive.to_string_lossy().ends_with(".zip") { "/vsizip/" } else { "/vsitar/" };
+    PathBuf::from(format!("{scheme}{}/{member}", archive.display()))
+}
+
+/// The archive on disk and the member of a path made by [`member_path`]; None for any other path.
+pub fn archive_member(path: &Path) -> Option<(PathBuf, String)> {
+    let inside = ["/vsitar/", "/vsizip/"].iter().find_map(|scheme| path.to_str()?.strip_prefix(scheme))?;
+    let archive = Path::new(inside).ancestors().find(|p| p.is_file())?;
+    let member = Path::new(inside).strip_prefix(archive).ok()?;
+    Some((archive.to_path_buf(), member.to_string_lossy().into_owned()))
+}
+
+/// A name in GDAL's in-memory file system no other call of this process uses:
+/// `/vsimem/sen12lite_{what}_{pid}_{n}.{extension}`.
+pub fn unique_vsimem_path(what: &str, extension: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("/vsimem/sen12lite_{what}_{}_{}.{extension}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// WGS84 lon/lat in lon, lat order (GDAL 3 defaults to the EPSG lat, lon order).

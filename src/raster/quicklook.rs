@@ -1,14 +1,13 @@
 //! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
 //! driver (in memory: `/vsimem/`, nothing written to disk).
 
-use super::open::{last_gdal_error, QuietGdal};
+use super::open::{last_gdal_error, unique_vsimem_path, QuietGdal};
 use super::stats::BandAccumulator;
 use super::strips::ReadGuard;
 use gdal::raster::{Buffer, GdalDataType, RasterCreationOptions};
 use gdal::DriverManager;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An RGBA image, row-major; alpha 0 where there is no data.
 pub struct Image {
@@ -51,8 +50,6 @@ pub fn ramp(level: u8) -> [u8; 4] {
     [mix(0), mix(1), mix(2), 255]
 }
 
-static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
-
 /// The PNG of `image`. GDAL's PNG writer reports its progress once a row, and `guard` is polled
 /// there: a host's interrupt stops the encoding of a large quicklook too.
 pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
@@ -68,7 +65,7 @@ pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, S
         let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());
         band.write((0, 0), (w, h), &mut buffer).map_err(|e| format!("cannot fill the image: {e}"))?;
     }
-    let name = format!("/vsimem/s12_png_{}_{}.png", std::process::id(), NEXT_FILE.fetch_add(1, Ordering::Relaxed));
+    let name = unique_vsimem_path("png", "png");
     // zlib's fastest level: a quicklook is drawn once and looked at, and deflate at the default
     // level took over half the time of a whole-scene s12_png.
     let options = RasterCreationOptions::from_iter(["ZLEVEL=1"]);

@@ -2,9 +2,9 @@
 //! Paths that would leave the data root are refused.
 
 use super::utils::fail;
-use crate::catalog::archives::member_path;
 use crate::catalog::discover::is_archive;
 use crate::catalog::read::{self, SceneRef, SceneRow};
+use crate::raster::open::member_path;
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
 
@@ -23,12 +23,16 @@ pub struct Target {
 
 /// The file of `modality` of `scene`; an error when the scene or the file is not catalogued.
 pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
-    let row = find_scene(conn, function, scene)?;
-    match file_of(conn, function, &row, modality)? {
+    resolve_in(conn, function, &find_scene(conn, function, scene)?, modality)
+}
+
+/// The file of `modality` of a scene already found; an error when the catalog has none.
+pub fn resolve_in(conn: &Connection, function: &str, row: &SceneRow, modality: &str) -> rusqlite::Result<Target> {
+    match file_of(conn, function, row, modality)? {
         Some(target) => Ok(target),
         None => Err(fail(
             function,
-            format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, &row)?),
+            format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, row)?),
         )),
     }
 }

@@ -3,11 +3,11 @@
 //! or MultiPolygon, holes allowed), reprojected to the raster's CRS. A band follows `s12_stats`
 //! (nodata left out); an index follows `s12_index_mean` (its inputs have data, no cloud).
 
-use super::resolve::{find_scene, resolve};
+use super::resolve::{find_scene, resolve_in};
 use super::session::Session;
 use super::utils::{self, band_spec, fail, measure_of, stats_json, Bands, Inputs};
 use crate::catalog::{cloud_threshold, read};
-use crate::geometry::parse::{footprint_polygon, parse_geometry};
+use crate::geometry::parse::{footprint_polygon, kind, parse_geometry};
 use crate::raster::open::lonlat_srs;
 use crate::raster::optical::nodata_tags;
 use crate::raster::stats::{is_nodata, BandAccumulator, BandStats};
@@ -33,15 +33,16 @@ pub(super) fn zonal(ctx: &Context, session: &Session) -> Result<Option<String>> 
     let zone = polygons(&text)?;
     let measure = measure_of(F, &modality, &band)?;
     let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, F, &scene, &modality)?;
+    let row = find_scene(&conn, F, &scene)?;
+    let target = resolve_in(&conn, F, &row, &modality)?;
     let bands = Bands::of(F, &target, &measure)?;
-    let footprint = read::footprint(&conn, find_scene(&conn, F, &scene)?.scene_id)?;
+    let footprint = read::footprint(&conn, row.scene_id)?;
     if let Some(footprint) = footprint.as_deref().and_then(|f| footprint_polygon(f).ok()) {
         if !zone.intersects(&footprint) {
             if swapped(&zone).intersects(&footprint) {
                 return Err(fail(F, "the polygon misses the scene but would cover it as (lat, lon): write lon first"));
             }
-            return Ok(Some(stats_json(&BandAccumulator::new(GdalDataType::Float64, None).finish())));
+            return Ok(Some(no_pixels()));
         }
     }
     let threshold = cloud_threshold(&conn);
@@ -49,19 +50,25 @@ pub(super) fn zonal(ctx: &Context, session: &Session) -> Result<Option<String>> 
     let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         let rings = rings_in_pixels(dataset, &zone)?;
         let Some(window) = bounding_window(&rings, dataset.raster_size()) else {
-            return Ok(stats_json(&BandAccumulator::new(GdalDataType::Float64, None).finish()));
+            return Ok(no_pixels());
         };
+        let read = read_bands(&bands);
         utils::checked_window(
             [window.col as i64, window.row as i64, window.width as i64, window.height as i64],
             dataset.raster_size(),
-            read_bands(&bands).len(),
+            read.len(),
             limit,
         )?;
         let spans = spans(&rings, window);
-        let stats = zone_stats(dataset, &bands, window, &spans, threshold, guard)?;
+        let stats = zone_stats(dataset, &bands, &read, window, &spans, threshold, guard)?;
         Ok(stats_json(&stats))
     });
     result.map(Some)
+}
+
+/// The answer for a zone that holds no pixel of the raster: count 0, the rest NULL.
+fn no_pixels() -> String {
+    stats_json(&BandAccumulator::new(GdalDataType::Float64, None).finish())
 }
 
 /// The zone as polygons: a Polygon or MultiPolygon, in lon/lat.
@@ -70,17 +77,6 @@ fn polygons(text: &str) -> Result<MultiPolygon<f64>> {
         Geometry::Polygon(polygon) => Ok(MultiPolygon(vec![polygon])),
         Geometry::MultiPolygon(polygons) => Ok(polygons),
         other => Err(fail(F, format!("the zone must be a Polygon or MultiPolygon, got a {}", kind(&other)))),
-    }
-}
-
-fn kind(geometry: &Geometry<f64>) -> &'static str {
-    match geometry {
-        Geometry::Point(_) => "Point",
-        Geometry::LineString(_) => "LineString",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-        _ => "geometry of another kind",
     }
 }
 
@@ -168,13 +164,13 @@ fn read_bands(bands: &Bands) -> Vec<usize> {
 fn zone_stats(
     dataset: &Dataset,
     bands: &Bands,
+    read: &[usize],
     window: Window,
     spans: &[Vec<(usize, usize)>],
     threshold: f64,
     guard: &mut dyn ReadGuard,
 ) -> Result<BandStats, String> {
-    let read = read_bands(bands);
-    let tags = nodata_tags(dataset, &read)?;
+    let tags = nodata_tags(dataset, read)?;
     let mut accumulator = match &bands.inputs {
         Inputs::Band(band) => {
             let raster = dataset.rasterband(*band).map_err(|e| e.to_string())?;
@@ -185,7 +181,7 @@ fn zone_stats(
     let mut inside = Vec::new();
     let mut inputs = vec![0f64; read.len()];
     let mut offset = 0;
-    for_each_strip(dataset, &read, window, guard, |strips, pixels| {
+    for_each_strip(dataset, read, window, guard, |strips, pixels| {
         inside.clear();
         for_each_inside(spans, window.width, offset, pixels, |i| match &bands.inputs {
             Inputs::Band(_) => inside.push(strips[0][i]),
