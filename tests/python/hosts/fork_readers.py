@@ -47,6 +47,12 @@ def read_and_compare(conn, who, seed):
     return result
 
 
+def report(result):
+    """One JSON line in one write(2): the five processes share the pipe, and print's separate
+    writes of a line and its newline can interleave with another process's line."""
+    os.write(1, (json.dumps(result) + "\n").encode())
+
+
 parent = connect()
 for scene, _, _, _ in s2_files(parent):
     parent.execute("SELECT s12_window(?, 's2', '*', 0, 0, 8, 8)", (scene,)).fetchone()
@@ -55,9 +61,9 @@ for k in range(4):
     pid = os.fork()
     if pid == 0:
         conn = connect() if k % 2 == 0 else parent
-        print(json.dumps(read_and_compare(conn, "child, new connection" if k % 2 == 0 else "child, inherited connection", k)), flush=True)
+        report(read_and_compare(conn, "child, new connection" if k % 2 == 0 else "child, inherited connection", k))
         os._exit(0)
     children.append(pid)
-print(json.dumps(read_and_compare(parent, "parent", 99)), flush=True)
+report(read_and_compare(parent, "parent", 99))
 failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
 sys.exit(1 if failed else 0)
