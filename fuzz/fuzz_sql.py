@@ -17,6 +17,9 @@ SCALARS = {
     "s12_intersects": [["390", "'POINT(-10.9 11.6)'"]], "s12_png": [["390", "'rgb'", "0", "0", "32", "32"]],
     "s12_zonal": [["390", "'s2'", "'ndvi'", "'POLYGON((-10.95 11.61, -10.94 11.61, -10.945 11.618, -10.95 11.61))'"]],
 }
+# Aggregates over the rows of scenes (the scene argument usually a column).
+AGGREGATES = {"s12_band_summary": [["scene_id", "'s2'", "'B4'"], ["name", "'s1'", "2", "'[0.01, 0.99]'"]],
+              "s12_normalization": [["scene_id", "'s2'", "'B4,B3,B2'"], ["scene_id", "'s1'", "'*'"]]}
 TABLES = {"s12_patches": [["390", "64", "57"], ["455"], []], "s12_pixels": [["390", "'s2'", "0", "0", "4", "4"]],
           "s12_nearest": [["-10.9", "11.6", "3"], ["0", "0"]], "s12_indices": [[]],
           "s12_timeseries": [["-10.9", "11.6", "'s2'", "'ndvi'"], ["-10.9", "11.6", "'s1'", "'VV'"]]}
@@ -48,9 +51,13 @@ def arguments(rng, templates):
 
 
 def random_call(rng):
-    if rng.random() < 0.6:
+    draw = rng.random()
+    if draw < 0.5:
         name = rng.choice(list(SCALARS))
         return f"SELECT {name}({arguments(rng, SCALARS[name])});"
+    if draw < 0.6:
+        name = rng.choice(list(AGGREGATES))
+        return f"SELECT {name}({arguments(rng, AGGREGATES[name])}) FROM scenes WHERE scene_id % 5 = 0 GROUP BY split;"
     name = rng.choice(list(TABLES))
     return f"SELECT count(*) FROM {name}({arguments(rng, TABLES[name])});"
 
@@ -69,7 +76,7 @@ def main():
                      + result.stderr.decode(errors="replace")[-2000:])
         done += n
         print(f"fuzz: {done} calls, shell alive", flush=True)
-    print(f"fuzz: {done} random calls of {len(SCALARS) + len(TABLES)} functions, the host never died")
+    print(f"fuzz: {done} random calls of {len(SCALARS) + len(AGGREGATES) + len(TABLES)} functions, the host never died")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
--- sen12lite catalog schema, version 1. Applied by `sen12lite ingest`; a public contract: the
+-- sen12lite catalog schema, version 2 (version 1 had no band_stats.sketch). Applied by `sen12lite ingest`; a public contract: the
 -- extension, the docs and users' queries depend on these names. See docs/catalog.md.
 
 CREATE TABLE IF NOT EXISTS s12_meta (
@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS files (
 );
 
 -- Exact over every pixel; nodata and NaN excluded; stddev is the population one; percentiles
--- use numpy's default (linear) definition.
+-- use numpy's default (linear) definition. sketch: the valid values' mergeable quantile sketch
+-- (1 % relative accuracy; format in docs/catalog.md), which s12_band_summary merges.
 CREATE TABLE IF NOT EXISTS band_stats (
   scene_id     INTEGER NOT NULL REFERENCES scenes (scene_id) ON DELETE CASCADE,
   modality     TEXT NOT NULL,
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS band_stats (
   valid_count  INTEGER NOT NULL,
   nodata_count INTEGER NOT NULL,
   min REAL, max REAL, mean REAL, stddev REAL, p02 REAL, p50 REAL, p98 REAL,
+  sketch       BLOB,
   PRIMARY KEY (scene_id, modality, band)
 );
 

@@ -425,12 +425,13 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
 }
 
 /// Files whose size and mtime match their catalogue row (and have statistics, if asked) are
-/// skipped. `stats = 1` promises a band_stats row for every band: a row that breaks it (a catalog
-/// written by an older sen12lite that committed half a file) counts as having no statistics.
+/// skipped. `stats = 1` promises a band_stats row with a quantile sketch for every band: a row
+/// that breaks it (a catalog written by an older sen12lite that committed half a file, or one from
+/// before sketches) counts as having no statistics.
 fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> rusqlite::Result<Vec<&'a FoundFile>> {
     let mut statement = conn.prepare(
         "SELECT path, bytes, mtime, stats AND band_count = (SELECT count(*) FROM band_stats b
-           WHERE b.scene_id = f.scene_id AND b.modality = f.modality) FROM files f",
+           WHERE b.scene_id = f.scene_id AND b.modality = f.modality AND b.sketch IS NOT NULL) FROM files f",
     )?;
     let known: HashMap<String, (i64, i64, bool)> = statement
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?

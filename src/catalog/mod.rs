@@ -13,7 +13,7 @@ use std::path::Path;
 /// The catalog's tables, views and indices (sql/schema.sql).
 pub const SCHEMA: &str = include_str!("../../sql/schema.sql");
 /// `s12_meta.schema_version` of catalogs this version writes and reads.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 /// The authors' threshold: a pixel is cloudy when cloud_probability > 40.
 pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
@@ -31,7 +31,9 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
     if let Some(version) = meta_get(&conn, "schema_version").ok().flatten() {
-        if version != SCHEMA_VERSION {
+        if version == "1" {
+            migrate_from_1(&conn).map_err(fail)?;
+        } else if version != SCHEMA_VERSION {
             return Err(format!(
                 "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
                  ingest into a new --db",
@@ -42,6 +44,12 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     conn.execute_batch(SCHEMA).map_err(fail)?;
     meta_set(&conn, "schema_version", SCHEMA_VERSION).map_err(fail)?;
     Ok(conn)
+}
+
+/// Version 1 had no quantile sketches: the column is added empty, and the next ingest rescans
+/// every file whose band rows lack one (see `files_to_scan`), so a re-ingest completes the catalog.
+fn migrate_from_1(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ALTER TABLE band_stats ADD COLUMN sketch BLOB")
 }
 
 /// Linux's errno values for the causes a user can act on.

@@ -3,6 +3,8 @@
 
 use super::meta_get;
 use crate::layout::Dataset;
+use crate::raster::stats::Moments;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Result};
 use std::fmt;
 
@@ -82,6 +84,11 @@ pub fn band_names(conn: &Connection, scene_id: i64, modality: &str) -> Result<Ve
     rows.collect()
 }
 
+/// `s12_meta.schema_version`, None in a database that is no catalog.
+pub fn meta_version(conn: &Connection) -> Result<Option<String>> {
+    meta_get(conn, "schema_version")
+}
+
 /// The folder the catalog's paths are relative to, None in a database that is no catalog.
 pub fn data_root(conn: &Connection) -> Result<Option<String>> {
     meta_get(conn, "data_root")
@@ -128,4 +135,92 @@ pub fn for_each_footprint(conn: &Connection, mut each: impl FnMut(i64, &str) -> 
         each(row.get(0)?, row.get_ref(1)?.as_str()?)?;
     }
     Ok(())
+}
+
+/// The scene_ids of the scenes named in `names`, a JSON array of `scenes.name`.
+pub fn scene_ids_named(conn: &Connection, names: &str) -> Result<Vec<i64>> {
+    let mut statement =
+        conn.prepare_cached("SELECT scene_id FROM scenes WHERE name IN (SELECT value FROM json_each(?1))")?;
+    let rows = statement.query_map([names], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// A band of many files: by number (`band_stats.band`), or by name (`band_stats.band_name`,
+/// case-insensitive; S1's `VV` also names `VV_sigma0`), or every band.
+pub enum BandKey<'k> {
+    /// Every band of the modality.
+    Every,
+    /// 1-based band number: one indexed lookup per scene.
+    Number(i64),
+    /// Band name: each scene's bands of the modality are compared.
+    Name(&'k str),
+}
+
+/// One band of one file, as the ingest measured it.
+pub struct BandStatsRow<'r> {
+    /// `band_stats.scene_id`.
+    pub scene_id: i64,
+    /// `band_stats.band`, 1-based.
+    pub band: i64,
+    /// `band_stats.band_name`.
+    pub band_name: &'r str,
+    /// Count, extremes, mean and spread of its valid values (count 0 and NaN without any).
+    pub moments: Moments,
+    /// Its encoded quantile sketch; None in a row written before sketches.
+    pub sketch: Option<&'r [u8]>,
+}
+
+/// Calls `each` with the statistics of one band of `modality` in every scene of `scene_ids` (a
+/// JSON array) that has them.
+pub fn for_each_band_stats(
+    conn: &Connection,
+    scene_ids: &str,
+    modality: &str,
+    band: &BandKey,
+    mut each: impl FnMut(BandStatsRow) -> Result<()>,
+) -> Result<()> {
+    // Two statements, not one with OR: a condition on the name beside the one on the number
+    // would keep SQLite from using band in the primary key.
+    let (condition, key): (&str, &dyn rusqlite::ToSql) = match band {
+        BandKey::Every => ("?3 IS NULL", &rusqlite::types::Null),
+        BandKey::Number(n) => ("band = ?3", n),
+        BandKey::Name(name) => ("(band_name = ?3 COLLATE NOCASE OR band_name = ?3 || '_sigma0' COLLATE NOCASE)", name),
+    };
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT scene_id, band_name, valid_count, min, max, mean, stddev, sketch, band FROM band_stats
+         WHERE scene_id IN (SELECT value FROM json_each(?1)) AND modality = ?2 AND {condition}"
+    ))?;
+    let mut rows = statement.query(params![scene_ids, modality, key])?;
+    while let Some(row) = rows.next()? {
+        let count = row.get::<_, i64>(2)?.max(0) as u64;
+        let number = |i: usize| row.get::<_, Option<f64>>(i).map(|v| v.unwrap_or(f64::NAN));
+        let moments = Moments::of(count, number(3)?, number(4)?, number(5)?, number(6)?);
+        let sketch = match row.get_ref(7)? {
+            ValueRef::Blob(bytes) => Some(bytes),
+            _ => None,
+        };
+        let band = row.get(8)?;
+        each(BandStatsRow { scene_id: row.get(0)?, band, band_name: row.get_ref(1)?.as_str()?, moments, sketch })?;
+    }
+    Ok(())
+}
+
+/// The band names of `modality` in the first scene of `scene_ids` (a JSON array, ascending) with
+/// statistics for it, in band order: empty when none has.
+pub fn band_names_in(conn: &Connection, scene_ids: &str, modality: &str) -> Result<Vec<String>> {
+    let first = conn
+        .prepare_cached(
+            "SELECT scene_id FROM band_stats WHERE scene_id IN (SELECT value FROM json_each(?1)) AND modality = ?2
+             ORDER BY scene_id LIMIT 1",
+        )?
+        .query_row(params![scene_ids, modality], |r| r.get::<_, i64>(0))
+        .optional()?;
+    first.map_or(Ok(Vec::new()), |scene_id| band_names(conn, scene_id, modality))
+}
+
+/// The modalities of the catalog's files, sorted: one scan of `files`.
+pub fn modality_names(conn: &Connection) -> Result<Vec<String>> {
+    let mut statement = conn.prepare_cached("SELECT DISTINCT modality FROM files ORDER BY modality")?;
+    let rows = statement.query_map([], |r| r.get(0))?;
+    rows.collect()
 }

@@ -188,7 +188,7 @@ fn insert_file_row(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &Fi
 fn insert_band_stats(conn: &Connection, scene_id: i64, modality: &str, scan: &FileScan) -> Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO band_stats (scene_id, modality, band, band_name, valid_count, nodata_count, min, max, mean, stddev,
-                                 p02, p50, p98) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                 p02, p50, p98, sketch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     for (index, (stats, name)) in scan.band_stats.iter().zip(&scan.band_names).enumerate() {
         let s = stats.summary.as_ref();
@@ -207,6 +207,7 @@ fn insert_band_stats(conn: &Connection, scene_id: i64, modality: &str, scan: &Fi
             p(0),
             p(1),
             p(2),
+            stats.sketch.encode(),
         ])?;
     }
     Ok(())

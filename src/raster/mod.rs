@@ -1,4 +1,5 @@
-//! Reading GeoTIFFs through GDAL: opening safely, scanning files, exact statistics.
+//! Reading GeoTIFFs through GDAL: opening safely, scanning files, exact statistics and
+//! the quantile sketches that merge them across files.
 
 pub mod cache;
 pub mod indices;
@@ -7,5 +8,6 @@ pub mod open;
 pub mod optical;
 pub mod quicklook;
 pub mod scan;
+pub mod sketch;
 pub mod stats;
 pub mod strips;

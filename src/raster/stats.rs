@@ -5,6 +5,7 @@
 //! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
 //! definition (linear interpolation between the ranks around q * (n - 1)).
 
+use super::sketch::QuantileSketch;
 use gdal::raster::GdalDataType;
 
 /// The one nodata rule: NaN always, and the band's tag when it has one.
@@ -24,6 +25,8 @@ pub struct BandStats {
     pub nodata_count: u64,
     /// min, max, mean, stddev, p02, p50, p98; None when no pixel is valid.
     pub summary: Option<Summary>,
+    /// The valid values' quantile sketch, for quantiles of unions of files.
+    pub sketch: QuantileSketch,
 }
 
 /// Statistics of the valid values (None in [`BandStats`] when there is none).
@@ -39,6 +42,54 @@ pub struct Summary {
     pub stddev: f64,
     /// The 2nd, 50th and 98th percentiles (numpy's linear definition).
     pub percentiles: [f64; 3],
+}
+
+/// Count, extremes, mean and sum of squared deviations of a set of values: what the statistics
+/// of several files pool into exactly, with Chan, Golub and LeVeque's update (stable: it never
+/// subtracts two large sums of squares).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// Values pooled.
+    pub count: u64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Their mean.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    squared_deviations: f64,
+}
+
+impl Moments {
+    /// The moments of `count` values with these statistics (stddev the population one).
+    pub fn of(count: u64, min: f64, max: f64, mean: f64, stddev: f64) -> Moments {
+        Moments { count, min, max, mean, squared_deviations: stddev * stddev * count as f64 }
+    }
+
+    /// The moments of the union of both sets.
+    pub fn merge(self, other: Moments) -> Moments {
+        if self.count == 0 || other.count == 0 {
+            return if self.count == 0 { other } else { self };
+        }
+        let count = self.count + other.count;
+        let delta = other.mean - self.mean;
+        let share = other.count as f64 / count as f64;
+        Moments {
+            count,
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+            mean: self.mean + delta * share,
+            squared_deviations: self.squared_deviations
+                + other.squared_deviations
+                + delta * delta * self.count as f64 * share,
+        }
+    }
+
+    /// Population standard deviation; None without values.
+    pub fn stddev(&self) -> Option<f64> {
+        (self.count > 0).then(|| (self.squared_deviations / self.count as f64).max(0.0).sqrt())
+    }
 }
 
 /// How a band's values are kept until the end of the scan.
@@ -128,12 +179,22 @@ impl BandAccumulator {
 
     /// The statistics of everything pushed.
     pub fn finish(self) -> BandStats {
+        let mut sketch = QuantileSketch::new();
         let (valid_count, summary) = match self.store {
-            Store::Histogram { offset, counts } => histogram_summary(offset, &counts),
-            Store::Float32(values) => values_summary(&values),
-            Store::Float64(values) => values_summary(&values),
+            Store::Histogram { offset, counts } => {
+                counts.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + offset) as f64, *c));
+                histogram_summary(offset, &counts)
+            }
+            Store::Float32(values) => {
+                values.iter().for_each(|v| sketch.add(*v as f64, 1));
+                values_summary(&values)
+            }
+            Store::Float64(values) => {
+                values.iter().for_each(|v| sketch.add(*v, 1));
+                values_summary(&values)
+            }
         };
-        BandStats { valid_count, nodata_count: self.nodata_count, summary }
+        BandStats { valid_count, nodata_count: self.nodata_count, summary, sketch }
     }
 }
 
@@ -341,6 +402,18 @@ mod tests {
         let ranks = [0, 1, 399, 400, 9_999, 10_000, 19_998, 19_999];
         let expected: Vec<f64> = ranks.iter().map(|r| sorted[*r as usize] as f64).collect();
         assert_eq!(values_at_ranks(&values, &ranks), expected);
+    }
+
+    #[test]
+    fn pooled_moments_equal_the_moments_of_the_union() {
+        // [1, 2, 3] and [10, 20]: union mean 7.2, population variance 254.8 / 5 = 50.96.
+        let of = |values: &[f64]| {
+            let s = stats(Float64, None, values).summary.unwrap();
+            Moments::of(values.len() as u64, s.min, s.max, s.mean, s.stddev)
+        };
+        let pooled = of(&[1.0, 2.0, 3.0]).merge(of(&[10.0, 20.0])).merge(Moments::of(0, 0.0, 0.0, 0.0, 0.0));
+        assert_eq!((pooled.count, pooled.min, pooled.max), (5, 1.0, 20.0));
+        assert!((pooled.mean - 7.2).abs() < 1e-12 && (pooled.stddev().unwrap() - 50.96f64.sqrt()).abs() < 1e-12);
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! `register` adds to a connection. Functions that read files are DIRECTONLY (no view or trigger
 //! of a foreign database can call them); pure ones are DETERMINISTIC | INNOCUOUS.
 
+mod aggregate;
+mod band_summary;
 mod index;
 mod indices;
 mod interrupt;
 mod intersects;
 mod limits;
 mod nearest;
+mod normalization;
 mod patches;
 mod pixel;
 mod pixels;
@@ -70,6 +73,13 @@ pub enum Shape {
         /// The code that computes it.
         body: ScalarBody,
     },
+    /// An aggregate over scenes of `arity` arguments, the scene first (see `aggregate`).
+    Aggregate {
+        /// Arguments it takes (a name registered twice takes either count).
+        arity: i32,
+        /// The code that computes a group's answer from its scenes.
+        body: aggregate::GroupBody,
+    },
     /// A table function (an eponymous virtual table with hidden argument columns), added by `add`.
     Table {
         /// Registers the module on a connection.
@@ -90,6 +100,10 @@ pub struct SqlFunction {
 
 const fn scalar(name: &'static str, arity: i32, access: Access, body: ScalarBody) -> SqlFunction {
     SqlFunction { name, access, shape: Shape::Scalar { arity, body } }
+}
+
+const fn aggregate(name: &'static str, arity: i32, body: aggregate::GroupBody) -> SqlFunction {
+    SqlFunction { name, access: Access::ReadsCatalog, shape: Shape::Aggregate { arity, body } }
 }
 
 const fn table_function(
@@ -119,6 +133,9 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     scalar("s12_intersects", 2, ReadsCatalog, |ctx, _| intersects::intersects(ctx).map(Value::from)),
     scalar("s12_png", 6, ReadsFiles, |ctx, session| png::png(ctx, session).map(Value::from)),
     scalar("s12_zonal", 4, ReadsFiles, |ctx, session| zonal::zonal(ctx, session).map(Value::from)),
+    aggregate("s12_band_summary", 3, band_summary::band_summary),
+    aggregate("s12_band_summary", 4, band_summary::band_summary),
+    aggregate("s12_normalization", 3, normalization::normalization),
     table_function("s12_indices", Pure, table::register::<indices::IndexList>),
     table_function("s12_patches", ReadsFiles, table::register::<patches::Patches>),
     table_function("s12_pixels", ReadsFiles, table::register::<pixels::Pixels>),
@@ -148,6 +165,9 @@ pub fn register(conn: &Connection) -> Result<()> {
                 conn.create_scalar_function(function.name, arity, function.access.flags(), move |ctx| {
                     body(ctx, &session)
                 })?
+            }
+            Shape::Aggregate { arity, body } => {
+                aggregate::register(conn, function.name, arity, function.access.flags(), body)?
             }
             Shape::Table { add } => add(conn, &session, function.access)?,
         }

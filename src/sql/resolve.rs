@@ -61,6 +61,15 @@ pub fn modalities_on_disk(conn: &Connection, scene: &SceneRow) -> rusqlite::Resu
     Ok(if present.is_empty() { "none on disk".to_string() } else { format!("has {}", present.join(", ")) })
 }
 
+/// Whether a user's band name `name` names the band `candidate` of a file: case aside, and S1's
+/// `VV` / `VH` also name `VV_sigma0` / `VH_sigma0`.
+pub fn names_band(name: &str, candidate: &str) -> bool {
+    candidate.eq_ignore_ascii_case(name)
+        || candidate.len() == name.len() + 7
+            && candidate[..name.len()].eq_ignore_ascii_case(name)
+            && candidate.ends_with("_sigma0")
+}
+
 /// The user's switches, from the environment because a catalog must not be able to set them.
 const DATA_ROOT_VAR: &str = "SEN12LITE_DATA_ROOT";
 const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
@@ -167,10 +176,7 @@ impl Target {
                 format!("band {number} is not in {} (1..{})", self.modality, self.band_names.len()),
             ));
         }
-        let matches = |candidate: &String| {
-            candidate.eq_ignore_ascii_case(name) || candidate.eq_ignore_ascii_case(&format!("{name}_sigma0"))
-        };
-        self.band_names.iter().position(matches).map(|i| i + 1).ok_or_else(|| {
+        self.band_names.iter().position(|candidate| names_band(name, candidate)).map(|i| i + 1).ok_or_else(|| {
             let shown: String = name.chars().take(40).collect();
             fail(function, format!("band '{shown}' is not in {} ({})", self.modality, self.band_names.join(", ")))
         })

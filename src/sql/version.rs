@@ -18,6 +18,7 @@ pub(super) fn debug(session: &Session) -> String {
         .iter()
         .map(|f| match f.shape {
             Shape::Scalar { arity, .. } => format!("{}/{arity}", f.name),
+            Shape::Aggregate { arity, .. } => format!("{}/{arity}(aggregate)", f.name),
             Shape::Table { .. } => format!("{}(table)", f.name),
         })
         .collect();

@@ -1,5 +1,7 @@
-"""What the SQL tests compare the extension with: GDAL reading the same files as the catalog names."""
+"""What the SQL tests compare the extension with: GDAL reading the same files as the catalog names,
+and trees GDAL rewrote as other tools would have."""
 import os
+import shutil
 
 from osgeo import gdal
 
@@ -17,3 +19,17 @@ def path_of(conn, scene, modality):
 def gdal_array(conn, scene, modality):
     ds = gdal.Open(path_of(conn, scene, modality))
     return ds, ds.ReadAsArray()
+
+
+def re_encoded(tree, out, types):
+    """A copy of `tree` whose files of each kind ('s1', 's2', 'lc') GDAL rewrote in `types[kind]`,
+    as another tool would have; md5sums.txt goes, since the bytes change."""
+    shutil.copytree(tree, out)
+    (out / "md5sums.txt").unlink()
+    for path in out.rglob("*.tif"):
+        kind = path.name.split("_")[2]
+        if kind in types:
+            copy = path.with_suffix(".tmp.tif")
+            gdal.Translate(str(copy), str(path), outputType=types[kind], creationOptions=["COMPRESS=DEFLATE", "TILED=YES"])
+            copy.replace(path)
+    return out

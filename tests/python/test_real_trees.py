@@ -8,6 +8,7 @@ import pytest
 from osgeo import gdal
 
 from conftest import connect, content, load, run, synth_tree
+from oracles import re_encoded
 
 gdal.UseExceptions()
 IGNORED = {"files": {"dtype", "bytes"}}  # what a re-encoding changes, and nothing else may
@@ -19,20 +20,6 @@ def ingest(tree, db, *flags):
 
 def errors(db):
     return [tuple(r) for r in connect(db).execute("SELECT path, stage, message FROM ingest_errors ORDER BY path, message")]
-
-
-def re_encoded(tree, out, types):
-    """A copy of `tree` whose files of each kind ('s1', 's2', 'lc') GDAL rewrote in `types[kind]`,
-    as another tool would have; md5sums.txt goes, since the bytes change."""
-    shutil.copytree(tree, out)
-    (out / "md5sums.txt").unlink()
-    for path in out.rglob("*.tif"):
-        kind = path.name.split("_")[2]
-        if kind in types:
-            copy = path.with_suffix(".tmp.tif")
-            gdal.Translate(str(copy), str(path), outputType=types[kind], creationOptions=["COMPRESS=DEFLATE", "TILED=YES"])
-            copy.replace(path)
-    return out
 
 
 def without(catalog, ignored):

@@ -25,7 +25,7 @@ def shell(db, sql):
 def test_every_registered_function_has_an_entry_and_every_entry_a_function(tp_db):
     out = shell(tp_db, "SELECT name FROM pragma_function_list WHERE name LIKE 's12_%' "
                        "UNION SELECT name FROM pragma_module_list WHERE name LIKE 's12_%'").split()
-    assert len(out) == 17
+    assert len(out) == 19
     assert set(out) == set(re.findall(r"^## (s12_\w+)", DOC, re.M))
 
 
@@ -34,11 +34,12 @@ def test_the_loaded_extension_registers_exactly_its_table_of_functions(tp_db):
     (`FUNCTIONS`, which s12_debug() lists), in both directions."""
     listed = next(line for line in shell(tp_db, "SELECT s12_debug()").splitlines() if line.startswith("functions: "))
     entries = listed.removeprefix("functions: ").split()
-    scalars = sorted(e for e in entries if not e.endswith("(table)"))
+    functions = sorted(e for e in entries if not e.endswith("(table)"))
     tables = sorted(e.removesuffix("(table)") for e in entries if e.endswith("(table)"))
-    loaded = shell(tp_db, "SELECT name || '/' || narg FROM pragma_function_list WHERE name LIKE 's12_%' ORDER BY 1").split()
+    loaded = shell(tp_db, "SELECT name || '/' || narg || iif(type = 'a', '(aggregate)', '') FROM pragma_function_list "
+                          "WHERE name LIKE 's12_%' ORDER BY 1").split()
     modules = shell(tp_db, "SELECT name FROM pragma_module_list WHERE name LIKE 's12_%' ORDER BY 1").split()
-    assert loaded == scalars and modules == tables, (loaded, modules, entries)
+    assert loaded == functions and modules == tables, (loaded, modules, entries)
 
 
 def test_every_example_prints_its_documented_output(tp_db):

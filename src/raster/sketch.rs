@@ -1,0 +1,299 @@
+//! A mergeable quantile summary of a band's valid values, kept per file and band at ingest so that
+//! quantiles of any subset of scenes come from the catalog without rereading pixels.
+//!
+//! It is a relative-accuracy sketch (DDSketch, Masson et al., VLDB 2019): a value x > 0 is counted
+//! in bucket i = ceil(log_γ x), which covers (γ^(i-1), γ^i], with γ = (1 + α) / (1 - α); negative
+//! values in a mirrored set of buckets, and |x| ≤ [`ZERO_BELOW`] in a bucket of its own. The value
+//! at rank r is answered with the midpoint 2γ^i / (γ + 1) of r's bucket, which is within α·|x_r| of
+//! the true x_r. Counts merge by addition, so the sketch of a union is exact in its counts and the
+//! bound holds for any subset. A band needs one bucket per 2 % step of its value range (256 px
+//! SEN12MS S2 patches: a few hundred bytes per band, see docs/catalog.md).
+
+/// The relative accuracy: each quantile is within 1 % of the value at its rank.
+pub const ALPHA: f64 = 0.01;
+
+/// Values of smaller magnitude are counted as zero (absolute error below this).
+pub const ZERO_BELOW: f64 = 1e-9;
+
+/// The first byte of the encoding: its format (ALPHA and the bucket rule above).
+const FORMAT: u8 = 1;
+
+/// γ = (1 + α) / (1 - α), the ratio between a bucket's upper and lower bound.
+fn gamma() -> f64 {
+    (1.0 + ALPHA) / (1.0 - ALPHA)
+}
+
+/// Counts of consecutive bucket indices from `offset` on, grown as values arrive.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Buckets {
+    offset: i32,
+    counts: Vec<u64>,
+}
+
+impl Buckets {
+    fn add(&mut self, index: i32, count: u64) {
+        if self.counts.is_empty() {
+            self.offset = index;
+        }
+        if index < self.offset {
+            let grow = (self.offset - index) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = index;
+        }
+        let slot = (index - self.offset) as usize;
+        if slot >= self.counts.len() {
+            self.counts.resize(slot + 1, 0);
+        }
+        self.counts[slot] += count;
+    }
+
+    /// (index, count) of the non-empty buckets, lowest index first.
+    fn occupied(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (self.offset + i as i32, *c))
+    }
+}
+
+/// A mergeable quantile sketch (see the module documentation for its bound).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuantileSketch {
+    negative: Buckets,
+    zero: u64,
+    positive: Buckets,
+}
+
+impl QuantileSketch {
+    /// An empty sketch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts `value` `count` times; NaN and infinities are not values and are ignored.
+    pub fn add(&mut self, value: f64, count: u64) {
+        if !value.is_finite() || count == 0 {
+            return;
+        }
+        if value.abs() <= ZERO_BELOW {
+            self.zero += count;
+        } else if value > 0.0 {
+            self.positive.add(bucket_of(value), count);
+        } else {
+            self.negative.add(bucket_of(-value), count);
+        }
+    }
+
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.negative.counts.iter().sum::<u64>() + self.zero + self.positive.counts.iter().sum::<u64>()
+    }
+
+    /// Adds the counts of an encoded sketch (as [`QuantileSketch::encode`] writes it).
+    pub fn merge_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut reader = Reader { bytes, at: 0 };
+        let format = reader.byte()?;
+        if format != FORMAT {
+            return Err(format!("quantile sketch format {format} is not {FORMAT} (written by another sen12lite)"));
+        }
+        self.zero += reader.varint()?;
+        for store in [&mut self.negative, &mut self.positive] {
+            let entries = reader.varint()?;
+            let mut index = 0i64;
+            for _ in 0..entries {
+                index += unzigzag(reader.varint()?);
+                let index = i32::try_from(index).map_err(|_| "quantile sketch bucket out of range".to_string())?;
+                store.add(index, reader.varint()?);
+            }
+        }
+        if reader.at != bytes.len() {
+            return Err("quantile sketch has trailing bytes".into());
+        }
+        Ok(())
+    }
+
+    /// The compact form stored in `band_stats.sketch`: format byte, zero count, then for the
+    /// negative and the positive buckets their number and (index step, count) pairs, as LEB128
+    /// varints (index steps zigzag-coded); consecutive buckets cost 1 byte of index each.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![FORMAT];
+        put_varint(&mut out, self.zero);
+        for store in [&self.negative, &self.positive] {
+            put_varint(&mut out, store.occupied().count() as u64);
+            let mut previous = 0i64;
+            for (index, count) in store.occupied() {
+                put_varint(&mut out, zigzag(index as i64 - previous));
+                put_varint(&mut out, count);
+                previous = index as i64;
+            }
+        }
+        out
+    }
+
+    /// The estimate of the value at 0-based `rank` of the sorted values (None past the end).
+    pub fn value_at_rank(&self, rank: u64) -> Option<f64> {
+        let midpoint = |index: i32| 2.0 * gamma().powi(index) / (gamma() + 1.0);
+        // Ascending order: the most negative first (the highest negative bucket), zero, positives.
+        let negatives = self.negative.occupied().rev().map(|(i, c)| (-midpoint(i), c));
+        let zeros = std::iter::once((0.0, self.zero));
+        let positives = self.positive.occupied().map(|(i, c)| (midpoint(i), c));
+        let mut seen = 0u64;
+        for (value, count) in negatives.chain(zeros).chain(positives) {
+            seen += count;
+            if seen > rank {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// numpy's linear quantile q (between the ranks floor(h) and floor(h) + 1, h = q (n - 1)),
+    /// from the estimates of those two ranks: within α times the larger magnitude of the two true
+    /// values. None for an empty sketch.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let n = self.count();
+        if n == 0 {
+            return None;
+        }
+        let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
+        let lower = h.floor() as u64;
+        let upper = (lower + 1).min(n - 1);
+        let (a, b) = (self.value_at_rank(lower)?, self.value_at_rank(upper)?);
+        Some(a + (b - a) * (h - lower as f64))
+    }
+}
+
+/// ceil(log_γ x) for x > ZERO_BELOW.
+fn bucket_of(x: f64) -> i32 {
+    (x.ln() / gamma().ln()).ceil() as i32
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads an encoded sketch, refusing truncated or overlong input.
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let byte = *self.bytes.get(self.at).ok_or("quantile sketch is truncated")?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("quantile sketch has an overlong number".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reproducible spread of values over several magnitudes, both signs, and exact zeros.
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let magnitude = 10f64.powf((x % 10_000) as f64 / 1_000.0 - 3.0);
+                match i % 7 {
+                    0 => 0.0,
+                    1 | 2 => -magnitude,
+                    _ => magnitude,
+                }
+            })
+            .collect()
+    }
+
+    fn sketch_of(values: &[f64]) -> QuantileSketch {
+        let mut sketch = QuantileSketch::new();
+        values.iter().for_each(|v| sketch.add(*v, 1));
+        sketch
+    }
+
+    #[test]
+    fn every_rank_is_within_alpha_of_the_sorted_value() {
+        let mut sorted = values(20_000, 7);
+        let sketch = sketch_of(&sorted);
+        sorted.sort_by(f64::total_cmp);
+        for (rank, exact) in sorted.iter().enumerate().step_by(37) {
+            let estimate = sketch.value_at_rank(rank as u64).unwrap();
+            assert!(
+                (estimate - exact).abs() <= ALPHA * exact.abs() * (1.0 + 1e-12),
+                "rank {rank}: {estimate} vs {exact}"
+            );
+        }
+        assert_eq!(sketch.value_at_rank(20_000), None);
+    }
+
+    #[test]
+    fn linear_quantiles_agree_with_numpys_definition_within_the_bound() {
+        // numpy.quantile([1, 2, 3, 4, 10], [0.02, 0.5, 0.98]) = [1.08, 3.0, 9.52]; ranks 0-1, 2, 3-4.
+        let sketch = sketch_of(&[3.0, 1.0, 10.0, 4.0, 2.0]);
+        for (q, want, bound) in [(0.02, 1.08, 2.0), (0.5, 3.0, 3.0), (0.98, 9.52, 10.0)] {
+            let got = sketch.quantile(q).unwrap();
+            assert!((got - want).abs() <= ALPHA * bound, "q {q}: {got} vs {want}");
+        }
+        assert_eq!(QuantileSketch::new().quantile(0.5), None);
+    }
+
+    #[test]
+    fn merged_encodings_equal_the_sketch_of_the_union() {
+        let all = values(9_000, 11);
+        let mut merged = QuantileSketch::new();
+        for part in all.chunks(2_500) {
+            merged.merge_encoded(&sketch_of(part).encode()).unwrap();
+        }
+        assert_eq!(merged, sketch_of(&all));
+        assert_eq!(merged.count(), 9_000);
+    }
+
+    #[test]
+    fn nan_and_infinities_are_not_counted_and_tiny_values_are_zero() {
+        let sketch = sketch_of(&[f64::NAN, f64::INFINITY, 1e-12, -1e-10]);
+        assert_eq!((sketch.count(), sketch.quantile(1.0)), (2, Some(0.0)));
+    }
+
+    #[test]
+    fn a_256_px_band_over_the_whole_uint16_range_encodes_in_under_2_kb() {
+        let mut sketch = QuantileSketch::new();
+        (0..65_536u32).for_each(|v| sketch.add(v as f64, 1));
+        let bytes = sketch.encode().len();
+        assert!(bytes < 2048, "{bytes} bytes");
+    }
+
+    #[test]
+    fn damaged_encodings_are_refused() {
+        let good = sketch_of(&[1.0, 2.0, 300.0]).encode();
+        assert!(QuantileSketch::new().merge_encoded(&good[..good.len() - 1]).unwrap_err().contains("truncated"));
+        assert!(QuantileSketch::new().merge_encoded(&[9]).unwrap_err().contains("format 9"));
+        assert!(QuantileSketch::new().merge_encoded(&[FORMAT, 0, 0, 0, 0]).unwrap_err().contains("trailing"));
+        assert!(QuantileSketch::new()
+            .merge_encoded(&[FORMAT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+            .is_err());
+    }
+}
