@@ -35,6 +35,14 @@ from conftest import load
     ("SELECT s12_intersects(390, '{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 1]]]}')", "ring must be closed"),
     ("SELECT s12_png(390, 'thermal', 0, 0, 10, 10)", "s12_png: cannot draw 'thermal'"),
     ("SELECT s12_png(390, 'rgb', 0, 0, 5000, 5000)", "s12_png: 5000 x 5000 px is over the quicklook limit"),
+    ("SELECT s12_band_summary(scene_id, 's2', 20) FROM scenes", "s12_band_summary: band 20 is not in s2 (1..13)"),
+    ("SELECT s12_band_summary(scene_id, 's2', 4, '[0.5, 2]') FROM scenes",
+     "s12_band_summary: quantiles must be fractions in [0, 1] (one or a JSON array), got 2"),
+    ("SELECT s12_band_summary(scene_id, 's2', 4, x'00') FROM scenes",
+     "s12_band_summary: quantiles must be fractions in [0, 1] (one or a JSON array), got a 1-byte blob"),
+    ("SELECT s12_normalization(scene_id, 's1', 'VV,HH') FROM scenes", "s12_normalization: band 'HH' is not in s1 (VV_sigma0"),
+    ("SELECT s12_normalization(x'00', 's1', 'VV') FROM scenes",
+     "s12_normalization: scene must be a scene_id or a name, got a 1-byte blob"),
 ])
 def test_errors_name_the_function_and_the_value(ext, sql, message):
     with pytest.raises(sqlite3.OperationalError) as error:
@@ -55,6 +63,8 @@ def test_null_arguments_give_no_rows_or_null(ext):
     assert ext.execute("SELECT count(*) FROM s12_pixels(390, NULL, 0, 0, 1, 1)").fetchone()[0] == 0
     assert ext.execute("SELECT count(*) FROM s12_nearest(NULL, 0)").fetchone()[0] == 0
     assert ext.execute("SELECT s12_png(390, NULL, 0, 0, 1, 1), s12_intersects(390, NULL)").fetchone() == (None, None)
+    assert ext.execute("SELECT s12_band_summary(scene_id, 's2', 4, NULL), s12_normalization(scene_id, 's2', NULL) "
+                       "FROM scenes").fetchone() == (None, None)
 
 
 def foreign_catalog(tp_db, tmp_path, views):
