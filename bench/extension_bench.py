@@ -9,6 +9,8 @@ block cache of 512 MB, with the extension).
   (b) decompresses every time.
 - s12_index_mean(scene, 'ndvi') over two other whole 2000 x 2000 scenes, each contender touching
   each scene once (nothing cached), against gdal.Open + ReadAsArray of B4 and B8.
+- the time to the first row of the streaming table functions (s12_patches, s12_pixels) on a whole
+  scene, against GDAL reading the raster rows that first row needs.
 - s12_zonal(scene, 's2', 'B8', zone) with a zone holding the whole scene, against gdal.Open +
   ReadAsArray of B8, each from an emptied block cache.
 - examples/train_loader.py's patches per second against the authors' loader pattern (every worker
@@ -62,6 +64,7 @@ def main(db):
     if len(scenes) < 6:
         sys.exit("bench: needs 6 scenes in bench-data")
     index_mean_bench(conn, scenes[4:6])
+    streaming_bench(conn, scenes[4:5])
     window_bench(conn, scenes[:4])
     zonal_bench(conn, scenes[4:6])
 
@@ -122,6 +125,30 @@ def zonal_bench(conn, scenes):
     print(f"s12_zonal(scene, 's2', 'B8', zone holding the scene) over {len(scenes)} whole {w}x{h} scenes (ms per scene):")
     print(f"  gdal.Open + ReadAsArray of B8:     {raw / len(scenes) * 1e3:6.1f}")
     print(f"  s12_zonal:                         {ext / len(scenes) * 1e3:6.1f}   ratio {ext / raw:.2f}x  (target <= 1.5x)")
+
+
+def streaming_bench(conn, scenes):
+    """Time to the first row of s12_patches(scene, 16, 2) (993 x 993 patches) and of s12_pixels
+    over 160 rows of the scene (4.2 M rows, just under its row limit), next to GDAL reading the
+    raster rows that row needs (16 rows of every S2, S1 and WorldCover band; 32 rows of S2) from
+    open datasets, and the whole grid's time."""
+    scene, s2_path, w, _ = scenes[0]
+    folder = os.path.dirname(s2_path)
+    opened = [gdal.Open(os.path.join(folder, f)) for f in sorted(os.listdir(folder))
+              if f.endswith(("_s2.tif", "_s1.tif", "_worldcover.tif"))]
+    first_patch = best_of(5, lambda: conn.execute("SELECT * FROM s12_patches(?, 16, 2) LIMIT 1", (scene,)).fetchall())
+    rows_16 = best_of(5, lambda: [ds.ReadAsArray(0, 0, w, 16) for ds in opened])
+    first_pixel = best_of(5, lambda: conn.execute("SELECT * FROM s12_pixels(?, 's2', 0, 0, ?, 160) LIMIT 1",
+                                                  (scene, w)).fetchall())
+    s2 = gdal.Open(s2_path)
+    rows_32 = best_of(5, lambda: s2.ReadAsArray(0, 0, w, 32))
+    whole = best_of(1, lambda: conn.execute("SELECT count(*) FROM s12_patches(?, 16, 2)", (scene,)).fetchall())
+    print(f"time to the first row on a {w} px scene (ms):")
+    print(f"  s12_patches(scene, 16, 2) LIMIT 1: {first_patch * 1e3:6.1f}  (target < 50 ms; GDAL reads its 16 rows "
+          f"of 19 bands in {rows_16 * 1e3:.1f}, the rest is classifying 32,000 pixels into 993 patches)")
+    print(f"  s12_pixels({w} x 160 px) LIMIT 1:  {first_pixel * 1e3:6.1f}  (GDAL reads its 32 rows of 13 bands in "
+          f"{rows_32 * 1e3:.1f}; the rest is 64,000 pixel centres reprojected)")
+    print(f"  the whole grid of 986,049 patches: {whole:6.1f} s")
 
 
 def window_bench(conn, scenes):

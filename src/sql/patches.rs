@@ -29,12 +29,24 @@ const DEFAULT_SIZE: i64 = 256;
 const DEFAULT_STRIDE: i64 = 249;
 
 pub(super) struct Patches {
-    size: usize,
+    grid: Grid,
+    sources: Sources,
     /// The scene has a land-cover map on the patches' grid: without one, the mix is NULL.
     mapped: bool,
     /// The S2 file has a cloud band: without one, cloud fractions are NULL (nobody measured them).
     clouds_measured: bool,
+    /// The row of patches computed last (rows come a row of patches at a time), and its patches.
+    patch_row: Option<usize>,
     patches: Vec<Patch>,
+}
+
+/// The files a row of patches is read from, and the cloud rule.
+struct Sources {
+    /// S2, with its 1-based B8 and B4 band numbers.
+    s2: Option<(Target, [usize; 2])>,
+    s1: Option<Target>,
+    map: Option<Target>,
+    threshold: f64,
 }
 
 /// Where a patch is and what its pixels are.
@@ -123,34 +135,49 @@ impl TableFunction for Patches {
         let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
         let grid = Grid::new(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
         let map = land_cover_map(conn, &mut call, &scene, raster)?;
-        let threshold = cloud_threshold(conn);
         let clouds_measured = s2.as_ref().is_some_and(|t| cloud_band(&t.band_names).is_some());
-        let s2 = match &s2 {
-            Some(target) => Some((target, [target.band(F, "B8")?, target.band(F, "B4")?])),
+        let s2 = match s2 {
+            Some(target) => {
+                let bands = [target.band(F, "B8")?, target.band(F, "B4")?];
+                Some((target, bands))
+            }
             None => None,
         };
-        let mut patches = Vec::with_capacity(grid.across * grid.down);
-        for patch_row in 0..grid.down {
-            let band = grid.band(patch_row);
-            let pixels = read_band(&mut call, s2, s1.as_ref(), map.as_ref(), band, threshold)?;
-            patches.extend((0..grid.across).map(|j| count_patch(&pixels, band, j * grid.stride, grid.size)));
-        }
-        Ok(Some(Patches { size: grid.size, mapped: map.is_some(), clouds_measured, patches }))
+        let mapped = map.is_some();
+        let sources = Sources { s2, s1, map, threshold: cloud_threshold(conn) };
+        Ok(Some(Patches { grid, sources, mapped, clouds_measured, patch_row: None, patches: Vec::new() }))
     }
 
     fn len(&self) -> usize {
-        self.patches.len()
+        self.grid.across * self.grid.down
+    }
+
+    fn ready(&self, row: usize) -> bool {
+        self.patch_row == Some(row / self.grid.across)
+    }
+
+    /// Reads the row of patches that holds `row`: the first row comes after one read of
+    /// `size` raster rows, and memory holds one row of patches whatever the grid.
+    fn fill(&mut self, conn: &Connection, session: &Session, row: usize) -> Result<()> {
+        let patch_row = row / self.grid.across;
+        let band = self.grid.band(patch_row);
+        let pixels = read_band(&mut session.call(F, conn), &self.sources, band)?;
+        self.patches =
+            (0..self.grid.across).map(|j| count_patch(&pixels, band, j * self.grid.stride, self.grid.size)).collect();
+        self.patch_row = Some(patch_row);
+        Ok(())
     }
 
     fn value(&self, row: usize, column: usize) -> Value {
-        let p = &self.patches[row];
-        let pixels = (self.size * self.size) as f64;
+        let p = &self.patches[row % self.grid.across];
+        let size = self.grid.size;
+        let pixels = (size * size) as f64;
         let fraction =
             |part: u64, whole: u64| if whole == 0 { Value::Null } else { Value::Real(part as f64 / whole as f64) };
         match column {
             0 => Value::Integer(p.col as i64),
             1 => Value::Integer(p.row as i64),
-            2 | 3 => Value::Integer(self.size as i64),
+            2 | 3 => Value::Integer(size as i64),
             4 if self.clouds_measured => fraction(p.cloudy, p.s2_valid),
             4 => Value::Null,
             5 => Value::Real(p.nodata as f64 / pixels),
@@ -200,23 +227,17 @@ fn common_size(call: &mut Call, s2: Option<&Target>, s1: Option<&Target>) -> Res
     Ok(sizes[0])
 }
 
-/// Classifies every pixel of one row of patches, reading S2 then S1 (one open dataset at a time).
-/// `s2` comes with its 1-based B8 and B4 band numbers.
-fn read_band(
-    call: &mut Call,
-    s2: Option<(&Target, [usize; 2])>,
-    s1: Option<&Target>,
-    map: Option<&Target>,
-    band: Window,
-    threshold: f64,
-) -> Result<BandPixels> {
+/// Classifies every pixel of one row of patches, reading the map, S2 then S1 (one open dataset
+/// at a time).
+fn read_band(call: &mut Call, sources: &Sources, band: Window) -> Result<BandPixels> {
+    let threshold = sources.threshold;
     let mut pixels = BandPixels {
         s2: vec![None; band.pixels()],
         s1_nodata: vec![false; band.pixels()],
         ndvi: vec![f64::NAN; band.pixels()],
         classes: vec![None; band.pixels()],
     };
-    if let Some(target) = map {
+    if let Some(target) = &sources.map {
         call.with_dataset(target, |dataset, guard| {
             let tag = nodata_tags(dataset, &[1])?[0];
             let mut offset = 0;
@@ -228,7 +249,8 @@ fn read_band(
             })
         })?;
     }
-    if let Some((target, [nir, red])) = s2 {
+    if let Some((target, [nir, red])) = &sources.s2 {
+        let (nir, red) = (*nir, *red);
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
             let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
@@ -245,7 +267,7 @@ fn read_band(
             })
         })?;
     }
-    if let Some(target) = s1 {
+    if let Some(target) = &sources.s1 {
         let read: Vec<usize> = (1..=target.band_names.len()).collect();
         call.with_dataset(target, |dataset, guard| {
             // S1 has no cloud band: the mask's only rule is that every band has data.

@@ -1,7 +1,8 @@
 //! `s12_pixels(scene, modality, col, row, width, height)` -> `x, y, lon, lat, band, value`: one
-//! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata.
+//! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata. The
+//! window is read CHUNK_ROWS rows at a time as the rows are asked for.
 
-use super::resolve::resolve;
+use super::resolve::{resolve, Target};
 use super::session::Session;
 use super::table::TableFunction;
 use super::utils::{self, checked_window, fail, sql_value};
@@ -12,15 +13,17 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 const F: &str = "s12_pixels";
-/// Rows of pixel centres reprojected at a time, between polls of the guard.
-const CENTRE_ROWS: usize = 32;
+/// Rows of the window read, and their pixel centres reprojected, at a time.
+const CHUNK_ROWS: usize = 32;
 
 pub(super) struct Pixels {
+    target: Target,
     window: Window,
-    band_names: Vec<String>,
-    /// Per band, the window's values row-major, already SQL values (NULL at nodata).
+    /// The chunk of CHUNK_ROWS window rows read last, and its pixels.
+    chunk: Option<usize>,
+    /// Per band, the chunk's values row-major, already SQL values (NULL at nodata).
     values: Vec<Vec<Value>>,
-    /// Per pixel, the centre in lon/lat.
+    /// Per pixel of the chunk, the centre in lon/lat.
     centres: Vec<[f64; 2]>,
 }
 
@@ -46,30 +49,54 @@ impl TableFunction for Pixels {
         };
         session.limits.pixel_rows.check(rows.max(0) as u64, too_many).map_err(|e| fail(F, e))?;
         let limit = session.limits.window_values;
-        let pixels = session.call(F, conn).with_dataset(&target, |dataset, guard| {
-            let window = checked_window(requested, dataset.raster_size(), bands, limit)?;
-            let values = sql_values(dataset, bands, window, guard)?;
-            let centres = centres(dataset, window, guard)?;
-            Ok(Pixels { window, band_names: target.band_names.clone(), values, centres })
-        });
-        pixels.map(Some)
+        let window = session
+            .call(F, conn)
+            .with_dataset(&target, |dataset, _| checked_window(requested, dataset.raster_size(), bands, limit))?;
+        Ok(Some(Pixels { target, window, chunk: None, values: Vec::new(), centres: Vec::new() }))
     }
 
     fn len(&self) -> usize {
-        self.centres.len() * self.band_names.len()
+        self.window.pixels() * self.target.band_names.len()
+    }
+
+    fn ready(&self, row: usize) -> bool {
+        self.chunk == Some(self.chunk_of(row))
+    }
+
+    /// Reads the CHUNK_ROWS window rows that hold `row`, every band, and their pixel centres.
+    fn fill(&mut self, conn: &Connection, session: &Session, row: usize) -> Result<()> {
+        let chunk = self.chunk_of(row);
+        let first = chunk * CHUNK_ROWS;
+        let rows =
+            Window { row: self.window.row + first, height: CHUNK_ROWS.min(self.window.height - first), ..self.window };
+        let bands = self.target.band_names.len();
+        let (values, centres) = session.call(F, conn).with_dataset(&self.target, |dataset, guard| {
+            Ok((sql_values(dataset, bands, rows, guard)?, centres(dataset, rows, guard)?))
+        })?;
+        (self.values, self.centres, self.chunk) = (values, centres, Some(chunk));
+        Ok(())
     }
 
     /// Rows go pixel by pixel (row-major), all bands of a pixel together.
     fn value(&self, row: usize, column: usize) -> Value {
-        let (pixel, band) = (row / self.band_names.len(), row % self.band_names.len());
+        let bands = self.target.band_names.len();
+        let (pixel, band) = (row / bands, row % bands);
+        let in_chunk = pixel - self.chunk.unwrap_or(0) * CHUNK_ROWS * self.window.width;
         match column {
             0 => Value::Integer((self.window.col + pixel % self.window.width) as i64),
             1 => Value::Integer((self.window.row + pixel / self.window.width) as i64),
-            2 => Value::Real(self.centres[pixel][0]),
-            3 => Value::Real(self.centres[pixel][1]),
-            4 => Value::Text(self.band_names[band].clone()),
-            _ => self.values[band][pixel].clone(),
+            2 => Value::Real(self.centres[in_chunk][0]),
+            3 => Value::Real(self.centres[in_chunk][1]),
+            4 => Value::Text(self.target.band_names[band].clone()),
+            _ => self.values[band][in_chunk].clone(),
         }
+    }
+}
+
+impl Pixels {
+    /// The chunk of window rows that output row `row` is in.
+    fn chunk_of(&self, row: usize) -> usize {
+        row / self.target.band_names.len() / self.window.width / CHUNK_ROWS
     }
 }
 
@@ -97,19 +124,11 @@ fn sql_values(
     Ok(values)
 }
 
-/// The lon/lat centre of every pixel of `window`, row-major, reprojected CENTRE_ROWS rows at a
-/// time between polls of the guard.
+/// The lon/lat centre of every pixel of `window`, row-major.
 fn centres(dataset: &Dataset, window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<[f64; 2]>, String> {
-    let mut centres = Vec::with_capacity(window.pixels());
-    for rows in (0..window.height).collect::<Vec<_>>().chunks(CENTRE_ROWS) {
-        guard.poll()?;
-        let positions: Vec<(f64, f64)> = rows
-            .iter()
-            .flat_map(|&y| {
-                (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5))
-            })
-            .collect();
-        centres.extend(pixels_to_lonlat(dataset, &positions)?);
-    }
-    Ok(centres)
+    guard.poll()?;
+    let positions: Vec<(f64, f64)> = (0..window.height)
+        .flat_map(|y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))
+        .collect();
+    pixels_to_lonlat(dataset, &positions)
 }

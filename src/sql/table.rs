@@ -1,6 +1,7 @@
 //! One eponymous virtual table for every `s12_` table function: the function's arguments are
-//! hidden columns (`SELECT * FROM s12_patches(42, 256, 249)`), its rows are computed once in
-//! `xFilter`. rusqlite does not catch panics in virtual-table callbacks, so every call into a
+//! hidden columns (`SELECT * FROM s12_patches(42, 256, 249)`); its rows are computed in `xFilter`,
+//! or a chunk at a time as the cursor reaches them (`fill`), so that the first row comes after
+//! reading what it needs and memory does not grow with the table. rusqlite does not catch panics in virtual-table callbacks, so every call into a
 //! table function's code runs under `catch_unwind`: a bug becomes an SQL error, not an abort of
 //! the host process.
 
@@ -32,7 +33,19 @@ pub trait TableFunction: Sized + 'static {
     /// through the connection's `session`. None: an argument is NULL, the table is empty.
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>>;
     fn len(&self) -> usize;
+    /// A value of a row that `ready` says is computed.
     fn value(&self, row: usize, column: usize) -> Value;
+
+    /// Whether `row` can be read by `value` now; the default: `rows` computed every row.
+    fn ready(&self, _row: usize) -> bool {
+        true
+    }
+
+    /// Computes the chunk of rows that holds `row` (rows are asked in order, from 0), for a table
+    /// that streams: it reads only what that chunk needs, and may forget the chunks before it.
+    fn fill(&mut self, _conn: &Connection, _session: &Session, _row: usize) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What every table of a connection gets: the session, and what the function may touch.
@@ -149,6 +162,16 @@ pub struct Cursor<'vtab, T: TableFunction> {
 }
 
 impl<T: TableFunction> Cursor<'_, T> {
+    /// Has the table compute the cursor's row, when it streams and has not yet.
+    fn make_ready(&mut self) -> Result<()> {
+        let row = self.row;
+        let Some(rows) = self.rows.as_mut().filter(|rows| row < rows.len() && !rows.ready(row)) else { return Ok(()) };
+        // SAFETY: a non-owning handle of the connection running this query, used inside this call.
+        let conn = unsafe { Connection::from_handle(self.db)? };
+        let session = &self.session;
+        guarded::<T, _>(|| rows.fill(&conn, session, row))
+    }
+
     fn arguments(idx_num: c_int, filters: &Filters) -> Result<Vec<Value>> {
         let mut given = filters.iter().map(owned);
         let arguments: Vec<Value> = (0..T::ARGUMENTS.len())
@@ -172,12 +195,12 @@ unsafe impl<T: TableFunction> VTabCursor for Cursor<'_, T> {
         // SAFETY: a non-owning handle of the connection running this query, used inside this call.
         let conn = unsafe { Connection::from_handle(self.db)? };
         self.rows = guarded::<T, _>(|| T::rows(&conn, &self.session, &self.arguments))?;
-        Ok(())
+        self.make_ready()
     }
 
     fn next(&mut self) -> Result<()> {
         self.row += 1;
-        Ok(())
+        self.make_ready()
     }
 
     fn eof(&self) -> bool {
@@ -239,6 +262,55 @@ mod tests {
             }
             Value::Integer(row as i64)
         }
+    }
+
+    /// Lists 0..n computed 4 rows at a time, counting its fills; panics filling row 8 of 0..9.
+    struct Chunked {
+        n: usize,
+        chunk: Option<usize>,
+    }
+
+    static FILLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    impl TableFunction for Chunked {
+        const NAME: &'static str = "chunked";
+        const COLUMNS: &'static [&'static str] = &["value"];
+        const ARGUMENTS: &'static [&'static str] = &["n"];
+        const REQUIRED: usize = 1;
+
+        fn rows(_: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
+            let Value::Integer(n) = arguments[0] else { return Ok(None) };
+            Ok(Some(Chunked { n: n as usize, chunk: None }))
+        }
+        fn len(&self) -> usize {
+            self.n
+        }
+        fn ready(&self, row: usize) -> bool {
+            self.chunk == Some(row / 4)
+        }
+        fn fill(&mut self, _: &Connection, _: &Session, row: usize) -> Result<()> {
+            assert!(!(self.n == 9 && row == 8), "row 8");
+            FILLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.chunk = Some(row / 4);
+            Ok(())
+        }
+        fn value(&self, row: usize, _: usize) -> Value {
+            assert_eq!(self.chunk, Some(row / 4), "a row read before its chunk was filled");
+            Value::Integer(row as i64)
+        }
+    }
+
+    #[test]
+    fn a_streaming_table_fills_each_chunk_once_when_its_first_row_comes() {
+        let conn = Connection::open_in_memory().unwrap();
+        register::<Chunked>(&conn, &Session::from_env().unwrap(), Access::Pure).unwrap();
+        assert_eq!(values(&conn, "SELECT value FROM chunked(10)").unwrap(), (0..10).collect::<Vec<_>>());
+        assert_eq!(FILLS.swap(0, std::sync::atomic::Ordering::SeqCst), 3);
+        assert_eq!(values(&conn, "SELECT value FROM chunked(10) LIMIT 2").unwrap(), vec![0, 1]);
+        assert_eq!(FILLS.swap(0, std::sync::atomic::Ordering::SeqCst), 1);
+        let message = values(&conn, "SELECT value FROM chunked(9)").unwrap_err().to_string();
+        assert!(message.contains("chunked: internal error"), "{message}");
+        assert_eq!(values(&conn, "SELECT count(*) FROM chunked(0)").unwrap(), vec![0]);
     }
 
     fn values(conn: &Connection, sql: &str) -> Result<Vec<i64>> {

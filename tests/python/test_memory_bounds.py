@@ -5,6 +5,7 @@ memory for integer bands and a cap for float ones. Peak RSS is measured in a fre
 The large rasters are sparse tiled GeoTIFFs (a few KB on disk, gigabytes decoded) with one block
 of known values, so the expected statistics are a hand computation."""
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -90,3 +91,28 @@ def test_large_requests_are_refused_before_allocating_and_whole_scene_reads_stre
     assert result.stdout.split() == ["0.5", "1024|1020"], result.stdout
     print(f"extension peak RSS {rss:.0f} MiB reading a {size} x {size} x 13 raster", file=sys.stderr)
     assert rss < 300, f"the extension's peak RSS was {rss:.0f} MiB"
+
+
+def shell(db, sql, env):
+    return subprocess.run(["/usr/bin/sqlite3", str(db), f".load {EXT}", sql], capture_output=True, text=True, env=env)
+
+
+def test_table_functions_stream_their_rows_reading_only_what_each_needs(big_db):
+    """The first rows of s12_patches and s12_pixels come after reading only the raster rows they
+    cover: under a read limit of ten rows of patches (two chunks of pixels) the first rows come, and
+    the whole table, which would read more, is refused by the same limit."""
+    scene = connect(big_db).execute("SELECT scene_id FROM files WHERE modality = 's2'").fetchone()[0]
+    bands = connect(big_db).execute("SELECT sum(band_count) FROM files WHERE scene_id = ? AND modality IN "
+                                    "('s1', 's2', 'worldcover')", (scene,)).fetchone()[0]
+    row_of_patches = 16 * 2000 * bands  # 16 px patches at stride 2: 993 rows of them
+    env = dict(os.environ, SEN12LITE_MAX_READ_VALUES=str(10 * row_of_patches))
+    first = shell(big_db, f"SELECT count(*) FROM (SELECT * FROM s12_patches({scene}, 16, 2) LIMIT 2000)", env)
+    assert first.stdout == "2000\n", first.stderr  # two rows of 993 patches and one more
+    whole = shell(big_db, f"SELECT count(*) FROM s12_patches({scene}, 16, 2)", env)
+    assert "s12_patches: the statement would read" in whole.stderr and "SEN12LITE_MAX_READ_VALUES" in whole.stderr
+    chunk = 32 * 2000 * 13  # s12_pixels reads 32 rows of the window at a time
+    env = dict(os.environ, SEN12LITE_MAX_READ_VALUES=str(2 * chunk))
+    first = shell(big_db, f"SELECT count(*) FROM (SELECT * FROM s12_pixels({scene}, 's2', 0, 0, 2000, 150) LIMIT 100000)", env)
+    assert first.stdout == "100000\n", first.stderr
+    whole = shell(big_db, f"SELECT count(*) FROM s12_pixels({scene}, 's2', 0, 0, 2000, 150)", env)
+    assert "s12_pixels: the statement would read" in whole.stderr

@@ -72,3 +72,14 @@ def test_pixels_match_gdal_and_osr(ext):
     assert any(r[5] is None for r in rows), "the window crosses the swath edge: nodata must be NULL"
     ints = ext.execute("SELECT value FROM s12_pixels(?, 's2', 120, 120, 1, 1) WHERE band = 'B8'", (SCENE,)).fetchone()[0]
     assert ints == int(gdal_array(ext, SCENE, "s2")[1][7, 120, 120])
+
+
+def test_pixels_of_a_window_taller_than_a_chunk_match_gdal(ext):
+    """s12_pixels reads 32 window rows at a time: 70 rows cross two chunk boundaries."""
+    ds, s2 = gdal_array(ext, SCENE, "s2")
+    names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
+    tag = ds.GetRasterBand(1).GetNoDataValue()
+    rows = ext.execute("SELECT x, y, band, value FROM s12_pixels(?, 's2', 7, 3, 3, 70)", (SCENE,)).fetchall()
+    expected = [(x, y, name, None if s2[b, y, x] == tag else int(s2[b, y, x]))
+                for y in range(3, 73) for x in range(7, 10) for b, name in enumerate(names)]
+    assert rows == expected
