@@ -3,8 +3,8 @@
 `build(db)` synthesizes BASE triplets of 256 px (real SEN12MS files, `sen12lite synth`) once into
 bench-data/sen12ms-base, ingests them with statistics, then repeats their rows (scenes, files,
 band_stats with their quantile sketches, landcover, R*Tree) at other places until the catalog
-holds SCENES scenes (a multiple of BASE): each copy moves the scene's footprint, box and centre by one random offset,
-keeps its times, and names it `{name}_c{k}` with files under `copy{k}/` (not on disk: what the
+holds SCENES scenes (a multiple of BASE): each copy moves the scene's footprint (GeoJSON and WKB), box and centre to a random place
+(centre longitude in [-175, 175], latitude in [-60, 70], as the real ROIs spread), keeps its times, and names it `{name}_c{k}` with files under `copy{k}/` (not on disk: what the
 catalog-only functions read is all there). The catalog is then what a full SEN12MS ingest would
 write, row for row, apart from the pixel values repeating.
 """
@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import sqlite3
+import struct
 import subprocess
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def moved_scene(row, columns, k, dlon, dlat):
     footprint = json.loads(scene["footprint"])
     footprint["coordinates"] = [[[x + dlon, y + dlat] for x, y in ring] for ring in footprint["coordinates"]]
     scene["footprint"] = json.dumps(footprint)
+    ring = footprint["coordinates"][0]
+    scene["geom"] = struct.pack(f"<BIII{2 * len(ring)}d", 1, 3, 1, len(ring), *(v for point in ring for v in point))
     return scene
 
 
@@ -72,9 +75,10 @@ def build(db):
     rng = random.Random(5)
     insert = f"INSERT INTO scenes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     with conn:
+        centre = (columns.index("center_lon"), columns.index("center_lat"))
         for k in range(1, SCENES // len(base)):
-            dlon, dlat = rng.uniform(-150, 150), rng.uniform(-40, 40)
-            copies = [moved_scene(row, columns, k, dlon, dlat) for row in base]
+            copies = [moved_scene(row, columns, k, rng.uniform(-175, 175) - row[centre[0]],
+                                  rng.uniform(-60, 70) - row[centre[1]]) for row in base]
             conn.executemany(insert, [[c[name] for name in columns] for c in copies])
             conn.executemany("INSERT INTO scenes_rtree VALUES (?, ?, ?, ?, ?, ?, ?)",
                              [(c["scene_id"], c["min_lon"], c["max_lon"], c["min_lat"], c["max_lat"],

@@ -4,10 +4,15 @@
   (bench/big_catalog.py), alone and GROUP BY split, against the same join pooled by SQLite's own
   aggregates (count, min, max, weighted mean: no spread, no quantiles), best of 3 in one process.
 - s12_normalization of all 13 S2 bands over the same scenes.
+- Places at that scale: a bbox + time query through scenes_rtree against the same question by a
+  scan of scenes (p50 and p99 over 200 random boxes of 2 x 2 degrees and 90 days); s12_nearest's
+  first call in a new connection; s12_intersecting on a 2 x 2 degree polygon against
+  s12_intersects over every scene.
 - What the quantile sketches cost: bytes per band in the 180,000-scene catalog (256 px patches)
   and in a catalog of the 2000 px SEN12TP bench scenes, and the catalog's bytes per triplet.
 """
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +38,60 @@ def best_of(rounds, conn, sql):
     return min(times), result
 
 
+def percentiles(times):
+    ordered = sorted(times)
+    return ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+
+
+def connect(db):
+    conn = sqlite3.connect(db)
+    conn.enable_load_extension(True)
+    conn.load_extension(EXT)
+    return conn
+
+
+def places(db):
+    """The places part (see the module's docstring)."""
+    conn = connect(db)
+    rng = random.Random(3)
+    days = conn.execute("SELECT min(min_day), max(max_day) FROM scenes_rtree").fetchone()
+    boxes = []
+    for _ in range(200):
+        x, y, day = rng.uniform(-175, 173), rng.uniform(-60, 68), rng.uniform(days[0], max(days[0], days[1] - 90))
+        boxes.append((x, x + 2, y, y + 2, day, day + 90))
+    indexed = "SELECT count(*) FROM scenes_rtree WHERE min_lon <= ?2 AND max_lon >= ?1 AND min_lat <= ?4 " \
+              "AND max_lat >= ?3 AND min_day <= ?6 AND max_day >= ?5"
+    scan = "SELECT count(*) FROM scenes s, scenes_rtree r ON r.scene_id = +s.scene_id WHERE s.min_lon <= ?2 " \
+           "AND s.max_lon >= ?1 AND s.min_lat <= ?4 AND s.max_lat >= ?3 AND r.min_day <= ?6 AND r.max_day >= ?5"
+    timings = {}
+    for name, sql in (("rtree", indexed), ("scan", scan)):
+        times, counts = [], []
+        for box in boxes:
+            start = time.perf_counter()
+            counts.append(conn.execute(sql, box).fetchone()[0])
+            times.append(time.perf_counter() - start)
+        timings[name] = (percentiles(times), counts)
+    assert timings["rtree"][1] == timings["scan"][1], "the R*Tree and the scan disagree"
+    (r50, r99), (s50, s99) = timings["rtree"][0], timings["scan"][0]
+    print(f"bbox + time query, 200 boxes of 2 x 2 deg x 90 days ({sum(timings['rtree'][1])} scenes found):")
+    print(f"  scan of scenes:      p50 {s50 * 1e3:7.2f} ms   p99 {s99 * 1e3:7.2f} ms")
+    print(f"  scenes_rtree:        p50 {r50 * 1e3:7.3f} ms   p99 {r99 * 1e3:7.3f} ms   {s50 / r50:.0f}x at p50  (target >= 100x, p50 < 1 ms)")
+    firsts = []
+    for lon, lat in [(11.39, 47.26), (-47.69, -1.92), (139.7, 35.7), (-150.0, -20.0), (0.0, 0.0)]:
+        fresh = connect(db)
+        start = time.perf_counter()
+        fresh.execute("SELECT * FROM s12_nearest(?, ?, 5)", (lon, lat)).fetchall()
+        firsts.append(time.perf_counter() - start)
+    print(f"s12_nearest(lon, lat, 5), first call in a new connection: max {max(firsts) * 1e3:.1f} ms over 5 places"
+          f"  (target < 100 ms)")
+    zone = "POLYGON((10 44, 12 44, 12 46, 10 46, 10 44))"
+    table, found = best_of(3, conn, f"SELECT scene_id FROM s12_intersecting('{zone}')")
+    every, same = best_of(1, conn, f"SELECT scene_id FROM scenes WHERE s12_intersects(scene_id, '{zone}') ORDER BY 1")
+    assert found == same
+    print(f"scenes meeting a 2 x 2 deg polygon ({len(found)}): s12_intersecting {table * 1e3:.1f} ms  (target < 5 ms), "
+          f"s12_intersects over every scene {every * 1e3:.0f} ms, {every / table:.0f}x")
+
+
 def sketch_bytes(conn):
     """{modality: (mean, max)} bytes of the sketches per band."""
     rows = conn.execute("SELECT modality, avg(length(sketch)), max(length(sketch)) FROM band_stats GROUP BY modality")
@@ -44,9 +103,7 @@ def main(tmp):
     start = time.perf_counter()
     scenes = big_catalog.build(db)
     built = time.perf_counter() - start
-    conn = sqlite3.connect(db)
-    conn.enable_load_extension(True)
-    conn.load_extension(EXT)
+    conn = connect(db)
     conn.execute("SELECT count(*) FROM band_stats").fetchone()  # the file into the page cache
     summary, _ = best_of(3, conn, "SELECT s12_band_summary(scene_id, 's2', 'B4') FROM scenes")
     by_split, _ = best_of(3, conn, "SELECT split, s12_band_summary(scene_id, 's2', 'B4') FROM scenes GROUP BY split")
@@ -61,6 +118,7 @@ def main(tmp):
     print(f"s12_band_summary(scene_id, 's2', 'B4'):          {summary * 1e3:6.0f} ms   {summary / plain:.2f}x  (target < 1 s)")
     print(f"  ... GROUP BY split:                            {by_split * 1e3:6.0f} ms")
     print(f"s12_normalization(scene_id, 's2', '*'), 13 bands: {vectors * 1e3:6.0f} ms")
+    places(db)
     for modality, (mean, most) in sketch_bytes(conn).items():
         print(f"  sketch bytes per band, SEN12MS 256 px {modality:3}: mean {mean:5.0f}, max {most:5.0f}")
     if (SEN12TP / "md5sums.txt").exists():

@@ -1,4 +1,4 @@
--- sen12lite catalog schema, version 2 (version 1 had no band_stats.sketch). Applied by `sen12lite ingest`; a public contract: the
+-- sen12lite catalog schema, version 2 (version 1 had no band_stats.sketch and no scenes.geom). Applied by `sen12lite ingest`; a public contract: the
 -- extension, the docs and users' queries depend on these names. See docs/catalog.md.
 
 CREATE TABLE IF NOT EXISTS s12_meta (
@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS scenes (
   min_lon REAL, min_lat REAL, max_lon REAL, max_lat REAL,
   center_lon REAL, center_lat REAL,
   footprint      TEXT,                   -- GeoJSON Polygon, lon/lat
+  geom           BLOB,                   -- the same polygon as WKB (EPSG:4326, lon/lat): see geometry_columns
   width          INTEGER,                -- pixels, from the S2 file (else the first file read)
   height         INTEGER,
   has_files      INTEGER NOT NULL DEFAULT 0,  -- 1 when at least one file is catalogued
@@ -34,6 +35,18 @@ CREATE TABLE IF NOT EXISTS scenes (
   ndvi_mean      REAL                    -- mean (B8 - B4) / (B8 + B4), valid cloud-free pixels
 );
 CREATE INDEX IF NOT EXISTS scenes_roi ON scenes (roi_id);
+
+-- scenes.geom registered as GDAL's SQLite driver registers WKB columns, so that ogrinfo, ogr2ogr
+-- and QGIS read `scenes` as a polygon layer in EPSG:4326 without being told (docs/catalog.md).
+CREATE TABLE IF NOT EXISTS geometry_columns (
+  f_table_name VARCHAR, f_geometry_column VARCHAR, geometry_type INTEGER, coord_dimension INTEGER,
+  srid INTEGER, geometry_format VARCHAR
+);
+CREATE TABLE IF NOT EXISTS spatial_ref_sys (srid INTEGER UNIQUE, auth_name TEXT, auth_srid TEXT, srtext TEXT);
+INSERT INTO spatial_ref_sys SELECT 4326, 'EPSG', '4326', 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+  WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = 4326);
+INSERT INTO geometry_columns SELECT 'scenes', 'geom', 3, 2, 4326, 'WKB'
+  WHERE NOT EXISTS (SELECT 1 FROM geometry_columns WHERE f_table_name = 'scenes' AND f_geometry_column = 'geom');
 
 -- Region + time in one indexed lookup. Days since 1970-01-01 (S2 time for SEN12TP, the season
 -- folder's acquisition window for SEN12MS). The R*Tree stores float32 bounds rounded outward.

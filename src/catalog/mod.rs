@@ -46,10 +46,24 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
-/// Version 1 had no quantile sketches: the column is added empty, and the next ingest rescans
-/// every file whose band rows lack one (see `files_to_scan`), so a re-ingest completes the catalog.
+/// Version 1 had no quantile sketches and no WKB footprints. The sketch column is added empty,
+/// and the next ingest rescans every file whose band rows lack one (see `files_to_scan`), so a
+/// re-ingest completes the catalog; `geom` is filled from the GeoJSON footprints here.
 fn migrate_from_1(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("ALTER TABLE band_stats ADD COLUMN sketch BLOB")
+    conn.execute_batch("ALTER TABLE band_stats ADD COLUMN sketch BLOB; ALTER TABLE scenes ADD COLUMN geom BLOB")?;
+    let mut rings = Vec::new();
+    read::for_each_footprint_text(conn, |scene_id, text| {
+        // A footprint this version cannot parse stays without geom, as it would have stayed unread.
+        if let Ok(ring) = crate::geometry::parse::polygon_ring(text) {
+            rings.push((scene_id, crate::geometry::wkb::polygon(&ring)));
+        }
+        Ok(())
+    })?;
+    let mut update = conn.prepare("UPDATE scenes SET geom = ?2 WHERE scene_id = ?1")?;
+    for (scene_id, wkb) in rings {
+        update.execute(rusqlite::params![scene_id, wkb])?;
+    }
+    Ok(())
 }
 
 /// Linux's errno values for the causes a user can act on.

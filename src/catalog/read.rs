@@ -94,10 +94,9 @@ pub fn data_root(conn: &Connection) -> Result<Option<String>> {
     meta_get(conn, "data_root")
 }
 
-/// A scene's footprint (GeoJSON Polygon, lon/lat), None when it has none.
-pub fn footprint(conn: &Connection, scene_id: i64) -> Result<Option<String>> {
-    let row =
-        conn.prepare_cached("SELECT footprint FROM scenes WHERE scene_id = ?1")?.query_row([scene_id], |r| r.get(0));
+/// A scene's footprint (`scenes.geom`: WKB Polygon, lon/lat), None when it has none.
+pub fn footprint(conn: &Connection, scene_id: i64) -> Result<Option<Vec<u8>>> {
+    let row = conn.prepare_cached("SELECT geom FROM scenes WHERE scene_id = ?1")?.query_row([scene_id], |r| r.get(0));
     Ok(row.optional()?.flatten())
 }
 
@@ -106,8 +105,8 @@ pub fn footprint(conn: &Connection, scene_id: i64) -> Result<Option<String>> {
 pub struct SceneAt {
     /// `scenes.scene_id`.
     pub scene_id: i64,
-    /// GeoJSON Polygon, lon/lat: the box is the R*Tree's, rounded outward, so test this.
-    pub footprint: String,
+    /// WKB Polygon, lon/lat: the box is the R*Tree's, rounded outward, so test this.
+    pub footprint: Vec<u8>,
     /// `scenes.s1_time` (ISO-8601 UTC), NULL for SEN12MS.
     pub s1_time: Option<String>,
     /// `scenes.s2_time`.
@@ -117,9 +116,9 @@ pub struct SceneAt {
 /// The scenes whose R*Tree box holds the point (lon, lat): one indexed lookup.
 pub fn scenes_at(conn: &Connection, lon: f64, lat: f64) -> Result<Vec<SceneAt>> {
     let mut statement = conn.prepare_cached(
-        "SELECT s.scene_id, s.footprint, s.s1_time, s.s2_time FROM scenes_rtree r JOIN scenes s USING (scene_id)
+        "SELECT s.scene_id, s.geom, s.s1_time, s.s2_time FROM scenes_rtree r JOIN scenes s USING (scene_id)
          WHERE r.min_lon <= ?1 AND r.max_lon >= ?1 AND r.min_lat <= ?2 AND r.max_lat >= ?2
-           AND s.footprint IS NOT NULL",
+           AND s.geom IS NOT NULL",
     )?;
     let rows = statement.query_map(params![lon, lat], |r| {
         Ok(SceneAt { scene_id: r.get(0)?, footprint: r.get(1)?, s1_time: r.get(2)?, s2_time: r.get(3)? })
@@ -127,12 +126,30 @@ pub fn scenes_at(conn: &Connection, lon: f64, lat: f64) -> Result<Vec<SceneAt>> 
     rows.collect()
 }
 
-/// Calls `each(scene_id, footprint)` for every scene that has a footprint.
-pub fn for_each_footprint(conn: &Connection, mut each: impl FnMut(i64, &str) -> Result<()>) -> Result<()> {
+/// Calls `each(scene_id, footprint)` for every scene that has a footprint (GeoJSON text).
+pub fn for_each_footprint_text(conn: &Connection, mut each: impl FnMut(i64, &str) -> Result<()>) -> Result<()> {
     let mut statement = conn.prepare("SELECT scene_id, footprint FROM scenes WHERE footprint IS NOT NULL")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         each(row.get(0)?, row.get_ref(1)?.as_str()?)?;
+    }
+    Ok(())
+}
+
+/// Calls `each(scene_id, geom)` for every scene whose R*Tree box meets the lon/lat box
+/// `[min_lon, min_lat, max_lon, max_lat]`: one R*Tree search, then each candidate's WKB footprint.
+pub fn for_each_footprint_in_box(
+    conn: &Connection,
+    area: [f64; 4],
+    mut each: impl FnMut(i64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut statement = conn.prepare_cached(
+        "SELECT s.scene_id, s.geom FROM scenes_rtree r JOIN scenes s USING (scene_id)
+         WHERE r.max_lon >= ?1 AND r.min_lon <= ?3 AND r.max_lat >= ?2 AND r.min_lat <= ?4 AND s.geom IS NOT NULL",
+    )?;
+    let mut rows = statement.query(params![area[0], area[1], area[2], area[3]])?;
+    while let Some(row) = rows.next()? {
+        each(row.get(0)?, row.get_ref(1)?.as_blob()?)?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! transaction, so a catalog killed between commits is never half-written.
 
 use super::discover::FoundFile;
+use crate::geometry::wkb;
 use crate::layout::season::{epoch_days_of_millis, hemisphere, iso_millis, season_at, season_of_month, utc_month};
 use crate::layout::sen12ms::PatchName;
 use crate::layout::sen12tp::SceneMeta;
@@ -37,12 +38,13 @@ fn footprint_json(ring: &[[f64; 2]]) -> String {
     json!({"type": "Polygon", "coordinates": [ring]}).to_string()
 }
 
-/// The place columns shared by both datasets, then the R*Tree row with its day window.
+/// The place columns shared by both datasets (the footprint as GeoJSON and as WKB), then the
+/// R*Tree row with its day window.
 fn write_place(conn: &Connection, scene_id: i64, ring: &[[f64; 2]], days: (f64, f64)) -> Result<()> {
     let e = extent(ring);
     conn.prepare_cached(
         "UPDATE scenes SET min_lon = ?2, min_lat = ?3, max_lon = ?4, max_lat = ?5, center_lon = ?6, center_lat = ?7,
-                footprint = ?8 WHERE scene_id = ?1",
+                footprint = ?8, geom = ?9 WHERE scene_id = ?1",
     )?
     .execute(params![
         scene_id,
@@ -52,7 +54,8 @@ fn write_place(conn: &Connection, scene_id: i64, ring: &[[f64; 2]], days: (f64, 
         e.max_lat,
         e.center_lon,
         e.center_lat,
-        footprint_json(ring)
+        footprint_json(ring),
+        wkb::polygon(ring)
     ])?;
     conn.prepare_cached("INSERT OR REPLACE INTO scenes_rtree VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
         .execute(params![scene_id, e.min_lon, e.max_lon, e.min_lat, e.max_lat, days.0, days.1])?;

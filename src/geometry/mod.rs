@@ -1,5 +1,6 @@
-//! Footprints and user geometries in lon/lat: parsing GeoJSON and WKT (`parse`), distances on
-//! the sphere and the nearest-footprint index (`sphere`).
+//! Footprints and user geometries in lon/lat: parsing GeoJSON and WKT (`parse`), footprints as
+//! WKB (`wkb`), distances on the sphere and the nearest-footprint index (`sphere`).
 
 pub mod parse;
 pub mod sphere;
+pub mod wkb;

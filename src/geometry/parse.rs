@@ -27,12 +27,6 @@ pub fn parse_geometry(text: &str) -> Result<Geometry<f64>, String> {
     Ok(geometry)
 }
 
-/// A catalog footprint (GeoJSON Polygon, lon/lat) as a polygon.
-pub fn footprint_polygon(text: &str) -> Result<Polygon<f64>, String> {
-    let ring = polygon_ring(text)?;
-    Ok(Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]))
-}
-
 /// The exterior ring of a polygon geometry (a catalog footprint), as [lon, lat] pairs.
 pub fn polygon_ring(text: &str) -> Result<Vec<[f64; 2]>, String> {
     match parse_geometry(text)? {

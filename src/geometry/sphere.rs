@@ -1,9 +1,5 @@
-//! Distances on a spherical Earth from a point to scene footprints, and an R*-tree that finds
-//! the k nearest footprints. Points are unit vectors; the tree indexes each footprint by a 3-D
-//! box that contains it, so the box distance is a lower bound of the true distance and the
-//! tree's nearest-first search is exact.
-
-use rstar::{PointDistance, RTree, RTreeObject, AABB};
+//! Distances on a spherical Earth from a point to scene footprints (points as unit vectors), and
+//! the lon/lat boxes that hold every point within a distance, for searching the catalog's R*Tree.
 
 /// Mean Earth radius (IUGG), km.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -54,37 +50,27 @@ fn angle_to_arc(p: V3, a: V3, b: V3) -> f64 {
 /// A small convex polygon on the sphere (a scene footprint).
 #[derive(Debug, Clone)]
 pub struct Footprint {
-    /// The scene whose footprint this is.
-    pub scene_id: i64,
     vertices: Vec<V3>,
     centre: V3,
-    envelope: AABB<V3>,
 }
 
 impl Footprint {
     /// From a lon/lat ring (closed or not) of at least 3 distinct corners.
-    pub fn new(scene_id: i64, ring: &[[f64; 2]]) -> Result<Footprint, String> {
+    pub fn new(ring: &[[f64; 2]]) -> Result<Footprint, String> {
         let mut vertices: Vec<V3> = ring.iter().map(|&[lon, lat]| unit(lon, lat)).collect();
         if vertices.len() > 1 && vertices.first() == vertices.last() {
             vertices.pop();
         }
         if vertices.len() < 3 {
-            return Err(format!("scene {scene_id}: a footprint needs at least 3 corners"));
+            return Err("a footprint needs at least 3 corners".into());
         }
         let sum = vertices.iter().fold([0.0; 3], |s, v| [s[0] + v[0], s[1] + v[1], s[2] + v[2]]);
         let length = norm(sum);
         if length < 1e-9 {
-            return Err(format!("scene {scene_id}: the footprint's corners have no centre"));
+            return Err("the footprint's corners have no centre".into());
         }
         let centre = [sum[0] / length, sum[1] / length, sum[2] / length];
-        // Every point of the polygon is within (1 - cos r) of the corners' box, r the largest
-        // angle from the centre to a corner: pad the box by that so it contains the polygon.
-        let radius = vertices.iter().map(|&v| angle(centre, v)).fold(0.0, f64::max);
-        let pad = (1.0 - radius.cos()) + 1e-12;
-        let lower = vertices.iter().fold([f64::MAX; 3], |m, v| [m[0].min(v[0]), m[1].min(v[1]), m[2].min(v[2])]);
-        let upper = vertices.iter().fold([f64::MIN; 3], |m, v| [m[0].max(v[0]), m[1].max(v[1]), m[2].max(v[2])]);
-        let envelope = AABB::from_corners(lower.map(|x| x - pad), upper.map(|x| x + pad));
-        Ok(Footprint { scene_id, vertices, centre, envelope })
+        Ok(Footprint { vertices, centre })
     }
 
     /// Whether `p` is inside: on the same side of every edge, in the footprint's hemisphere.
@@ -106,51 +92,23 @@ impl Footprint {
     }
 }
 
-impl RTreeObject for Footprint {
-    type Envelope = AABB<V3>;
-    fn envelope(&self) -> AABB<V3> {
-        self.envelope
+/// The lon/lat boxes `[min_lon, min_lat, max_lon, max_lat]` that hold every point within `km` of
+/// (lon, lat): the bounding box of the spherical cap (its longitude half-width asin(sin d / cos
+/// lat)), split in two where it crosses the antimeridian, all longitudes where it reaches a pole.
+pub fn boxes_within(lon: f64, lat: f64, km: f64) -> Vec<[f64; 4]> {
+    // A margin for rounding: a box a hair too large costs nothing, one too small loses a scene.
+    const MARGIN: f64 = 1e-6;
+    let d = (km / EARTH_RADIUS_KM).to_degrees();
+    let (low, high) = (lat - d - MARGIN, lat + d + MARGIN);
+    if high >= 90.0 || low <= -90.0 {
+        return vec![[-180.0, low.max(-90.0), 180.0, high.min(90.0)]];
     }
-}
-
-fn chord_to_angle(chord_2: f64) -> f64 {
-    2.0 * (chord_2.sqrt() / 2.0).clamp(0.0, 1.0).asin()
-}
-
-impl PointDistance for Footprint {
-    /// Squared chord length, the measure the box distance bounds from below.
-    fn distance_2(&self, p: &V3) -> f64 {
-        let chord = 2.0 * (self.angle_to(*p) / 2.0).sin();
-        chord * chord
-    }
-}
-
-/// All footprints of a catalog, nearest first.
-pub struct FootprintIndex {
-    tree: RTree<Footprint>,
-}
-
-impl FootprintIndex {
-    /// Indexes `footprints` for nearest-first searches.
-    pub fn new(footprints: Vec<Footprint>) -> FootprintIndex {
-        FootprintIndex { tree: RTree::bulk_load(footprints) }
-    }
-
-    /// The `k` footprints nearest to (lon, lat): scene_id and great-circle distance in km,
-    /// nearest first, equal distances (scenes of one place) by scene_id.
-    pub fn nearest(&self, lon: f64, lat: f64, k: usize) -> Vec<(i64, f64)> {
-        let p = unit(lon, lat);
-        let mut found: Vec<(f64, i64)> = Vec::with_capacity(k);
-        for (footprint, chord_2) in self.tree.nearest_neighbor_iter_with_distance_2(&p) {
-            // Past the k-th, keep only ties with it, so the order below does not depend on the tree.
-            if found.len() >= k && found.last().is_some_and(|&(last, _)| chord_2 > last) {
-                break;
-            }
-            found.push((chord_2, footprint.scene_id));
-        }
-        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        found.truncate(k);
-        found.into_iter().map(|(chord_2, id)| (id, chord_to_angle(chord_2) * EARTH_RADIUS_KM)).collect()
+    let half = ((km / EARTH_RADIUS_KM).sin() / lat.to_radians().cos()).asin().to_degrees() + MARGIN;
+    let (west, east) = (lon - half, lon + half);
+    match (west < -180.0, east > 180.0) {
+        (true, _) => vec![[west + 360.0, low, 180.0, high], [-180.0, low, east, high]],
+        (_, true) => vec![[west, low, 180.0, high], [-180.0, low, east - 360.0, high]],
+        _ => vec![[west, low, east, high]],
     }
 }
 
@@ -161,10 +119,33 @@ mod tests {
     /// Hand-computed: along a meridian, 1 degree is R * pi / 180 km.
     #[test]
     fn distance_along_a_meridian_is_the_arc() {
-        let square = Footprint::new(1, &[[10.0, 0.0], [11.0, 0.0], [11.0, 1.0], [10.0, 1.0], [10.0, 0.0]]).unwrap();
+        let square = Footprint::new(&[[10.0, 0.0], [11.0, 0.0], [11.0, 1.0], [10.0, 1.0], [10.0, 0.0]]).unwrap();
         let expected = 2.0 * EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
         assert!((square.angle_to(unit(10.5, -2.0)) * EARTH_RADIUS_KM - expected).abs() < 1e-6);
         assert_eq!(square.angle_to(unit(10.5, 0.5)), 0.0);
         assert!(square.angle_to(unit(-169.5, -0.5)) > 3.0, "the antipode is not inside");
+    }
+
+    /// Every point of a ring at the search distance lies in the boxes, at the equator, at 70°,
+    /// across the antimeridian and near a pole.
+    #[test]
+    fn the_boxes_hold_the_whole_circle_at_the_distance() {
+        for (lon, lat, km) in [(0.0, 0.0, 500.0), (179.5, 70.0, 300.0), (-179.9, -10.0, 50.0), (20.0, 88.0, 400.0)] {
+            let boxes = boxes_within(lon, lat, km);
+            let centre = unit(lon, lat);
+            for step in 0..3600 {
+                let bearing = (step as f64 / 10.0).to_radians();
+                let (d, phi, lambda) = (km / EARTH_RADIUS_KM, lat.to_radians(), lon.to_radians());
+                let lat2 = (phi.sin() * d.cos() + phi.cos() * d.sin() * bearing.cos()).asin();
+                let lon2 = lambda + (bearing.sin() * d.sin() * phi.cos()).atan2(d.cos() - phi.sin() * lat2.sin());
+                let (x, y) = ((lon2.to_degrees() + 540.0) % 360.0 - 180.0, lat2.to_degrees());
+                assert!((angle(centre, unit(x, y)) * EARTH_RADIUS_KM - km).abs() < 1e-6);
+                let inside = |b: &[f64; 4]| b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3];
+                assert!(boxes.iter().any(inside), "({x}, {y}) at {km} km from ({lon}, {lat}) is outside {boxes:?}");
+            }
+        }
+        assert_eq!(boxes_within(179.5, 0.0, 200.0).len(), 2);
+        let polar = boxes_within(10.0, 89.0, 200.0);
+        assert_eq!((polar.len(), polar[0][0], polar[0][2], polar[0][3]), (1, -180.0, 180.0, 90.0));
     }
 }

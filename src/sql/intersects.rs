@@ -1,11 +1,13 @@
 //! `s12_intersects(scene, geometry)` -> 1 when the scene's footprint and a GeoJSON or WKT
 //! geometry in lon/lat share at least one point, else 0: the exact test after the
-//! `scenes_rtree` box prefilter. Planar in lon/lat, as the footprints and the R*Tree are.
+//! `scenes_rtree` box prefilter (`s12_intersecting` does both for all scenes). Planar in lon/lat,
+//! as the footprints and the R*Tree are.
 
 use super::resolve::find_scene;
 use super::utils::{self, fail};
 use crate::catalog::read;
-use crate::geometry::parse::{footprint_polygon, parse_geometry};
+use crate::geometry::parse::parse_geometry;
+use crate::geometry::wkb::footprint_polygon;
 use geo::Intersects;
 use rusqlite::functions::Context;
 use rusqlite::Result;

@@ -7,6 +7,7 @@ mod band_summary;
 mod index;
 mod indices;
 mod interrupt;
+mod intersecting;
 mod intersects;
 mod limits;
 mod nearest;
@@ -140,6 +141,7 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     table_function("s12_patches", ReadsFiles, table::register::<patches::Patches>),
     table_function("s12_pixels", ReadsFiles, table::register::<pixels::Pixels>),
     table_function("s12_nearest", ReadsCatalog, table::register::<nearest::Nearest>),
+    table_function("s12_intersecting", ReadsCatalog, table::register::<intersecting::Intersecting>),
     table_function("s12_timeseries", ReadsFiles, table::register::<timeseries::TimeSeries>),
 ];
 

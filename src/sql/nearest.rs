@@ -1,21 +1,22 @@
 //! `s12_nearest(lon, lat, k)` -> `scene_id, distance_km`: the k scene footprints nearest to a
-//! WGS84 point, nearest first, by great-circle distance on a spherical Earth (0 inside).
-//! The index over the catalog's footprints is built on a connection's first use, kept in its
-//! session, and rebuilt when the catalog changes (another connection's commit moves
-//! `PRAGMA data_version`, this one's `total_changes`).
+//! WGS84 point, nearest first (equal distances by scene_id), by great-circle distance on a
+//! spherical Earth (0 inside). The catalog's R*Tree gives the scenes within a growing distance —
+//! 25 km, then four times more until k are found — and each candidate's WKB footprint its exact
+//! distance: nothing is built or kept, so the first call costs what the others do.
 
-use super::session::{lock, CatalogState, Session};
+use super::session::Session;
 use super::table::TableFunction;
 use super::utils::{self, fail};
 use crate::catalog::read;
-use crate::geometry::parse::polygon_ring;
-use crate::geometry::sphere::{Footprint, FootprintIndex};
+use crate::geometry::sphere::{boxes_within, unit, Footprint, EARTH_RADIUS_KM};
+use crate::geometry::wkb;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::sync::Arc;
 
 const F: &str = "s12_nearest";
 pub const MAX_K: i64 = 100_000;
+/// The first search distance; SEN12TP scenes are 20 km across.
+const FIRST_KM: f64 = 25.0;
 
 pub(super) struct Nearest {
     rows: Vec<(i64, f64)>,
@@ -27,7 +28,7 @@ impl TableFunction for Nearest {
     const ARGUMENTS: &'static [&'static str] = &["lon", "lat", "k"];
     const REQUIRED: usize = 2;
 
-    fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
+    fn rows(conn: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(lon), Some(lat)) = (utils::real(F, arguments, 0, "lon")?, utils::real(F, arguments, 1, "lat")?)
         else {
             return Ok(None);
@@ -39,8 +40,7 @@ impl TableFunction for Nearest {
         if !(1..=MAX_K).contains(&k) {
             return Err(fail(F, format!("k must be 1..{MAX_K}, got {k}")));
         }
-        let index = footprint_index(conn, session)?;
-        Ok(Some(Nearest { rows: index.nearest(lon, lat, k as usize) }))
+        Ok(Some(Nearest { rows: nearest(conn, lon, lat, k as usize)? }))
     }
 
     fn len(&self) -> usize {
@@ -57,25 +57,31 @@ impl TableFunction for Nearest {
     }
 }
 
-/// The catalog as this connection sees it: commits seen, own changes.
-fn catalog_state(conn: &Connection) -> Result<CatalogState> {
-    let data_version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-    Ok((data_version, conn.total_changes()))
-}
-
-fn footprint_index(conn: &Connection, session: &Session) -> Result<Arc<FootprintIndex>> {
-    let state = catalog_state(conn)?;
-    let mut cached = lock(&session.footprints);
-    if let Some((_, index)) = cached.as_ref().filter(|(s, _)| *s == state) {
-        return Ok(Arc::clone(index));
+/// The k nearest scenes: every scene within the search distance is found (its footprint has a
+/// point in the distance's boxes, so its R*Tree box meets them), so once k are within it, they
+/// are the k nearest. At half the Earth's circumference the search holds every scene.
+fn nearest(conn: &Connection, lon: f64, lat: f64, k: usize) -> Result<Vec<(i64, f64)>> {
+    let point = unit(lon, lat);
+    let whole_earth = std::f64::consts::PI * EARTH_RADIUS_KM;
+    let mut km = FIRST_KM;
+    loop {
+        let mut found: Vec<(f64, i64)> = Vec::new();
+        for area in boxes_within(lon, lat, km.min(whole_earth)) {
+            read::for_each_footprint_in_box(conn, area, |scene_id, geom| {
+                let problem = |e: String| fail(F, format!("scene {scene_id}: geom: {e}"));
+                let footprint = Footprint::new(&wkb::polygon_ring(geom).map_err(problem)?).map_err(problem)?;
+                let distance = footprint.angle_to(point) * EARTH_RADIUS_KM;
+                if distance <= km {
+                    found.push((distance, scene_id));
+                }
+                Ok(())
+            })?;
+        }
+        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        found.dedup_by_key(|(_, scene_id)| *scene_id);
+        if found.len() >= k || km >= whole_earth {
+            return Ok(found.into_iter().take(k).map(|(distance, scene_id)| (scene_id, distance)).collect());
+        }
+        km *= 4.0;
     }
-    let mut footprints = Vec::new();
-    read::for_each_footprint(conn, |scene_id, text| {
-        let ring = polygon_ring(text).map_err(|e| fail(F, format!("scene {scene_id}: footprint: {e}")))?;
-        footprints.push(Footprint::new(scene_id, &ring).map_err(|e| fail(F, e))?);
-        Ok(())
-    })?;
-    let index = Arc::new(FootprintIndex::new(footprints));
-    *cached = Some((state, Arc::clone(&index)));
-    Ok(index)
 }

@@ -8,7 +8,6 @@ use super::interrupt;
 use super::limits::Limits;
 use super::resolve::Target;
 use super::utils::fail;
-use crate::geometry::sphere::FootprintIndex;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;
 use gdal::Dataset;
@@ -21,13 +20,7 @@ pub struct Session {
     pub limits: Limits,
     datasets: Mutex<DatasetCache>,
     statement: Mutex<StatementBudget>,
-    /// `s12_nearest`'s index of the catalog's footprints, and the catalog state it was built from.
-    pub footprints: Mutex<Option<(CatalogState, Arc<FootprintIndex>)>>,
 }
-
-/// One state of the catalog as a connection sees it: `PRAGMA data_version` (commits of other
-/// connections), `total_changes` (its own).
-pub type CatalogState = (i64, u64);
 
 /// One execution of the statements running on the connection: what its `s12_` calls have read
 /// and when the first of them started.
@@ -53,7 +46,6 @@ impl Session {
             limits: Limits::from_env()?,
             datasets: Mutex::default(),
             statement: Mutex::new(statement),
-            footprints: Mutex::default(),
         }))
     }
 

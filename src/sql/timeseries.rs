@@ -9,7 +9,7 @@ use super::table::TableFunction;
 use super::utils::{self, fail, measure_of, pixel_of, pixel_value, read_value, Bands, Inputs};
 use crate::catalog::cloud_threshold;
 use crate::catalog::read::{self, SceneAt, SceneRef};
-use crate::geometry::parse::footprint_polygon;
+use crate::geometry::wkb::footprint_polygon;
 use crate::raster::indices::IndexDef;
 use crate::raster::strips::ReadGuard;
 use geo::{Intersects, Point};

@@ -32,6 +32,8 @@ from conftest import load
     ("SELECT * FROM s12_nearest(0, 0, 0)", "s12_nearest: k must be 1..100000, got 0"),
     ("SELECT * FROM s12_nearest(0, 91)", "s12_nearest: (0, 91) is not a WGS84 lon/lat position"),
     ("SELECT s12_intersects(390, 'POINT(1 2')", "s12_intersects: not valid WKT or GeoJSON"),
+    ("SELECT * FROM s12_intersecting('POINT(200 2)')", "s12_intersecting: (200, 2) is not a WGS84 lon/lat position"),
+    ("SELECT * FROM s12_intersecting(42)", "s12_intersecting: geometry must be text, got 42"),
     ("SELECT s12_intersects(390, '{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 1]]]}')", "ring must be closed"),
     ("SELECT s12_png(390, 'thermal', 0, 0, 10, 10)", "s12_png: cannot draw 'thermal'"),
     ("SELECT s12_png(390, 'rgb', 0, 0, 5000, 5000)", "s12_png: 5000 x 5000 px is over the quicklook limit"),
@@ -62,6 +64,7 @@ def test_null_arguments_give_no_rows_or_null(ext):
     assert ext.execute("SELECT count(*) FROM s12_patches(NULL)").fetchone()[0] == 0
     assert ext.execute("SELECT count(*) FROM s12_pixels(390, NULL, 0, 0, 1, 1)").fetchone()[0] == 0
     assert ext.execute("SELECT count(*) FROM s12_nearest(NULL, 0)").fetchone()[0] == 0
+    assert ext.execute("SELECT count(*) FROM s12_intersecting(NULL)").fetchone()[0] == 0
     assert ext.execute("SELECT s12_png(390, NULL, 0, 0, 1, 1), s12_intersects(390, NULL)").fetchone() == (None, None)
     assert ext.execute("SELECT s12_band_summary(scene_id, 's2', 4, NULL), s12_normalization(scene_id, 's2', NULL) "
                        "FROM scenes").fetchone() == (None, None)

@@ -1,5 +1,5 @@
-"""s12_nearest and s12_intersects (src/sql/nearest.rs, intersects.rs), checked against a brute-force
-great-circle search and OGR/GEOS."""
+"""s12_nearest, s12_intersects and s12_intersecting (src/sql/nearest.rs, intersects.rs,
+intersecting.rs), checked against a brute-force great-circle search and OGR/GEOS."""
 import json
 import sqlite3
 
@@ -52,7 +52,7 @@ def test_nearest_matches_a_brute_force_great_circle_search(ext):
         assert [d for _, d in got] == sorted(d for _, d in got)
 
 
-def test_nearest_rebuilds_when_the_catalog_changes(tp_db_copy):
+def test_nearest_follows_the_catalogs_changes(tp_db_copy):
     conn = load(tp_db_copy)
     first = conn.execute("SELECT scene_id FROM s12_nearest(-47.69, -1.92, 1)").fetchone()[0]
     assert conn.execute("SELECT distance_km FROM s12_nearest(-47.69, -1.92, 1)").fetchone()[0] == 0
@@ -87,3 +87,22 @@ def test_intersects_matches_ogr_geos(ext):
                 assert got == ogr_intersects(footprint, geometry), (scene_id, geometry)
                 checked += 1
     assert checked == 8 * 25 * 5
+
+
+def test_intersecting_matches_ogr_geos_over_every_footprint(ext):
+    footprints = ext.execute("SELECT scene_id, footprint FROM scenes").fetchall()
+    rng = np.random.default_rng(8)
+    zones = ["POLYGON((10 44, 12 44, 12 46, 10 46, 10 44))", "POINT(-47.69 -1.92)",
+             "POLYGON((-180 -90, 180 -90, 180 90, -180 90, -180 -90))",
+             "LINESTRING(-10 10, 30 50)", json.dumps({"type": "MultiPolygon", "coordinates": [
+                 [[[0, 0], [20, 0], [20, 20], [0, 0]]], [[[100, 20], [110, 20], [110, 30], [100, 20]]]]})]
+    for _ in range(6):
+        x, y = rng.uniform(-170, 160), rng.uniform(-60, 60)
+        zones.append(f"POLYGON(({x} {y}, {x + 2} {y}, {x + 2} {y + 2}, {x} {y + 2}, {x} {y}))")
+    found = 0
+    for zone in zones:
+        expected = sorted(scene for scene, footprint in footprints if ogr_intersects(footprint, zone))
+        found += len(expected)
+        got = [r[0] for r in ext.execute("SELECT scene_id FROM s12_intersecting(?)", (zone,))]
+        assert got == expected, zone
+    assert found > 2319 + 10  # every scene, and some more than none
