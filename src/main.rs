@@ -196,6 +196,13 @@ fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Exi
         report.files_removed,
         report.failures
     );
+    if report.left_in_wal {
+        eprintln!(
+            "sen12lite: another connection has {} open, so it stays in WAL mode: copy it with its -wal file, or \
+             run the ingest again when it is closed to make it one file that opens read-only anywhere",
+            db.display()
+        );
+    }
     if report.failures > 0 {
         eprintln!(
             "sen12lite: {} inputs failed; see: sqlite3 {} 'SELECT * FROM ingest_errors'",

@@ -82,6 +82,9 @@ pub struct IngestReport {
     /// The tree has no dataset in it: what was looked for and what was found instead. The catalog
     /// was not touched (not even created), so the folder is not claimed as its data root.
     pub nothing_to_ingest: Option<String>,
+    /// Another connection held the catalog at the end, so it stayed in WAL mode (with its -wal
+    /// and -shm files) instead of becoming one self-contained file.
+    pub left_in_wal: bool,
 }
 
 /// Why an ingest stopped: a write to the catalog failed (the report says so, the work done is
@@ -132,7 +135,10 @@ pub fn ingest(
         .and_then(|()| ingest_tree(&conn, &root, found, options, progress, &mut report))
         .and_then(|()| checkpoint(&conn));
     match outcome {
-        Ok(()) => Ok(report),
+        Ok(()) => {
+            report.left_in_wal = !leave_as_one_file(&conn);
+            Ok(report)
+        }
         Err(Stop::Write(e)) => {
             report.write_error = Some(write_failure(&conn, db, &e));
             Ok(report)
@@ -336,6 +342,18 @@ fn scan_and_write(
 fn checkpoint(conn: &Connection) -> Result<(), Stop> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     Ok(())
+}
+
+/// Turns the catalog into one self-contained file in rollback-journal mode (no -wal or -shm
+/// beside it), which opens read-only anywhere — a read-only mount, a container layer, a copy on
+/// every training node — without `immutable=1`. WAL is for the time an ingest writes, so that
+/// readers go on meanwhile; the next ingest turns it on again. The switch needs the catalog to
+/// itself: when another connection holds it, it is not waited for, and the catalog stays in WAL
+/// (nothing is lost either way: a failed switch leaves the WAL as it was). False then.
+fn leave_as_one_file(conn: &Connection) -> bool {
+    let _ = conn.busy_timeout(std::time::Duration::ZERO);
+    let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+    matches!(mode.as_deref(), Ok("delete"))
 }
 
 /// Whether the catalog `db` indexes the folder `root`.

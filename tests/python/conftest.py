@@ -134,3 +134,27 @@ def peak_rss(command, stdin="", env=None):
                          env={**os.environ, **(env or {})}, timeout=600)
     code, stdout, stderr, kib = json.loads(out.stdout)
     return subprocess.CompletedProcess(command, code, stdout, stderr), kib / 1024
+
+
+class Tmpfs:
+    """A tmpfs of a given size at `path`, resized in place, unmounted at exit."""
+
+    def __init__(self, path, kib):
+        self.path = path
+        path.mkdir()
+        self.mount("size=%dk" % kib)
+
+    def mount(self, options, remount=False):
+        command = ["mount", "-t", "tmpfs", "-o", ("remount," if remount else "") + options, "tmpfs", str(self.path)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"mounting a tmpfs is not allowed here ({' '.join(command)}: {result.stderr.strip()})")
+
+    def resize(self, kib):
+        self.mount("size=%dk" % kib, remount=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        subprocess.run(["umount", str(self.path)], check=True)

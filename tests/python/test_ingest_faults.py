@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, content, content_hash, run
+from conftest import BIN, Tmpfs, content, content_hash, run
 
 FAULTS = Path(__file__).parent / "faults"
 BATCH = "10"
@@ -44,30 +44,6 @@ def committed_files(db):
 
 def integrity(db):
     return query(db, "PRAGMA integrity_check")[0][0]
-
-
-class Tmpfs:
-    """A tmpfs of a given size at `path`, resized in place, unmounted at exit."""
-
-    def __init__(self, path, kib):
-        self.path = path
-        path.mkdir()
-        self.mount("size=%dk" % kib)
-
-    def mount(self, options, remount=False):
-        command = ["mount", "-t", "tmpfs", "-o", ("remount," if remount else "") + options, "tmpfs", str(self.path)]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            pytest.skip(f"mounting a tmpfs is not allowed here ({' '.join(command)}: {result.stderr.strip()})")
-
-    def resize(self, kib):
-        self.mount("size=%dk" % kib, remount=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        subprocess.run(["umount", str(self.path)], check=True)
 
 
 @pytest.fixture(scope="module")
