@@ -3,6 +3,7 @@
 use super::strips::{pieces, read_piece, Destination, ReadGuard, Window};
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::Dataset;
+use std::mem::MaybeUninit;
 
 /// numpy's type string for a GDAL type.
 pub fn numpy_descr(dtype: GdalDataType) -> Option<&'static str> {
@@ -32,52 +33,72 @@ pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Reads `bands` (1-based) of `window` in the file's own type and encodes them as `.npy`;
-/// `guard` is asked before each chunk of rows.
-pub fn read_npy(
-    dataset: &Dataset,
+/// A window's `.npy` encoding, sized before anything is read or allocated.
+pub struct NpyLayout {
+    header: Vec<u8>,
     dtype: GdalDataType,
+    /// Bytes of the whole encoding: header and values.
+    pub len: usize,
+}
+
+/// The `.npy` layout of `bands` bands of `window` in `dtype` (bands, rows, cols).
+pub fn npy_layout(dtype: GdalDataType, bands: usize, window: Window) -> Result<NpyLayout, String> {
+    let descr = numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?;
+    let header = npy_header(descr, &[bands, window.height, window.width]);
+    let len = header.len() + bands * window.pixels() * dtype.bytes() as usize;
+    Ok(NpyLayout { header, dtype, len })
+}
+
+/// Reads `bands` (1-based) of `window` in the file's own type into `out` as `.npy` (`out` is
+/// `layout.len` bytes, not yet written: GDAL writes every value in place, so nothing is zeroed or
+/// copied); `guard` is asked before each piece. `out` must be 8-byte aligned.
+pub fn write_npy(
+    dataset: &Dataset,
+    layout: &NpyLayout,
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
-) -> Result<Vec<u8>, String> {
-    let mut out = npy_header(
-        numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?,
-        &[bands.len(), window.height, window.width],
-    );
-    match dtype {
-        GdalDataType::UInt8 => append_typed::<u8>(dataset, bands, window, guard, &mut out),
-        GdalDataType::UInt16 => append_typed::<u16>(dataset, bands, window, guard, &mut out),
-        GdalDataType::Int16 => append_typed::<i16>(dataset, bands, window, guard, &mut out),
-        GdalDataType::UInt32 => append_typed::<u32>(dataset, bands, window, guard, &mut out),
-        GdalDataType::Int32 => append_typed::<i32>(dataset, bands, window, guard, &mut out),
-        GdalDataType::Float32 => append_typed::<f32>(dataset, bands, window, guard, &mut out),
-        _ => append_typed::<f64>(dataset, bands, window, guard, &mut out),
-    }?;
-    Ok(out)
+    out: &mut [MaybeUninit<u8>],
+) -> Result<(), String> {
+    if out.len() != layout.len {
+        return Err(format!("internal error: a .npy buffer of {} bytes for {}", out.len(), layout.len));
+    }
+    let (header, values) = out.split_at_mut(layout.header.len());
+    for (slot, byte) in header.iter_mut().zip(&layout.header) {
+        slot.write(*byte);
+    }
+    match layout.dtype {
+        GdalDataType::UInt8 => read_typed::<u8>(dataset, bands, window, guard, values),
+        GdalDataType::UInt16 => read_typed::<u16>(dataset, bands, window, guard, values),
+        GdalDataType::Int16 => read_typed::<i16>(dataset, bands, window, guard, values),
+        GdalDataType::UInt32 => read_typed::<u32>(dataset, bands, window, guard, values),
+        GdalDataType::Int32 => read_typed::<i32>(dataset, bands, window, guard, values),
+        GdalDataType::Float32 => read_typed::<f32>(dataset, bands, window, guard, values),
+        _ => read_typed::<f64>(dataset, bands, window, guard, values),
+    }
 }
 
 // The .npy descriptors above say little-endian ('<'): the bytes are copied as they are in memory.
 #[cfg(target_endian = "big")]
 compile_error!("sen12lite's .npy output assumes a little-endian machine");
 
-/// Dataset-level reads of all `bands` (band after band) straight into the end of `out`, a piece
-/// of the block grid at a time (`pieces`). A dataset-level read lets GDAL decode each
-/// pixel-interleaved tile once for all bands; writing in place saves a copy of the window, and
-/// leaving the buffer unfilled until GDAL writes it saves zeroing it first.
-fn append_typed<T: GdalType + Copy + Default>(
+/// Dataset-level reads of all `bands` (band after band) straight into `out`, a piece of the
+/// block grid at a time (`pieces`). A dataset-level read lets GDAL decode each pixel-interleaved
+/// tile once for all bands; writing in place saves a copy of the window, and leaving the buffer
+/// unfilled until GDAL writes it saves zeroing it first.
+fn read_typed<T: GdalType + Copy + Default>(
     dataset: &Dataset,
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
-    out: &mut Vec<u8>,
+    out: &mut [MaybeUninit<u8>],
 ) -> Result<(), String> {
-    let start = out.len();
     let size = std::mem::size_of::<T>();
-    let length = window.pixels() * bands.len() * size;
-    out.reserve_exact(length);
-    let data = out.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-    // The header is a multiple of 64 bytes and the allocator aligns to 16: the values are aligned.
+    if out.len() != window.pixels() * bands.len() * size {
+        return Err("internal error: a .npy buffer of the wrong size".into());
+    }
+    let data = out.as_mut_ptr().cast::<u8>();
+    // The header is a multiple of 64 bytes and allocators align to 8 or 16: the values are aligned.
     if data.align_offset(std::mem::align_of::<T>()) != 0 {
         return Err("internal error: unaligned .npy buffer".into());
     }
@@ -85,9 +106,9 @@ fn append_typed<T: GdalType + Copy + Default>(
     for piece in pieces(window, block, dataset.raster_count(), guard.piece_values()) {
         guard.before_read(piece.pixels() * bands.len())?;
         let offset = ((piece.row - window.row) * window.width + (piece.col - window.col)) * size;
-        // SAFETY: `data` has room for width * height values of T per band, aligned for T. From
+        // SAFETY: `out` holds width * height values of T per band, aligned for T. From
         // `data + offset`, band k of the piece goes k * width * height values further, its rows
-        // width values apart: every byte written lies inside the reserved capacity.
+        // width values apart: every byte written lies inside `out`.
         let to = Destination {
             data: unsafe { data.add(offset) },
             pixel: size,
@@ -98,8 +119,6 @@ fn append_typed<T: GdalType + Copy + Default>(
         unsafe { read_piece(dataset, bands, piece, T::gdal_ordinal(), to) }
             .map_err(|e| format!("read error in bands {bands:?}: {e}"))?;
     }
-    // SAFETY: the pieces cover the window, so GDAL has written all `length` bytes.
-    unsafe { out.set_len(start + length) };
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod band_summary;
+mod blob_result;
 mod index;
 mod indices;
 mod interrupt;
@@ -74,6 +75,13 @@ pub enum Shape {
         /// The code that computes it.
         body: ScalarBody,
     },
+    /// A scalar function of `arity` arguments whose BLOB result SQLite takes without a copy.
+    Blob {
+        /// Arguments it takes.
+        arity: i32,
+        /// The code that computes it.
+        body: blob_result::BlobBody,
+    },
     /// An aggregate over scenes of `arity` arguments, the scene first (see `aggregate`).
     Aggregate {
         /// Arguments it takes (a name registered twice takes either count).
@@ -123,7 +131,7 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     scalar("s12_version", 0, Pure, |_, _| Ok(version::version().into())),
     scalar("s12_debug", 0, Pure, |_, session| Ok(version::debug(session).into())),
     scalar("s12_season", 2, Pure, |ctx, _| Ok(season::season(ctx)?.map(String::from).into())),
-    scalar("s12_window", 7, ReadsFiles, |ctx, session| window::window(ctx, session).map(Value::from)),
+    SqlFunction { name: "s12_window", access: ReadsFiles, shape: Shape::Blob { arity: 7, body: window::window } },
     scalar("s12_pixel", 5, ReadsFiles, pixel::pixel),
     scalar("s12_value", 5, ReadsFiles, value::value),
     scalar("s12_stats", 3, ReadsFiles, |ctx, session| stats::stats(ctx, session).map(Value::from)),
@@ -167,6 +175,9 @@ pub fn register(conn: &Connection) -> Result<()> {
                 conn.create_scalar_function(function.name, arity, function.access.flags(), move |ctx| {
                     body(ctx, &session)
                 })?
+            }
+            Shape::Blob { arity, body } => {
+                blob_result::register(conn, function.name, arity, function.access.flags(), body, &session)?
             }
             Shape::Aggregate { arity, body } => {
                 aggregate::register(conn, function.name, arity, function.access.flags(), body)?

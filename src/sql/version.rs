@@ -17,7 +17,7 @@ pub(super) fn debug(session: &Session) -> String {
     let names: Vec<String> = FUNCTIONS
         .iter()
         .map(|f| match f.shape {
-            Shape::Scalar { arity, .. } => format!("{}/{arity}", f.name),
+            Shape::Scalar { arity, .. } | Shape::Blob { arity, .. } => format!("{}/{arity}", f.name),
             Shape::Aggregate { arity, .. } => format!("{}/{arity}(aggregate)", f.name),
             Shape::Table { .. } => format!("{}(table)", f.name),
         })

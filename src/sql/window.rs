@@ -1,13 +1,14 @@
-//! `s12_window(scene, modality, bands, col, row, width, height)` -> `.npy` BLOB in the file's type.
+//! `s12_window(scene, modality, bands, col, row, width, height)` -> `.npy` BLOB in the file's type,
+//! which GDAL writes straight into the memory SQLite returns (see `blob_result`).
 
+use super::blob_result::{RawArgs, SqliteBlob};
 use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, checked_window};
-use crate::raster::npy::read_npy;
-use rusqlite::functions::Context;
-use rusqlite::Result;
+use crate::raster::npy::{npy_layout, write_npy};
+use rusqlite::{Connection, Result};
 
-pub(super) fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
+pub(super) fn window(ctx: &RawArgs, conn: &Connection, session: &Session) -> Result<Option<SqliteBlob>> {
     const F: &str = "s12_window";
     let (Some(scene), Some(modality), Some(bands), Some(w)) = (
         utils::scene(F, ctx, 0)?,
@@ -17,15 +18,17 @@ pub(super) fn window(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>
     ) else {
         return Ok(None);
     };
-    let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, F, &scene, &modality)?;
+    let target = resolve(conn, F, &scene, &modality)?;
     let bands = target.bands(F, &bands)?;
     let limit = session.limits.window_values;
-    let mut call = session.call(F, &conn);
+    let mut call = session.call(F, conn);
     call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(w, dataset.raster_size(), bands.len(), limit)?;
         let dtype = dataset.rasterband(1).map_err(|e| e.to_string())?.band_type();
-        read_npy(dataset, dtype, &bands, window, guard)
+        let layout = npy_layout(dtype, bands.len(), window)?;
+        let mut blob = SqliteBlob::new(F, layout.len).map_err(|e| e.to_string())?;
+        write_npy(dataset, &layout, &bands, window, guard, blob.uninit())?;
+        Ok(blob)
     })
     .map(Some)
 }

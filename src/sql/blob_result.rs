@@ -1,0 +1,177 @@
+//! Scalar functions whose result is a large BLOB (`s12_window`: 1.7 MB for a 256 px window of 13
+//! bands), registered through SQLite's own routine so that the result is handed over without a
+//! copy. rusqlite's function API copies every BLOB result (`SQLITE_TRANSIENT`); here GDAL writes
+//! the values into memory from `sqlite3_malloc64`, and SQLite takes it as the result with
+//! `sqlite3_free` as its destructor. The rest of a call is as rusqlite does it: arguments as
+//! `ValueRef`s, panics caught, errors reported with their code and message.
+
+use super::session::Session;
+use super::utils::{fail, Args};
+use rusqlite::ffi;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Error, Result};
+use std::ffi::{c_int, c_void, CString};
+use std::mem::MaybeUninit;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// Memory from SQLite's allocator that becomes a BLOB result as it is; freed if it never does.
+pub struct SqliteBlob {
+    data: NonNull<u8>,
+    len: usize,
+}
+
+impl SqliteBlob {
+    /// `len` bytes, not yet written (SQLite's allocator aligns to 8 bytes).
+    pub fn new(function: &str, len: usize) -> Result<SqliteBlob> {
+        // SAFETY: a plain allocation; a NULL answer (no memory, or len 0) is checked.
+        let data = unsafe { ffi::sqlite3_malloc64(len as ffi::sqlite3_uint64) }.cast::<u8>();
+        let data = NonNull::new(data).ok_or_else(|| fail(function, format!("out of memory for {len} bytes")))?;
+        Ok(SqliteBlob { data, len })
+    }
+
+    /// The bytes, for a writer that fills every one of them.
+    pub fn uninit(&mut self) -> &mut [MaybeUninit<u8>] {
+        // SAFETY: `len` bytes allocated above, owned by this value.
+        unsafe { std::slice::from_raw_parts_mut(self.data.as_ptr().cast(), self.len) }
+    }
+}
+
+impl Drop for SqliteBlob {
+    fn drop(&mut self) {
+        // SAFETY: allocated by sqlite3_malloc64 and not handed over (into_result forgets self).
+        unsafe { ffi::sqlite3_free(self.data.as_ptr().cast()) }
+    }
+}
+
+/// SQLite's destructor for a result from `SqliteBlob`.
+unsafe extern "C" fn free_blob(data: *mut c_void) {
+    // SAFETY: SQLite calls it once, with the pointer sqlite3_malloc64 gave.
+    unsafe { ffi::sqlite3_free(data) }
+}
+
+/// The arguments of a call as SQLite passes them.
+pub struct RawArgs<'a>(&'a [*mut ffi::sqlite3_value]);
+
+impl Args for RawArgs<'_> {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        // SAFETY: SQLite's values for this call, valid while it runs; text and blob pointers are
+        // read before their lengths, as SQLite asks, and a NULL pointer is an empty value.
+        unsafe {
+            let Some(&value) = self.0.get(i) else { return ValueRef::Null };
+            let bytes = |data: *const u8| -> &[u8] {
+                let len = ffi::sqlite3_value_bytes(value).max(0) as usize;
+                if data.is_null() {
+                    &[]
+                } else {
+                    std::slice::from_raw_parts(data, len)
+                }
+            };
+            match ffi::sqlite3_value_type(value) {
+                ffi::SQLITE_INTEGER => ValueRef::Integer(ffi::sqlite3_value_int64(value)),
+                ffi::SQLITE_FLOAT => ValueRef::Real(ffi::sqlite3_value_double(value)),
+                ffi::SQLITE_TEXT => ValueRef::Text(bytes(ffi::sqlite3_value_text(value))),
+                ffi::SQLITE_BLOB => ValueRef::Blob(bytes(ffi::sqlite3_value_blob(value).cast())),
+                _ => ValueRef::Null,
+            }
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A BLOB function's body: the call's arguments, its connection and the session in; the BLOB
+/// (or None for NULL) out.
+pub type BlobBody = fn(&RawArgs, &Connection, &Session) -> Result<Option<SqliteBlob>>;
+
+/// What SQLite keeps for one registered BLOB function.
+struct BlobFunction {
+    name: &'static str,
+    body: BlobBody,
+    session: Arc<Session>,
+}
+
+/// Registers the BLOB function `name` of `arity` arguments on `conn`.
+pub fn register(
+    conn: &Connection,
+    name: &'static str,
+    arity: i32,
+    flags: FunctionFlags,
+    body: BlobBody,
+    session: &Arc<Session>,
+) -> Result<()> {
+    let function = Box::into_raw(Box::new(BlobFunction { name, body, session: Arc::clone(session) }));
+    let c_name = CString::new(name).expect("function names have no NUL");
+    // SAFETY: the connection is open; SQLite owns `function` from here and drops it with
+    // drop_function when the function is replaced or the connection closes (also on failure).
+    let code = unsafe {
+        ffi::sqlite3_create_function_v2(
+            conn.handle(),
+            c_name.as_ptr(),
+            arity,
+            flags.bits(),
+            function.cast(),
+            Some(call),
+            None,
+            None,
+            Some(drop_function),
+        )
+    };
+    if code == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(Error::SqliteFailure(ffi::Error::new(code), Some(format!("registering {name}"))))
+    }
+}
+
+unsafe extern "C" fn drop_function(function: *mut c_void) {
+    // SAFETY: the Box made in `register`, dropped once by SQLite.
+    drop(unsafe { Box::from_raw(function.cast::<BlobFunction>()) });
+}
+
+/// SQLite's entry into a BLOB function: a panic becomes an SQL error naming it.
+unsafe extern "C" fn call(ctx: *mut ffi::sqlite3_context, argc: c_int, argv: *mut *mut ffi::sqlite3_value) {
+    // SAFETY: the user data is the BlobFunction `register` gave; argv holds argc values.
+    let (function, args) = unsafe {
+        let args = if argc > 0 { std::slice::from_raw_parts(argv, argc as usize) } else { &[] };
+        (&*ffi::sqlite3_user_data(ctx).cast::<BlobFunction>(), RawArgs(args))
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: a non-owning handle of the connection running this call, used inside it.
+        let conn = unsafe { Connection::from_handle(ffi::sqlite3_context_db_handle(ctx)) }?;
+        (function.body)(&args, &conn, &function.session)
+    }))
+    .unwrap_or_else(|_| Err(fail(function.name, "internal error (a bug: please report it)")));
+    // SAFETY: setting the result of the running call.
+    unsafe {
+        match outcome {
+            Ok(Some(blob)) => {
+                let (data, len) = (blob.data.as_ptr(), blob.len);
+                std::mem::forget(blob);
+                ffi::sqlite3_result_blob64(ctx, data.cast(), len as ffi::sqlite3_uint64, Some(free_blob));
+            }
+            Ok(None) => ffi::sqlite3_result_null(ctx),
+            Err(error) => report_error(ctx, &error),
+        }
+    }
+}
+
+/// As rusqlite reports a function's error: SQLite's code for an SQLite failure (an interrupt
+/// stays SQLITE_INTERRUPT), and the message.
+unsafe fn report_error(ctx: *mut ffi::sqlite3_context, error: &Error) {
+    let (code, message) = match error {
+        Error::SqliteFailure(e, message) => (e.extended_code, message.clone()),
+        other => (ffi::SQLITE_ERROR, Some(other.to_string())),
+    };
+    // SAFETY: setting the result of the running call; the message is copied by SQLite.
+    unsafe {
+        ffi::sqlite3_result_error_code(ctx, code);
+        if let Some(text) = message.and_then(|m| CString::new(m.replace('\0', " ")).ok()) {
+            ffi::sqlite3_result_error(ctx, text.as_ptr(), -1);
+        }
+    }
+}
