@@ -60,6 +60,42 @@ pub fn scene(conn: &Connection, scene: &SceneRef) -> Result<Option<SceneRow>> {
         .optional()
 }
 
+/// A scene, its file of one modality if it has one, and the catalog's `data_root`.
+pub struct SceneFile {
+    /// The scene.
+    pub scene: SceneRow,
+    /// Its file of the modality asked for.
+    pub file: Option<FileRow>,
+    /// `s12_meta.data_root`.
+    pub data_root: Option<String>,
+}
+
+/// The scene `scene` names, its file of `modality` (if any) and the catalog's data_root, in one
+/// query: a function's own queries each take and drop the catalog's lock, so one is cheaper
+/// than three. None when the catalog has no such scene.
+pub fn scene_file(conn: &Connection, scene: &SceneRef, modality: &str) -> Result<Option<SceneFile>> {
+    let (id, name): (Option<i64>, Option<&str>) = match scene {
+        SceneRef::Id(id) => (Some(*id), None),
+        SceneRef::Name(name) => (None, Some(name)),
+    };
+    conn.prepare_cached(
+        "SELECT s.scene_id, s.name, s.dataset, f.path, f.band_count,
+                (SELECT value FROM s12_meta WHERE key = 'data_root')
+         FROM scenes s LEFT JOIN files f ON f.scene_id = s.scene_id AND f.modality = ?3
+         WHERE s.scene_id = ?1 OR s.name = ?2",
+    )?
+    .query_row(params![id, name, modality], |r| {
+        let dataset: String = r.get(2)?;
+        let scene = SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: Dataset::from_name(&dataset) };
+        let file = match r.get::<_, Option<String>>(3)? {
+            Some(path) => Some(FileRow { path, band_count: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as usize }),
+            None => None,
+        };
+        Ok(SceneFile { scene, file, data_root: r.get(5)? })
+    })
+    .optional()
+}
+
 /// The file of `modality` of a scene, None when the catalog has none.
 pub fn file(conn: &Connection, scene_id: i64, modality: &str) -> Result<Option<FileRow>> {
     conn.prepare_cached("SELECT path, band_count FROM files WHERE scene_id = ?1 AND modality = ?2")?

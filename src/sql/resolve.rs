@@ -3,7 +3,7 @@
 
 use super::utils::fail;
 use crate::catalog::discover::is_archive;
-use crate::catalog::read::{self, SceneRef, SceneRow};
+use crate::catalog::read::{self, FileRow, SceneRef, SceneRow};
 use crate::raster::open::member_path;
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
@@ -22,8 +22,18 @@ pub struct Target {
 }
 
 /// The file of `modality` of `scene`; an error when the scene or the file is not catalogued.
+/// The catalog is asked once (scene, file and data_root together): this runs on every call.
 pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
-    resolve_in(conn, function, &find_scene(conn, function, scene)?, modality)
+    let Some(read::SceneFile { scene: row, file, data_root }) = read::scene_file(conn, scene, modality)? else {
+        return Err(fail(function, format!("no scene {scene} in the catalog")));
+    };
+    match file {
+        Some(file) => target_of(conn, function, &row, modality, file, data_root),
+        None => Err(fail(
+            function,
+            format!("scene {} has no '{modality}' file ({})", row.name, modalities_on_disk(conn, &row)?),
+        )),
+    }
 }
 
 /// The file of `modality` of a scene already found; an error when the catalog has none.
@@ -50,9 +60,21 @@ pub fn file_of(
     modality: &str,
 ) -> rusqlite::Result<Option<Target>> {
     let Some(file) = read::file(conn, scene.scene_id, modality)? else { return Ok(None) };
-    let (root, path) = confined_path(conn, function, &file.path)?;
+    target_of(conn, function, scene, modality, file, read::data_root(conn)?).map(Some)
+}
+
+/// The target of a catalogued file, confined to `data_root`.
+fn target_of(
+    conn: &Connection,
+    function: &str,
+    scene: &SceneRow,
+    modality: &str,
+    file: FileRow,
+    data_root: Option<String>,
+) -> rusqlite::Result<Target> {
+    let (root, path) = confined_path(function, &file.path, data_root)?;
     let band_names = band_names(conn, scene, modality, file.band_count)?;
-    Ok(Some(Target { modality: modality.to_string(), path, relative: file.path, root, band_names }))
+    Ok(Target { modality: modality.to_string(), path, relative: file.path, root, band_names })
 }
 
 /// "has s1, s2" or "none on disk", for error messages.
@@ -79,13 +101,15 @@ const READ_ARCHIVES_VAR: &str = "SEN12LITE_READ_ARCHIVES";
 /// relative path (no root, `..` or `/vsi`): a plain file's real path,
 /// or for a member of an archive (`{archive}/{member}`, only with $SEN12LITE_READ_ARCHIVES=1)
 /// `/vsitar/` or `/vsizip/` over the archive's real path.
-fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
+fn confined_path(function: &str, relative: &str, data_root: Option<String>) -> rusqlite::Result<(PathBuf, PathBuf)> {
     let escapes =
         Path::new(relative).components().any(|c| !matches!(c, Component::Normal(_))) || relative.contains("/vsi");
     if escapes {
         return Err(fail(function, format!("path '{relative}' is not a plain path inside data_root")));
     }
-    let Some((archive, member)) = split_archive(relative) else { return confined_file(conn, function, relative) };
+    let Some((archive, member)) = split_archive(relative) else {
+        return confined_file(function, relative, data_root);
+    };
     if !std::env::var(READ_ARCHIVES_VAR).is_ok_and(|v| v == "1") {
         return Err(fail(
             function,
@@ -95,7 +119,7 @@ fn confined_path(conn: &Connection, function: &str, relative: &str) -> rusqlite:
             ),
         ));
     }
-    let (root, real_archive) = confined_file(conn, function, archive)?;
+    let (root, real_archive) = confined_file(function, archive, data_root)?;
     Ok((root, member_path(&real_archive, member)))
 }
 
@@ -116,11 +140,10 @@ fn split_archive(relative: &str) -> Option<(&str, &str)> {
 /// under it; refuses, unless $SEN12LITE_FOLLOW_SYMLINKS=1, symlinks that lead out of the root.
 /// Messages name the relative path only: a web user of a public instance must not learn the
 /// server's folders.
-fn confined_file(conn: &Connection, function: &str, relative: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
+fn confined_file(function: &str, relative: &str, data_root: Option<String>) -> rusqlite::Result<(PathBuf, PathBuf)> {
     let root = match std::env::var(DATA_ROOT_VAR) {
         Ok(root) if !root.is_empty() => root,
-        _ => read::data_root(conn)?
-            .ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
+        _ => data_root.ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
     };
     let joined = Path::new(&root).join(relative);
     let Ok(real_root) = Path::new(&root).canonicalize() else {
