@@ -182,7 +182,9 @@ impl BandAccumulator {
         let mut sketch = QuantileSketch::new();
         let (valid_count, summary) = match self.store {
             Store::Histogram { offset, counts } => {
-                counts.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + offset) as f64, *c));
+                if let Some((first, used)) = occupied(offset, &counts) {
+                    used.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + first) as f64, *c));
+                }
                 histogram_summary(offset, &counts)
             }
             Store::Float32(values) => {
@@ -208,11 +210,18 @@ fn histogram_range(dtype: GdalDataType) -> Option<(i64, usize)> {
     }
 }
 
+/// The occupied part of a histogram: the offset of its first non-empty bin and the bins from there
+/// to the last non-empty one (None when all are empty). A 256 px patch fills a few thousand of
+/// the 65,536 bins of a 16-bit band: every pass after this one runs over those only.
+fn occupied(offset: i64, counts: &[u64]) -> Option<(i64, &[u64])> {
+    let first = counts.iter().position(|c| *c > 0)?;
+    let last = counts.iter().rposition(|c| *c > 0).unwrap_or(first);
+    Some((offset + first as i64, &counts[first..=last]))
+}
+
 fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
+    let Some((offset, counts)) = occupied(offset, counts) else { return (0, None) };
     let n: u64 = counts.iter().sum();
-    if n == 0 {
-        return (0, None);
-    }
     let value = |i: usize| i as i64 + offset;
     let (mut sum, mut sum_sq) = (0i128, 0i128);
     for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
@@ -223,29 +232,33 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
     // n * sum_sq - sum^2 is exact in i128, so the variance has a single rounding.
     let n_wide = n as i128;
     let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
-    let min = value(counts.iter().position(|c| *c > 0).unwrap_or(0)) as f64;
-    let max = value(counts.iter().rposition(|c| *c > 0).unwrap_or(0)) as f64;
-    let mut at_rank = |rank: u64| -> f64 {
-        let mut seen = 0u64;
-        for (i, &c) in counts.iter().enumerate() {
-            seen += c;
-            if seen > rank {
-                return value(i) as f64;
-            }
-        }
-        max
-    };
-    let percentiles = PERCENTILES.map(|q| interpolate(q, n, &mut at_rank));
+    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
+    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
+    let at: Vec<f64> = histogram_ranks(counts, &ranks).iter().map(|&(bin, _)| value(bin) as f64).collect();
+    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
+    let (min, max) = (offset as f64, value(counts.len() - 1) as f64);
     (n, Some(Summary { min, max, mean: sum as f64 / n as f64, stddev: variance.max(0.0).sqrt(), percentiles }))
 }
 
-/// numpy's linear percentile: between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1).
-fn interpolate(q: f64, n: u64, at_rank: &mut dyn FnMut(u64) -> f64) -> f64 {
-    let (lower, upper, fraction) = rank_pair(q, n);
-    let (a, b) = (at_rank(lower), at_rank(upper));
-    a + (b - a) * fraction
+/// For each rank (0-based, in any order): its bin and its rank among the bin's values, in one
+/// pass over the cumulative counts.
+fn histogram_ranks(counts: &[u64], ranks: &[u64]) -> Vec<(usize, u64)> {
+    let mut order: Vec<usize> = (0..ranks.len()).collect();
+    order.sort_by_key(|&k| ranks[k]);
+    let mut located = vec![(0, 0); ranks.len()];
+    let (mut seen, mut bin) = (0u64, 0usize);
+    for k in order {
+        while bin + 1 < counts.len() && seen + counts[bin] <= ranks[k] {
+            seen += counts[bin];
+            bin += 1;
+        }
+        located[k] = (bin, ranks[k].saturating_sub(seen));
+    }
+    located
 }
 
+/// numpy's linear percentile lies between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1):
+/// (lower rank, upper rank, fraction of the way).
 fn rank_pair(q: f64, n: u64) -> (u64, u64, f64) {
     let h = q * (n - 1) as f64;
     let lower = h.floor() as u64;
@@ -286,19 +299,7 @@ fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
     let mut counts = vec![0u64; 1 << RADIX_BITS];
     values.iter().for_each(|v| counts[bin(*v)] += 1);
     // For each rank: its bin and its rank inside the bin.
-    let located: Vec<(usize, u64)> = ranks
-        .iter()
-        .map(|&rank| {
-            let mut before = 0u64;
-            for (index, &count) in counts.iter().enumerate() {
-                if before + count > rank {
-                    return (index, rank - before);
-                }
-                before += count;
-            }
-            (counts.len() - 1, 0)
-        })
-        .collect();
+    let located = histogram_ranks(&counts, ranks);
     let mut wanted: Vec<usize> = located.iter().map(|l| l.0).collect();
     wanted.sort_unstable();
     wanted.dedup();
