@@ -95,10 +95,14 @@ impl Moments {
 /// How a band's values are kept until the end of the scan.
 #[derive(Debug)]
 enum Store {
-    /// counts[v - offset] for integer bands of at most 16 bits.
+    /// counts[v - offset] for integer bands of at most 16 bits, and the lowest and highest bin
+    /// counted: later passes run over those only, and the bins outside are never touched (a
+    /// 16-bit band's 512 KB of bins costs page faults, not only time, when a 256 px patch uses a
+    /// few thousand of them).
     Histogram {
         offset: i64,
         counts: Vec<u64>,
+        used: Option<(usize, usize)>,
     },
     Float32(Vec<f32>),
     Float64(Vec<f64>),
@@ -116,7 +120,7 @@ impl BandAccumulator {
     /// `dtype` is the band's GDAL type; `nodata` its nodata tag (NaN is always excluded).
     pub fn new(dtype: GdalDataType, nodata: Option<f64>) -> Self {
         let store = match (histogram_range(dtype), dtype) {
-            (Some((offset, bins)), _) => Store::Histogram { offset, counts: vec![0; bins] },
+            (Some((offset, bins)), _) => Store::Histogram { offset, counts: vec![0; bins], used: None },
             (None, GdalDataType::Float32) => Store::Float32(Vec::new()),
             _ => Store::Float64(Vec::new()),
         };
@@ -144,13 +148,19 @@ impl BandAccumulator {
         let before = values.len() as u64;
         let mut kept = 0u64;
         match &mut self.store {
-            Store::Histogram { offset, counts } => {
+            Store::Histogram { offset, counts, used } => {
+                let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
                 for &v in values.iter().filter(|v| !is_nodata(**v)) {
                     // GDAL hands out values of the band's own type, so the bin always exists.
-                    if let Some(count) = counts.get_mut((v as i64 - *offset) as usize) {
+                    let bin = (v as i64 - *offset) as usize;
+                    if let Some(count) = counts.get_mut(bin) {
                         *count += 1;
                         kept += 1;
+                        (low, high) = (low.min(bin), high.max(bin));
                     }
+                }
+                if low <= high {
+                    *used = Some((low, high));
                 }
             }
             Store::Float32(kept_values) => {
@@ -170,9 +180,12 @@ impl BandAccumulator {
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
     pub fn class_counts(&self) -> Option<Vec<(i64, u64)>> {
         match &self.store {
-            Store::Histogram { offset, counts } => {
-                Some(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i as i64 + offset, *c)).collect())
-            }
+            Store::Histogram { offset, counts, used } => Some(match occupied(*offset, counts, *used) {
+                Some((first, bins)) => {
+                    bins.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (i as i64 + first, *c)).collect()
+                }
+                None => Vec::new(),
+            }),
             _ => None,
         }
     }
@@ -181,12 +194,13 @@ impl BandAccumulator {
     pub fn finish(self) -> BandStats {
         let mut sketch = QuantileSketch::new();
         let (valid_count, summary) = match self.store {
-            Store::Histogram { offset, counts } => {
-                if let Some((first, used)) = occupied(offset, &counts) {
-                    used.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + first) as f64, *c));
+            Store::Histogram { offset, counts, used } => match occupied(offset, &counts, used) {
+                Some((first, bins)) => {
+                    bins.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + first) as f64, *c));
+                    histogram_summary(first, bins)
                 }
-                histogram_summary(offset, &counts)
-            }
+                None => (0, None),
+            },
             Store::Float32(values) => {
                 values.iter().for_each(|v| sketch.add(*v as f64, 1));
                 values_summary(&values)
@@ -210,18 +224,19 @@ fn histogram_range(dtype: GdalDataType) -> Option<(i64, usize)> {
     }
 }
 
-/// The occupied part of a histogram: the offset of its first non-empty bin and the bins from there
-/// to the last non-empty one (None when all are empty). A 256 px patch fills a few thousand of
-/// the 65,536 bins of a 16-bit band: every pass after this one runs over those only.
-fn occupied(offset: i64, counts: &[u64]) -> Option<(i64, &[u64])> {
-    let first = counts.iter().position(|c| *c > 0)?;
-    let last = counts.iter().rposition(|c| *c > 0).unwrap_or(first);
-    Some((offset + first as i64, &counts[first..=last]))
+/// The occupied part of a histogram whose counted bins lie in `used`: the value of its first
+/// non-empty bin and the bins from there to the last non-empty one (None when none is).
+fn occupied(offset: i64, counts: &[u64], used: Option<(usize, usize)>) -> Option<(i64, &[u64])> {
+    let (low, high) = used?;
+    Some((offset + low as i64, &counts[low..=high]))
 }
 
+/// Statistics of the bins `counts`, the first of which holds the value `offset` and is not empty.
 fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
-    let Some((offset, counts)) = occupied(offset, counts) else { return (0, None) };
     let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return (0, None);
+    }
     let value = |i: usize| i as i64 + offset;
     let (mut sum, mut sum_sq) = (0i128, 0i128);
     for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
@@ -290,13 +305,13 @@ impl OrderedKey for f64 {
     }
 }
 
-const RADIX_BITS: u32 = 16;
-
 /// The values at the given ranks (0-based, of the sorted order) in two linear passes: count the
-/// values per bin of their top 16 key bits, then sort only the few bins that hold the ranks.
+/// values per bin of their top key bits (8 to 16 of them: about 8 values a bin, so the bins of a
+/// 256 px patch do not outweigh its values), then sort only the few bins that hold the ranks.
 fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
-    let bin = |v: T| (v.key() >> (64 - RADIX_BITS)) as usize;
-    let mut counts = vec![0u64; 1 << RADIX_BITS];
+    let bits = (values.len() / 8).max(1).ilog2().clamp(8, 16);
+    let bin = |v: T| (v.key() >> (64 - bits)) as usize;
+    let mut counts = vec![0u64; 1 << bits];
     values.iter().for_each(|v| counts[bin(*v)] += 1);
     // For each rank: its bin and its rank inside the bin.
     let located = histogram_ranks(&counts, ranks);
