@@ -36,6 +36,28 @@ impl OpticalMask {
         OpticalMask { reflectance, cloud: self.cloud, threshold: self.threshold }
     }
 
+    /// The class of each of the first `pixels` pixels of a read whose bands are `strips`, into
+    /// `classes`: band after band, so that each pass reads one band's values in order (a pixel at
+    /// a time would jump between the bands' buffers for every value).
+    pub fn classify_strip(&self, strips: &[Vec<f64>], pixels: usize, classes: &mut Vec<PixelClass>) {
+        classes.clear();
+        classes.resize(pixels, PixelClass::Clear);
+        for &(band, tag) in &self.reflectance {
+            for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
+                if is_nodata(value, tag) {
+                    *class = PixelClass::Invalid;
+                }
+            }
+        }
+        if let Some((band, tag)) = self.cloud {
+            for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
+                if *class == PixelClass::Clear && !is_nodata(value, tag) && value > self.threshold {
+                    *class = PixelClass::Cloudy;
+                }
+            }
+        }
+    }
+
     /// The class of pixel `i` of a read whose bands are `strips`.
     pub fn classify(&self, strips: &[Vec<f64>], i: usize) -> PixelClass {
         if self.reflectance.iter().any(|&(b, tag)| is_nodata(strips[b][i], tag)) {
@@ -76,8 +98,11 @@ impl OpticalCounts {
         index: &dyn Fn(&[Vec<f64>], usize) -> f64,
     ) {
         self.pixels += pixels as u64;
-        for i in 0..pixels {
-            match mask.classify(strips, i) {
+        let (mut classes, mut index_classes) = (Vec::new(), Vec::new());
+        mask.classify_strip(strips, pixels, &mut classes);
+        index_mask.classify_strip(strips, pixels, &mut index_classes);
+        for class in &classes {
+            match class {
                 PixelClass::Invalid => {}
                 PixelClass::Cloudy => {
                     self.valid += 1;
@@ -85,12 +110,12 @@ impl OpticalCounts {
                 }
                 PixelClass::Clear => self.valid += 1,
             }
-            if index_mask.classify(strips, i) == PixelClass::Clear {
-                let value = index(strips, i);
-                if value.is_finite() {
-                    self.index_sum += value;
-                    self.index_count += 1;
-                }
+        }
+        for (i, _) in index_classes.iter().enumerate().filter(|(_, class)| **class == PixelClass::Clear) {
+            let value = index(strips, i);
+            if value.is_finite() {
+                self.index_sum += value;
+                self.index_count += 1;
             }
         }
     }
@@ -140,4 +165,29 @@ pub fn mask_of(
         cloud: slots().find(|&(_, b)| is_cloud(b)).map(|(slot, _)| (slot, tags[slot])),
         threshold,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_strip_is_classified_as_each_of_its_pixels() {
+        // Two reflectance bands (tag 0, and NaN only), a cloud band (tag 255, threshold 40).
+        let strips = vec![
+            vec![0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 7.0],
+            vec![1.0, f64::NAN, 2.0, 2.0, 2.0, 2.0, 9.0],
+            vec![0.0, 0.0, 41.0, 40.0, 255.0, 90.0, 10.0],
+        ];
+        let mask = OpticalMask {
+            reflectance: vec![(0, Some(0.0)), (1, None)],
+            cloud: Some((2, Some(255.0))),
+            threshold: 40.0,
+        };
+        let mut classes = Vec::new();
+        mask.classify_strip(&strips, 6, &mut classes);
+        use PixelClass::*;
+        assert_eq!(classes, [Invalid, Invalid, Cloudy, Clear, Clear, Cloudy]);
+        assert_eq!(classes, (0..6).map(|i| mask.classify(&strips, i)).collect::<Vec<_>>());
+    }
 }
