@@ -14,6 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 /// The scenes of a group, each once: a scene named twice (a join) has its pixels once in the union.
+#[derive(Default)]
 pub struct Scenes {
     ids: Vec<i64>,
     names: Vec<String>,
@@ -42,8 +43,7 @@ pub type GroupBody = fn(&Connection, &[Value], &Scenes) -> Result<Option<String>
 #[derive(Default)]
 pub struct Group {
     arguments: Option<Vec<Value>>,
-    ids: Vec<i64>,
-    names: Vec<String>,
+    scenes: Scenes,
 }
 
 struct SceneAggregate {
@@ -79,8 +79,8 @@ impl Aggregate<Group, Option<String>> for SceneAggregate {
             Some(_) => {}
         }
         match utils::scene(self.name, ctx, 0)? {
-            Some(SceneRef::Id(id)) => group.ids.push(id),
-            Some(SceneRef::Name(name)) => group.names.push(name),
+            Some(SceneRef::Id(id)) => group.scenes.ids.push(id),
+            Some(SceneRef::Name(name)) => group.scenes.names.push(name),
             None => {}
         }
         Ok(())
@@ -90,8 +90,7 @@ impl Aggregate<Group, Option<String>> for SceneAggregate {
     fn finalize(&self, ctx: &mut Context<'_>, group: Option<Group>) -> Result<Option<String>> {
         let Some(group) = group else { return Ok(None) };
         let conn = connection(ctx)?;
-        let scenes = Scenes { ids: group.ids, names: group.names };
-        (self.body)(&conn, group.arguments.as_deref().unwrap_or_default(), &scenes)
+        (self.body)(&conn, group.arguments.as_deref().unwrap_or_default(), &group.scenes)
     }
 }
 
