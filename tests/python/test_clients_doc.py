@@ -1,0 +1,42 @@
+"""docs/clients.md: every recipe runs and prints what the doc says, in a folder holding catalog.db
+and dist/, where `python` is the build/hosts venv's (made from pyenv's Python, which cannot load
+extensions, with apsw, sqlean.py, pysqlite3-binary and Datasette) and /usr/bin/python3 Debian's."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+DOC = (ROOT / "docs" / "clients.md").read_text()
+RECIPES = re.findall(r"```sh\n(.*?)```\n```output\n(.*?)```", DOC, re.S)
+VENV_PYTHON = ROOT / "build" / "hosts" / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def folder(tp_db, tmp_path_factory):
+    here = tmp_path_factory.mktemp("clients")
+    shutil.copy(tp_db, here / "catalog.db")
+    (here / "dist").symlink_to(ROOT / "dist")
+    (here / "bin").mkdir()
+    # A script, not a symlink: Python finds its venv from the path it was started by.
+    (here / "bin" / "python").write_text(f'#!/bin/sh\nexec "{VENV_PYTHON}" "$@"\n')
+    (here / "bin" / "python").chmod(0o755)
+    return here
+
+
+def test_the_doc_has_a_recipe_per_client():
+    assert len(RECIPES) >= 8
+
+
+@pytest.mark.skipif(not VENV_PYTHON.exists(), reason="no build/hosts venv: run `make hosts`")
+@pytest.mark.parametrize("recipe, output", RECIPES, ids=[r.splitlines()[0][:40] for r, _ in RECIPES])
+def test_every_recipe_prints_what_the_doc_says(folder, recipe, output):
+    env = dict(os.environ, PATH=f"{folder / 'bin'}:{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", recipe], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == output, (result.stdout, result.stderr)
+    cannot = subprocess.run(["python", "-c", "import sqlite3; sqlite3.connect(':memory:').enable_load_extension"],
+                            env=env, capture_output=True, text=True)
+    assert "has no attribute 'enable_load_extension'" in cannot.stderr  # `python` is such a Python
