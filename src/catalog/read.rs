@@ -46,17 +46,27 @@ pub struct FileRow {
     pub band_count: usize,
 }
 
+impl SceneRef {
+    /// (scene_id, name) as the two parameters of `WHERE scene_id = ?1 OR name = ?2`.
+    fn keys(&self) -> (Option<i64>, Option<&str>) {
+        match self {
+            SceneRef::Id(id) => (Some(*id), None),
+            SceneRef::Name(name) => (None, Some(name)),
+        }
+    }
+}
+
+/// A scene from a row whose first three columns are `scene_id, name, dataset`.
+fn scene_row(r: &rusqlite::Row) -> Result<SceneRow> {
+    let dataset: String = r.get(2)?;
+    Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: Dataset::from_name(&dataset) })
+}
+
 /// The scene `scene` names, None when the catalog has none.
 pub fn scene(conn: &Connection, scene: &SceneRef) -> Result<Option<SceneRow>> {
-    let (id, name): (Option<i64>, Option<&str>) = match scene {
-        SceneRef::Id(id) => (Some(*id), None),
-        SceneRef::Name(name) => (None, Some(name)),
-    };
+    let (id, name) = scene.keys();
     conn.prepare_cached("SELECT scene_id, name, dataset FROM scenes WHERE scene_id = ?1 OR name = ?2")?
-        .query_row(params![id, name], |r| {
-            let dataset: String = r.get(2)?;
-            Ok(SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: Dataset::from_name(&dataset) })
-        })
+        .query_row(params![id, name], scene_row)
         .optional()
 }
 
@@ -74,10 +84,7 @@ pub struct SceneFile {
 /// query: a function's own queries each take and drop the catalog's lock, so one is cheaper
 /// than three. None when the catalog has no such scene.
 pub fn scene_file(conn: &Connection, scene: &SceneRef, modality: &str) -> Result<Option<SceneFile>> {
-    let (id, name): (Option<i64>, Option<&str>) = match scene {
-        SceneRef::Id(id) => (Some(*id), None),
-        SceneRef::Name(name) => (None, Some(name)),
-    };
+    let (id, name) = scene.keys();
     conn.prepare_cached(
         "SELECT s.scene_id, s.name, s.dataset, f.path, f.band_count,
                 (SELECT value FROM s12_meta WHERE key = 'data_root')
@@ -85,8 +92,7 @@ pub fn scene_file(conn: &Connection, scene: &SceneRef, modality: &str) -> Result
          WHERE s.scene_id = ?1 OR s.name = ?2",
     )?
     .query_row(params![id, name, modality], |r| {
-        let dataset: String = r.get(2)?;
-        let scene = SceneRow { scene_id: r.get(0)?, name: r.get(1)?, dataset: Dataset::from_name(&dataset) };
+        let scene = scene_row(r)?;
         let file = match r.get::<_, Option<String>>(3)? {
             Some(path) => Some(FileRow { path, band_count: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as usize }),
             None => None,

@@ -25,7 +25,7 @@ pub struct Target {
 /// The catalog is asked once (scene, file and data_root together): this runs on every call.
 pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
     let Some(read::SceneFile { scene: row, file, data_root }) = read::scene_file(conn, scene, modality)? else {
-        return Err(fail(function, format!("no scene {scene} in the catalog")));
+        return Err(no_scene(function, scene));
     };
     match file {
         Some(file) => target_of(conn, function, &row, modality, file, data_root),
@@ -49,7 +49,12 @@ pub fn resolve_in(conn: &Connection, function: &str, row: &SceneRow, modality: &
 
 /// The scene `scene` names; an error naming `function` when the catalog has none.
 pub fn find_scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqlite::Result<SceneRow> {
-    read::scene(conn, scene)?.ok_or_else(|| fail(function, format!("no scene {scene} in the catalog")))
+    read::scene(conn, scene)?.ok_or_else(|| no_scene(function, scene))
+}
+
+/// The error for a scene the catalog does not have.
+fn no_scene(function: &str, scene: &SceneRef) -> rusqlite::Error {
+    fail(function, format!("no scene {scene} in the catalog"))
 }
 
 /// The file of `modality` of a scene, None when the catalog has none.
