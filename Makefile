@@ -4,9 +4,9 @@
 CARGO   ?= cargo
 PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
-APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv
+APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
 
-.PHONY: deps pylib hosts build ext lint test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node build ext wheel lint test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -29,6 +29,22 @@ hosts: deps
 	@build/hosts/bin/python -c 'import apsw, rasterio, pyproj, sqlean, pysqlite3, datasette' 2>/dev/null || \
 	  build/hosts/bin/python -m pip install -q --disable-pip-version-check -r tests/python/hosts-requirements.txt
 
+# The clients of tests/python/test_wheel.py (build/wheelhosts: Datasette, sqlite-utils, rasterio) and
+# the one dependency of the wheel, kept as a file so a fresh venv installs the wheel offline
+# (build/wheelhouse).
+wheelhosts: deps
+	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
+	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, numpy, apsw, sqlean' 2>/dev/null || \
+	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
+	@ls build/wheelhouse/sqlean_py-* >/dev/null 2>&1 || \
+	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse sqlean.py==3.50.4.5
+
+# Node's clients (tests/python/test_node.py): better-sqlite3 from the npm registry, which npm
+# builds from source against Debian's node headers (build/node).
+node:
+	@test -d build/node/node_modules/better-sqlite3 || \
+	  { mkdir -p build/node && cp tests/node/package.json build/node/ && cd build/node && npm install --no-audit --no-fund --loglevel=error; }
+
 build: deps
 	$(CARGO) build --release --locked
 
@@ -44,6 +60,14 @@ ext: deps
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
 	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
 
+# The Python package (dist/sen12lite-*.whl): the extension, the command, the Datasette and
+# sqlite-utils plugins, with GDAL and every library it needs vendored by auditwheel (see
+# packaging/build_wheel.py). The tools live in build/wheeltools.
+wheel: build ext
+	@test -x build/wheeltools/bin/auditwheel || { $(HOST_PYTHON) -m venv build/wheeltools && \
+	  build/wheeltools/bin/pip install -q --disable-pip-version-check -r packaging/requirements.txt; }
+	build/wheeltools/bin/python packaging/build_wheel.py dist
+
 # Formatting and lints, of both builds (the loadable one compiles src/extension/), and the API
 # docs (every public item documented, no broken link): any difference or warning fails `make test`.
 lint: deps
@@ -52,7 +76,7 @@ lint: deps
 	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
-test: lint build ext pylib hosts
+test: lint build ext wheel pylib hosts wheelhosts node
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

@@ -93,6 +93,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Ok(exe) = std::env::current_exe() {
+        sen12lite::raster::bundled::use_bundled_data(&exe);
+    }
     match run(Cli::parse().command) {
         Ok(code) => code,
         Err(message) => {

@@ -7,7 +7,26 @@
 
 use rusqlite::ffi;
 use rusqlite::Connection;
+use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
+use std::path::PathBuf;
+use std::sync::Once;
+
+/// This library's own path (from the Python wheel, its data is found beside it).
+fn own_path() -> Option<PathBuf> {
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: dladdr fills `info` for an address inside this library; dli_fname then points at
+    // the loader's copy of the name, valid while the library is loaded.
+    unsafe {
+        if libc::dladdr(own_path as *const libc::c_void, info.as_mut_ptr()) == 0
+            || info.assume_init_ref().dli_fname.is_null()
+        {
+            return None;
+        }
+        let name = CStr::from_ptr(info.assume_init_ref().dli_fname);
+        std::fs::canonicalize(std::ffi::OsStr::from_encoded_bytes_unchecked(name.to_bytes())).ok()
+    }
+}
 
 fn init(conn: Connection) -> rusqlite::Result<bool> {
     crate::sql::register(&conn)?;
@@ -34,6 +53,8 @@ pub unsafe extern "C" fn sqlite3_senlite_init(
     err: *mut *mut c_char,
     api: *mut ffi::sqlite3_api_routines,
 ) -> c_int {
+    static BUNDLED_DATA: Once = Once::new();
+    BUNDLED_DATA.call_once(|| own_path().iter().for_each(|path| crate::raster::bundled::use_bundled_data(path)));
     crate::sql::remember_interrupt_routine(api);
     Connection::extension_init2(db, err, api, init)
 }

@@ -1,6 +1,7 @@
 //! Reading GeoTIFFs through GDAL: opening safely, scanning files, exact statistics and
 //! the quantile sketches that merge them across files.
 
+pub mod bundled;
 pub mod cache;
 pub mod indices;
 pub mod npy;

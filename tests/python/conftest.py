@@ -158,3 +158,26 @@ class Tmpfs:
 
     def __exit__(self, *_):
         subprocess.run(["umount", str(self.path)], check=True)
+
+
+WHEEL_HOSTS = ROOT / "build" / "wheelhosts"
+
+
+def built_wheel():
+    """The wheel `make wheel` put in dist/."""
+    wheels = sorted((ROOT / "dist").glob("sen12lite-*.whl"))
+    if not wheels:
+        pytest.skip("no wheel in dist/: run `make wheel`")
+    return wheels[-1]
+
+
+@pytest.fixture(scope="session")
+def wheel_hosts():
+    """build/wheelhosts (pyenv's Python with Datasette, sqlite-utils, apsw, rasterio ...) with this
+    build's wheel installed in it, as a user would have it."""
+    python = WHEEL_HOSTS / "bin" / "python"
+    if not python.exists():
+        pytest.skip("no build/wheelhosts venv: run `make wheelhosts`")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index", "--no-deps",
+                    "--force-reinstall", built_wheel()], check=True)
+    return WHEEL_HOSTS

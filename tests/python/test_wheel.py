@@ -1,0 +1,138 @@
+"""The Python package (`make wheel`): a fresh venv of pyenv's Python (whose sqlite3 cannot load
+extensions) installs it with pip and reads what rasterio reads; its command ingests the catalog the
+build's command does; its GDAL and PROJ are its own; uninstalling it leaves nothing behind. The
+oracles are rasterio (its own GDAL) and the catalog made by target/release/sen12lite."""
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, WHEEL_HOSTS, built_wheel, content_hash
+
+WHEELHOUSE = ROOT / "build" / "wheelhouse"
+# What the manylinux policy says every system has and a wheel must not carry: the C and C++
+# runtimes, zlib, expat and the resolver.
+SYSTEM_LIBRARIES = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "libpthread.so", "libdl.so", "librt.so",
+                    "ld-linux-x86-64.so", "linux-vdso.so", "libz.so", "libexpat.so", "libresolv.so")
+WINDOW = "s12_window(?, 's2', 'B4,B3,B2', 10, 20, 64, 48)"
+
+
+def base_python():
+    """pyenv's Python: the one build/wheelhosts was made from."""
+    if not (WHEEL_HOSTS / "bin" / "python").exists():
+        pytest.skip("no build/wheelhosts venv: run `make wheelhosts`")
+    out = subprocess.run([WHEEL_HOSTS / "bin" / "python", "-c", "import sys; print(sys._base_executable)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def py(venv, code, *args, env=None):
+    """Runs `code` in the venv's Python; its stdout."""
+    result = subprocess.run([venv / "bin" / "python", "-c", code, *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory):
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
+    subprocess.run([base_python(), "-m", "venv", venv], check=True)
+    started = time.perf_counter()
+    subprocess.run([venv / "bin" / "pip", "install", "-q", "--disable-pip-version-check", "--no-index",
+                    "--find-links", built_wheel().parent, "--find-links", WHEELHOUSE, "sen12lite"], check=True)
+    print(f"\npip install of {built_wheel().name} ({built_wheel().stat().st_size / 1e6:.1f} MB) into a fresh venv: "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return venv
+
+
+def rasterio_window(scene_file):
+    """B4, B3, B2 of the window, read by rasterio (its own GDAL)."""
+    code = ("import sys, numpy, rasterio; from rasterio.windows import Window\n"
+            "with rasterio.open(sys.argv[1]) as d: a = d.read([4, 3, 2], window=Window(10, 20, 64, 48))\n"
+            "numpy.save(sys.argv[2], a)")
+    out = scene_file.parent / "rasterio.npy"
+    py(WHEEL_HOSTS, code, scene_file, out)
+    return np.load(out)
+
+
+def s2_file(tp_db, tp_tree):
+    import sqlite3
+
+    (scene, path), = sqlite3.connect(tp_db).execute(
+        "SELECT s.scene_id, f.path FROM scenes s JOIN files f USING (scene_id) WHERE f.modality = 's2' LIMIT 1")
+    return scene, tp_tree / path
+
+
+def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasterio_reads(fresh_venv, tp_db, tp_tree,
+                                                                                        tmp_path):
+    assert "no" == py(fresh_venv, "import sqlite3; print('yes' if hasattr(sqlite3.Connection, "
+                                  "'enable_load_extension') else 'no')").strip()
+    scene, path = s2_file(tp_db, tp_tree)
+    code = (f"import sys, time; started = time.perf_counter(); import sen12lite\n"
+            f"conn = sen12lite.connect(sys.argv[1])\n"
+            f"blob = conn.execute(\"SELECT {WINDOW}\", (int(sys.argv[2]),)).fetchone()[0]\n"
+            f"print(sen12lite.connection_module().__name__, round((time.perf_counter() - started) * 1000))\n"
+            f"open(sys.argv[3], 'wb').write(blob)")
+    module, first_query_ms = py(fresh_venv, code, tp_db, scene, tmp_path / "w.npy").split()
+    print(f"\nimport sen12lite + connect + first s12_window: {first_query_ms} ms", file=sys.stderr)
+    assert module == "sqlean"
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), rasterio_window(path))
+
+
+def test_the_command_from_pip_ingests_the_catalog_the_build_does_with_its_own_proj(fresh_venv, tp_db, tp_tree,
+                                                                                  tmp_path):
+    db = tmp_path / "catalog.db"
+    # PROJ_DATA pointing nowhere: the system's PROJ then fails (see the next test); the wheel's
+    # finds the proj.db it carries.
+    env = {"PATH": "/usr/bin:/bin", "PROJ_DATA": "/nonexistent"}
+    subprocess.run([fresh_venv / "bin" / "sen12lite", "ingest", tp_tree, "--db", db], check=True, env=env,
+                   capture_output=True)
+    assert content_hash(db) == content_hash(tp_db)
+
+
+def test_the_wheels_proj_is_its_own(fresh_venv, tp_db):
+    query = "SELECT lon, lat FROM s12_pixels(390, 's2', 0, 0, 1, 1) LIMIT 1"
+    from_wheel = f"import sys, sen12lite; print(sen12lite.connect(sys.argv[1]).execute({query!r}).fetchone())"
+    from_dist = (f"import sys; sys.path.insert(0, {str(ROOT / 'tests' / 'python')!r}); from conftest import load; "
+                 f"print(load(sys.argv[1]).execute({query!r}).fetchone())")
+    nowhere = {"PATH": "/usr/bin:/bin", "PROJ_DATA": "/nonexistent"}
+    system = subprocess.run(["/usr/bin/python3", "-c", from_dist, tp_db], capture_output=True, text=True, env=nowhere)
+    assert "OSRImportFromEPSG" in system.stderr  # the control: the system's PROJ needs its data folder
+    assert py(fresh_venv, from_wheel, tp_db, env=nowhere) == py(fresh_venv, from_wheel, tp_db) != ""
+
+
+def test_the_wheel_carries_every_library_but_the_systems_own(fresh_venv):
+    impl = next(fresh_venv.glob("lib/python*/site-packages/sen12lite/sen12lite.libs/sen12lite_impl.so"))
+    vendored = impl.parents[2] / "sen12lite.libs"
+    lines = subprocess.run(["ldd", impl], capture_output=True, text=True, check=True).stdout.splitlines()
+    resolved = {name: os.path.realpath(path) for name, _, path, *_ in (line.split() for line in lines if "=>" in line)}
+    outside = {name: path for name, path in resolved.items()
+               if Path(path).parent != vendored and not name.startswith(SYSTEM_LIBRARIES)}
+    assert outside == {}, outside
+    gdal = [name for name in resolved if name.startswith("libgdal")]
+    assert len(gdal) == 1 and gdal[0].startswith("libgdal-")  # renamed: never the host's libgdal.so.32
+
+
+def test_pip_uninstall_leaves_nothing_behind(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([base_python(), "-m", "venv", venv], check=True)
+    before = set(venv.rglob("*"))
+    pip = [venv / "bin" / "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--no-index", "--no-deps", built_wheel()], check=True)
+    subprocess.run([*pip, "uninstall", "-y", "sen12lite"], check=True)
+    left = sorted(str(p.relative_to(venv)) for p in set(venv.rglob("*")) - before if "__pycache__" not in p.parts)
+    assert left == []
+
+
+def test_the_wheel_names_every_file_it_installs_in_its_record():
+    with zipfile.ZipFile(built_wheel()) as wheel:
+        names = set(wheel.namelist())
+        record = wheel.read(next(n for n in names if n.endswith(".dist-info/RECORD"))).decode()
+    recorded = {line.split(",")[0] for line in record.splitlines()}
+    assert {n for n in names if not n.endswith("/")} == recorded
