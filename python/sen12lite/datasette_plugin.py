@@ -8,7 +8,6 @@ from pathlib import Path
 
 from datasette import hookimpl
 from datasette.blob_renderer import render_blob
-from datasette.utils import path_with_format
 from markupsafe import Markup, escape
 
 import sen12lite
@@ -16,7 +15,7 @@ import sen12lite
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NPY_MAGIC = b"\x93NUMPY"
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-MAP_SCRIPT = (Path(__file__).resolve().parent / "footprint_map.js").read_text()
+PAGE_SCRIPT = (Path(__file__).resolve().parent / "datasette.js").read_text()
 
 
 @hookimpl
@@ -25,31 +24,27 @@ def prepare_connection(conn):
 
 
 @hookimpl
-def render_cell(value, column, request):
+def render_cell(value, column):
     if not isinstance(value, bytes):
         return None
     if value.startswith(PNG_SIGNATURE):
         encoded = base64.b64encode(value).decode()
         return Markup(f'<img class="s12-png" alt="{escape(column)}" src="data:image/png;base64,{encoded}">')
-    if value.startswith(NPY_MAGIC) and request is not None:
-        return Markup(f'<span class="s12-npy">{escape(npy_summary(value))}</span> '
-                      f'<a class="s12-npy-download" href="{escape(npy_url(request, column, value))}">.npy</a>')
+    if value.startswith(NPY_MAGIC):
+        # The page's script makes the link: Datasette gives render_cell no request to build it from.
+        digest = hashlib.sha256(value).hexdigest()
+        return Markup(f'<span class="s12-npy">{escape(npy_summary(value))}</span> <a class="s12-npy-download" '
+                      f'data-column="{escape(column)}" data-hash="{digest}">.npy</a>')
     return None
 
 
 def npy_summary(blob: bytes) -> str:
-    """`float32 (13, 256, 256)`: what the array is, without numpy."""
+    """`float32 (13, 256, 256)`: what the array is."""
     try:
         array = sen12lite.array(blob)
     except (ImportError, ValueError):
         return f"<.npy: {len(blob):,} bytes>"
     return f"{array.dtype} {tuple(array.shape)}"
-
-
-def npy_url(request, column: str, blob: bytes) -> str:
-    """Datasette's own link to one blob of the page, asking for it as .npy instead of .blob."""
-    return path_with_format(request=request, format="npy",
-                            extra_qs={"_blob_column": column, "_blob_hash": hashlib.sha256(blob).hexdigest()})
 
 
 async def render_npy(datasette, database, rows, columns, request, table, view_name):
@@ -66,10 +61,8 @@ def register_output_renderer():
 
 
 @hookimpl
-def extra_body_script(columns):
-    if not columns or "footprint" not in columns:
-        return ""
-    return MAP_SCRIPT
+def extra_body_script():
+    return PAGE_SCRIPT
 
 
 @hookimpl

@@ -9,19 +9,17 @@ import io
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import threading
 import time
-import urllib.parse
-import urllib.request
 
 import numpy as np
 import pytest
 from osgeo import gdal
 
 from conftest import EXT, ROOT, load, run
+from servers import Datasette
 
 gdal.UseExceptions()
 HOSTS = ROOT / "tests" / "python" / "hosts"
@@ -183,46 +181,6 @@ def test_apsw_interrupts_every_long_call_within_100_ms(big_db):
     for call in lines:
         assert call["error"] == "InterruptError: interrupted", table
         assert call["latency_ms"] < 100 and call["usable"].startswith("v"), table
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Datasette:
-    """A Datasette server on 127.0.0.1, stopped on exit."""
-
-    def __init__(self, command, env):
-        self.port = free_port()
-        self.process = subprocess.Popen([*command(self.port)], env={**os.environ, **env},
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                self.get("/-/versions.json")
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise AssertionError(f"Datasette did not start: {self.process.stdout.read()}")
-
-    def get(self, path, **params):
-        url = f"http://127.0.0.1:{self.port}{path}" + ("?" + urllib.parse.urlencode(params) if params else "")
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            body = e.read()
-            return e.code, json.loads(body) if body.startswith(b"{") else {"html": body.decode(errors="replace")}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def datasette_command(*args):

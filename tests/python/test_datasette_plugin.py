@@ -1,0 +1,122 @@
+"""The Datasette and sqlite-utils plugins of the wheel, in build/wheelhosts (pyenv's Python, whose
+sqlite3 cannot load extensions; both tools use pysqlite3-binary there). Datasette runs on
+127.0.0.1 and a real headless Chromium (Debian's) loads its pages: the quicklooks must decode
+(naturalWidth > 0) and the footprint map must hold one polygon per scene on the page. The oracles
+are GDAL's Python bindings (pixels) and the catalog read with Python's sqlite3."""
+import io
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
+from html import unescape
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import ROOT
+from servers import Datasette
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_FLAGS = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000"]
+ARTEFACTS = ROOT / "build" / "test-artefacts"
+QUICKLOOKS = ("SELECT name, s12_png(scene_id, 'rgb', 0, 0, 240, 240) AS png, "
+              "s12_window(scene_id, 's2', 'B4,B8', 3, 5, 16, 8) AS w FROM scenes WHERE has_files ORDER BY scene_id")
+
+CHECK_PAGE = """<!doctype html>
+<html><body><pre id="result">pending</pre>
+<iframe id="quicklooks" src="QUICKLOOKS" width="1400" height="900"></iframe>
+<iframe id="scenes" src="/catalog/scenes?has_files=1" width="1400" height="900"></iframe>
+<script>
+// The window's load event waits for both frames and their images.
+window.addEventListener("load", () => {
+  const quicklooks = document.getElementById("quicklooks").contentDocument;
+  const scenes = document.getElementById("scenes").contentDocument;
+  document.getElementById("result").textContent = JSON.stringify({
+    images: [...quicklooks.querySelectorAll("img.s12-png")].map(i => [i.naturalWidth, i.naturalHeight]),
+    arrays: [...quicklooks.querySelectorAll(".s12-npy")].map(e => e.textContent),
+    rows: scenes.querySelectorAll("table.rows-and-columns tbody tr").length,
+    downloads: [...quicklooks.querySelectorAll("a.s12-npy-download")].map(a => a.getAttribute("href")),
+    polygons: [...scenes.querySelectorAll("#s12-footprints polygon")].map(p => p.textContent),
+  });
+});
+</script></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def server(wheel_hosts, tp_db, tmp_path_factory):
+    static = tmp_path_factory.mktemp("static")
+    (static / "check.html").write_text(CHECK_PAGE.replace("QUICKLOOKS", "/catalog?" + urllib_query(QUICKLOOKS)))
+    command = lambda port: [str(wheel_hosts / "bin" / "datasette"), "serve", str(tp_db), "--host", "127.0.0.1",
+                            "--port", str(port), "--static", f"check:{static}"]
+    with Datasette(command, {}) as running:
+        yield running
+
+
+def urllib_query(sql):
+    import urllib.parse
+
+    return urllib.parse.urlencode({"sql": sql})
+
+
+def scenes_on_disk(db):
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT scene_id, name FROM scenes WHERE has_files ORDER BY scene_id").fetchall()
+
+
+def gdal_window(db, tree, scene, bands, col, row, width, height):
+    with closing(sqlite3.connect(db)) as conn:
+        (path,), = conn.execute("SELECT path FROM files WHERE scene_id = ? AND modality = 's2'", (scene,)).fetchall()
+    dataset = gdal.Open(str(tree / path))
+    return np.stack([dataset.GetRasterBand(b).ReadAsArray(col, row, width, height) for b in bands])
+
+
+def test_the_plugin_loads_the_extension_and_serves_the_readme_examples_as_canned_queries(server):
+    status, body = server.get("/catalog.json", sql="SELECT s12_version() AS v", _shape="array")
+    assert status == 200 and body[0]["v"].startswith("v"), body
+    status, body = server.get("/catalog.json")
+    examples = sorted(p.stem for p in (ROOT / "sql" / "examples").glob("*.sql"))
+    assert status == 200 and sorted(q["name"] for q in body["queries"]) == examples, body
+    status, body = server.get("/catalog/01_scene_counts.json", _shape="array")
+    assert status == 200 and {r["dataset"] for r in body} == {"sen12tp"}, body
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    """What a real Chromium sees on the check page: the state of both frames once loaded."""
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make deps installs it)")
+    dom = subprocess.run([*CHROMIUM_FLAGS, "--dump-dom", server.url("/check/check.html")], capture_output=True,
+                         text=True, timeout=120).stdout
+    return json.loads(unescape(re.search(r'<pre id="result">(.*?)</pre>', dom, re.S).group(1)))
+
+
+def test_chromium_shows_every_quicklook_and_a_map_of_the_footprints(server, browser, tp_db):
+    scenes = scenes_on_disk(tp_db)
+    assert browser["images"] == [[240, 240]] * len(scenes), browser
+    assert browser["arrays"] == ["uint16 (2, 8, 16)"] * len(scenes), browser
+    assert browser["rows"] == len(scenes) and sorted(browser["polygons"]) == sorted(n for _, n in scenes), browser
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTEFACTS / "datasette-scenes.png"
+    subprocess.run([*CHROMIUM_FLAGS, f"--screenshot={shot}", "--window-size=1280,1000",
+                    server.url("/catalog/scenes", has_files=1)], capture_output=True, timeout=120)
+    assert shot.stat().st_size > 10_000
+
+
+def test_a_window_downloads_as_an_npy_file_with_gdals_values(server, browser, tp_db, tp_tree):
+    scenes = scenes_on_disk(tp_db)
+    assert len(browser["downloads"]) == len(scenes), browser
+    for (scene, _), link in zip(scenes, browser["downloads"]):
+        status, headers, body = server.fetch(link)
+        assert status == 200 and re.search(r'filename="[^"]*\.npy"', headers["Content-Disposition"]), headers
+        expected = gdal_window(tp_db, tp_tree, scene, [4, 8], 3, 5, 16, 8)
+        np.testing.assert_array_equal(np.load(io.BytesIO(body)), expected)
+
+
+def test_sqlite_utils_runs_a_table_function_without_load_extension(wheel_hosts, tp_db):
+    out = subprocess.run([wheel_hosts / "bin" / "sqlite-utils", "query", tp_db,
+                          "SELECT count(*) AS n FROM s12_patches(390, 64, 64)"], capture_output=True, text=True)
+    assert out.returncode == 0 and json.loads(out.stdout) == [{"n": 9}], out.stderr
