@@ -57,10 +57,17 @@ pub fn describe(value: ValueRef) -> String {
     }
 }
 
+/// A REAL that holds an integer exactly: JavaScript clients (better-sqlite3, node:sqlite) bind
+/// every number as one.
+fn integral(r: f64) -> Option<i64> {
+    (r.fract() == 0.0 && r.abs() < 9.0e15).then_some(r as i64)
+}
+
 pub fn scene(function: &str, ctx: &(impl Args + ?Sized), i: usize) -> rusqlite::Result<Option<SceneRef>> {
     match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(id) => Ok(Some(SceneRef::Id(id))),
+        ValueRef::Real(r) if integral(r).is_some() => Ok(integral(r).map(SceneRef::Id)),
         ValueRef::Text(t) => Ok(Some(SceneRef::Name(String::from_utf8_lossy(t).into_owned()))),
         other => Err(fail(function, format!("scene must be a scene_id or a name, got {}", describe(other)))),
     }
@@ -78,7 +85,7 @@ pub fn integer(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str)
     match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(v) => Ok(Some(v)),
-        ValueRef::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Ok(Some(r as i64)),
+        ValueRef::Real(r) if integral(r).is_some() => Ok(integral(r)),
         other => Err(fail(function, format!("{what} must be an integer, got {}", describe(other)))),
     }
 }

@@ -21,6 +21,7 @@ from conftest import load
     ("SELECT s12_pixel(390, 's2', 'B4', 'x', 0)", "s12_pixel: col must be an integer, got 'x'"),
     ("SELECT s12_value(390, 's2', 'B4', 500, 0)", "s12_value: (500, 0) is not a WGS84 lon/lat position"),
     ("SELECT s12_window(x'00', 's2', 'B4', 0, 0, 1, 1)", "s12_window: scene must be a scene_id or a name, got a 1-byte blob"),
+    ("SELECT s12_window(390.5, 's2', 'B4', 0, 0, 1, 1)", "s12_window: scene must be a scene_id or a name, got 390.5"),
     ("SELECT s12_season('yesterday', 10)", "s12_season: time must be ISO-8601 text or Unix milliseconds, got 'yesterday'"),
     ("SELECT s12_window(390, 's2', 'B4''; DROP TABLE scenes; --', 0, 0, 1, 1)", "is not in s2"),
     ("SELECT * FROM s12_patches", "s12_patches: argument 'scene' is missing: call it as s12_patches(scene [, size, stride])"),

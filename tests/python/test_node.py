@@ -1,0 +1,51 @@
+"""Node's clients: better-sqlite3 (from the npm registry, `make node`) loads the extension and reads
+an s12_window blob that equals GDAL's read; node:sqlite where the Node version has it."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import EXT, ROOT
+
+NODE = shutil.which("node")
+MODULES = ROOT / "build" / "node" / "node_modules"
+
+
+def run_node(*args):
+    env = {**os.environ, "NODE_PATH": str(MODULES)}
+    return subprocess.run([NODE, *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.skipif(NODE is None or not (MODULES / "better-sqlite3").exists(),
+                    reason="no node or no better-sqlite3 in build/node: run `make node`")
+def test_better_sqlite3_loads_the_extension_and_reads_gdals_window(tp_db, tp_tree):
+    with closing(sqlite3.connect(tp_db)) as conn:
+        (scene, path), = conn.execute("SELECT scene_id, path FROM files WHERE modality = 's2' LIMIT 1").fetchall()
+    out = run_node(ROOT / "tests" / "node" / "window.js", tp_db, EXT, scene)
+    assert out.returncode == 0, out.stderr
+    array = json.loads(out.stdout)
+    dataset = gdal.Open(str(tp_tree / path))
+    expected = np.stack([dataset.GetRasterBand(b).ReadAsArray(5, 7, 32, 16) for b in (4, 8)])
+    assert array["dtype"] == "<u2" and array["shape"] == [2, 16, 32]
+    np.testing.assert_array_equal(np.array(array["values"]).reshape(array["shape"]), expected)
+
+
+def test_node_sqlite_where_node_has_it(tp_db):
+    if NODE is None:
+        pytest.skip("no node")
+    has = run_node("-e", "require('node:sqlite')")
+    if has.returncode != 0:
+        version = run_node("--version").stdout.strip()
+        pytest.skip(f"node {version} has no node:sqlite (it came in Node 22.5): better-sqlite3 is the recipe")
+    code = ("const { DatabaseSync } = require('node:sqlite');"
+            "const db = new DatabaseSync(process.argv[1], { allowExtension: true });"
+            "db.loadExtension(process.argv[2]);"
+            "console.log(db.prepare('SELECT s12_version() AS v').get().v);")
+    out = run_node("-e", code, tp_db, EXT)
+    assert out.returncode == 0 and out.stdout.startswith("v"), out.stderr
