@@ -34,7 +34,7 @@ hosts: deps
 # (build/wheelhouse).
 wheelhosts: deps
 	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
-	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, numpy, apsw, sqlean' 2>/dev/null || \
+	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean' 2>/dev/null || \
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
 	@ls build/wheelhouse/sqlean_py-* >/dev/null 2>&1 || \
 	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse sqlean.py==3.50.4.5

@@ -6,7 +6,8 @@
 #   examples/datasette/serve-public.sh path/to/catalog.db [PORT]
 #
 # The catalog file must be called catalog.db (metadata.json names the database "catalog").
-# SEN12LITE_EXT points at the extension (default: dist/sen12lite.so of this checkout). Every
+# SEN12LITE_EXT points at the extension (default: dist/sen12lite.so of this checkout) unless the
+# wheel's plugin is installed. Every
 # SEN12LITE_MAX_* below can be lowered further from the environment, never raised.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,9 +24,16 @@ export SEN12LITE_MAX_PNG_PIXELS=${SEN12LITE_MAX_PNG_PIXELS:-262144}        # 512
 export SEN12LITE_MAX_PIXEL_ROWS=${SEN12LITE_MAX_PIXEL_ROWS:-65536}
 export SEN12LITE_MAX_PATCHES=${SEN12LITE_MAX_PATCHES:-4096}
 
-exec "${DATASETTE:-datasette}" serve --immutable "$catalog" \
+# With the wheel's Datasette plugin installed, Datasette loads the extension on its own.
+datasette=${DATASETTE:-datasette}
+if "$datasette" plugins | grep -q '"name": "sen12lite"'; then
+  set --
+else
+  set -- --load-extension "${SEN12LITE_EXT:-$here/../../dist/sen12lite.so}"
+fi
+
+exec "$datasette" serve --immutable "$catalog" "$@" \
   --host 127.0.0.1 --port "$port" \
-  --load-extension "${SEN12LITE_EXT:-$here/../../dist/sen12lite.so}" \
   --metadata "$here/metadata.json" \
   --setting sql_time_limit_ms 1000 \
   --setting max_returned_rows 1000 \

@@ -136,3 +136,38 @@ def test_the_wheel_names_every_file_it_installs_in_its_record():
         record = wheel.read(next(n for n in names if n.endswith(".dist-info/RECORD"))).decode()
     recorded = {line.split(",")[0] for line in record.splitlines()}
     assert {n for n in names if not n.endswith("/")} == recorded
+
+
+@pytest.mark.parametrize("first", ["rasterio", "sen12lite"])
+def test_the_wheels_gdal_and_rasterios_live_in_one_process(wheel_hosts, tp_db, tp_tree, first):
+    """rasterio's wheel brings its own GDAL and PROJ: both orders of import, both read, and the
+    process exits cleanly (a shared PROJ would free twice at exit)."""
+    scene, path = s2_file(tp_db, tp_tree)
+    imports = {"rasterio": "import rasterio, pyproj", "sen12lite": "import sen12lite"}
+    second = "sen12lite" if first == "rasterio" else "rasterio"
+    code = (f"import sys, numpy\n{imports[first]}\n{imports[second]}\n"
+            "from rasterio.windows import Window\n"
+            "with rasterio.open(sys.argv[2]) as d: expected = d.read([4, 3, 2], window=Window(10, 20, 64, 48))\n"
+            "conn = sen12lite.connect(sys.argv[1])\n"
+            f"got = sen12lite.array(conn.execute(\"SELECT {WINDOW}\", (int(sys.argv[3]),)).fetchone()[0])\n"
+            "print(pyproj.Transformer.from_crs(4326, 3857).transform(45, 7))\n"
+            "print(bool((got == expected).all()))")
+    out = py(wheel_hosts, code, tp_db, path, scene)
+    assert out.splitlines()[-1] == "True", out
+
+
+@pytest.mark.parametrize("client, opening", [
+    ("apsw", "import apsw; conn = apsw.Connection(sys.argv[1])"),
+    ("sqlean", "import sqlean; conn = sqlean.connect(sys.argv[1])"),
+    ("pysqlite3", "from pysqlite3 import dbapi2; conn = dbapi2.connect(sys.argv[1])"),
+])
+def test_load_takes_the_connection_of_every_client_that_can_load_extensions(wheel_hosts, tp_db, client, opening):
+    code = f"import sys, sen12lite\n{opening}\nsen12lite.load(conn)\nprint(list(conn.execute('SELECT s12_season(\"2020-07-01\", 45)'))[0][0])"
+    assert py(wheel_hosts, code, tp_db).strip() == "summer"
+
+
+def test_load_says_what_to_do_on_a_python_that_cannot(wheel_hosts, tp_db):
+    code = ("import sqlite3, sen12lite\ntry:\n    sen12lite.load(sqlite3.connect(':memory:'))\n"
+            "except RuntimeError as e:\n    print(e)")
+    message = py(wheel_hosts, code)
+    assert "cannot load extensions" in message and "sen12lite.connect" in message, message
