@@ -18,7 +18,7 @@ deps:
 
 # Python packages Debian lacks, for /usr/bin/python3, kept inside the project (build/pylib).
 pylib: deps
-	@$(PYTHON) -c 'import sys; sys.path.insert(0, "build/pylib"); import apsw' 2>/dev/null || \
+	@$(PYTHON) -c 'import sys; sys.path.insert(0, "build/pylib"); import apsw, pyarrow, duckdb' 2>/dev/null || \
 	  $(PYTHON) -m pip install -q --disable-pip-version-check --target build/pylib -r tests/python/requirements.txt
 
 # The host processes of tests/python/test_host_safety.py, in a venv of the Python on PATH (pyenv's

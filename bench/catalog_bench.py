@@ -8,6 +8,8 @@
   scan of scenes (p50 and p99 over 200 random boxes of 2 x 2 degrees and 90 days); s12_nearest's
   first call in a new connection; s12_intersecting on a 2 x 2 degree polygon against
   s12_intersects over every scene.
+- Exports of the same catalog: GeoParquet, GeoPackage and GeoJSON, time and peak RSS, against
+  GDAL's own ogr2ogr copying the catalog's scenes layer to a GeoPackage.
 - What the quantile sketches cost: bytes per band in the 180,000-scene catalog (256 px patches)
   and in a catalog of the 2000 px SEN12TP bench scenes, and the catalog's bytes per triplet.
 """
@@ -98,6 +100,26 @@ def sketch_bytes(conn):
     return {m: (mean, most) for m, mean, most in rows}
 
 
+def time_and_rss(command):
+    """(seconds, peak RSS in MiB) of one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{command} failed")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def exports(db, tmp):
+    baseline, baseline_rss = time_and_rss(["ogr2ogr", "-f", "GPKG", f"{tmp}/ogr.gpkg", str(db), "scenes"])
+    print(f"ogr2ogr -f GPKG of the scenes layer (baseline): {baseline:6.1f} s   peak RSS {baseline_rss:4.0f} MiB")
+    for fmt, suffix in (("geoparquet", "parquet"), ("gpkg", "gpkg"), ("geojson", "geojson")):
+        out = Path(tmp) / f"export.{suffix}"
+        seconds, rss = time_and_rss([big_catalog.BIN, "export", str(db), str(out), "--format", fmt])
+        print(f"sen12lite export --format {fmt:10}: {seconds:6.1f} s   peak RSS {rss:4.0f} MiB   "
+              f"{out.stat().st_size / 1e6:5.0f} MB   {seconds / baseline:.2f}x the baseline")
+
+
 def main(tmp):
     db = Path(tmp) / "big.db"
     start = time.perf_counter()
@@ -119,6 +141,7 @@ def main(tmp):
     print(f"  ... GROUP BY split:                            {by_split * 1e3:6.0f} ms")
     print(f"s12_normalization(scene_id, 's2', '*'), 13 bands: {vectors * 1e3:6.0f} ms")
     places(db)
+    exports(db, tmp)
     for modality, (mean, most) in sketch_bytes(conn).items():
         print(f"  sketch bytes per band, SEN12MS 256 px {modality:3}: mean {mean:5.0f}, max {most:5.0f}")
     if (SEN12TP / "md5sums.txt").exists():

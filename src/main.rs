@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use sen12lite::catalog::discover::is_archive;
+use sen12lite::catalog::export::{export, Format};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
@@ -82,6 +83,17 @@ enum Command {
         #[arg(long, default_value_t = 400)]
         size: usize,
     },
+    /// Write the catalog's scenes as GeoParquet, GeoPackage or GeoJSON, for tools outside SQLite.
+    Export {
+        catalog: PathBuf,
+        out: PathBuf,
+        /// geoparquet (1.1, with a bbox covering column), gpkg (with the other tables) or geojson.
+        #[arg(long)]
+        format: Format,
+        /// Only the scenes this SQL expression keeps, over the exported columns (e.g. "has_files AND cloud_fraction < 0.05").
+        #[arg(long = "where", value_name = "SQL")]
+        filter: Option<String>,
+    },
     /// Run SQL on a catalog with the s12_ functions registered (for clients that cannot load extensions).
     Sql {
         db: PathBuf,
@@ -132,6 +144,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data_dir, jobs } => run_verify(&data_dir, jobs),
+        Command::Export { catalog, out, format, filter } => {
+            let scenes = export(&catalog, &out, format, filter.as_deref())?;
+            eprintln!("export: {scenes} scenes to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { dir, scenes, size } => {
             sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
             Ok(ExitCode::SUCCESS)

@@ -2,6 +2,8 @@
 
 pub mod archives;
 pub mod discover;
+#[cfg(feature = "bundled")] // the command's: the extension never writes files
+pub mod export;
 pub mod ingest;
 pub mod read;
 mod seasons;
