@@ -55,12 +55,17 @@ pub fn export(catalog: &Path, out: &Path, format: Format, filter: Option<&str>) 
         Some(filter) => format!("export: --where '{filter}': {}", sqlite_message(&e)),
         None => format!("export: {e}"),
     })?;
-    let written = match format {
+    match format {
         Format::GeoParquet => write_geoparquet(&conn, &query, out),
         Format::Gpkg | Format::GeoJson => write_with_ogr(&conn, &query, out, format),
-    };
+    }
+}
+
+/// `written`, and when it failed, `out` (which this export created) removed: never half a file
+/// that looks whole.
+fn removed_on_error(out: &Path, written: Result<u64, String>) -> Result<u64, String> {
     if written.is_err() {
-        let _ = std::fs::remove_file(out); // never leave half a file that looks whole
+        let _ = std::fs::remove_file(out);
     }
     written
 }
@@ -75,13 +80,13 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
 
 fn write_geoparquet(conn: &Connection, query: &SceneQuery, out: &Path) -> Result<u64, String> {
     let file = std::fs::File::create_new(out).map_err(|e| format!("export: cannot create {}: {e}", out.display()))?;
-    geoparquet::write(conn, query, file)
+    removed_on_error(out, geoparquet::write(conn, query, file))
 }
 
 fn write_with_ogr(conn: &Connection, query: &SceneQuery, out: &Path, format: Format) -> Result<u64, String> {
     let driver = if format == Format::Gpkg { "GPKG" } else { "GeoJSON" };
     let mut output = Output::create(driver, out)?;
-    output.in_transaction(|output| {
+    let written = output.in_transaction(|output| {
         let fields = query.columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
         let scenes =
             output.write_layer(conn, &LayerSpec { name: "scenes", fields, sql: &query.sql, footprint: true })?;
@@ -93,7 +98,9 @@ fn write_with_ogr(conn: &Connection, query: &SceneQuery, out: &Path, format: For
             write_table(output, conn, "ingest_errors", "")?;
         }
         Ok(scenes)
-    })
+    });
+    drop(output); // closed before a failed file is removed
+    removed_on_error(out, written)
 }
 
 /// A table of the catalog as a layer of its own, typed as the catalog declares its columns.
