@@ -8,8 +8,9 @@
 //! them return wrong pixels without an error. The child forgets them (never closes: closing runs
 //! GDAL code on the parent's objects) and opens its own.
 
-use super::open::{archive_member, open_geotiff, QuietGdal};
+use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
 use gdal::Dataset;
+use std::ffi::CString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -29,10 +30,33 @@ impl FileIdentity {
     /// (`/vsitar/{archive}/{member}`), the archive's.
     fn of(path: &Path) -> Result<FileIdentity, String> {
         let archive = archive_member(path).map(|(archive, _)| archive);
-        let meta = std::fs::metadata(archive.as_deref().unwrap_or(path))
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file = archive.as_deref().unwrap_or(path);
+        if is_virtual(file) {
+            return FileIdentity::of_remote(file);
+        }
+        let meta = std::fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
+    }
+}
+
+impl FileIdentity {
+    /// A file of a network file system (a remote data root): its size and mtime as GDAL's VSI
+    /// gives them (cached by GDAL after the first request, so not a request per read).
+    fn of_remote(path: &Path) -> Result<FileIdentity, String> {
+        let name =
+            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| format!("NUL in {}", path.display()))?;
+        // SAFETY: VSIStatBufL is the platform's stat64, which VSIStatL fills for a NUL-terminated path.
+        let mut stat: libc::stat64 = unsafe { std::mem::zeroed() };
+        if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&mut stat as *mut libc::stat64).cast()) } != 0 {
+            return Err(format!("cannot read {}: no such object, or the server did not answer", path.display()));
+        }
+        Ok(FileIdentity {
+            device: 0,
+            inode: 0,
+            bytes: stat.st_size as u64,
+            mtime_ns: stat.st_mtime as i128 * 1_000_000_000,
+        })
     }
 }
 

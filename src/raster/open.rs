@@ -91,10 +91,18 @@ pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
             | GdalOpenFlags::GDAL_OF_READONLY
             | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
         allowed_drivers: Some(&["GTiff"]),
+        // No side files to look for: inside an archive or on a network file system, looking
+        // means listing the archive or the bucket's folder (a request) on every open.
+        sibling_files: is_virtual(path).then_some(&[]),
         ..Default::default()
     };
     Dataset::open_ex(path, options)
         .map_err(|e| format!("cannot open {} as a GeoTIFF: {}", path.display(), gdal_message(&e)))
+}
+
+/// Whether GDAL reads `path` through one of its virtual file systems (`/vsitar/`, `/vsis3/`, ...).
+pub fn is_virtual(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().starts_with(b"/vsi")
 }
 
 /// GDAL's own message of an error, without the gdal crate's class and number decoration.

@@ -150,6 +150,9 @@ fn confined_file(function: &str, relative: &str, data_root: Option<String>) -> r
         Ok(root) if !root.is_empty() => root,
         _ => data_root.ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
     };
+    if root.starts_with("/vsi") {
+        return remote_file(function, relative, &root);
+    }
     let joined = Path::new(&root).join(relative);
     let Ok(real_root) = Path::new(&root).canonicalize() else {
         return Err(fail(function, "data_root is not on disk (see s12_debug() for where it points)"));
@@ -165,6 +168,43 @@ fn confined_file(function: &str, relative: &str, data_root: Option<String>) -> r
         ));
     }
     Ok((real_root, real_path))
+}
+
+/// The operator's list of remote data roots the extension may read: the environment, because a
+/// catalog must not be able to point the extension at a server of its choosing.
+const ALLOW_REMOTE_VAR: &str = "SEN12LITE_ALLOW_REMOTE";
+/// GDAL's network file systems that a data root may be on.
+const REMOTE_SCHEMES: [&str; 4] = ["/vsis3/", "/vsigs/", "/vsiaz/", "/vsicurl/"];
+
+/// The root and GDAL path of a file under a data root on a network file system, when the root
+/// lies under one of the prefixes in $SEN12LITE_ALLOW_REMOTE (commas or spaces between them; a
+/// prefix ends at a `/`, so `/vsis3/bucket` does not allow `/vsis3/bucket-2`). Messages name the
+/// file system only, not the server.
+fn remote_file(function: &str, relative: &str, root: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
+    let Some(scheme) = REMOTE_SCHEMES.iter().find(|scheme| root.starts_with(*scheme)) else {
+        return Err(fail(
+            function,
+            format!(
+                "data_root is a GDAL virtual path that cannot be a data root (allowed: {})",
+                REMOTE_SCHEMES.join(", ")
+            ),
+        ));
+    };
+    let root = root.trim_end_matches('/');
+    let allowed = std::env::var(ALLOW_REMOTE_VAR).unwrap_or_default();
+    let permitted = !root.split('/').any(|part| part == "..")
+        && allowed
+            .split([',', ' '])
+            .map(|prefix| prefix.trim().trim_end_matches('/'))
+            .filter(|prefix| prefix.len() > scheme.len())
+            .any(|prefix| root == prefix || root.starts_with(&format!("{prefix}/")));
+    if !permitted {
+        return Err(fail(
+            function,
+            format!("data_root is on {scheme}: set {ALLOW_REMOTE_VAR} to a prefix of it to read from there"),
+        ));
+    }
+    Ok((PathBuf::from(root), PathBuf::from(format!("{root}/{relative}"))))
 }
 
 /// The dataset's band names of a modality, else the ones the ingest recorded, else b1..bn.

@@ -55,3 +55,68 @@ class Datasette:
     def __exit__(self, *_):
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class RangeServer:
+    """An HTTP server on 127.0.0.1 that serves a folder with byte ranges (as object stores and
+    nginx do, and GDAL's /vsicurl/ needs), counts the bytes it sends, and answers 500 for the paths
+    in `failing`. Runs in a thread; stopped on exit."""
+
+    def __init__(self, folder):
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                self.answer(send_body=False)
+
+            def do_GET(self):
+                self.answer(send_body=True)
+
+            def answer(self, send_body):
+                relative = urllib.parse.unquote(self.path.split("?")[0]).lstrip("/")
+                path = (server.folder / relative).resolve()
+                if relative in server.failing:
+                    return self.send_error(500)
+                if not path.is_file() or server.folder not in path.parents:
+                    return self.send_error(404)
+                data = path.read_bytes()
+                start, end = 0, len(data) - 1
+                ranged = self.headers.get("Range", "").startswith("bytes=")
+                if ranged:
+                    first, _, last = self.headers["Range"][6:].partition("-")
+                    start, end = int(first), min(int(last) if last else end, end)
+                self.send_response(206 if ranged else 200)
+                self.send_header("Content-Length", str(end - start + 1))
+                self.send_header("Accept-Ranges", "bytes")
+                if ranged:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(data[start:end + 1])
+                    server.bytes_sent += end - start + 1
+                server.requests += 1
+
+            def log_message(self, *_):
+                pass
+
+        self.folder = folder.resolve()
+        self.failing = set()
+        self.bytes_sent = 0
+        self.requests = 0
+        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.http.server_address[1]
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.http.shutdown()
+        self.http.server_close()
