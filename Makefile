@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
 
-.PHONY: deps pylib hosts wheelhosts node build ext wheel lint test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node servers build ext wheel lint test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -38,6 +38,11 @@ wheelhosts: deps
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
 	@ls build/wheelhouse/sqlean_py-* >/dev/null 2>&1 || \
 	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse sqlean.py==3.50.4.5
+
+# The S3-compatible server of tests/python/test_remote_roots.py (build/servers).
+servers: deps
+	@test -x build/servers/bin/moto_server || { $(HOST_PYTHON) -m venv build/servers && \
+	  build/servers/bin/pip install -q --disable-pip-version-check -r tests/python/servers-requirements.txt; }
 
 # Node's clients (tests/python/test_node.py): better-sqlite3 from the npm registry, which npm
 # builds from source against Debian's node headers (build/node).
@@ -76,7 +81,7 @@ lint: deps
 	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
-test: lint build ext wheel pylib hosts wheelhosts node
+test: lint build ext wheel pylib hosts wheelhosts node servers
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

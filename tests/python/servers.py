@@ -120,3 +120,49 @@ class RangeServer:
     def __exit__(self, *_):
         self.http.shutdown()
         self.http.server_close()
+
+
+class S3Server:
+    """moto's S3-compatible server (build/servers, `make servers`) on 127.0.0.1, holding `folder`
+    under s3://BUCKET/PREFIX/; stopped on exit. `gdal_env` is what GDAL's /vsis3/ needs to reach it."""
+
+    BUCKET, PREFIX = "sen12", "tree"
+    VENV = __import__("pathlib").Path(__file__).resolve().parents[2] / "build" / "servers" / "bin"
+    UPLOAD = """import sys, pathlib, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing",
+                  region_name="us-east-1")
+s3.create_bucket(Bucket=sys.argv[2])
+folder = pathlib.Path(sys.argv[4])
+for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    s3.upload_file(str(path), sys.argv[2], f"{sys.argv[3]}/{path.relative_to(folder)}")
+"""
+
+    def __init__(self, folder):
+        self.port = free_port()
+        self.process = subprocess.Popen([str(self.VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        endpoint = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(endpoint, timeout=5)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if time.time() > deadline:
+                    self.process.kill()
+                    raise AssertionError("moto_server did not start")
+                time.sleep(0.2)
+        subprocess.run([str(self.VENV / "python"), "-c", self.UPLOAD, endpoint, self.BUCKET, self.PREFIX, str(folder)],
+                       check=True)
+        self.root = f"/vsis3/{self.BUCKET}/{self.PREFIX}"
+        self.gdal_env = {"AWS_S3_ENDPOINT": f"127.0.0.1:{self.port}", "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
+                         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.process.terminate()
+        self.process.wait(timeout=10)

@@ -1,6 +1,7 @@
-"""A data root on a network file system: the catalog's files served over HTTP with byte ranges by
-a server on 127.0.0.1 (tests/python/servers.py), read through GDAL's /vsicurl/ when the operator
-allows the root in $SEN12LITE_ALLOW_REMOTE. The oracle is the same call on the local tree."""
+"""A data root on a network file system: the catalog's files served on 127.0.0.1 by an HTTP server
+with byte ranges (read through GDAL's /vsicurl/) and by moto's S3-compatible server (/vsis3/),
+when the operator allows the root in $SEN12LITE_ALLOW_REMOTE. The oracle is the same call on the
+local tree."""
 import os
 import sqlite3
 import subprocess
@@ -9,7 +10,7 @@ from contextlib import closing
 import pytest
 
 from conftest import EXT
-from servers import RangeServer
+from servers import RangeServer, S3Server
 
 WINDOWS = [
     "SELECT hex(s12_window(390, 's2', 'B4,B3,B2', 10, 20, 64, 48))",
@@ -36,12 +37,28 @@ def remote(server):
     return f"/vsicurl/{server.url()}".rstrip("/")
 
 
+@pytest.fixture(scope="module")
+def s3(tp_tree):
+    if not (S3Server.VENV / "moto_server").exists():
+        pytest.skip("no moto_server in build/servers: run `make servers`")
+    with S3Server(tp_tree) as running:
+        yield running
+
+
 @pytest.mark.parametrize("sql", WINDOWS)
-def test_reads_from_a_remote_root_equal_the_local_reads(tp_db, server, sql):
+def test_reads_over_http_equal_the_local_reads(tp_db, server, sql):
     code, local, err = shell(tp_db, sql)
     assert code == 0 and local.strip(), err
     root = remote(server)
     code, got, err = shell(tp_db, sql, SEN12LITE_DATA_ROOT=root, SEN12LITE_ALLOW_REMOTE=root)
+    assert code == 0 and got == local, err
+
+
+@pytest.mark.parametrize("sql", WINDOWS)
+def test_reads_from_an_s3_bucket_equal_the_local_reads(tp_db, s3, sql):
+    code, local, err = shell(tp_db, sql)
+    assert code == 0 and local.strip(), err
+    code, got, err = shell(tp_db, sql, SEN12LITE_DATA_ROOT=s3.root, SEN12LITE_ALLOW_REMOTE="/vsis3/sen12", **s3.gdal_env)
     assert code == 0 and got == local, err
 
 
@@ -92,3 +109,9 @@ def test_bytes_fetched_for_one_window(tp_db, tp_tree, server):
         (size,), = conn.execute("SELECT bytes FROM files WHERE scene_id = 390 AND modality = 's2'").fetchall()
     print(f"\na 64 px window of 13 bands over /vsicurl/: {fetched} bytes fetched of a {size}-byte file")
     assert code == 0 and 0 < fetched <= size + 16384, (fetched, size, err)
+
+
+def test_a_missing_s3_object_is_an_sql_error(tp_db, s3):
+    code, _, err = shell(tp_db, "SELECT s12_window(390, 's2', 'B4', 0, 0, 8, 8)", SEN12LITE_DATA_ROOT="/vsis3/sen12/nowhere",
+                         SEN12LITE_ALLOW_REMOTE="/vsis3/sen12", **s3.gdal_env)
+    assert code == 1 and "s12_window: cannot read train/29_390/390_s2.tif: no such object" in err, err
