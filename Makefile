@@ -88,12 +88,13 @@ test: lint build ext wheel pylib hosts wheelhosts node servers
 demo: build
 	$(BIN) demo
 
-bench: build ext
+bench: build ext servers
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/extension_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/archive_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/catalog_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_scale_bench.py
+	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/remote_bench.py
 
 # 100k random calls of every s12_ function through the stock sqlite3 shell (fuzz/fuzz_sql.py).
 FUZZ_CALLS ?= 100000

@@ -82,8 +82,8 @@ class RangeServer:
                     return self.send_error(500)
                 if not path.is_file() or server.folder not in path.parents:
                     return self.send_error(404)
-                data = path.read_bytes()
-                start, end = 0, len(data) - 1
+                size = path.stat().st_size
+                start, end = 0, size - 1
                 ranged = self.headers.get("Range", "").startswith("bytes=")
                 if ranged:
                     first, _, last = self.headers["Range"][6:].partition("-")
@@ -92,10 +92,12 @@ class RangeServer:
                 self.send_header("Content-Length", str(end - start + 1))
                 self.send_header("Accept-Ranges", "bytes")
                 if ranged:
-                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
                 self.end_headers()
                 if send_body:
-                    self.wfile.write(data[start:end + 1])
+                    with path.open("rb") as f:
+                        f.seek(start)
+                        self.wfile.write(f.read(end - start + 1))
                     server.bytes_sent += end - start + 1
                 server.requests += 1
 
