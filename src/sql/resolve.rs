@@ -4,7 +4,7 @@
 use super::utils::fail;
 use crate::catalog::discover::is_archive;
 use crate::catalog::read::{self, FileRow, SceneRef, SceneRow};
-use crate::raster::open::member_path;
+use crate::raster::open::{is_virtual, member_path};
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
 
@@ -150,7 +150,7 @@ fn confined_file(function: &str, relative: &str, data_root: Option<String>) -> r
         Ok(root) if !root.is_empty() => root,
         _ => data_root.ok_or_else(|| fail(function, "s12_meta has no data_root: is this a sen12lite catalog?"))?,
     };
-    if root.starts_with("/vsi") {
+    if is_virtual(Path::new(&root)) {
         return remote_file(function, relative, &root);
     }
     let joined = Path::new(&root).join(relative);

@@ -3,6 +3,7 @@ and trees GDAL rewrote as other tools would have."""
 import os
 import shutil
 
+import numpy as np
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -19,6 +20,12 @@ def path_of(conn, scene, modality):
 def gdal_array(conn, scene, modality):
     ds = gdal.Open(path_of(conn, scene, modality))
     return ds, ds.ReadAsArray()
+
+
+def gdal_window(conn, scene, modality, bands, col, row, width, height):
+    """Bands `bands` (numbers from 1) of a window of a scene's file, as GDAL reads them."""
+    ds = gdal.Open(path_of(conn, scene, modality))
+    return np.stack([ds.GetRasterBand(b).ReadAsArray(col, row, width, height) for b in bands])
 
 
 def re_encoded(tree, out, types):

@@ -3,16 +3,19 @@ extensions) installs it with pip and reads what rasterio reads; its command inge
 build's command does; its GDAL and PROJ are its own; uninstalling it leaves nothing behind. The
 oracles are rasterio (its own GDAL) and the catalog made by target/release/sen12lite."""
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import ROOT, WHEEL_HOSTS, built_wheel, content_hash
+from oracles import SCENE, path_of
 
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
 # What the manylinux policy says every system has and a wheel must not carry: the C and C++
@@ -51,29 +54,26 @@ def fresh_venv(tmp_path_factory):
     return venv
 
 
-def rasterio_window(scene_file):
+def rasterio_window(scene_file, out_dir):
     """B4, B3, B2 of the window, read by rasterio (its own GDAL)."""
     code = ("import sys, numpy, rasterio; from rasterio.windows import Window\n"
             "with rasterio.open(sys.argv[1]) as d: a = d.read([4, 3, 2], window=Window(10, 20, 64, 48))\n"
             "numpy.save(sys.argv[2], a)")
-    out = scene_file.parent / "rasterio.npy"
+    out = out_dir / "rasterio.npy"
     py(WHEEL_HOSTS, code, scene_file, out)
     return np.load(out)
 
 
-def s2_file(tp_db, tp_tree):
-    import sqlite3
-
-    (scene, path), = sqlite3.connect(tp_db).execute(
-        "SELECT s.scene_id, f.path FROM scenes s JOIN files f USING (scene_id) WHERE f.modality = 's2' LIMIT 1")
-    return scene, tp_tree / path
+def s2_file(tp_db):
+    """The S2 file of the test scene, as the catalog names it."""
+    with closing(sqlite3.connect(tp_db)) as conn:
+        return SCENE, path_of(conn, SCENE, "s2")
 
 
-def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasterio_reads(fresh_venv, tp_db, tp_tree,
-                                                                                        tmp_path):
+def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasterio_reads(fresh_venv, tp_db, tmp_path):
     assert "no" == py(fresh_venv, "import sqlite3; print('yes' if hasattr(sqlite3.Connection, "
                                   "'enable_load_extension') else 'no')").strip()
-    scene, path = s2_file(tp_db, tp_tree)
+    scene, path = s2_file(tp_db)
     code = (f"import sys, time; started = time.perf_counter(); import sen12lite\n"
             f"conn = sen12lite.connect(sys.argv[1])\n"
             f"blob = conn.execute(\"SELECT {WINDOW}\", (int(sys.argv[2]),)).fetchone()[0]\n"
@@ -82,7 +82,7 @@ def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasteri
     module, first_query_ms = py(fresh_venv, code, tp_db, scene, tmp_path / "w.npy").split()
     print(f"\nimport sen12lite + connect + first s12_window: {first_query_ms} ms", file=sys.stderr)
     assert module == "sqlean"
-    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), rasterio_window(path))
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), rasterio_window(path, tmp_path))
 
 
 def test_the_command_from_pip_ingests_the_catalog_the_build_does_with_its_own_proj(fresh_venv, tp_db, tp_tree,
@@ -139,10 +139,10 @@ def test_the_wheel_names_every_file_it_installs_in_its_record():
 
 
 @pytest.mark.parametrize("first", ["rasterio", "sen12lite"])
-def test_the_wheels_gdal_and_rasterios_live_in_one_process(wheel_hosts, tp_db, tp_tree, first):
+def test_the_wheels_gdal_and_rasterios_live_in_one_process(wheel_hosts, tp_db, first):
     """rasterio's wheel brings its own GDAL and PROJ: both orders of import, both read, and the
     process exits cleanly (a shared PROJ would free twice at exit)."""
-    scene, path = s2_file(tp_db, tp_tree)
+    scene, path = s2_file(tp_db)
     imports = {"rasterio": "import rasterio, pyproj", "sen12lite": "import sen12lite"}
     second = "sen12lite" if first == "rasterio" else "rasterio"
     code = (f"import sys, numpy\n{imports[first]}\n{imports[second]}\n"
