@@ -8,6 +8,7 @@ use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::parallel::default_jobs;
+use sen12lite::raster::open::is_virtual;
 use sen12lite::synth::{synth, LcType, SynthOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +44,10 @@ enum Command {
         /// Commit after at most N files (default: every 2 s). A batch is all or nothing.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         batch_files: Option<u64>,
+        /// DATA_DIR may be in object storage (/vsis3/bucket/prefix, /vsigs/, /vsiaz/, /vsicurl/):
+        /// the catalog then names that root (also allowed by a prefix in SEN12LITE_ALLOW_REMOTE).
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Write deterministic test data in the exact layout of a dataset.
     Synth {
@@ -120,7 +125,7 @@ fn main() -> ExitCode {
 /// Runs one verb; Err is a usage or setup problem (exit 2), Ok(1) a run that found failures.
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Ingest { data, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files } => {
+        Command::Ingest { data, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files, allow_remote } => {
             let (data_dir, archives) = folder_and_archives(&data)?;
             let options = IngestOptions {
                 jobs: jobs.unwrap_or_else(default_jobs),
@@ -129,6 +134,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
                 archives,
+                allow_remote,
             };
             run_ingest(&data_dir, &db, &options)
         }
@@ -163,9 +169,16 @@ fn run(command: Command) -> Result<ExitCode, String> {
 /// `DATA_DIR`, or archives of one folder: (the folder, the archives' names; none for a folder).
 fn folder_and_archives(paths: &[PathBuf]) -> Result<(PathBuf, Vec<String>), String> {
     if let [folder] = paths {
-        if folder.is_dir() {
+        if folder.is_dir() || is_virtual(folder) {
             return Ok((folder.clone(), Vec::new()));
         }
+    }
+    if let Some(remote) = paths.iter().find(|path| is_virtual(path)) {
+        return Err(format!(
+            "ingest: {} is in object storage: a remote tree is ingested whole, from its root alone, and not \
+             mixed with other paths",
+            remote.display()
+        ));
     }
     let name = |path: &PathBuf| path.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| is_archive(n));
     let folder = folder_of(&paths[0]);

@@ -12,7 +12,7 @@ pub const MD5SUMS_FILE: &str = "md5sums.txt";
 
 /// The md5 of a file's content, as lower-case hex.
 pub fn md5_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = crate::raster::vsi::open_reader(path)?;
     let mut hasher = Md5::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {
@@ -48,7 +48,7 @@ pub struct Mismatch {
 /// The lines of an md5sums.txt: (lowercase hex, path relative to the listing's folder). A line
 /// without a separator keeps an empty hex, which `md5_problem` reports as malformed.
 pub fn read_md5sums(listing: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(listing).map_err(|e| format!("cannot read {}: {e}", listing.display()))?;
+    let text = crate::raster::vsi::read_to_string(listing).map_err(|e| format!("{}: {e}", listing.display()))?;
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())

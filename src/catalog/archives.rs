@@ -6,10 +6,10 @@
 //! mtime is not listed again: its members are taken from the catalog (incremental, like plain
 //! files). Metadata files, split lists and checksums inside archives are not read.
 
-use super::discover::{mtime_ns, recognise, set_aside_second_copies, Found, FoundFile, OnDisk, Recognised};
+use super::discover::{recognise, set_aside_second_copies, Found, FoundFile, OnDisk, Recognised};
 use crate::raster::open::{archive_member, gdal_message, member_path, QuietGdal};
+use crate::raster::vsi::VsiFile;
 use rusqlite::Connection;
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 /// The archive and member of a `/vsitar/` path, for members read by streaming the archive.
@@ -25,7 +25,7 @@ pub fn expand(found: &mut Found, catalog: Option<&Connection>) -> Result<(), Str
     let mut groups: Vec<(String, Vec<FoundFile>)> =
         std::mem::take(&mut found.files).into_iter().map(|file| (file.relative.clone(), vec![file])).collect();
     for archive in std::mem::take(&mut found.archives) {
-        let mtime = mtime_ns(&archive.meta);
+        let mtime = archive.stat.mtime_ns;
         let known = match catalog {
             Some(conn) => catalogued_members(conn, &archive.relative, mtime).map_err(|e| format!("ingest: {e}"))?,
             None => Vec::new(),
@@ -57,7 +57,7 @@ pub fn expand(found: &mut Found, catalog: Option<&Connection>) -> Result<(), Str
 fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: Vec<(String, u64)>) -> Vec<FoundFile> {
     // Each member moves the progress by its share of the archive's bytes on disk.
     let unpacked: u64 = members.iter().map(|(_, bytes)| bytes).sum();
-    let share = archive.meta.len() as f64 / unpacked.max(1) as f64;
+    let share = archive.stat.bytes as f64 / unpacked.max(1) as f64;
     let mut files = Vec::new();
     for (member, bytes) in members {
         let mut folders = member.rsplit('/');
@@ -113,21 +113,8 @@ fn list_members(archive: &Path) -> Result<Vec<(String, u64)>, String> {
 
 /// The size of a file GDAL can open (a member: the archive's index knows it, nothing is read).
 fn file_size(path: &str) -> Option<u64> {
-    let path = CString::new(path).ok()?;
-    // SAFETY: NUL-terminated path and mode; the handle is closed before returning.
-    unsafe {
-        let handle = gdal_sys::VSIFOpenL(path.as_ptr(), c"rb".as_ptr());
-        if handle.is_null() {
-            return None;
-        }
-        let size = (gdal_sys::VSIFSeekL(handle, 0, SEEK_END) == 0).then(|| gdal_sys::VSIFTellL(handle));
-        gdal_sys::VSIFCloseL(handle);
-        size
-    }
+    VsiFile::open(Path::new(path)).ok()?.size()
 }
-
-/// SEEK_END of stdio, which VSIFSeekL takes.
-const SEEK_END: std::ffi::c_int = 2;
 
 /// The members of an archive the catalog holds with the archive's current mtime: all of them
 /// were catalogued from this very archive, so it need not be listed again.
@@ -160,16 +147,12 @@ pub struct TarEntry {
 /// members in order is one sequential pass, however large the archive; nothing but the member
 /// asked for is kept in memory.
 pub struct TarStream {
-    path: String,
-    handle: *mut gdal_sys::VSILFILE,
+    file: VsiFile,
     /// Offset of the next header in the uncompressed stream.
     next_header: u64,
     /// The last members passed on the way to one asked for, with their data.
     passed: std::collections::VecDeque<(String, Vec<u8>)>,
 }
-
-// SAFETY: the handle is used by one thread at a time (callers hold the stream in a Mutex).
-unsafe impl Send for TarStream {}
 
 const BLOCK: u64 = 512;
 /// Members kept after being passed: enough for the workers of a machine asking out of order by a
@@ -182,14 +165,8 @@ impl TarStream {
         let name = archive.to_string_lossy();
         let compressed = name.ends_with(".gz") || name.ends_with(".tgz");
         let path = if compressed { format!("/vsigzip/{name}") } else { name.into_owned() };
-        let c_path = CString::new(path.as_str()).map_err(|_| format!("{path}: a NUL byte in the path"))?;
-        let _quiet = QuietGdal::new();
-        // SAFETY: NUL-terminated path and mode; the handle is closed in drop.
-        let handle = unsafe { gdal_sys::VSIFOpenL(c_path.as_ptr(), c"rb".as_ptr()) };
-        if handle.is_null() {
-            return Err(format!("cannot open the archive: {}", crate::raster::open::last_gdal_error()));
-        }
-        Ok(TarStream { path, handle, next_header: 0, passed: Default::default() })
+        let file = VsiFile::open(Path::new(&path)).map_err(|e| format!("cannot open the archive: {e}"))?;
+        Ok(TarStream { file, next_header: 0, passed: Default::default() })
     }
 
     /// The next regular file's header, None at the end. GNU long names and POSIX pax paths are
@@ -253,28 +230,11 @@ impl TarStream {
     }
 
     fn read_at(&mut self, offset: u64, length: usize) -> Result<Vec<u8>, String> {
-        let mut buffer = vec![0u8; length];
-        // SAFETY: the handle is open; the buffer holds `length` bytes. Forward seeks in a gzip
-        // stream decompress and skip; only a backward one restarts it.
-        let read = unsafe {
-            if gdal_sys::VSIFSeekL(self.handle, offset, 0) != 0 {
-                return Err(self.corrupt("a seek past its end"));
-            }
-            gdal_sys::VSIFReadL(buffer.as_mut_ptr().cast(), 1, length, self.handle)
-        };
-        buffer.truncate(read);
-        Ok(buffer)
+        self.file.read_at(offset, length).ok_or_else(|| self.corrupt("a seek past its end"))
     }
 
     fn corrupt(&self, what: &str) -> String {
-        format!("not a readable tar archive ({what} in {})", self.path)
-    }
-}
-
-impl Drop for TarStream {
-    fn drop(&mut self) {
-        // SAFETY: opened in `open`, closed once here.
-        unsafe { gdal_sys::VSIFCloseL(self.handle) };
+        format!("not a readable tar archive ({what} in {})", self.file.path().display())
     }
 }
 

@@ -2,8 +2,9 @@
 //! wherever the archives were unpacked.
 
 use crate::layout::{sen12ms, sen12tp, Dataset};
+use crate::raster::vsi::{self, Stat};
 use std::collections::hash_map::{Entry, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// The scene a file belongs to.
@@ -91,15 +92,15 @@ pub struct Found {
     pub unused: Unused,
 }
 
-/// A file on disk: where it is, as the catalog names it, and its size and time.
+/// A file on disk or in object storage: where it is, as the catalog names it, and its size and time.
 #[derive(Debug, Clone)]
 pub struct OnDisk {
     /// Its path under the data root as the ingest was given it.
     pub path: PathBuf,
     /// Relative to the data root, with `/` separators.
     pub relative: String,
-    /// Its size and times.
-    pub meta: std::fs::Metadata,
+    /// Its size and modification time.
+    pub stat: Stat,
 }
 
 /// Files and folders a walk passed over: archives, rasters of other names, the root's folders.
@@ -192,14 +193,66 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
                 // Folders are walked without following symlinks, so only a symlinked file can
                 // lead out of the root: only those are resolved.
                 let check_escape = link.file_type().is_symlink() && !follow_symlinks;
-                classify(root, &path, check_escape, &mut found);
+                classify(root, &path, |path| regular_file(root, path, check_escape), &mut found);
             }
         }
     }
+    Ok(in_order(found))
+}
+
+/// Lists a tree in object storage through GDAL (`VSIReadDirRecursive`: an S3, GCS or Azure
+/// listing, or an HTTP server's index page). An HTTP server without one names its files in the
+/// root's `md5sums.txt`, beside which the metadata file and lists are looked for by name.
+pub fn discover_remote(root: &Path) -> Result<Found, String> {
+    let mut names = vsi::list_files(root).unwrap_or_default();
+    if names.is_empty() {
+        names = names_from_checksums(root)?;
+    }
+    let mut found = Found::default();
+    let mut folders: Vec<String> = names.iter().filter_map(|n| n.split_once('/')).map(|(top, _)| top.into()).collect();
+    folders.dedup();
+    found.unused.folders = folders;
+    for name in names {
+        let stat = |path: &Path| match vsi::stat(path) {
+            Ok(stat) if stat.is_file => Ok(stat),
+            Ok(_) => Err("not a regular file".to_string()),
+            Err(e) => Err(format!("cannot stat: {e}")),
+        };
+        classify(root, &root.join(name), stat, &mut found);
+    }
+    Ok(in_order(found))
+}
+
+/// The files a tree without a listing names: those of its `md5sums.txt`, and the side files of
+/// the datasets' roots (metadata, split lists, seasons) that are there.
+fn names_from_checksums(root: &Path) -> Result<Vec<String>, String> {
+    let listing = root.join(crate::verify::MD5SUMS_FILE);
+    let listed = crate::verify::read_md5sums(&listing).map_err(|e| {
+        format!(
+            "cannot list {}: no listing from the server, and no {} at its top ({e})",
+            root.display(),
+            crate::verify::MD5SUMS_FILE
+        )
+    })?;
+    let side_files =
+        [crate::verify::MD5SUMS_FILE, sen12tp::METADATA_FILE, sen12ms::SEASONS_FILE, "train_list.txt", "test_list.txt"];
+    let present = side_files.iter().filter(|name| vsi::stat(&root.join(name)).is_ok()).map(|name| name.to_string());
+    // Only plain paths below the root: a line naming `/vsis3/other/...` or `../x` is not followed.
+    let inside = |name: &String| Path::new(name).components().all(|c| matches!(c, Component::Normal(_)));
+    let listed = listed.into_iter().map(|(_, path)| path.trim_start_matches("./").to_string()).filter(inside);
+    let mut names: Vec<String> = listed.chain(present).collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The walk's findings in the order the ingest relies on: files by path, one file per scene
+/// and modality.
+fn in_order(mut found: Found) -> Found {
     found.files.sort_by(|a, b| a.relative.cmp(&b.relative));
     found.unused.rasters.sort();
     set_aside_second_copies(&mut found);
-    Ok(found)
+    found
 }
 
 /// An archive unpacked twice puts two files on one (scene, modality) row: the first in path order
@@ -291,7 +344,9 @@ pub fn recognise(top: &str, parent: &str, name: &str) -> Recognised {
     }
 }
 
-fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
+/// Files `path` by its name; `stat` gives the size and time of a file the ingest may read, or
+/// why it may not.
+fn classify(root: &Path, path: &Path, stat: impl FnOnce(&Path) -> Result<Stat, String>, found: &mut Found) {
     let folder = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let (parent, top) = (folder(path.parent()), folder(path.parent().and_then(Path::parent)));
@@ -301,19 +356,19 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
         Recognised::Checksums => found.checksum_lists.push(path_buf),
         Recognised::SplitList(split) => found.split_lists.push((split.to_string(), path_buf)),
         Recognised::SeasonList => found.season_lists.push(path_buf),
-        Recognised::Archive => match regular_file(root, path, check_escape) {
-            Ok(meta) => found.archives.push(OnDisk { path: path_buf, relative: relative(root, path), meta }),
+        Recognised::Archive => match stat(path) {
+            Ok(stat) => found.archives.push(OnDisk { path: path_buf, relative: relative(root, path), stat }),
             Err(message) => found.problems.push((relative(root, path), message)),
         },
-        Recognised::Raster(scene, modality) => match regular_file(root, path, check_escape) {
-            Ok(meta) => found.files.push(FoundFile {
+        Recognised::Raster(scene, modality) => match stat(path) {
+            Ok(stat) => found.files.push(FoundFile {
                 path: path_buf,
                 relative: relative(root, path),
                 scene,
                 modality,
-                bytes: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-                progress_bytes: meta.len(),
+                bytes: stat.bytes,
+                mtime_ns: stat.mtime_ns,
+                progress_bytes: stat.bytes,
             }),
             Err(message) => found.problems.push((relative(root, path), message)),
         },
@@ -324,7 +379,7 @@ fn classify(root: &Path, path: &Path, check_escape: bool, found: &mut Found) {
 }
 
 /// A file's modification time in nanoseconds since the Unix epoch (0 when unknown).
-pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
 }
 
@@ -342,9 +397,9 @@ pub fn is_archive(name: &str) -> bool {
     [".tar.gz", ".tgz", ".tar", ".zip"].iter().any(|suffix| name.ends_with(suffix))
 }
 
-/// The metadata of a file the ingest may read: a regular file (a FIFO or device would block or
-/// never end), and with `check_escape` one that resolves to a place inside the root.
-fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<std::fs::Metadata, String> {
+/// The size and time of a file the ingest may read: a regular file (a FIFO or device would block
+/// or never end), and with `check_escape` one that resolves to a place inside the root.
+fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<Stat, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
@@ -358,7 +413,7 @@ fn regular_file(root: &Path, path: &Path, check_escape: bool) -> Result<std::fs:
             ));
         }
     }
-    Ok(meta)
+    Ok(Stat { bytes: meta.len(), mtime_ns: mtime_ns(&meta), is_file: true })
 }
 
 /// `path` relative to `root` with `/` separators, as the catalog stores paths.

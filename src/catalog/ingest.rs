@@ -3,15 +3,16 @@
 //! error), the catalog holds whole files only; the next run takes what is missing.
 
 use super::archives::{self, tar_member, TarStream};
-use super::discover::{discover, first_names, Found, FoundFile, SceneKey};
+use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{seasons, write};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel;
 use crate::progress::Progress;
-use crate::raster::open::{set_block_cache_mb, unique_vsimem_path};
+use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
+use crate::raster::vsi;
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
 use std::collections::hash_map::Entry;
@@ -43,6 +44,9 @@ pub struct IngestOptions {
     /// Ingest only these archives (names in the data folder) and leave the rest of the catalog as
     /// it is; empty: the whole tree.
     pub archives: Vec<String>,
+    /// Ingest a tree in object storage (a GDAL virtual path) even if $SEN12LITE_ALLOW_REMOTE does
+    /// not list it: the operator said so on the command line.
+    pub allow_remote: bool,
 }
 
 impl Default for IngestOptions {
@@ -55,6 +59,7 @@ impl Default for IngestOptions {
             follow_symlinks: false,
             batch_files: None,
             archives: Vec::new(),
+            allow_remote: false,
         }
     }
 }
@@ -115,8 +120,11 @@ pub fn ingest(
     options: &IngestOptions,
     progress: &mut dyn Progress,
 ) -> Result<IngestReport, String> {
-    let root = data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()))?;
-    let mut found = discover(&root, options.follow_symlinks)?;
+    let root = data_root(data_dir, options.allow_remote)?;
+    let mut found = match is_virtual(&root) {
+        true => discover_remote(&root).map_err(|e| format!("ingest: {e}"))?,
+        false => discover(&root, options.follow_symlinks)?,
+    };
     limit_to_archives(&mut found, &options.archives)?;
     let catalog = if db.exists() { Some(open_catalog(db)?) } else { None };
     archives::expand(&mut found, catalog.as_ref())?;
@@ -145,6 +153,24 @@ pub fn ingest(
         }
         Err(Stop::Other(message)) => Err(message),
     }
+}
+
+/// The root the catalog will name: a local folder's real path, or a remote tree's virtual path
+/// when the operator allows it (`--allow-remote`, or a prefix in $SEN12LITE_ALLOW_REMOTE).
+fn data_root(data_dir: &Path, allow_remote: bool) -> Result<PathBuf, String> {
+    if !is_virtual(data_dir) {
+        return data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()));
+    }
+    let root = data_dir.to_string_lossy();
+    let scheme = vsi::remote_scheme(&root).map_err(|e| format!("ingest: {}: {e}", data_dir.display()))?;
+    if !allow_remote && !vsi::allowed_by_operator(&root, scheme) {
+        return Err(format!(
+            "ingest: {} is on {scheme}: pass --allow-remote, or list a prefix of it in {}, to ingest from there",
+            data_dir.display(),
+            vsi::ALLOW_REMOTE_VAR
+        ));
+    }
+    Ok(PathBuf::from(root.trim_end_matches('/')))
 }
 
 /// The whole run on an open catalog whose data root is `root`: survey the tree, take the
@@ -362,10 +388,15 @@ fn indexes(conn: &Connection, db: &Path, root: &Path) -> Result<bool, String> {
     Ok(data_root.as_deref() == Some(&*root.to_string_lossy()))
 }
 
-/// A catalog's paths are relative to one data root; mixing two trees would make them ambiguous.
+/// A catalog's paths are relative to one data root; mixing two trees would make them ambiguous,
+/// and a tree partly on a local disk and partly in object storage has no one root to name.
 fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), Stop> {
     let root_text = root.to_string_lossy();
     match meta_get(conn, "data_root")? {
+        Some(existing) if is_virtual(Path::new(&existing)) != is_virtual(root) => Err(Stop::Other(format!(
+            "ingest: this catalog indexes {existing}; a catalog holds one tree, all on a local disk or all in \
+             object storage, so {root_text} cannot join it: use another --db"
+        ))),
         Some(existing) if existing != root_text => Err(Stop::Other(format!(
             "ingest: this catalog indexes {existing}, not {root_text}; use another --db, \
              or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
@@ -388,10 +419,7 @@ fn ingest_metadata(
     let (source, metadata) = match found.metadata_files.first() {
         Some(path) => {
             let source = super::discover::relative(root, path);
-            match std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read: {e}"))
-                .and_then(|text| parse_metadata(&text))
-            {
+            match vsi::read_to_string(path).and_then(|text| parse_metadata(&text)) {
                 Ok(metadata) => (source, metadata),
                 Err(e) => {
                     problems.push(format!("{e}; using the embedded copy of the published metadata instead"));
@@ -529,7 +557,7 @@ fn read_split_lists(root: &Path, found: &mut Found) -> HashMap<String, Option<St
     let mut splits: HashMap<String, Option<String>> = HashMap::new();
     let mut problems = Vec::new();
     for (split, path) in &found.split_lists {
-        for name in std::fs::read_to_string(path).unwrap_or_default().lines().map(str::trim) {
+        for name in vsi::read_to_string(path).unwrap_or_default().lines().map(str::trim) {
             let Some(patch) = sen12ms::parse_patch_file(name) else { continue };
             match splits.entry(patch.triplet()) {
                 Entry::Vacant(entry) => {

@@ -17,9 +17,9 @@ use std::path::Path;
 pub fn apply_seasons(conn: &Connection, root: &Path, found: &Found) -> Result<usize> {
     let source = found.season_lists.first().map(|path| relative(root, path));
     let listed = match found.season_lists.first() {
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match crate::raster::vsi::read_to_string(path) {
             Ok(text) => parse_true_seasons(&text),
-            Err(e) => TrueSeasons { errors: vec![format!("cannot read: {e}")], ..TrueSeasons::default() },
+            Err(e) => TrueSeasons { errors: vec![e], ..TrueSeasons::default() },
         },
         None => TrueSeasons::default(),
     };

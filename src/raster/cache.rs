@@ -10,7 +10,6 @@
 
 use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
 use gdal::Dataset;
-use std::ffi::CString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -44,19 +43,10 @@ impl FileIdentity {
     /// A file of a network file system (a remote data root): its size and mtime as GDAL's VSI
     /// gives them (cached by GDAL after the first request, so not a request per read).
     fn of_remote(path: &Path) -> Result<FileIdentity, String> {
-        let name =
-            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| format!("NUL in {}", path.display()))?;
-        // SAFETY: VSIStatBufL is the platform's stat64, which VSIStatL fills for a NUL-terminated path.
-        let mut stat: libc::stat64 = unsafe { std::mem::zeroed() };
-        if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&mut stat as *mut libc::stat64).cast()) } != 0 {
-            return Err(format!("cannot read {}: no such object, or the server did not answer", path.display()));
-        }
-        Ok(FileIdentity {
-            device: 0,
-            inode: 0,
-            bytes: stat.st_size as u64,
-            mtime_ns: stat.st_mtime as i128 * 1_000_000_000,
-        })
+        // GDAL's message names the server: SQL users see only that the object is not there.
+        let stat = super::vsi::stat(path)
+            .map_err(|_| format!("cannot read {}: no such object, or the server did not answer", path.display()))?;
+        Ok(FileIdentity { device: 0, inode: 0, bytes: stat.bytes, mtime_ns: stat.mtime_ns as i128 })
     }
 }
 

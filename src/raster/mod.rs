@@ -12,3 +12,4 @@ pub mod scan;
 pub mod sketch;
 pub mod stats;
 pub mod strips;
+pub mod vsi;

@@ -5,6 +5,7 @@ use super::utils::fail;
 use crate::catalog::discover::is_archive;
 use crate::catalog::read::{self, FileRow, SceneRef, SceneRow};
 use crate::raster::open::{is_virtual, member_path};
+use crate::raster::vsi;
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
 
@@ -170,40 +171,17 @@ fn confined_file(function: &str, relative: &str, data_root: Option<String>) -> r
     Ok((real_root, real_path))
 }
 
-/// The operator's list of remote data roots the extension may read: the environment, because a
-/// catalog must not be able to point the extension at a server of its choosing.
-const ALLOW_REMOTE_VAR: &str = "SEN12LITE_ALLOW_REMOTE";
-/// GDAL's network file systems that a data root may be on.
-const REMOTE_SCHEMES: [&str; 4] = ["/vsis3/", "/vsigs/", "/vsiaz/", "/vsicurl/"];
-
-/// The root and GDAL path of a file under a data root on a network file system, when the root
-/// lies under one of the prefixes in $SEN12LITE_ALLOW_REMOTE (commas or spaces between them; a
-/// prefix ends at a `/`, so `/vsis3/bucket` does not allow `/vsis3/bucket-2`). Messages name the
-/// file system only, not the server.
+/// The root and GDAL path of a file under a data root on a network file system, when the operator
+/// allows the root (`vsi::allowed_by_operator`). Messages name the file system only, not the server.
 fn remote_file(function: &str, relative: &str, root: &str) -> rusqlite::Result<(PathBuf, PathBuf)> {
-    let Some(scheme) = REMOTE_SCHEMES.iter().find(|scheme| root.starts_with(*scheme)) else {
+    let scheme = vsi::remote_scheme(root).map_err(|message| fail(function, message))?;
+    if !vsi::allowed_by_operator(root, scheme) {
         return Err(fail(
             function,
-            format!(
-                "data_root is a GDAL virtual path that cannot be a data root (allowed: {})",
-                REMOTE_SCHEMES.join(", ")
-            ),
-        ));
-    };
-    let root = root.trim_end_matches('/');
-    let allowed = std::env::var(ALLOW_REMOTE_VAR).unwrap_or_default();
-    let permitted = !root.split('/').any(|part| part == "..")
-        && allowed
-            .split([',', ' '])
-            .map(|prefix| prefix.trim().trim_end_matches('/'))
-            .filter(|prefix| prefix.len() > scheme.len())
-            .any(|prefix| root == prefix || root.starts_with(&format!("{prefix}/")));
-    if !permitted {
-        return Err(fail(
-            function,
-            format!("data_root is on {scheme}: set {ALLOW_REMOTE_VAR} to a prefix of it to read from there"),
+            format!("data_root is on {scheme}: set {} to a prefix of it to read from there", vsi::ALLOW_REMOTE_VAR),
         ));
     }
+    let root = root.trim_end_matches('/');
     Ok((PathBuf::from(root), PathBuf::from(format!("{root}/{relative}"))))
 }
 

@@ -120,6 +120,36 @@ def tp_db_copy(tp_db, tmp_path):
     return copy
 
 
+def shell(db, sql, **env):
+    """(exit code, stdout, stderr) of Debian's sqlite3 shell with the extension loaded, `env` added."""
+    out = subprocess.run(["/usr/bin/sqlite3", str(db), f".load {EXT}", sql], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=120)
+    return out.returncode, out.stdout, out.stderr
+
+
+@pytest.fixture(scope="module")
+def server(tp_tree):
+    """The test tree served over HTTP with byte ranges (no folder listing) on 127.0.0.1."""
+    from servers import RangeServer
+    with RangeServer(tp_tree) as running:
+        yield running
+
+
+def remote(server):
+    """The tree's root as GDAL names it over HTTP."""
+    return f"/vsicurl/{server.url()}".rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def s3(tp_tree):
+    """The test tree in a bucket of moto's S3-compatible server on 127.0.0.1."""
+    from servers import S3Server
+    if not (S3Server.VENV / "moto_server").exists():
+        pytest.skip("no moto_server in build/servers: run `make servers`")
+    with S3Server(tp_tree) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def ext(tp_db):
     return load(tp_db)

@@ -2,15 +2,12 @@
 with byte ranges (read through GDAL's /vsicurl/) and by moto's S3-compatible server (/vsis3/),
 when the operator allows the root in $SEN12LITE_ALLOW_REMOTE. The oracle is the same call on the
 local tree."""
-import os
 import sqlite3
-import subprocess
 from contextlib import closing
 
 import pytest
 
-from conftest import EXT
-from servers import RangeServer, S3Server
+from conftest import remote, shell
 
 WINDOWS = [
     "SELECT hex(s12_window(390, 's2', 'B4,B3,B2', 10, 20, 64, 48))",
@@ -18,31 +15,6 @@ WINDOWS = [
     "SELECT hex(s12_window('1008_455', 'worldcover', 1, 100, 100, 50, 50))",
     "SELECT col, row, round(cloud_fraction, 6), round(ndvi_mean, 6) FROM s12_patches(390, 64, 64)",
 ]
-
-
-def shell(db, sql, **env):
-    out = subprocess.run(["/usr/bin/sqlite3", str(db), f".load {EXT}", sql], capture_output=True, text=True,
-                         env={**os.environ, **env}, timeout=120)
-    return out.returncode, out.stdout, out.stderr
-
-
-@pytest.fixture(scope="module")
-def server(tp_tree):
-    with RangeServer(tp_tree) as running:
-        yield running
-
-
-def remote(server):
-    """The tree's root as GDAL names it over HTTP."""
-    return f"/vsicurl/{server.url()}".rstrip("/")
-
-
-@pytest.fixture(scope="module")
-def s3(tp_tree):
-    if not (S3Server.VENV / "moto_server").exists():
-        pytest.skip("no moto_server in build/servers: run `make servers`")
-    with S3Server(tp_tree) as running:
-        yield running
 
 
 @pytest.mark.parametrize("sql", WINDOWS)
