@@ -6,7 +6,7 @@ PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
 APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
 
-.PHONY: deps pylib hosts wheelhosts node servers build ext wheel lint test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node servers stac build ext wheel lint test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -43,6 +43,13 @@ wheelhosts: deps
 servers: deps
 	@test -x build/servers/bin/moto_server || { $(HOST_PYTHON) -m venv build/servers && \
 	  build/servers/bin/pip install -q --disable-pip-version-check -r tests/python/servers-requirements.txt; }
+
+# The STAC tools that read the stac-geoparquet export back (tests/python/test_export_stac.py):
+# stac-geoparquet, pystac and the STAC JSON schemas pystac ships (build/stac).
+stac: deps
+	@test -x build/stac/bin/python || $(HOST_PYTHON) -m venv build/stac
+	@build/stac/bin/python -c 'import stac_geoparquet, pystac, jsonschema' 2>/dev/null || \
+	  build/stac/bin/pip install -q --disable-pip-version-check -r tests/python/stac-requirements.txt
 
 # Node's clients (tests/python/test_node.py): better-sqlite3 from the npm registry, which npm
 # builds from source against Debian's node headers (build/node).
@@ -81,7 +88,7 @@ lint: deps
 	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
-test: lint build ext wheel pylib hosts wheelhosts node servers
+test: lint build ext wheel pylib hosts wheelhosts node servers stac
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

@@ -8,7 +8,7 @@
   scan of scenes (p50 and p99 over 200 random boxes of 2 x 2 degrees and 90 days); s12_nearest's
   first call in a new connection; s12_intersecting on a 2 x 2 degree polygon against
   s12_intersects over every scene.
-- Exports of the same catalog: GeoParquet, GeoPackage and GeoJSON, time and peak RSS, against
+- Exports of the same catalog: GeoParquet, STAC items, GeoPackage and GeoJSON, time and peak RSS, against
   GDAL's own ogr2ogr copying the catalog's scenes layer to a GeoPackage.
 - What the quantile sketches cost: bytes per band in the 180,000-scene catalog (256 px patches)
   and in a catalog of the 2000 px SEN12TP bench scenes, and the catalog's bytes per triplet.
@@ -113,10 +113,10 @@ def time_and_rss(command):
 def exports(db, tmp):
     baseline, baseline_rss = time_and_rss(["ogr2ogr", "-f", "GPKG", f"{tmp}/ogr.gpkg", str(db), "scenes"])
     print(f"ogr2ogr -f GPKG of the scenes layer (baseline): {baseline:6.1f} s   peak RSS {baseline_rss:4.0f} MiB")
-    for fmt, suffix in (("geoparquet", "parquet"), ("gpkg", "gpkg"), ("geojson", "geojson")):
-        out = Path(tmp) / f"export.{suffix}"
+    for fmt, suffix in (("geoparquet", "parquet"), ("stac-geoparquet", "parquet"), ("gpkg", "gpkg"), ("geojson", "geojson")):
+        out = Path(tmp) / f"export-{fmt}.{suffix}"
         seconds, rss = time_and_rss([big_catalog.BIN, "export", str(db), str(out), "--format", fmt])
-        print(f"sen12lite export --format {fmt:10}: {seconds:6.1f} s   peak RSS {rss:4.0f} MiB   "
+        print(f"sen12lite export --format {fmt:15}: {seconds:6.1f} s   peak RSS {rss:4.0f} MiB   "
               f"{out.stat().st_size / 1e6:5.0f} MB   {seconds / baseline:.2f}x the baseline")
 
 

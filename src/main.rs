@@ -88,11 +88,11 @@ enum Command {
         #[arg(long, default_value_t = 400)]
         size: usize,
     },
-    /// Write the catalog's scenes as GeoParquet, GeoPackage or GeoJSON, for tools outside SQLite.
+    /// Write the catalog's scenes as GeoParquet, STAC items, GeoPackage or GeoJSON, for tools outside SQLite.
     Export {
         catalog: PathBuf,
         out: PathBuf,
-        /// geoparquet (1.1, with a bbox covering column), gpkg (with the other tables) or geojson.
+        /// geoparquet (1.1, with a bbox covering column), stac-geoparquet (STAC items), gpkg (with the other tables) or geojson.
         #[arg(long)]
         format: Format,
         /// Only the scenes this SQL expression keeps, over the exported columns (e.g. "has_files AND cloud_fraction < 0.05").

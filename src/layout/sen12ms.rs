@@ -89,11 +89,21 @@ impl PatchName {
 
     /// Acquisition window of the season folder, in days since 1970-01-01 (end of the last day).
     pub fn day_window(&self) -> (f64, f64) {
-        let (_, _, start, end) =
-            SEASON_FOLDERS.iter().find(|f| f.1 == self.season).copied().unwrap_or(SEASON_FOLDERS[0]);
-        let day = |(y, m, d): (i32, u32, u32)| epoch_days_of_date(y, m, d).unwrap_or(f64::NAN);
-        (day(start), day(end) + 1.0)
+        folder_window(SEASON_FOLDERS.iter().find(|f| f.1 == self.season).unwrap_or(&SEASON_FOLDERS[0]))
     }
+}
+
+/// Acquisition window of a triplet's season folder, from its name (`ROIs1158_spring_1_p30`), in
+/// days since 1970-01-01 (end of the last day); None for a name of no season folder.
+pub fn triplet_day_window(triplet: &str) -> Option<(f64, f64)> {
+    let folder =
+        SEASON_FOLDERS.iter().find(|(code, season, _, _)| triplet.starts_with(&format!("ROIs{code}_{season}_")));
+    folder.map(folder_window)
+}
+
+fn folder_window(&(_, _, start, end): &(u32, &str, Day, Day)) -> (f64, f64) {
+    let day = |(y, m, d): Day| epoch_days_of_date(y, m, d).unwrap_or(f64::NAN);
+    (day(start), day(end) + 1.0)
 }
 
 /// The kinds of patch file: SEN12MS's three, and SEN12MS-CR's cloudy S2.

@@ -164,7 +164,8 @@ def test_an_existing_file_is_never_overwritten(tp_db, tmp_path):
     assert result.returncode == 2 and "exists" in result.stderr and out.read_text() == "mine"
 
 
-def test_the_export_streams_in_memory_that_does_not_grow_with_the_catalog(tp_db, tmp_path):
+@pytest.mark.parametrize("fmt", ["geoparquet", "stac-geoparquet"])
+def test_the_export_streams_in_memory_that_does_not_grow_with_the_catalog(tp_db, tmp_path, fmt):
     big = tmp_path / "big.db"
     shutil.copy(tp_db, big)
     with closing(sqlite3.connect(big)) as conn:
@@ -174,9 +175,9 @@ def test_the_export_streams_in_memory_that_does_not_grow_with_the_catalog(tp_db,
             conn.execute(f"INSERT INTO scenes (scene_id, name, {names}) "
                          f"SELECT scene_id + {k} * 100000, name || '_{k}', {names} FROM scenes WHERE scene_id < 100000")
         conn.commit()
-    small_run, small = peak_rss([BIN, "export", tp_db, tmp_path / "small.parquet", "--format", "geoparquet"])
-    big_run, large = peak_rss([BIN, "export", big, tmp_path / "big.parquet", "--format", "geoparquet"])
+    small_run, small = peak_rss([BIN, "export", tp_db, tmp_path / "small.parquet", "--format", fmt])
+    big_run, large = peak_rss([BIN, "export", big, tmp_path / "big.parquet", "--format", fmt])
     assert small_run.returncode == big_run.returncode == 0, big_run.stderr
     assert pq.read_metadata(tmp_path / "big.parquet").num_rows == 41 * 2319
-    print(f"\nexport peak RSS: 2,319 scenes {small:.0f} MiB, 95,079 scenes {large:.0f} MiB")
+    print(f"\n{fmt} export peak RSS: 2,319 scenes {small:.0f} MiB, 95,079 scenes {large:.0f} MiB")
     assert large < small + 32, (small, large)

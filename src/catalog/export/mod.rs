@@ -1,10 +1,13 @@
 //! `sen12lite export`: the catalog's scenes for tools outside SQLite — GeoParquet 1.1 (DuckDB,
-//! GeoPandas, pyarrow, Spark, Sedona), GeoPackage (QGIS and every OGR client, with the other
-//! tables) and GeoJSON — selected by the user's own `WHERE` over the exported columns.
+//! GeoPandas, pyarrow, Spark, Sedona), STAC items as stac-geoparquet, GeoPackage (QGIS and every
+//! OGR client, with the other tables) and GeoJSON — selected by the user's own `WHERE` over the
+//! exported columns.
 
 pub mod geoparquet;
+mod nested;
 mod ogr;
 pub mod scenes;
+mod stac;
 
 use ogr::{LayerSpec, Output};
 use rusqlite::{Connection, OpenFlags};
@@ -17,6 +20,8 @@ use std::str::FromStr;
 pub enum Format {
     /// GeoParquet 1.1, one row per scene.
     GeoParquet,
+    /// STAC items (one per scene) as stac-geoparquet.
+    StacGeoParquet,
     /// A GeoPackage: the `scenes` polygon layer and the exported scenes' rows of the other tables.
     Gpkg,
     /// One GeoJSON FeatureCollection of the scenes.
@@ -29,9 +34,10 @@ impl FromStr for Format {
     fn from_str(name: &str) -> Result<Format, String> {
         match name {
             "geoparquet" => Ok(Format::GeoParquet),
+            "stac-geoparquet" => Ok(Format::StacGeoParquet),
             "gpkg" => Ok(Format::Gpkg),
             "geojson" => Ok(Format::GeoJson),
-            other => Err(format!("unknown format '{other}' (known: geoparquet, gpkg, geojson)")),
+            other => Err(format!("unknown format '{other}' (known: geoparquet, stac-geoparquet, gpkg, geojson)")),
         }
     }
 }
@@ -48,7 +54,8 @@ pub fn export(catalog: &Path, out: &Path, format: Format, filter: Option<&str>) 
     }
     let conn = Connection::open_with_flags(catalog, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| format!("export: cannot open {}: {e}", catalog.display()))?;
-    let times = if format == Format::GeoParquet { Times::Millis } else { Times::Text };
+    let parquet = matches!(format, Format::GeoParquet | Format::StacGeoParquet);
+    let times = if parquet { Times::Millis } else { Times::Text };
     let query = scene_query(&conn, filter, times).map_err(|e| format!("export: {e}"))?;
     // A bad --where is refused before any file exists.
     conn.prepare(&query.sql).map_err(|e| match filter {
@@ -56,7 +63,8 @@ pub fn export(catalog: &Path, out: &Path, format: Format, filter: Option<&str>) 
         None => format!("export: {e}"),
     })?;
     match format {
-        Format::GeoParquet => write_geoparquet(&conn, &query, out),
+        Format::GeoParquet => write_parquet(out, |file| geoparquet::write(&conn, &query, file)),
+        Format::StacGeoParquet => write_parquet(out, |file| stac::write(&conn, &query, file)),
         Format::Gpkg | Format::GeoJson => write_with_ogr(&conn, &query, out, format),
     }
 }
@@ -78,9 +86,10 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
     }
 }
 
-fn write_geoparquet(conn: &Connection, query: &SceneQuery, out: &Path) -> Result<u64, String> {
+/// Creates `out` (never over another file) and has `write` fill it.
+fn write_parquet(out: &Path, write: impl FnOnce(std::fs::File) -> Result<u64, String>) -> Result<u64, String> {
     let file = std::fs::File::create_new(out).map_err(|e| format!("export: cannot create {}: {e}", out.display()))?;
-    removed_on_error(out, geoparquet::write(conn, query, file))
+    removed_on_error(out, write(file))
 }
 
 fn write_with_ogr(conn: &Connection, query: &SceneQuery, out: &Path, format: Format) -> Result<u64, String> {
