@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Result};
 use std::fmt;
 
 /// A scene as a user names it: by its `scene_id` or its `name`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SceneRef {
     /// By `scenes.scene_id`.
     Id(i64),

@@ -1,6 +1,5 @@
 //! `s12_pixel(scene, modality, band, col, row)` -> the value, NULL at nodata.
 
-use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, read_value};
 use rusqlite::functions::Context;
@@ -19,7 +18,7 @@ pub(super) fn pixel(ctx: &Context, session: &Session) -> Result<Value> {
         return Ok(Value::Null);
     };
     let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, F, &scene, &modality)?;
+    let target = session.resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;
     session.call(F, &conn).with_dataset(&target, |dataset, guard| read_value(dataset, band, [col, row], limit, guard))

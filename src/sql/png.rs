@@ -42,7 +42,7 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
             return Err(fail(F, format!("cannot draw '{shown}': use {choices}")));
         }
     };
-    let target = resolve(&conn, F, &scene, modality.name())?;
+    let target = session.resolve(&conn, F, &scene, modality.name())?;
     let numbers = bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
     let limit = session.limits.window_values;
     let (values, window, dtype, nodata) = call.with_dataset(&target, |dataset, guard| {

@@ -103,6 +103,12 @@ const DATA_ROOT_VAR: &str = "SEN12LITE_DATA_ROOT";
 const FOLLOW_SYMLINKS_VAR: &str = "SEN12LITE_FOLLOW_SYMLINKS";
 const READ_ARCHIVES_VAR: &str = "SEN12LITE_READ_ARCHIVES";
 
+/// The values of the switches a target is resolved under: a target resolved under others may
+/// not be reused.
+pub fn switches() -> [Option<std::ffi::OsString>; 4] {
+    [DATA_ROOT_VAR, FOLLOW_SYMLINKS_VAR, READ_ARCHIVES_VAR, vsi::ALLOW_REMOTE_VAR].map(std::env::var_os)
+}
+
 /// The real `data_root` and the path GDAL opens for a catalogued path, which must be a plain
 /// relative path (no root, `..` or `/vsi`): a plain file's real path,
 /// or for a member of an archive (`{archive}/{member}`, only with $SEN12LITE_READ_ARCHIVES=1)
@@ -196,6 +202,13 @@ fn band_names(conn: &Connection, scene: &SceneRow, modality: &str, band_count: u
 }
 
 impl Target {
+    /// Whether the real path resolved earlier still names a file that is not a symlink (one
+    /// `lstat`, against the several of resolving it again); a path in a virtual file system is
+    /// checked when it is opened.
+    pub fn still_in_place(&self) -> bool {
+        is_virtual(&self.path) || std::fs::symlink_metadata(&self.path).is_ok_and(|m| !m.file_type().is_symlink())
+    }
+
     /// `message` (GDAL's or ours) with this file's real path shown relative to data_root and any
     /// other path under the root as `data_root/...`.
     pub fn relative_message(&self, message: &str) -> String {

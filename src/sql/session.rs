@@ -6,13 +6,15 @@
 
 use super::interrupt;
 use super::limits::Limits;
-use super::resolve::Target;
+use super::resolve::{self, Target};
 use super::utils::fail;
+use crate::catalog::read::SceneRef;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;
 use gdal::Dataset;
 use rusqlite::{ffi, Connection};
-use std::ffi::c_int;
+use std::collections::HashMap;
+use std::ffi::{c_int, OsString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -20,7 +22,22 @@ pub struct Session {
     pub limits: Limits,
     datasets: Mutex<DatasetCache>,
     statement: Mutex<StatementBudget>,
+    resolved: Mutex<Resolved>,
 }
+
+/// Targets resolved on this connection, reused while the catalog and the operator's switches are
+/// unchanged: resolving asks the catalog (a statement prepared afresh on every call, since a
+/// function's connection handle keeps no statement cache) and resolves the path's symlinks, which
+/// together cost more than reading a cached 256 px window.
+#[derive(Default)]
+struct Resolved {
+    /// The catalog's data version and the switches the targets were resolved under.
+    under: Option<(u32, [Option<OsString>; 4])>,
+    targets: HashMap<(SceneRef, String), Arc<Target>>,
+}
+
+/// Targets kept at most; all are forgotten when there would be more.
+const RESOLVED_KEPT: usize = 4096;
 
 /// One execution of the statements running on the connection: what its `s12_` calls have read
 /// and when the first of them started.
@@ -46,7 +63,42 @@ impl Session {
             limits: Limits::from_env()?,
             datasets: Mutex::default(),
             statement: Mutex::new(statement),
+            resolved: Mutex::default(),
         }))
+    }
+
+    /// `resolve::resolve`, remembered while the catalog (its data version, which any commit by any
+    /// connection changes) and the operator's switches stay as they were, and the file's real path
+    /// is still a file.
+    pub fn resolve(
+        &self,
+        conn: &Connection,
+        function: &str,
+        scene: &SceneRef,
+        modality: &str,
+    ) -> rusqlite::Result<Arc<Target>> {
+        let Some(version) = data_version(conn) else {
+            return resolve::resolve(conn, function, scene, modality).map(Arc::new);
+        };
+        let under = Some((version, resolve::switches()));
+        let key = (scene.clone(), modality.to_string());
+        {
+            let mut resolved = lock(&self.resolved);
+            if resolved.under != under {
+                resolved.targets.clear();
+                resolved.under = under;
+            }
+            if let Some(target) = resolved.targets.get(&key).filter(|target| target.still_in_place()) {
+                return Ok(target.clone());
+            }
+        }
+        let target = Arc::new(resolve::resolve(conn, function, scene, modality)?);
+        let mut resolved = lock(&self.resolved);
+        if resolved.targets.len() >= RESOLVED_KEPT {
+            resolved.targets.clear();
+        }
+        resolved.targets.insert(key, target.clone());
+        Ok(target)
     }
 
     /// One call of `function` on `conn`; the first call of a statement starts its budget.
@@ -60,6 +112,27 @@ impl Session {
         }
         Call { function, session: self, db, interrupted: false }
     }
+}
+
+/// The data version of the catalog as this connection sees it now: SQLITE_FCNTL_DATA_VERSION,
+/// which changes with every commit to the file by any connection, this one included. The pager
+/// learns of other connections' commits only when a read transaction starts, and a statement
+/// such as `SELECT s12_window(...)` reads no table before the call, so `PRAGMA data_version` (a
+/// cheap statement) starts one first. None when SQLite cannot say.
+fn data_version(conn: &Connection) -> Option<u32> {
+    conn.query_row("PRAGMA data_version", [], |_| Ok(())).ok()?;
+    let mut version: u32 = 0;
+    // SAFETY: called inside a function call on the connection; the file control writes one
+    // unsigned int into `version`.
+    let status = unsafe {
+        ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_DATA_VERSION,
+            (&mut version as *mut u32).cast(),
+        )
+    };
+    (status == ffi::SQLITE_OK).then_some(version)
 }
 
 /// The statements of `db` that are running, with their run counters.

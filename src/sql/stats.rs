@@ -1,6 +1,5 @@
 //! `s12_stats(scene, modality, band [, col, row, width, height])` -> JSON {count, min, max, mean, stddev}.
 
-use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, stats_json, window_of};
 use crate::raster::stats::BandAccumulator;
@@ -17,7 +16,7 @@ pub(super) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> 
     };
     let Some(window) = utils::optional_window(F, ctx, 3)? else { return Ok(None) };
     let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, F, &scene, &modality)?;
+    let target = session.resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;
     let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {

@@ -1,7 +1,6 @@
 //! `s12_value(scene, modality, band, lon, lat)` -> the value of the pixel containing a WGS84 point,
 //! NULL outside the raster or at nodata.
 
-use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, fail, pixel_of, read_value};
 use rusqlite::functions::Context;
@@ -23,7 +22,7 @@ pub(super) fn value(ctx: &Context, session: &Session) -> Result<Value> {
         return Err(fail(F, format!("({lon}, {lat}) is not a WGS84 lon/lat position")));
     }
     let conn = utils::connection(ctx)?;
-    let target = resolve(&conn, F, &scene, &modality)?;
+    let target = session.resolve(&conn, F, &scene, &modality)?;
     let band = target.band(F, &band)?;
     let limit = session.limits.window_values;
     session.call(F, &conn).with_dataset(&target, |dataset, guard| match pixel_of(dataset, lon, lat)? {

@@ -2,7 +2,6 @@
 //! which GDAL writes straight into the memory SQLite returns (see `blob_result`).
 
 use super::blob_result::{RawArgs, SqliteBlob};
-use super::resolve::resolve;
 use super::session::Session;
 use super::utils::{self, band_spec, checked_window};
 use crate::raster::npy::{npy_layout, write_npy};
@@ -18,7 +17,7 @@ pub(super) fn window(ctx: &RawArgs, conn: &Connection, session: &Session) -> Res
     ) else {
         return Ok(None);
     };
-    let target = resolve(conn, F, &scene, &modality)?;
+    let target = session.resolve(conn, F, &scene, &modality)?;
     let bands = target.bands(F, &bands)?;
     let limit = session.limits.window_values;
     let mut call = session.call(F, conn);

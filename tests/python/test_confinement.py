@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 
+import sqlite3
+
 import pytest
 from osgeo import gdal
 
-from conftest import EXT, connect
+from conftest import EXT, connect, load
 
 gdal.UseExceptions()
 SCENE = 390
@@ -83,6 +85,45 @@ def test_a_foreign_data_root_is_overridden_by_the_users_environment(tp_db_copy, 
     assert "s12_window: file 'train/" in err and "is not on disk under data_root" in err, err
     out, err = shell(tp_db_copy, READ, SEN12LITE_DATA_ROOT=root)
     assert out.splitlines()[0] == "160" and not err, err
+
+
+def test_a_connection_does_not_trust_a_file_it_resolved_before(tp_copy, tmp_path, outside_tif):
+    """A connection remembers where a scene's file is; a file swapped for a symlink out of the
+    root, a catalog changed by another connection, or another SEN12LITE_DATA_ROOT is seen at once."""
+    db = tmp_path / "own.db"
+    subprocess.run([os.environ.get("S12_BIN", "sen12lite"), "ingest", str(tp_copy), "--db", str(db)],
+                   check=True, capture_output=True)
+    (relative,), = connect(db).execute("SELECT path FROM files WHERE scene_id = ? AND modality = 's2'", (SCENE,))
+    reader = load(db)
+    read = READ.rstrip(";")
+    assert reader.execute(read).fetchone() == (160,)
+    real = tp_copy / relative
+    moved = real.with_suffix(".moved")
+    real.rename(moved)
+    real.symlink_to(outside_tif)
+    with pytest.raises(sqlite3.OperationalError, match=f"s12_window: path '{relative}' leads outside data_root"):
+        reader.execute(read).fetchone()
+    real.unlink()
+    moved.rename(real)
+    assert reader.execute(read).fetchone() == (160,)
+    point_s2_at(db, "train/not-there.tif")  # another connection commits
+    with pytest.raises(sqlite3.OperationalError, match="s12_window: file 'train/not-there.tif' is not on disk"):
+        reader.execute(read).fetchone()
+    point_s2_at(db, relative)
+    assert reader.execute(read).fetchone() == (160,)
+    reader.execute("UPDATE files SET path = 'train/gone.tif' WHERE scene_id = ? AND modality = 's2'", (SCENE,))
+    reader.commit()  # the reading connection's own commit
+    with pytest.raises(sqlite3.OperationalError, match="s12_window: file 'train/gone.tif' is not on disk"):
+        reader.execute(read).fetchone()
+    point_s2_at(db, relative)
+    assert reader.execute(read).fetchone() == (160,)
+    os.environ["SEN12LITE_DATA_ROOT"] = str(tmp_path / "elsewhere")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="s12_window: data_root is not on disk"):
+            reader.execute(read).fetchone()
+    finally:
+        del os.environ["SEN12LITE_DATA_ROOT"]
+    assert reader.execute(read).fetchone() == (160,)
 
 
 @pytest.mark.parametrize("kind", ["vrt", "png", "text"])
