@@ -4,7 +4,7 @@
 use super::utils::fail;
 use crate::catalog::discover::is_archive;
 use crate::catalog::read::{self, FileRow, SceneRef, SceneRow};
-use crate::raster::open::{is_virtual, member_path};
+use crate::raster::open::{archive_member, is_virtual, member_path};
 use crate::raster::vsi;
 use rusqlite::Connection;
 use std::path::{Component, Path, PathBuf};
@@ -202,11 +202,17 @@ fn band_names(conn: &Connection, scene: &SceneRow, modality: &str, band_count: u
 }
 
 impl Target {
-    /// Whether the real path resolved earlier still names a file that is not a symlink (one
-    /// `lstat`, against the several of resolving it again); a path in a virtual file system is
-    /// checked when it is opened.
+    /// Whether the real path resolved earlier (for a member of an archive, the archive's) still
+    /// names a file that is not a symlink: one `lstat`, against the several of resolving it again.
+    /// Object storage has no symlinks.
     pub fn still_in_place(&self) -> bool {
-        is_virtual(&self.path) || std::fs::symlink_metadata(&self.path).is_ok_and(|m| !m.file_type().is_symlink())
+        let file = match archive_member(&self.path) {
+            Some((archive, _)) => archive,
+            // A member whose archive is not a local file (gone, or in object storage): resolved afresh.
+            None if split_archive(&self.relative).is_some() => return false,
+            None => self.path.clone(),
+        };
+        is_virtual(&file) || std::fs::symlink_metadata(&file).is_ok_and(|m| !m.file_type().is_symlink())
     }
 
     /// `message` (GDAL's or ours) with this file's real path shown relative to data_root and any

@@ -5,6 +5,7 @@ archives when the operator allows it."""
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -98,9 +99,19 @@ def test_sen12tp_zip_archives_give_the_catalog_of_the_unpacked_tree(tp_tree, tp_
     scene, member = connect(db).execute("SELECT scene_id, path FROM files WHERE modality = 's2' AND path LIKE "
                                         "'sen12tp-train.zip/train/%' ORDER BY path DESC LIMIT 1").fetchone()
     monkeypatch.setenv("SEN12LITE_READ_ARCHIVES", "1")
-    blob = load(db).execute(f"SELECT s12_window({scene}, 's2', 'B8', 100, 50, 64, 32)").fetchone()[0]
+    reader = load(db)
+    query = f"SELECT s12_window({scene}, 's2', 'B8', 100, 50, 64, 32)"
+    blob = reader.execute(query).fetchone()[0]
     unpacked = gdal.Open(str(tp_tree / member.split("/", 1)[1])).ReadAsArray()[7:8, 50:82, 100:164]
     assert np.array_equal(np.load(io.BytesIO(blob)), unpacked)
+    # The connection remembers the member's archive, but not past the archive being swapped for a
+    # symlink out of the data root.
+    archive = downloads / "sen12tp-train.zip"
+    outside = tmp_path / "outside.zip"
+    archive.rename(outside)
+    archive.symlink_to(outside)
+    with pytest.raises(sqlite3.OperationalError, match="s12_window: path 'sen12tp-train.zip' leads outside data_root"):
+        reader.execute(query).fetchone()
 
 
 def test_the_extension_reads_archived_windows_only_when_the_operator_allows_it(ms_tree, tmp_path, monkeypatch):
