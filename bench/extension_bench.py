@@ -7,6 +7,7 @@ block cache of 512 MB, with the extension).
   (b) gdal.Open + ReadAsArray for every read, as the SEN12TP authors' loader reads. (a) and the
   extension keep their datasets open, so after a warm-up pass (an epoch) their tiles are cached;
   (b) decompresses every time.
+  Also 1 px windows, for what a call costs beyond GDAL's read.
 - s12_index_mean(scene, 'ndvi') over two other whole 2000 x 2000 scenes, each contender touching
   each scene once (nothing cached), against gdal.Open + ReadAsArray of B4 and B8.
 - the time to the first row of the streaming table functions (s12_patches, s12_pixels) on a whole
@@ -203,6 +204,26 @@ def window_bench(conn, scenes):
     print(f"    s12_window + numpy.load:        {per(t_ext):6.2f}   ratio {t_ext / t_direct:.2f}x")
     print(f"    s12_window alone (the BLOB):    {per(t_function):6.2f}   ratio {t_function / t_direct:.2f}x")
     print(f"    gdal.Open for every read:       {per(t_reopen):6.2f}   s12_window + numpy.load is {t_reopen / t_ext:.1f}x faster  (target >= 5x)")
+    one_pixel_bench(conn, opened, windows[0])
+
+
+def one_pixel_bench(conn, opened, first):
+    """What a call costs beyond GDAL's read: 1 px windows of all 13 bands, tiles cached."""
+    scene, path, _, _ = first
+    calls = 5000
+
+    def extension():
+        for i in range(calls):
+            conn.execute("SELECT s12_window(?, 's2', '*', ?, ?, 1, 1)", (scene, i % 100, i % 77)).fetchone()
+
+    def direct():
+        for i in range(calls):
+            opened[path].ReadAsArray(i % 100, i % 77, 1, 1)
+
+    extension(), direct()
+    t_ext, t_direct = best_of(3, extension), best_of(3, direct)
+    print(f"  1 px windows of 13 bands (what a call costs beyond the read, us per call): "
+          f"s12_window {t_ext / calls * 1e6:.0f}, GDAL ReadAsArray {t_direct / calls * 1e6:.0f}")
 
 def load_example():
     spec = importlib.util.spec_from_file_location("train_loader", ROOT / "examples" / "train_loader.py")
