@@ -8,7 +8,7 @@
 
 use super::discover::{recognise, set_aside_second_copies, Found, FoundFile, OnDisk, Recognised};
 use crate::raster::open::{archive_member, gdal_message, member_path, QuietGdal};
-use crate::raster::vsi::VsiFile;
+use crate::raster::vsi::{self, VsiFile};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ fn list_members(archive: &Path) -> Result<Vec<(String, u64)>, String> {
 
 /// The size of a file GDAL can open (a member: the archive's index knows it, nothing is read).
 fn file_size(path: &str) -> Option<u64> {
-    VsiFile::open(Path::new(path)).ok()?.size()
+    vsi::stat(Path::new(path)).ok().map(|stat| stat.bytes)
 }
 
 /// The members of an archive the catalog holds with the archive's current mtime: all of them

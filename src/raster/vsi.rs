@@ -148,12 +148,6 @@ impl VsiFile {
         // SAFETY: the handle is open; the buffer holds `buffer.len()` bytes.
         unsafe { gdal_sys::VSIFReadL(buffer.as_mut_ptr().cast(), 1, buffer.len(), self.handle) }
     }
-
-    /// The size of the file: GDAL knows it without reading (an archive's index, a server's header).
-    pub fn size(&mut self) -> Option<u64> {
-        // SAFETY: the handle is open.
-        unsafe { (gdal_sys::VSIFSeekL(self.handle, 0, SEEK_END) == 0).then(|| gdal_sys::VSIFTellL(self.handle)) }
-    }
 }
 
 impl Read for VsiFile {
@@ -175,6 +169,5 @@ impl Drop for VsiFile {
     }
 }
 
-/// Seek origins of stdio, which VSIFSeekL takes.
+/// The seek origin of stdio's SEEK_SET, which VSIFSeekL takes.
 const SEEK_SET: std::ffi::c_int = 0;
-const SEEK_END: std::ffi::c_int = 2;

@@ -43,6 +43,12 @@ def load(db):
     return conn
 
 
+def data_root(db):
+    """The catalog's `s12_meta.data_root`."""
+    with closing(connect(db)) as conn:
+        return conn.execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
+
+
 TABLES = ["scenes", "files", "band_stats", "landcover"]
 
 

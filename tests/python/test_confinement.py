@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from osgeo import gdal
 
-from conftest import EXT, connect, load
+from conftest import EXT, connect, data_root, load
 
 gdal.UseExceptions()
 SCENE = 390
@@ -24,10 +24,6 @@ def shell(db, sql, **env):
                             capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     assert result.stdout.strip().endswith("alive"), f"the shell died: {result.stderr}"
     return result.stdout, result.stderr
-
-
-def data_root(db):
-    return connect(db).execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
 
 
 def point_s2_at(db, path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from osgeo import gdal
 
-from conftest import ROOT, connect, run
+from conftest import ROOT, connect, data_root, run
 
 STAC_PYTHON = ROOT / "build" / "stac" / "bin" / "python"
 READER = Path(__file__).with_name("stac_reader.py")
@@ -60,12 +60,12 @@ def comparable(item):
     return item
 
 
-def expected_asset(data_root, dataset, row):
-    asset = {"href": f"{data_root}/{row['path']}", "type": "image/tiff; application=geotiff", "roles": ["data"],
+def expected_asset(root, dataset, row):
+    asset = {"href": f"{root}/{row['path']}", "type": "image/tiff; application=geotiff", "roles": ["data"],
              "proj:code": f"EPSG:{row['epsg']}", "proj:shape": [row["height"], row["width"]]}
     c, a, b, f, d, e = json.loads(row["geotransform"])
     asset["proj:transform"] = [a, b, c, d, e, f]
-    dataset_file = gdal.Open(f"{data_root}/{row['path']}")
+    dataset_file = gdal.Open(f"{root}/{row['path']}")
     names = [dataset_file.GetRasterBand(i + 1).GetDescription() for i in range(dataset_file.RasterCount)]
     if row["modality"] in ("s2", "s2_cloudy"):
         asset["eo:bands"] = [{"name": n, **({"common_name": MSI[n][0], "center_wavelength": MSI[n][1]}
@@ -77,8 +77,8 @@ def expected_asset(data_root, dataset, row):
 
 def expected_items(db):
     """The items the catalog holds, built from its tables."""
+    root = data_root(db)
     with closing(connect(db)) as conn:
-        data_root = conn.execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
         scenes = [dict(r) for r in conn.execute(
             "SELECT * FROM scenes LEFT JOIN landcover_mix USING (scene_id) WHERE has_files ORDER BY scene_id")]
         files = {}
@@ -109,7 +109,7 @@ def expected_items(db):
                                 "https://stac-extensions.github.io/projection/v2.0.0/schema.json"],
             "id": scene["name"], "geometry": json.loads(scene["footprint"]),
             "bbox": [scene["min_lon"], scene["min_lat"], scene["max_lon"], scene["max_lat"]], "links": [],
-            "assets": {f["modality"]: expected_asset(data_root, scene["dataset"], f) for f in files[scene["scene_id"]]},
+            "assets": {f["modality"]: expected_asset(root, scene["dataset"], f) for f in files[scene["scene_id"]]},
             "properties": properties,
         })
     return items

@@ -10,7 +10,7 @@ from contextlib import closing
 
 import pytest
 
-from conftest import BIN, content_hash, remote, shell
+from conftest import BIN, content_hash, data_root, remote, shell
 from servers import RangeServer
 
 WINDOWS = [
@@ -24,11 +24,6 @@ def ingest(root, db, *flags, **env):
     environment = {k: v for k, v in os.environ.items() if k != "SEN12LITE_ALLOW_REMOTE"}
     return subprocess.run([BIN, "ingest", str(root), "--db", str(db), *flags], capture_output=True, text=True,
                           env={**environment, **env}, timeout=300)
-
-
-def data_root(db):
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
 
 
 def errors(db):

@@ -104,22 +104,15 @@ pub fn columns(conn: &Connection) -> rusqlite::Result<Vec<Column>> {
         expression: format!("m.{name}"),
     });
     let root = meta_get(conn, "data_root")?.unwrap_or_default();
-    let mut modalities = conn.prepare("SELECT DISTINCT modality FROM files ORDER BY modality")?;
-    let hrefs = modalities
-        .query_map([], |r| r.get::<_, String>(0))?
-        .map(|modality| {
-            let modality = modality?;
-            Ok(Column {
-                name: format!("{modality}_href"),
-                kind: Kind::Text,
-                expression: format!(
-                    "(SELECT {} || '/' || f.path FROM files f WHERE f.scene_id = s.scene_id AND f.modality = {})",
-                    quote(&root),
-                    quote(&modality)
-                ),
-            })
-        })
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let hrefs = crate::catalog::read::modality_names(conn)?.into_iter().map(|modality| Column {
+        name: format!("{modality}_href"),
+        kind: Kind::Text,
+        expression: format!(
+            "(SELECT {} || '/' || f.path FROM files f WHERE f.scene_id = s.scene_id AND f.modality = {})",
+            quote(&root),
+            quote(&modality)
+        ),
+    });
     Ok(scene.chain(landcover).chain(hrefs).collect())
 }
 

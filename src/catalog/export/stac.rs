@@ -16,6 +16,7 @@ use super::geoparquet::{bbox_field, cell_of, crs84_projjson, footprint, geo_meta
 use super::nested::{Cell, Field, NestedWriter, Shape};
 use super::scenes::{Kind, SceneQuery};
 use crate::catalog::meta_get;
+use crate::catalog::read::modality_names;
 use crate::layout::{sen12ms::triplet_day_window, Dataset, Modality};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
@@ -157,7 +158,8 @@ struct CollectionExtent {
 
 /// Writes one STAC item per scene of `query` to `out`; the number of items written.
 pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, String> {
-    let modalities = modalities(conn).map_err(|e| format!("export: {e}"))?;
+    // The assets' struct members, in name order.
+    let modalities = modality_names(conn).map_err(|e| format!("export: {e}"))?;
     let data_root = meta_get(conn, "data_root").map_err(|e| format!("export: {e}"))?.unwrap_or_default();
     let mut writer = NestedWriter::new(out, item_fields(query, &modalities))?;
     let mut files = conn
@@ -225,13 +227,6 @@ pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, St
 
 fn text_cells(texts: &[&str]) -> Cell {
     Cell::List(texts.iter().map(|t| Cell::Text(t.to_string())).collect())
-}
-
-/// The modalities the catalog has files of, in name order: the assets' struct members.
-fn modalities(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut statement = conn.prepare("SELECT DISTINCT modality FROM files ORDER BY modality")?;
-    let names = statement.query_map([], |r| r.get(0))?.collect();
-    names
 }
 
 /// A SEN12MS triplet's season folder window, in Unix milliseconds (the last millisecond of the
