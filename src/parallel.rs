@@ -12,6 +12,18 @@ pub fn for_each_parallel<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
     work: impl Fn(&T) -> R + Sync,
+    consume: impl FnMut(usize, R) -> ControlFlow<()>,
+) {
+    for_each_parallel_with(items, jobs, || (), |(), item| work(item), consume);
+}
+
+/// [`for_each_parallel`] where each thread makes its own state with `init` (buffers, caches) and
+/// hands it to `work` with every item it takes; the state is dropped on that thread when it ends.
+pub fn for_each_parallel_with<T: Sync, R: Send, S>(
+    items: &[T],
+    jobs: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
     mut consume: impl FnMut(usize, R) -> ControlFlow<()>,
 ) {
     let jobs = jobs.clamp(1, items.len().max(1));
@@ -20,12 +32,15 @@ pub fn for_each_parallel<T: Sync, R: Send>(
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let (next, work) = (&next, &work);
-            scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(index) else { break };
-                if sender.send((index, work(item))).is_err() {
-                    break;
+            let (next, init, work) = (&next, &init, &work);
+            scope.spawn(move || {
+                let mut state = init();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(index) else { break };
+                    if sender.send((index, work(&mut state, item))).is_err() {
+                        break;
+                    }
                 }
             });
         }

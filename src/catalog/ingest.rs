@@ -8,10 +8,10 @@ use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{seasons, write};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
-use crate::parallel::for_each_parallel;
+use crate::parallel::for_each_parallel_with;
 use crate::progress::Progress;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
-use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest};
+use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
 use crate::raster::vsi;
 use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
 use rusqlite::Connection;
@@ -252,9 +252,9 @@ struct Scanner {
 }
 
 impl Scanner {
-    /// Checks a SEN12TP file's folder against the metadata, scans the file, and compares it with
-    /// its listed checksum.
-    fn scan(&self, file: &FoundFile) -> Result<FileScan, String> {
+    /// Checks a SEN12TP file's folder against the metadata, scans the file with the worker's
+    /// `scratch`, and compares it with its listed checksum.
+    fn scan(&self, file: &FoundFile, scratch: &mut ScanScratch) -> Result<FileScan, String> {
         if let SceneKey::Sen12tp { spatial_id, scene_id } = file.scene {
             match self.spatial_ids.get(&scene_id) {
                 None => return Err(format!("scene folder {spatial_id}_{scene_id} is not in the metadata")),
@@ -268,8 +268,8 @@ impl Scanner {
         }
         let request = scan_request(file, self.statistics, self.cloud_threshold);
         let mut scan = match tar_member(&file.path) {
-            Some((archive, member)) => self.scan_streamed(&archive, &member, file, &request)?,
-            None => scan_file(&file.path, &request)?,
+            Some((archive, member)) => self.scan_streamed(&archive, &member, file, &request, scratch)?,
+            None => scan_file(&file.path, &request, scratch)?,
         };
         if let Some(problem) = self.checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
             scan.warnings.push(("checksum", problem));
@@ -291,6 +291,7 @@ impl Scanner {
         member: &str,
         file: &FoundFile,
         request: &ScanRequest,
+        scratch: &mut ScanScratch,
     ) -> Result<FileScan, String> {
         let data = {
             let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -304,7 +305,7 @@ impl Scanner {
         };
         let name = unique_vsimem_path("member", "tif");
         gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the member in memory: {e}"))?;
-        let scanned = scan_file(Path::new(&name), request);
+        let scanned = scan_file(Path::new(&name), request, scratch);
         let _ = gdal::vsi::unlink_mem_file(&name);
         scanned.map_err(|e| e.replace(&name, &file.relative))
     }
@@ -337,10 +338,11 @@ fn scan_and_write(
     let mut writer = BatchWriter::new(conn, options.batch_files.unwrap_or(usize::MAX))?;
     progress.begin(todo.len(), todo.iter().map(|file| file.progress_bytes).sum());
     let mut write_error = None;
-    for_each_parallel(
+    for_each_parallel_with(
         todo,
         options.jobs,
-        |file| scanner.scan(file),
+        ScanScratch::default,
+        |scratch, file| scanner.scan(file, scratch),
         |index, result| {
             let file = todo[index];
             let failures = result.as_ref().map_or(1, |scan| scan.warnings.len());

@@ -3,6 +3,7 @@
 
 pub mod bundled;
 pub mod cache;
+pub mod crs;
 pub mod indices;
 pub mod npy;
 pub mod open;

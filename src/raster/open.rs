@@ -151,10 +151,23 @@ pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
 /// Lon/lat of positions `(col, row)` in pixel units of a georeferenced raster (0.5 is the
 /// middle of the first pixel, the raster's width its right edge).
 pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>, String> {
+    apply_to_pixels(&transform_to_lonlat(dataset)?, dataset, positions)
+}
+
+/// The transformation from the raster's CRS to lon/lat.
+pub fn transform_to_lonlat(dataset: &gdal::Dataset) -> Result<gdal::spatial_ref::CoordTransform, String> {
     let source = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
+    gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?)
+        .map_err(|e| format!("cannot reproject to lon/lat: {e}"))
+}
+
+/// [`pixels_to_lonlat`] through a transformation made before.
+pub fn apply_to_pixels(
+    transform: &gdal::spatial_ref::CoordTransform,
+    dataset: &gdal::Dataset,
+    positions: &[(f64, f64)],
+) -> Result<Vec<[f64; 2]>, String> {
     let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
-    let transform = gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?)
-        .map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
     let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = positions.iter().map(|&(c, r)| g.apply(c, r)).unzip();
     let mut zs = vec![0.0; positions.len()];
     transform.transform_coords(&mut xs, &mut ys, &mut zs).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;

@@ -1,11 +1,12 @@
 //! One pass over a GeoTIFF: its header, exact band statistics, and the scene measures that need
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
+use super::crs::{CrsCache, FileCrs};
 use super::indices::normalized_difference;
-use super::open::{open_geotiff, pixels_to_lonlat, QuietGdal};
+use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
-use super::stats::{BandAccumulator, BandStats};
-use super::strips::{for_each_strip, Unguarded, Window};
+use super::stats::{BandAccumulator, BandStats, BinPool};
+use super::strips::{for_each_strip_in, Unguarded, Window};
 use crate::layout::OpticalBands;
 use gdal::raster::GdalDataType;
 use gdal::{Dataset, Metadata};
@@ -99,14 +100,25 @@ pub struct FileScan {
 /// without statistics instead of letting the ingest's memory grow with the raster.
 pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
-/// Opens `path`, checks it against `request` (bands, type) and reads what it asks for; Err says why the file cannot be
-/// catalogued.
-pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String> {
+/// What one ingest worker keeps from one file to the next, so that a 256 px patch costs its
+/// pixels rather than its buffers: the strips' buffers, zeroed histogram bins, and the CRSs
+/// seen so far.
+#[derive(Default)]
+pub struct ScanScratch {
+    strips: Vec<Vec<f64>>,
+    bins: BinPool,
+    crs: CrsCache,
+}
+
+/// Opens `path`, checks it against `request` (bands, type) and reads what it asks for, with the
+/// buffers of `scratch`; Err says why the file cannot be catalogued.
+pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) -> Result<FileScan, String> {
     let _quiet = QuietGdal::new();
     let dataset = open_geotiff(path)?;
-    let info = file_info(&dataset)?;
+    let crs = scratch.crs.of(path, &dataset);
+    let info = file_info(&dataset, crs)?;
     let band_names = band_names(&dataset, &info, request.expected_bands)?;
-    let footprint = if request.footprint { Some(footprint(&dataset, &info)?) } else { None };
+    let footprint = if request.footprint { Some(footprint(&dataset, &info, crs)?) } else { None };
     check_dtype(info.dtype, request.expected_dtypes)?;
     let mut scan = FileScan {
         info,
@@ -128,7 +140,7 @@ pub fn scan_file(path: &Path, request: &ScanRequest) -> Result<FileScan, String>
                     MAX_FLOAT_VALUE_BYTES >> 20
                 ),
             )),
-            _ => read_all_strips(&dataset, &mut scan, &request.measures)?,
+            _ => read_all_strips(&dataset, &mut scan, &request.measures, scratch)?,
         }
     }
     Ok(scan)
@@ -155,11 +167,10 @@ fn float_value_bytes(dataset: &Dataset, info: &FileInfo) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {
+fn file_info(dataset: &Dataset, crs: &FileCrs) -> Result<FileInfo, String> {
     let (width, height) = dataset.raster_size();
     let band_count = dataset.raster_count();
     let first = dataset.rasterband(1).map_err(|e| format!("no band 1: {e}"))?;
-    let epsg = dataset.spatial_ref().ok().and_then(|srs| srs.auth_code().ok()).map(i64::from);
     let geotransform = dataset.geo_transform().ok();
     Ok(FileInfo {
         width,
@@ -167,7 +178,7 @@ fn file_info(dataset: &Dataset) -> Result<FileInfo, String> {
         band_count,
         dtype: first.band_type(),
         nodata: first.no_data_value(),
-        epsg,
+        epsg: crs.epsg,
         geotransform,
     })
 }
@@ -193,22 +204,28 @@ fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> 
         .collect()
 }
 
-fn footprint(dataset: &Dataset, info: &FileInfo) -> Result<Vec<[f64; 2]>, String> {
+fn footprint(dataset: &Dataset, info: &FileInfo, crs: &mut FileCrs) -> Result<Vec<[f64; 2]>, String> {
     let (w, h) = (info.width as f64, info.height as f64);
-    pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)])
+    crs.pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)])
         .map_err(|e| format!("cannot place the footprint: {e}"))
 }
 
 /// Reads every pixel once, strip by strip, feeding the band statistics and the file's measures.
-fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) -> Result<(), String> {
+fn read_all_strips(
+    dataset: &Dataset,
+    scan: &mut FileScan,
+    measures: &Measures,
+    scratch: &mut ScanScratch,
+) -> Result<(), String> {
     let (width, height, bands) = (scan.info.width, scan.info.height, scan.info.band_count);
-    let mut accumulators = band_accumulators(dataset, bands)?;
+    let mut accumulators = band_accumulators(dataset, bands, &mut scratch.bins)?;
     let mut optical = match measures {
         Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
     };
     let all_bands: Vec<usize> = (1..=bands).collect();
-    for_each_strip(dataset, &all_bands, Window::whole(width, height), &mut Unguarded, |strips, pixels| {
+    let whole = Window::whole(width, height);
+    for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, &mut scratch.strips, |strips, pixels| {
         for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
             accumulator.push(&strip[..pixels]);
         }
@@ -220,16 +237,16 @@ fn read_all_strips(dataset: &Dataset, scan: &mut FileScan, measures: &Measures) 
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
     scan.optical = optical.map(|o| o.summary());
-    scan.band_stats = accumulators.into_iter().map(BandAccumulator::finish).collect();
+    scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
     Ok(())
 }
 
 /// One accumulator per band, with the band's type and nodata tag.
-fn band_accumulators(dataset: &Dataset, bands: usize) -> Result<Vec<BandAccumulator>, String> {
+fn band_accumulators(dataset: &Dataset, bands: usize, bins: &mut BinPool) -> Result<Vec<BandAccumulator>, String> {
     (1..=bands)
         .map(|i| {
             let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
-            Ok(BandAccumulator::new(band.band_type(), band.no_data_value()))
+            Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), bins))
         })
         .collect()
 }
@@ -245,10 +262,13 @@ struct OpticalPass {
 }
 
 impl OpticalPass {
+    /// A reflectance band none of whose values can be nodata (an integer band without a tag, as
+    /// SEN12MS's) never makes a pixel invalid, so the mask does not look at it.
     fn new(bands: &OpticalBands, threshold: f64, accumulators: &[BandAccumulator]) -> OpticalPass {
         let tagged = |b: usize| (b, accumulators.get(b).and_then(BandAccumulator::nodata));
+        let can_be_nodata = |b: &usize| accumulators.get(*b).is_none_or(BandAccumulator::can_be_nodata);
         let mask = OpticalMask {
-            reflectance: bands.reflectance.clone().map(tagged).collect(),
+            reflectance: bands.reflectance.clone().filter(can_be_nodata).map(tagged).collect(),
             cloud: bands.cloud.map(tagged),
             threshold,
         };

@@ -108,6 +108,32 @@ enum Store {
     Float64(Vec<f64>),
 }
 
+/// Zeroed histogram bins kept from one file to the next (an ingest worker's): a 16-bit band's
+/// 65,536 bins are 512 KB to allocate and zero per band and file otherwise, more than counting
+/// the 65,536 values of a 256 px patch. Bins come back zeroed over the range that was counted.
+#[derive(Debug, Default)]
+pub struct BinPool {
+    free: Vec<Vec<u64>>,
+}
+
+impl BinPool {
+    /// `bins` zeroed bins.
+    fn take(&mut self, bins: usize) -> Vec<u64> {
+        match self.free.iter().position(|counts| counts.len() == bins) {
+            Some(at) => self.free.swap_remove(at),
+            None => vec![0; bins],
+        }
+    }
+
+    /// Takes bins back, of which only `used` may be other than zero.
+    fn give(&mut self, mut counts: Vec<u64>, used: Option<(usize, usize)>) {
+        if let Some((low, high)) = used {
+            counts[low..=high].fill(0);
+        }
+        self.free.push(counts);
+    }
+}
+
 /// Accumulates one band strip by strip.
 #[derive(Debug)]
 pub struct BandAccumulator {
@@ -119,8 +145,13 @@ pub struct BandAccumulator {
 impl BandAccumulator {
     /// `dtype` is the band's GDAL type; `nodata` its nodata tag (NaN is always excluded).
     pub fn new(dtype: GdalDataType, nodata: Option<f64>) -> Self {
+        Self::new_in(dtype, nodata, &mut BinPool::default())
+    }
+
+    /// As [`BandAccumulator::new`], with the histogram's bins taken from `pool`.
+    pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pool: &mut BinPool) -> Self {
         let store = match (histogram_range(dtype), dtype) {
-            (Some((offset, bins)), _) => Store::Histogram { offset, counts: vec![0; bins], used: None },
+            (Some((offset, bins)), _) => Store::Histogram { offset, counts: pool.take(bins), used: None },
             (None, GdalDataType::Float32) => Store::Float32(Vec::new()),
             _ => Store::Float64(Vec::new()),
         };
@@ -141,40 +172,30 @@ impl BandAccumulator {
         self.nodata
     }
 
-    /// Adds a strip of values read as f64 (exact for every GDAL type but 64-bit integers).
+    /// Whether any value of the band can be nodata: it has a tag, or it is a float band (NaN).
+    pub fn can_be_nodata(&self) -> bool {
+        self.nodata.is_some() || !matches!(self.store, Store::Histogram { .. })
+    }
+
+    /// Adds a strip of values read as f64 (exact for every GDAL type but 64-bit integers), as GDAL
+    /// reads them in the band's own type: an 8- or 16-bit band's values are never NaN.
     pub fn push(&mut self, values: &[f64]) {
         let nodata = self.nodata;
         let is_nodata = |v: f64| is_nodata(v, nodata);
-        let before = values.len() as u64;
-        let mut kept = 0u64;
-        match &mut self.store {
-            Store::Histogram { offset, counts, used } => {
-                let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
-                for &v in values.iter().filter(|v| !is_nodata(**v)) {
-                    // GDAL hands out values of the band's own type, so the bin always exists.
-                    let bin = (v as i64 - *offset) as usize;
-                    if let Some(count) = counts.get_mut(bin) {
-                        *count += 1;
-                        kept += 1;
-                        (low, high) = (low.min(bin), high.max(bin));
-                    }
-                }
-                if low <= high {
-                    *used = Some((low, high));
-                }
-            }
+        let kept = match &mut self.store {
+            Store::Histogram { offset, counts, used } => count_in_histogram(values, nodata, *offset, counts, used),
             Store::Float32(kept_values) => {
                 let start = kept_values.len();
                 kept_values.extend(values.iter().filter(|v| !is_nodata(**v)).map(|v| *v as f32));
-                kept = (kept_values.len() - start) as u64;
+                (kept_values.len() - start) as u64
             }
             Store::Float64(kept_values) => {
                 let start = kept_values.len();
                 kept_values.extend(values.iter().copied().filter(|v| !is_nodata(*v)));
-                kept = (kept_values.len() - start) as u64;
+                (kept_values.len() - start) as u64
             }
-        }
-        self.nodata_count += before - kept;
+        };
+        self.nodata_count += values.len() as u64 - kept;
     }
 
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
@@ -192,26 +213,67 @@ impl BandAccumulator {
 
     /// The statistics of everything pushed.
     pub fn finish(self) -> BandStats {
+        self.finish_into(&mut BinPool::default())
+    }
+
+    /// As [`BandAccumulator::finish`], giving the histogram's bins back to `pool`.
+    pub fn finish_into(self, pool: &mut BinPool) -> BandStats {
         let mut sketch = QuantileSketch::new();
         let (valid_count, summary) = match self.store {
-            Store::Histogram { offset, counts, used } => match occupied(offset, &counts, used) {
-                Some((first, bins)) => {
-                    bins.iter().enumerate().for_each(|(i, c)| sketch.add((i as i64 + first) as f64, *c));
-                    histogram_summary(first, bins)
-                }
-                None => (0, None),
-            },
+            Store::Histogram { offset, counts, used } => {
+                let summary = match occupied(offset, &counts, used) {
+                    Some((first, bins)) => {
+                        sketch.add_all(bins.iter().enumerate().map(|(i, c)| ((i as i64 + first) as f64, *c)));
+                        histogram_summary(first, bins)
+                    }
+                    None => (0, None),
+                };
+                pool.give(counts, used);
+                summary
+            }
             Store::Float32(values) => {
-                values.iter().for_each(|v| sketch.add(*v as f64, 1));
+                sketch.add_all(values.iter().map(|v| (*v as f64, 1)));
                 values_summary(&values)
             }
             Store::Float64(values) => {
-                values.iter().for_each(|v| sketch.add(*v, 1));
+                sketch.add_all(values.iter().map(|v| (*v, 1)));
                 values_summary(&values)
             }
         };
         BandStats { valid_count, nodata_count: self.nodata_count, summary, sketch }
     }
+}
+
+/// Counts the values of an integer band (read as f64) other than its nodata tag into `counts`
+/// (bin 0 holds the value `offset`), widens `used` to the bins counted, and returns how many
+/// were counted. Such values are never NaN, so only the tag is tested, and a band without one
+/// tests nothing per value.
+fn count_in_histogram(
+    values: &[f64],
+    nodata: Option<f64>,
+    offset: i64,
+    counts: &mut [u64],
+    used: &mut Option<(usize, usize)>,
+) -> u64 {
+    let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
+    let mut kept = 0u64;
+    let mut count = |v: f64| {
+        // GDAL hands out values of the band's own type, so the bin always exists.
+        let bin = (v as i64 - offset) as usize;
+        if let Some(count) = counts.get_mut(bin) {
+            *count += 1;
+            kept += 1;
+            (low, high) = (low.min(bin), high.max(bin));
+        }
+    };
+    match nodata {
+        Some(tag) => values.iter().filter(|v| **v != tag).for_each(|v| count(*v)),
+        None => values.iter().for_each(|v| count(*v)),
+    }
+    if low <= high {
+        *used = Some((low, high));
+    }
+    kept
 }
 
 /// (lowest value, bins) of the types counted in a histogram.
@@ -430,6 +492,18 @@ mod tests {
         let pooled = of(&[1.0, 2.0, 3.0]).merge(of(&[10.0, 20.0])).merge(Moments::of(0, 0.0, 0.0, 0.0, 0.0));
         assert_eq!((pooled.count, pooled.min, pooled.max), (5, 1.0, 20.0));
         assert!((pooled.mean - 7.2).abs() < 1e-12 && (pooled.stddev().unwrap() - 50.96f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bins_from_the_pool_count_as_fresh_ones() {
+        let mut pool = BinPool::default();
+        for (dtype, values) in [(UInt16, vec![7.0, 65535.0, 7.0]), (UInt16, vec![3.0, 9.0]), (Int16, vec![-5.0, 4.0])] {
+            let mut pooled = BandAccumulator::new_in(dtype, None, &mut pool);
+            pooled.push(&values);
+            assert_eq!(pooled.finish_into(&mut pool), stats(dtype, None, &values), "{dtype} {values:?}");
+        }
+        assert_eq!(pool.free.len(), 1);
+        assert!(pool.free[0].iter().all(|c| *c == 0));
     }
 
     #[test]

@@ -82,6 +82,19 @@ pub fn for_each_strip(
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
+    visit: impl FnMut(&[Vec<f64>], usize),
+) -> Result<(), String> {
+    for_each_strip_in(dataset, bands, window, guard, &mut Vec::new(), visit)
+}
+
+/// [`for_each_strip`], reading into `strips`, whose buffers are grown as needed and kept for the
+/// caller's next read (an ingest worker reads thousands of small files).
+pub fn for_each_strip_in(
+    dataset: &Dataset,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    strips: &mut Vec<Vec<f64>>,
     mut visit: impl FnMut(&[Vec<f64>], usize),
 ) -> Result<(), String> {
     let handles: Vec<_> =
@@ -98,7 +111,10 @@ pub fn for_each_strip(
     let rows_per_strip =
         (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
     let block = handles.first().map_or((1, 1), |band| band.block_size());
-    let mut strips = vec![vec![0f64; width * rows_per_strip]; bands.len()];
+    strips.resize_with(bands.len(), Vec::new);
+    strips.truncate(bands.len());
+    // Every value a visit sees is written by GDAL first: the buffers' old values are never read.
+    strips.iter_mut().for_each(|buffer| buffer.resize(width * rows_per_strip, 0.0));
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
         let strip = Window { row: window.row + top, height: rows, ..window };
@@ -122,7 +138,7 @@ pub fn for_each_strip(
                 )?;
             }
         }
-        visit(&strips, window.width * rows);
+        visit(strips, window.width * rows);
     }
     Ok(())
 }

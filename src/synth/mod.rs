@@ -1,7 +1,7 @@
 //! `sen12lite synth`: deterministic test data in the exact layout of the real datasets.
 
 mod archives;
-mod geotiff;
+pub(crate) mod geotiff;
 mod landscape;
 mod noise;
 pub mod sen12ms;
