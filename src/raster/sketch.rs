@@ -9,6 +9,8 @@
 //! bound holds for any subset. A band needs one bucket per 2 % step of its value range (256 px
 //! SEN12MS S2 patches: a few hundred bytes per band, see docs/catalog.md).
 
+use std::sync::OnceLock;
+
 /// The relative accuracy: each quantile is within 1 % of the value at its rank.
 pub const ALPHA: f64 = 0.01;
 
@@ -78,9 +80,19 @@ impl QuantileSketch {
     /// that follow each other in one bucket are counted at once: a histogram's bins, in order,
     /// cost one bucket update per bucket instead of one per bin.
     pub fn add_all(&mut self, values: impl IntoIterator<Item = (f64, u64)>) {
+        self.add_slots(values.into_iter().filter(|(_, count)| *count > 0).map(|(v, count)| (Slot::of(v), count)));
+    }
+
+    /// Counts each value of a float32 band once, as [`QuantileSketch::add`] would, with the
+    /// buckets of float32 values looked up instead of computed (see [`f32_bucket`]).
+    pub fn add_f32s(&mut self, values: &[f32]) {
+        self.add_slots(values.iter().map(|v| (Slot::of_f32(*v), 1)));
+    }
+
+    fn add_slots(&mut self, slots: impl Iterator<Item = (Option<Slot>, u64)>) {
         let mut run: Option<(Slot, u64)> = None;
-        for (value, count) in values.into_iter().filter(|(_, count)| *count > 0) {
-            let Some(slot) = Slot::of(value) else { continue };
+        for (slot, count) in slots {
+            let Some(slot) = slot else { continue };
             match &mut run {
                 Some((current, pending)) if *current == slot => *pending += count,
                 _ => {
@@ -208,6 +220,74 @@ impl Slot {
     }
 }
 
+impl Slot {
+    /// [`Slot::of`] for a float32 value.
+    fn of_f32(value: f32) -> Option<Slot> {
+        let magnitude = value.abs();
+        if !(TABLE_FLOOR..=f32::MAX).contains(&magnitude) {
+            return Slot::of(value as f64);
+        }
+        let bucket = f32_bucket(magnitude);
+        Some(if value > 0.0 { Slot::Positive(bucket) } else { Slot::Negative(bucket) })
+    }
+}
+
+/// Float32 magnitudes from here up (2^-29, above ZERO_BELOW) have their bucket in a table.
+const TABLE_FLOOR: f32 = 1.0 / (1u32 << 29) as f32;
+/// A table bin: the float32 values that share their exponent and top 7 mantissa bits. Its width,
+/// 2^-7 of its values at most, is below a bucket's (2 %), so at most one bucket edge falls in it.
+const BIN_SHIFT: u32 = 16;
+const BINS_PER_EXPONENT: usize = 1 << (23 - BIN_SHIFT);
+
+/// One exponent's bins: the bucket of each bin's smallest value, and the largest value of the
+/// bin still in that bucket (infinity where the whole bin is).
+struct ExponentRow {
+    first_bucket: [i32; BINS_PER_EXPONENT],
+    last_in_first: [f32; BINS_PER_EXPONENT],
+}
+
+impl ExponentRow {
+    /// Bucket edges found by bisection with [`bucket_of`] itself: it is monotone over float32
+    /// values (two neighbours differ in logarithm by far more than libm's error), so the table
+    /// gives every value exactly the bucket [`bucket_of`] gives it (a unit test checks whole
+    /// binades).
+    fn new(exponent: u32) -> ExponentRow {
+        let mut row =
+            ExponentRow { first_bucket: [0; BINS_PER_EXPONENT], last_in_first: [f32::INFINITY; BINS_PER_EXPONENT] };
+        for bin in 0..BINS_PER_EXPONENT as u32 {
+            let low = (exponent << 23) | (bin << BIN_SHIFT);
+            let bucket = |bits: u32| bucket_of(f32::from_bits(bits) as f64);
+            let first = bucket(low);
+            row.first_bucket[bin as usize] = first;
+            let (mut inside, mut outside) = (low, low | ((1 << BIN_SHIFT) - 1));
+            if bucket(outside) == first {
+                continue;
+            }
+            while outside - inside > 1 {
+                let middle = inside + (outside - inside) / 2;
+                if bucket(middle) == first {
+                    inside = middle;
+                } else {
+                    outside = middle;
+                }
+            }
+            row.last_in_first[bin as usize] = f32::from_bits(inside);
+        }
+        row
+    }
+}
+
+/// The bucket of a float32 magnitude in TABLE_FLOOR..=f32::MAX, from its exponent's row (built
+/// when a value of that exponent first comes: a band of dB values uses a handful), instead of a
+/// logarithm per value: the ingest buckets every value of every float band.
+fn f32_bucket(magnitude: f32) -> i32 {
+    static ROWS: [OnceLock<ExponentRow>; 256] = [const { OnceLock::new() }; 256];
+    let bits = magnitude.to_bits();
+    let row = ROWS[(bits >> 23) as usize].get_or_init(|| ExponentRow::new(bits >> 23));
+    let bin = ((bits >> BIN_SHIFT) as usize) & (BINS_PER_EXPONENT - 1);
+    row.first_bucket[bin] + i32::from(magnitude > row.last_in_first[bin])
+}
+
 /// ceil(log_γ x) for x > ZERO_BELOW.
 fn bucket_of(x: f64) -> i32 {
     ceil_to_i32(x.ln() / gamma().ln())
@@ -295,6 +375,43 @@ mod tests {
         for t in [-36_000.5, -2.5, -2.0, -0.25, -0.0, 0.0, 1e-12, 0.5, 1.0, 2.0 - 1e-15, 2.0, 35_999.000_001] {
             assert_eq!(ceil_to_i32(t), t.ceil() as i32, "{t}");
         }
+    }
+
+    #[test]
+    fn float32_buckets_from_the_table_are_the_computed_ones() {
+        // Every float32 of the binades of dB magnitudes (1/8 to 64), and the edges of all others.
+        let binades = (124u32..=132).flat_map(|e| (e << 23)..((e + 1) << 23));
+        for bits in binades.step_by(1).filter(|b| b % 3 == 0 || b & 0xffff < 4) {
+            let v = f32::from_bits(bits);
+            assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+        }
+        let floor = TABLE_FLOOR.to_bits() >> 23;
+        for exponent in floor..255 {
+            for bits in [exponent << 23, (exponent << 23) | 0x7f_ffff, (exponent << 23) | 0x12_3456] {
+                let v = f32::from_bits(bits);
+                assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+            }
+        }
+        let gamma = gamma();
+        for k in -1000..4400 {
+            let edge = gamma.powi(k) as f32;
+            for v in [edge, f32::from_bits(edge.to_bits() - 1), f32::from_bits(edge.to_bits() + 1)] {
+                if (TABLE_FLOOR..=f32::MAX).contains(&v) {
+                    assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn float32_values_count_as_their_f64_values() {
+        let values: Vec<f32> =
+            values(20_000, 9).into_iter().map(|v| v as f32).chain([f32::NAN, 1e-30, -1e-12, f32::MAX, 3e-9]).collect();
+        let mut as_f64 = QuantileSketch::new();
+        values.iter().for_each(|v| as_f64.add(*v as f64, 1));
+        let mut as_f32 = QuantileSketch::new();
+        as_f32.add_f32s(&values);
+        assert_eq!(as_f32, as_f64);
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl BandAccumulator {
                 summary
             }
             Store::Float32(values) => {
-                sketch.add_all(values.iter().map(|v| (*v as f64, 1)));
+                sketch.add_f32s(&values);
                 values_summary(&values)
             }
             Store::Float64(values) => {
@@ -380,10 +380,14 @@ fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
     let mut wanted: Vec<usize> = located.iter().map(|l| l.0).collect();
     wanted.sort_unstable();
     wanted.dedup();
+    // The member list of each bin, by a lookup per value (NOT_WANTED: none).
+    const NOT_WANTED: u8 = u8::MAX;
+    let mut slot_of_bin = vec![NOT_WANTED; counts.len()];
+    wanted.iter().enumerate().for_each(|(slot, &bin)| slot_of_bin[bin] = slot as u8);
     let mut members: Vec<Vec<T>> = vec![Vec::new(); wanted.len()];
     for v in values {
-        if let Ok(slot) = wanted.binary_search(&bin(*v)) {
-            members[slot].push(*v);
+        if let Some(list) = members.get_mut(slot_of_bin[bin(*v)] as usize) {
+            list.push(*v);
         }
     }
     members.iter_mut().for_each(|m| m.sort_unstable_by_key(|v| v.key()));
