@@ -83,10 +83,36 @@ impl QuantileSketch {
         self.add_slots(values.into_iter().filter(|(_, count)| *count > 0).map(|(v, count)| (Slot::of(v), count)));
     }
 
-    /// Counts each value of a float32 band once, as [`QuantileSketch::add`] would, with the
-    /// buckets of float32 values looked up instead of computed (see [`f32_bucket`]).
+    /// Counts each value of a float32 band once, as [`QuantileSketch::add`] would. Values in the
+    /// table's range are first counted per table cell (see [`f32_cell`]), then each cell's count
+    /// goes to its bucket at once: one increment per value instead of a bucket update.
     pub fn add_f32s(&mut self, values: &[f32]) {
-        self.add_slots(values.iter().map(|v| (Slot::of_f32(*v), 1)));
+        let in_table = |v: &&f32| (TABLE_FLOOR..=f32::MAX).contains(&v.abs());
+        // The range of cells from the bins alone: a bin's two cells are 2 bin and 2 bin + 1.
+        let bins = values.iter().filter(in_table).map(|v| v.to_bits() >> BIN_SHIFT);
+        let Some((low, high)) = bins.fold(None, |range, bin| {
+            let (low, high) = range.unwrap_or((bin, bin));
+            Some((low.min(bin), high.max(bin)))
+        }) else {
+            return values.iter().for_each(|v| self.add(*v as f64, 1));
+        };
+        let (low, high) = (low << 1, (high << 1) | 1);
+        let mut cells = vec![0u64; (high - low + 1) as usize];
+        for v in values {
+            match in_table(&v) {
+                true => cells[(f32_cell(*v) - low) as usize] += 1,
+                false => self.add(*v as f64, 1),
+            }
+        }
+        let slot = |cell: u32| {
+            let bucket = f32_bucket_of_cell(cell);
+            if cell >> CELL_SIGN_BIT == 1 {
+                Slot::Negative(bucket)
+            } else {
+                Slot::Positive(bucket)
+            }
+        };
+        self.add_slots((low..=high).zip(cells).filter(|(_, n)| *n > 0).map(|(cell, n)| (Some(slot(cell)), n)));
     }
 
     fn add_slots(&mut self, slots: impl Iterator<Item = (Option<Slot>, u64)>) {
@@ -220,18 +246,6 @@ impl Slot {
     }
 }
 
-impl Slot {
-    /// [`Slot::of`] for a float32 value.
-    fn of_f32(value: f32) -> Option<Slot> {
-        let magnitude = value.abs();
-        if !(TABLE_FLOOR..=f32::MAX).contains(&magnitude) {
-            return Slot::of(value as f64);
-        }
-        let bucket = f32_bucket(magnitude);
-        Some(if value > 0.0 { Slot::Positive(bucket) } else { Slot::Negative(bucket) })
-    }
-}
-
 /// Float32 magnitudes from here up (2^-29, above ZERO_BELOW) have their bucket in a table.
 const TABLE_FLOOR: f32 = 1.0 / (1u32 << 29) as f32;
 /// A table bin: the float32 values that share their exponent and top 7 mantissa bits. Its width,
@@ -277,15 +291,32 @@ impl ExponentRow {
     }
 }
 
-/// The bucket of a float32 magnitude in TABLE_FLOOR..=f32::MAX, from its exponent's row (built
-/// when a value of that exponent first comes: a band of dB values uses a handful), instead of a
-/// logarithm per value: the ingest buckets every value of every float band.
-fn f32_bucket(magnitude: f32) -> i32 {
+/// The table cell of a float32 value whose magnitude is in TABLE_FLOOR..=f32::MAX: its sign,
+/// exponent and top mantissa bits, then whether it lies past its bin's bucket edge. Cells are
+/// ordered as their magnitudes are within each sign. Rows of the table are built when a value of
+/// their exponent first comes (a band of dB values uses a handful), so a value costs a lookup
+/// instead of a logarithm: the ingest buckets every value of every float band.
+fn f32_cell(value: f32) -> u32 {
+    let bits = value.to_bits();
+    let (row, bin) = table_row(bits & 0x7fff_ffff);
+    ((bits >> BIN_SHIFT) << 1) | u32::from(value.abs() > row.last_in_first[bin])
+}
+
+/// Bit of a cell that holds its value's sign.
+const CELL_SIGN_BIT: u32 = 32 - BIN_SHIFT;
+
+/// The bucket of the values of a cell (as [`f32_cell`] numbers them).
+fn f32_bucket_of_cell(cell: u32) -> i32 {
+    let (row, bin) = table_row(((cell >> 1) << BIN_SHIFT) & 0x7fff_ffff);
+    row.first_bucket[bin] + (cell & 1) as i32
+}
+
+/// The exponent row and bin of a float32 magnitude's bits.
+fn table_row(magnitude_bits: u32) -> (&'static ExponentRow, usize) {
     static ROWS: [OnceLock<ExponentRow>; 256] = [const { OnceLock::new() }; 256];
-    let bits = magnitude.to_bits();
-    let row = ROWS[(bits >> 23) as usize].get_or_init(|| ExponentRow::new(bits >> 23));
-    let bin = ((bits >> BIN_SHIFT) as usize) & (BINS_PER_EXPONENT - 1);
-    row.first_bucket[bin] + i32::from(magnitude > row.last_in_first[bin])
+    let exponent = magnitude_bits >> 23;
+    let row = ROWS[exponent as usize].get_or_init(|| ExponentRow::new(exponent));
+    (row, ((magnitude_bits >> BIN_SHIFT) as usize) & (BINS_PER_EXPONENT - 1))
 }
 
 /// ceil(log_γ x) for x > ZERO_BELOW.
@@ -383,13 +414,13 @@ mod tests {
         let binades = (124u32..=132).flat_map(|e| (e << 23)..((e + 1) << 23));
         for bits in binades.step_by(1).filter(|b| b % 3 == 0 || b & 0xffff < 4) {
             let v = f32::from_bits(bits);
-            assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+            assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
         }
         let floor = TABLE_FLOOR.to_bits() >> 23;
         for exponent in floor..255 {
             for bits in [exponent << 23, (exponent << 23) | 0x7f_ffff, (exponent << 23) | 0x12_3456] {
                 let v = f32::from_bits(bits);
-                assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+                assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
             }
         }
         let gamma = gamma();
@@ -397,7 +428,7 @@ mod tests {
             let edge = gamma.powi(k) as f32;
             for v in [edge, f32::from_bits(edge.to_bits() - 1), f32::from_bits(edge.to_bits() + 1)] {
                 if (TABLE_FLOOR..=f32::MAX).contains(&v) {
-                    assert_eq!(f32_bucket(v), bucket_of(v as f64), "{v:e}");
+                    assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
                 }
             }
         }

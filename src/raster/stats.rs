@@ -257,19 +257,31 @@ fn count_in_histogram(
 ) -> u64 {
     let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
     let mut kept = 0u64;
-    let mut count = |v: f64| {
+    let mut count = |v: f64, times: u64| {
         // GDAL hands out values of the band's own type, so the bin always exists.
         let bin = (v as i64 - offset) as usize;
-        if let Some(count) = counts.get_mut(bin) {
-            *count += 1;
-            kept += 1;
+        if let Some(count) = counts.get_mut(bin).filter(|_| times > 0) {
+            *count += times;
+            kept += times;
             (low, high) = (low.min(bin), high.max(bin));
         }
     };
+    // Runs of one value (a class map's fields, a band's flat areas) are counted once: a bin
+    // incremented value after value waits for its own previous store every time.
+    let (mut current, mut run) = (f64::NAN, 0u64);
+    let mut next = |v: f64| {
+        if v == current {
+            run += 1;
+        } else {
+            count(current, run);
+            (current, run) = (v, 1);
+        }
+    };
     match nodata {
-        Some(tag) => values.iter().filter(|v| **v != tag).for_each(|v| count(*v)),
-        None => values.iter().for_each(|v| count(*v)),
+        Some(tag) => values.iter().filter(|v| **v != tag).for_each(|v| next(*v)),
+        None => values.iter().for_each(|v| next(*v)),
     }
+    count(current, run);
     if low <= high {
         *used = Some((low, high));
     }
