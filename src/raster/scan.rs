@@ -101,11 +101,13 @@ pub struct FileScan {
 pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 /// What one ingest worker keeps from one file to the next, so that a 256 px patch costs its
-/// pixels rather than its buffers: the strips' buffers, zeroed histogram bins, and the CRSs
+/// pixels rather than its buffers: the strips' buffers (of f64, or of i32 for files of 8- and
+/// 16-bit bands), zeroed histogram bins, and the CRSs
 /// seen so far.
 #[derive(Default)]
 pub struct ScanScratch {
     strips: Vec<Vec<f64>>,
+    integer_strips: Vec<Vec<i32>>,
     bins: BinPool,
     crs: CrsCache,
 }
@@ -225,14 +227,28 @@ fn read_all_strips(
     };
     let all_bands: Vec<usize> = (1..=bands).collect();
     let whole = Window::whole(width, height);
-    for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, &mut scratch.strips, |strips, pixels| {
-        for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
-            accumulator.push(&strip[..pixels]);
-        }
-        if let Some(optical) = &mut optical {
-            optical.add_strip(strips, pixels);
-        }
-    })?;
+    if accumulators.iter().all(BandAccumulator::counts_integers) {
+        // 8- and 16-bit bands (S2, land cover) read as integers; the S2 measures get their few
+        // bands as f64.
+        let (integers, as_f64) = (&mut scratch.integer_strips, &mut scratch.strips);
+        for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, integers, |strips, pixels| {
+            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
+                accumulator.push_integers(&strip[..pixels]);
+            }
+            if let Some(optical) = &mut optical {
+                optical.add_integer_strip(strips, pixels, as_f64);
+            }
+        })?;
+    } else {
+        for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, &mut scratch.strips, |strips, pixels| {
+            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
+                accumulator.push(&strip[..pixels]);
+            }
+            if let Some(optical) = &mut optical {
+                optical.add_strip(strips, pixels);
+            }
+        })?;
+    }
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
@@ -274,6 +290,21 @@ impl OpticalPass {
         };
         let ndvi_mask = mask.restricted_to(&[bands.nir, bands.red]);
         OpticalPass { mask, ndvi_mask, red: bands.red, nir: bands.nir, counts: OpticalCounts::default() }
+    }
+
+    /// [`OpticalPass::add_strip`] of a strip read as integers: the bands the measures look at
+    /// are converted into `as_f64`, the others left empty.
+    fn add_integer_strip(&mut self, strips: &[Vec<i32>], pixels: usize, as_f64: &mut Vec<Vec<f64>>) {
+        let mut needed: Vec<usize> = self.mask.reflectance.iter().map(|(slot, _)| *slot).collect();
+        needed.extend(self.mask.cloud.map(|(slot, _)| slot).into_iter().chain([self.red, self.nir]));
+        as_f64.resize_with(strips.len(), Vec::new);
+        for (slot, (converted, strip)) in as_f64.iter_mut().zip(strips).enumerate() {
+            converted.clear();
+            if needed.contains(&slot) {
+                converted.extend(strip[..pixels].iter().map(|v| f64::from(*v)));
+            }
+        }
+        self.add_strip(as_f64, pixels);
     }
 
     fn add_strip(&mut self, strips: &[Vec<f64>], pixels: usize) {

@@ -198,6 +198,22 @@ impl BandAccumulator {
         self.nodata_count += values.len() as u64 - kept;
     }
 
+    /// Whether the band is counted in a histogram (8- and 16-bit integers), so that its values
+    /// can be pushed as integers.
+    pub fn counts_integers(&self) -> bool {
+        matches!(self.store, Store::Histogram { .. })
+    }
+
+    /// As [`BandAccumulator::push`], for a band that [counts
+    /// integers](BandAccumulator::counts_integers), its values read as i32.
+    pub fn push_integers(&mut self, values: &[i32]) {
+        let kept = match &mut self.store {
+            Store::Histogram { offset, counts, used } => count_in_histogram(values, self.nodata, *offset, counts, used),
+            _ => return self.push(&values.iter().map(|v| f64::from(*v)).collect::<Vec<_>>()),
+        };
+        self.nodata_count += values.len() as u64 - kept;
+    }
+
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
     pub fn class_counts(&self) -> Option<Vec<(i64, u64)>> {
         match &self.store {
@@ -244,12 +260,37 @@ impl BandAccumulator {
     }
 }
 
-/// Counts the values of an integer band (read as f64) other than its nodata tag into `counts`
-/// (bin 0 holds the value `offset`), widens `used` to the bins counted, and returns how many
-/// were counted. Such values are never NaN, so only the tag is tested, and a band without one
-/// tests nothing per value.
-fn count_in_histogram(
-    values: &[f64],
+/// A value of an integer band as GDAL read it: as f64, or as i32.
+trait IntegerSample: Copy + PartialEq {
+    fn integer(self) -> i64;
+    fn is_tag(self, tag: f64) -> bool;
+}
+
+impl IntegerSample for f64 {
+    fn integer(self) -> i64 {
+        self as i64
+    }
+
+    fn is_tag(self, tag: f64) -> bool {
+        self == tag
+    }
+}
+
+impl IntegerSample for i32 {
+    fn integer(self) -> i64 {
+        self.into()
+    }
+
+    fn is_tag(self, tag: f64) -> bool {
+        f64::from(self) == tag
+    }
+}
+
+/// Counts the values of an integer band other than its nodata tag into `counts` (bin 0 holds the
+/// value `offset`), widens `used` to the bins counted, and returns how many were counted. Such
+/// values are never NaN, so only the tag is tested.
+fn count_in_histogram<T: IntegerSample>(
+    values: &[T],
     nodata: Option<f64>,
     offset: i64,
     counts: &mut [u64],
@@ -257,10 +298,10 @@ fn count_in_histogram(
 ) -> u64 {
     let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
     let mut kept = 0u64;
-    let mut count = |v: f64, times: u64| {
+    let mut count = |v: T, times: u64| {
         // GDAL hands out values of the band's own type, so the bin always exists.
-        let bin = (v as i64 - offset) as usize;
-        if let Some(count) = counts.get_mut(bin).filter(|_| times > 0) {
+        let bin = (v.integer() - offset) as usize;
+        if let Some(count) = counts.get_mut(bin) {
             *count += times;
             kept += times;
             (low, high) = (low.min(bin), high.max(bin));
@@ -268,20 +309,19 @@ fn count_in_histogram(
     };
     // Runs of one value (a class map's fields, a band's flat areas) are counted once: a bin
     // incremented value after value waits for its own previous store every time.
-    let (mut current, mut run) = (f64::NAN, 0u64);
-    let mut next = |v: f64| {
-        if v == current {
-            run += 1;
-        } else {
-            count(current, run);
-            (current, run) = (v, 1);
+    let mut values = values.iter().copied().filter(|v| nodata.is_none_or(|tag| !v.is_tag(tag)));
+    if let Some(first) = values.next() {
+        let (mut current, mut run) = (first, 1u64);
+        for v in values {
+            if v == current {
+                run += 1;
+            } else {
+                count(current, run);
+                (current, run) = (v, 1);
+            }
         }
-    };
-    match nodata {
-        Some(tag) => values.iter().filter(|v| **v != tag).for_each(|v| next(*v)),
-        None => values.iter().for_each(|v| next(*v)),
+        count(current, run);
     }
-    count(current, run);
     if low <= high {
         *used = Some((low, high));
     }

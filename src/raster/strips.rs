@@ -1,6 +1,7 @@
-//! Reading a window of several bands strip by strip, as f64, in bounded memory.
+//! Reading a window of several bands strip by strip, as f64 (or another type), in bounded memory.
 
 use super::open::last_gdal_error;
+use gdal::raster::GdalType;
 use gdal::Dataset;
 use std::ffi::{c_int, c_void};
 
@@ -87,15 +88,17 @@ pub fn for_each_strip(
     for_each_strip_in(dataset, bands, window, guard, &mut Vec::new(), visit)
 }
 
-/// [`for_each_strip`], reading into `strips`, whose buffers are grown as needed and kept for the
-/// caller's next read (an ingest worker reads thousands of small files).
-pub fn for_each_strip_in(
+/// [`for_each_strip`], reading values as `T` (GDAL converts) into `strips`, whose buffers are
+/// grown as needed and kept for the caller's next read (an ingest worker reads thousands of small
+/// files; an integer band read as integers costs GDAL no conversion to f64 and its histogram no
+/// conversion back).
+pub fn for_each_strip_in<T: GdalType + Copy + Default>(
     dataset: &Dataset,
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
-    strips: &mut Vec<Vec<f64>>,
-    mut visit: impl FnMut(&[Vec<f64>], usize),
+    strips: &mut Vec<Vec<T>>,
+    mut visit: impl FnMut(&[Vec<T>], usize),
 ) -> Result<(), String> {
     let handles: Vec<_> =
         bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
@@ -114,7 +117,8 @@ pub fn for_each_strip_in(
     strips.resize_with(bands.len(), Vec::new);
     strips.truncate(bands.len());
     // Every value a visit sees is written by GDAL first: the buffers' old values are never read.
-    strips.iter_mut().for_each(|buffer| buffer.resize(width * rows_per_strip, 0.0));
+    strips.iter_mut().for_each(|buffer| buffer.resize(width * rows_per_strip, T::default()));
+    let value_bytes = std::mem::size_of::<T>();
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
         let strip = Window { row: window.row + top, height: rows, ..window };
@@ -124,18 +128,16 @@ pub fn for_each_strip_in(
             for (buffer, &number) in strips.iter_mut().zip(bands) {
                 let to = Destination {
                     data: buffer[offset..].as_mut_ptr().cast(),
-                    pixel: 8,
-                    line: window.width * 8,
+                    pixel: value_bytes,
+                    line: window.width * value_bytes,
                     band: 0,
                 };
-                // SAFETY: the piece lies inside the strip, whose rows are `window.width` f64 values
-                // apart in `buffer` (width * rows_per_strip values): every value written is in it.
-                unsafe { read_piece(dataset, &[number], piece, gdal_sys::GDALDataType::GDT_Float64, to) }.map_err(
-                    |e| {
-                        let rows = piece.row..piece.row + piece.height;
-                        format!("read error in band {number} at rows {rows:?}: {e}")
-                    },
-                )?;
+                // SAFETY: the piece lies inside the strip, whose rows are `window.width` values of
+                // T apart in `buffer` (width * rows_per_strip values): every value written is in it.
+                unsafe { read_piece(dataset, &[number], piece, T::gdal_ordinal(), to) }.map_err(|e| {
+                    let rows = piece.row..piece.row + piece.height;
+                    format!("read error in band {number} at rows {rows:?}: {e}")
+                })?;
             }
         }
         visit(strips, window.width * rows);
