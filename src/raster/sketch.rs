@@ -84,8 +84,9 @@ impl QuantileSketch {
     }
 
     /// Counts each value of a float32 band once, as [`QuantileSketch::add`] would. Values in the
-    /// table's range are first counted per table cell (its exponent, top mantissa bits and side of the bin's bucket edge), then each cell's count
-    /// goes to its bucket at once: one increment per value instead of a bucket update.
+    /// table's range are first counted per table cell (sign, exponent, top mantissa bits, and
+    /// which side of the bin's bucket edge), then each cell's count goes to its bucket at once:
+    /// one increment per value instead of a bucket update.
     pub fn add_f32s(&mut self, values: &[f32]) {
         let in_table = |v: &&f32| (TABLE_FLOOR..=f32::MAX).contains(&v.abs());
         // The range of cells from the bins alone: a bin's two cells are 2 bin and 2 bin + 1.
