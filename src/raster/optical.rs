@@ -95,7 +95,7 @@ impl OpticalCounts {
         index_mask: &OpticalMask,
         strips: &[Vec<f64>],
         pixels: usize,
-        index: &dyn Fn(&[Vec<f64>], usize) -> f64,
+        index: impl Fn(&[Vec<f64>], usize) -> f64,
     ) {
         self.pixels += pixels as u64;
         let (mut classes, mut index_classes) = (Vec::new(), Vec::new());
