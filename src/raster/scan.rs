@@ -310,7 +310,7 @@ impl OpticalPass {
     fn add_strip(&mut self, strips: &[Vec<f64>], pixels: usize) {
         let (red, nir) = (self.red, self.nir);
         let ndvi = |strips: &[Vec<f64>], i: usize| normalized_difference(strips[nir][i], strips[red][i]);
-        self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, &ndvi);
+        self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, ndvi);
     }
 
     fn summary(&self) -> OpticalSummary {
