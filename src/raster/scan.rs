@@ -102,8 +102,7 @@ pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 /// What one ingest worker keeps from one file to the next, so that a 256 px patch costs its
 /// pixels rather than its buffers: the strips' buffers (of f64, or of i32 for files of 8- and
-/// 16-bit bands), zeroed histogram bins, and the CRSs
-/// seen so far.
+/// 16-bit bands), zeroed histogram bins, and the CRSs seen so far.
 #[derive(Default)]
 pub struct ScanScratch {
     strips: Vec<Vec<f64>>,
