@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod cache;
 pub mod crs;
+pub mod f32_histogram;
 pub mod indices;
 pub mod npy;
 pub mod open;

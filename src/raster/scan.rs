@@ -8,7 +8,7 @@ use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats, BinPool};
 use super::strips::{for_each_strip_in, Unguarded, Window};
 use crate::layout::OpticalBands;
-use gdal::raster::GdalDataType;
+use gdal::raster::{GdalDataType, GdalType};
 use gdal::{Dataset, Metadata};
 use std::path::Path;
 
@@ -101,14 +101,26 @@ pub struct FileScan {
 pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 /// What one ingest worker keeps from one file to the next, so that a 256 px patch costs its
-/// pixels rather than its buffers: the strips' buffers (of f64, or of i32 for files of 8- and
-/// 16-bit bands), zeroed histogram bins, and the CRSs seen so far.
+/// pixels rather than its buffers: the strips' buffers (of the sample type files are read as),
+/// zeroed histogram bins, and the CRSs seen so far.
 #[derive(Default)]
 pub struct ScanScratch {
-    strips: Vec<Vec<f64>>,
-    integer_strips: Vec<Vec<i32>>,
+    strips: StripBuffers,
     bins: BinPool,
     crs: CrsCache,
+}
+
+/// Strip buffers of each type a file's bands are read as: the bands' own type when they share
+/// one (GDAL then copies without converting, and the statistics count the values as they are),
+/// else i32 for 8- and 16-bit bands and f64 for the rest; f64 for the S2 measures' bands.
+#[derive(Default)]
+struct StripBuffers {
+    u8: Vec<Vec<u8>>,
+    u16: Vec<Vec<u16>>,
+    i16: Vec<Vec<i16>>,
+    i32: Vec<Vec<i32>>,
+    f32: Vec<Vec<f32>>,
+    f64: Vec<Vec<f64>>,
 }
 
 /// Opens `path`, checks it against `request` (bands, type) and reads what it asks for, with the
@@ -218,42 +230,83 @@ fn read_all_strips(
     measures: &Measures,
     scratch: &mut ScanScratch,
 ) -> Result<(), String> {
-    let (width, height, bands) = (scan.info.width, scan.info.height, scan.info.band_count);
+    let bands = scan.info.band_count;
     let mut accumulators = band_accumulators(dataset, bands, &mut scratch.bins)?;
     let mut optical = match measures {
         Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
     };
-    let all_bands: Vec<usize> = (1..=bands).collect();
-    let whole = Window::whole(width, height);
-    if accumulators.iter().all(BandAccumulator::counts_integers) {
-        // 8- and 16-bit bands (S2, land cover) read as integers; the S2 measures get their few
-        // bands as f64.
-        let (integers, as_f64) = (&mut scratch.integer_strips, &mut scratch.strips);
-        for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, integers, |strips, pixels| {
-            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
-                accumulator.push_integers(&strip[..pixels]);
-            }
-            if let Some(optical) = &mut optical {
-                optical.add_integer_strip(strips, pixels, as_f64);
-            }
-        })?;
-    } else {
-        for_each_strip_in(dataset, &all_bands, whole, &mut Unguarded, &mut scratch.strips, |strips, pixels| {
-            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
-                accumulator.push(&strip[..pixels]);
-            }
-            if let Some(optical) = &mut optical {
-                optical.add_strip(strips, pixels);
-            }
-        })?;
-    }
+    let pass = StripPass { dataset, window: Window::whole(scan.info.width, scan.info.height), bands };
+    let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical));
+    match common_type(dataset, bands) {
+        Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, &mut buffers.f64, to, BandAccumulator::push_integers),
+        Some(GdalDataType::UInt16) => pass.run(&mut buffers.u16, &mut buffers.f64, to, BandAccumulator::push_integers),
+        Some(GdalDataType::Int16) => pass.run(&mut buffers.i16, &mut buffers.f64, to, BandAccumulator::push_integers),
+        Some(GdalDataType::Float32) => pass.run(&mut buffers.f32, &mut buffers.f64, to, BandAccumulator::push_f32s),
+        _ if to.0.iter().all(BandAccumulator::counts_integers) => {
+            pass.run(&mut buffers.i32, &mut buffers.f64, to, BandAccumulator::push_integers)
+        }
+        _ => pass.run_f64(&mut buffers.f64, to),
+    }?;
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
     scan.optical = optical.map(|o| o.summary());
     scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
     Ok(())
+}
+
+/// The type all bands of the file share, if they do.
+fn common_type(dataset: &Dataset, bands: usize) -> Option<GdalDataType> {
+    let types: Vec<GdalDataType> =
+        (1..=bands).filter_map(|i| dataset.rasterband(i).ok()).map(|b| b.band_type()).collect();
+    let first = *types.first()?;
+    (types.len() == bands && types.iter().all(|t| *t == first)).then_some(first)
+}
+
+/// What a pass feeds: each band's accumulator, and the S2 measures of an S2 file.
+type Targets<'a> = (&'a mut [BandAccumulator], &'a mut Option<OpticalPass>);
+
+/// Every band of a file, strip by strip, into its accumulators and the S2 measures.
+struct StripPass<'a> {
+    dataset: &'a Dataset,
+    window: Window,
+    bands: usize,
+}
+
+impl StripPass<'_> {
+    /// Reads the bands as `T` into `buffers`, hands each band's strip to `push`, and gives the S2
+    /// measures their few bands as f64 (converted into `as_f64`).
+    fn run<T: GdalType + Copy + Default + Into<f64>>(
+        &self,
+        buffers: &mut Vec<Vec<T>>,
+        as_f64: &mut Vec<Vec<f64>>,
+        (accumulators, optical): Targets,
+        push: impl Fn(&mut BandAccumulator, &[T]),
+    ) -> Result<(), String> {
+        let all_bands: Vec<usize> = (1..=self.bands).collect();
+        for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
+            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
+                push(accumulator, &strip[..pixels]);
+            }
+            if let Some(optical) = optical {
+                optical.add_converted_strip(strips, pixels, as_f64);
+            }
+        })
+    }
+
+    /// Reads the bands as f64, which the S2 measures take as they are.
+    fn run_f64(&self, buffers: &mut Vec<Vec<f64>>, (accumulators, optical): Targets) -> Result<(), String> {
+        let all_bands: Vec<usize> = (1..=self.bands).collect();
+        for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
+            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
+                accumulator.push(&strip[..pixels]);
+            }
+            if let Some(optical) = optical {
+                optical.add_strip(strips, pixels);
+            }
+        })
+    }
 }
 
 /// One accumulator per band, with the band's type and nodata tag.
@@ -291,16 +344,21 @@ impl OpticalPass {
         OpticalPass { mask, ndvi_mask, red: bands.red, nir: bands.nir, counts: OpticalCounts::default() }
     }
 
-    /// [`OpticalPass::add_strip`] of a strip read as integers: the bands the measures look at
-    /// are converted into `as_f64`, the others left empty.
-    fn add_integer_strip(&mut self, strips: &[Vec<i32>], pixels: usize, as_f64: &mut Vec<Vec<f64>>) {
+    /// [`OpticalPass::add_strip`] of a strip read in another type: the bands the measures look
+    /// at are converted into `as_f64`, the others left empty.
+    fn add_converted_strip<T: Copy + Into<f64>>(
+        &mut self,
+        strips: &[Vec<T>],
+        pixels: usize,
+        as_f64: &mut Vec<Vec<f64>>,
+    ) {
         let mut needed: Vec<usize> = self.mask.reflectance.iter().map(|(slot, _)| *slot).collect();
         needed.extend(self.mask.cloud.map(|(slot, _)| slot).into_iter().chain([self.red, self.nir]));
         as_f64.resize_with(strips.len(), Vec::new);
         for (slot, (converted, strip)) in as_f64.iter_mut().zip(strips).enumerate() {
             converted.clear();
             if needed.contains(&slot) {
-                converted.extend(strip[..pixels].iter().map(|v| f64::from(*v)));
+                converted.extend(strip[..pixels].iter().map(|v| (*v).into()));
             }
         }
         self.add_strip(as_f64, pixels);

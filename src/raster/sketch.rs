@@ -9,6 +9,7 @@
 //! bound holds for any subset. A band needs one bucket per 2 % step of its value range (256 px
 //! SEN12MS S2 patches: a few hundred bytes per band, see docs/catalog.md).
 
+use super::f32_histogram::{self, F32Histogram, BIN_SHIFT};
 use std::sync::OnceLock;
 
 /// The relative accuracy: each quantile is within 1 % of the value at its rank.
@@ -83,37 +84,48 @@ impl QuantileSketch {
         self.add_slots(values.into_iter().filter(|(_, count)| *count > 0).map(|(v, count)| (Slot::of(v), count)));
     }
 
-    /// Counts each value of a float32 band once, as [`QuantileSketch::add`] would. Values in the
-    /// table's range are first counted per table cell (sign, exponent, top mantissa bits, and
-    /// which side of the bin's bucket edge), then each cell's count goes to its bucket at once:
-    /// one increment per value instead of a bucket update.
-    pub fn add_f32s(&mut self, values: &[f32]) {
-        let in_table = |v: &&f32| (TABLE_FLOOR..=f32::MAX).contains(&v.abs());
-        // The range of cells from the bins alone: a bin's two cells are 2 bin and 2 bin + 1.
-        let bins = values.iter().filter(in_table).map(|v| v.to_bits() >> BIN_SHIFT);
-        let Some((low, high)) = bins.fold(None, |range, bin| {
-            let (low, high) = range.unwrap_or((bin, bin));
-            Some((low.min(bin), high.max(bin)))
-        }) else {
-            return values.iter().for_each(|v| self.add(*v as f64, 1));
-        };
-        let (low, high) = (low << 1, (high << 1) | 1);
-        let mut cells = vec![0u64; (high - low + 1) as usize];
-        for v in values {
-            match in_table(&v) {
-                true => cells[(f32_cell(*v) - low) as usize] += 1,
-                false => self.add(*v as f64, 1),
+    /// Counts each of `values` (a float32 band's, exactly those `histogram` counted) once, as
+    /// [`QuantileSketch::add`] would. A bin of the histogram that lies inside one bucket is counted
+    /// at once; only the values of bins that straddle a bucket edge (one edge at most: a bin is
+    /// narrower than a bucket) are compared with it, in one pass; values outside the table's range
+    /// are added one by one.
+    pub fn add_f32_histogram(&mut self, values: &[f32], histogram: &F32Histogram) {
+        let Some((low, high)) = histogram.used() else { return };
+        // Entry 0 stands for every bin not split by an edge (its edge is never passed), so the
+        // pass over the values has no branch; `straddling_of[bin - low]` is the bin's entry.
+        let mut straddling =
+            vec![Straddling { below: Slot::Zero, above: Slot::Zero, edge: f32::INFINITY, count: 0, past_edge: 0 }];
+        let mut straddling_of = vec![0u32; high - low + 1];
+        let mut each_value = Vec::new();
+        let whole = histogram.occupied().filter_map(|(bin, count)| match f32_bin_rule(bin) {
+            BinRule::Whole(slot) => Some((Some(slot), count)),
+            BinRule::Split { below, above, edge } => {
+                straddling_of[bin - low] = straddling.len() as u32;
+                straddling.push(Straddling { below, above, edge, count, past_edge: 0 });
+                None
+            }
+            BinRule::EachValue => {
+                each_value.push(bin);
+                None
+            }
+        });
+        self.add_slots(whole);
+        if straddling.len() > 1 {
+            for &v in values {
+                let bin = &mut straddling[straddling_of[f32_histogram::bin_of(v) - low] as usize];
+                bin.past_edge += u64::from(v.abs() > bin.edge);
             }
         }
-        let slot = |cell: u32| {
-            let bucket = f32_bucket_of_cell(cell);
-            if cell >> CELL_SIGN_BIT == 1 {
-                Slot::Negative(bucket)
-            } else {
-                Slot::Positive(bucket)
+        for bin in &straddling[1..] {
+            self.add_to(bin.below, bin.count - bin.past_edge);
+            self.add_to(bin.above, bin.past_edge);
+        }
+        // Zeros, tiny magnitudes and infinities: rare, each by its own rule.
+        if !each_value.is_empty() {
+            for &v in values.iter().filter(|v| each_value.contains(&f32_histogram::bin_of(**v))) {
+                self.add(f64::from(v), 1);
             }
-        };
-        self.add_slots((low..=high).zip(cells).filter(|(_, n)| *n > 0).map(|(cell, n)| (Some(slot(cell)), n)));
+        }
     }
 
     fn add_slots(&mut self, slots: impl Iterator<Item = (Option<Slot>, u64)>) {
@@ -249,9 +261,9 @@ impl Slot {
 
 /// Float32 magnitudes from here up (2^-29, above ZERO_BELOW) have their bucket in a table.
 const TABLE_FLOOR: f32 = 1.0 / (1u32 << 29) as f32;
-/// A table bin: the float32 values that share their exponent and top 7 mantissa bits. Its width,
-/// 2^-7 of its values at most, is below a bucket's (2 %), so at most one bucket edge falls in it.
-const BIN_SHIFT: u32 = 16;
+// A table bin is a bin of the histogram: the float32 values that share their exponent and top 7
+// mantissa bits. Its width, 2^-7 of its values at most, is below a bucket's (2 %), so at most one
+// bucket edge falls in it.
 const BINS_PER_EXPONENT: usize = 1 << (23 - BIN_SHIFT);
 
 /// One exponent's bins: the bucket of each bin's smallest value, and the largest value of the
@@ -292,24 +304,43 @@ impl ExponentRow {
     }
 }
 
-/// The table cell of a float32 value whose magnitude is in TABLE_FLOOR..=f32::MAX: its sign,
-/// exponent and top mantissa bits, then whether it lies past its bin's bucket edge. Cells are
-/// ordered as their magnitudes are within each sign. Rows of the table are built when a value of
-/// their exponent first comes (a band of dB values uses a handful), so a value costs a lookup
-/// instead of a logarithm: the ingest buckets every value of every float band.
-fn f32_cell(value: f32) -> u32 {
-    let bits = value.to_bits();
-    let (row, bin) = table_row(bits & 0x7fff_ffff);
-    ((bits >> BIN_SHIFT) << 1) | u32::from(value.abs() > row.last_in_first[bin])
+/// A histogram bin with a bucket edge inside: its values up to `edge` (in magnitude) go to
+/// `below`, the `past_edge` others to `above`.
+struct Straddling {
+    below: Slot,
+    above: Slot,
+    edge: f32,
+    count: u64,
+    past_edge: u64,
 }
 
-/// Bit of a cell that holds its value's sign.
-const CELL_SIGN_BIT: u32 = 32 - BIN_SHIFT;
+/// How the values of one bin of an [`F32Histogram`] are counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BinRule {
+    /// All in one bucket.
+    Whole(Slot),
+    /// In `below` up to magnitude `edge`, in `above` past it.
+    Split { below: Slot, above: Slot, edge: f32 },
+    /// Outside the table (tiny magnitudes, zeros, infinities): each value by [`Slot::of`].
+    EachValue,
+}
 
-/// The bucket of the values of a cell (as [`f32_cell`] numbers them).
-fn f32_bucket_of_cell(cell: u32) -> i32 {
-    let (row, bin) = table_row(((cell >> 1) << BIN_SHIFT) & 0x7fff_ffff);
-    row.first_bucket[bin] + (cell & 1) as i32
+/// The rule of a histogram bin from the table: a bin of magnitudes in TABLE_FLOOR..=f32::MAX
+/// has its buckets in the table row of its exponent. Rows are built when a bin of their exponent
+/// first comes (a band of dB values uses a handful), so a bin costs a lookup, not a logarithm.
+fn f32_bin_rule(bin: usize) -> BinRule {
+    let magnitude_bits = ((bin as u32) << BIN_SHIFT) & 0x7fff_ffff;
+    let exponent = magnitude_bits >> 23;
+    if exponent < TABLE_FLOOR.to_bits() >> 23 || exponent > f32::MAX.to_bits() >> 23 {
+        return BinRule::EachValue;
+    }
+    let (row, index) = table_row(magnitude_bits);
+    let signed = |bucket| if f32_histogram::is_negative(bin) { Slot::Negative(bucket) } else { Slot::Positive(bucket) };
+    let first = row.first_bucket[index];
+    match row.last_in_first[index] {
+        edge if edge.is_infinite() => BinRule::Whole(signed(first)),
+        edge => BinRule::Split { below: signed(first), above: signed(first + 1), edge },
+    }
 }
 
 /// The exponent row and bin of a float32 magnitude's bits.
@@ -409,19 +440,34 @@ mod tests {
         }
     }
 
+    /// The slot the table gives a float32 value in its range.
+    fn table_slot(v: f32) -> Slot {
+        match f32_bin_rule(f32_histogram::bin_of(v)) {
+            BinRule::Whole(slot) => slot,
+            BinRule::Split { below, above, edge } => {
+                if v.abs() > edge {
+                    above
+                } else {
+                    below
+                }
+            }
+            BinRule::EachValue => panic!("{v:e} is outside the table"),
+        }
+    }
+
     #[test]
     fn float32_buckets_from_the_table_are_the_computed_ones() {
         // Every float32 of the binades of dB magnitudes (1/8 to 64), and the edges of all others.
         let binades = (124u32..=132).flat_map(|e| (e << 23)..((e + 1) << 23));
         for bits in binades.step_by(1).filter(|b| b % 3 == 0 || b & 0xffff < 4) {
             let v = f32::from_bits(bits);
-            assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
+            assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
         }
         let floor = TABLE_FLOOR.to_bits() >> 23;
         for exponent in floor..255 {
             for bits in [exponent << 23, (exponent << 23) | 0x7f_ffff, (exponent << 23) | 0x12_3456] {
                 let v = f32::from_bits(bits);
-                assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
+                assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
             }
         }
         let gamma = gamma();
@@ -429,7 +475,7 @@ mod tests {
             let edge = gamma.powi(k) as f32;
             for v in [edge, f32::from_bits(edge.to_bits() - 1), f32::from_bits(edge.to_bits() + 1)] {
                 if (TABLE_FLOOR..=f32::MAX).contains(&v) {
-                    assert_eq!(f32_bucket_of_cell(f32_cell(v)), bucket_of(v as f64), "{v:e}");
+                    assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
                 }
             }
         }
@@ -441,8 +487,12 @@ mod tests {
             values(20_000, 9).into_iter().map(|v| v as f32).chain([f32::NAN, 1e-30, -1e-12, f32::MAX, 3e-9]).collect();
         let mut as_f64 = QuantileSketch::new();
         values.iter().for_each(|v| as_f64.add(*v as f64, 1));
+        // A band's kept values: NaN is nodata.
+        let kept: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        let mut histogram = F32Histogram::new(vec![0; f32_histogram::BINS]).unwrap();
+        kept.iter().for_each(|v| histogram.add(*v));
         let mut as_f32 = QuantileSketch::new();
-        as_f32.add_f32s(&values);
+        as_f32.add_f32_histogram(&kept, &histogram);
         assert_eq!(as_f32, as_f64);
     }
 

@@ -5,6 +5,7 @@
 //! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
 //! definition (linear interpolation between the ranks around q * (n - 1)).
 
+use super::f32_histogram::{locate_ranks, F32Histogram, BINS as F32_BINS};
 use super::sketch::QuantileSketch;
 use gdal::raster::GdalDataType;
 
@@ -96,7 +97,8 @@ impl Moments {
 #[derive(Debug)]
 enum Store {
     /// counts[v - offset] for integer bands of at most 16 bits, and the lowest and highest bin
-    /// counted: later passes run over those only, and the bins outside are never touched (a
+    /// a value fell in (the nodata tag's bin, emptied after each strip, may be one of them):
+    /// later passes run over those only, and the bins outside are never touched (a
     /// 16-bit band's 512 KB of bins costs page faults, not only time, when a 256 px patch uses a
     /// few thousand of them).
     Histogram {
@@ -183,7 +185,10 @@ impl BandAccumulator {
         let nodata = self.nodata;
         let is_nodata = |v: f64| is_nodata(v, nodata);
         let kept = match &mut self.store {
-            Store::Histogram { offset, counts, used } => count_in_histogram(values, nodata, *offset, counts, used),
+            // An 8- or 16-bit band's values, read as f64, are exact integers.
+            Store::Histogram { .. } => {
+                return self.push_integers(&values.iter().map(|v| *v as i32).collect::<Vec<_>>())
+            }
             Store::Float32(kept_values) => {
                 let start = kept_values.len();
                 kept_values.extend(values.iter().filter(|v| !is_nodata(**v)).map(|v| *v as f32));
@@ -205,13 +210,24 @@ impl BandAccumulator {
     }
 
     /// As [`BandAccumulator::push`], for a band that [counts
-    /// integers](BandAccumulator::counts_integers), its values read as i32.
-    pub fn push_integers(&mut self, values: &[i32]) {
-        let kept = match &mut self.store {
-            Store::Histogram { offset, counts, used } => count_in_histogram(values, self.nodata, *offset, counts, used),
-            _ => return self.push(&values.iter().map(|v| f64::from(*v)).collect::<Vec<_>>()),
+    /// integers](BandAccumulator::counts_integers), its values read in its own type or as i32.
+    pub fn push_integers<T: IntegerSample>(&mut self, values: &[T]) {
+        let Store::Histogram { offset, counts, used } = &mut self.store else {
+            return self.push(&values.iter().map(|v| v.integer() as f64).collect::<Vec<_>>());
         };
+        let kept = count_in_histogram(values, self.nodata, *offset, counts, used);
         self.nodata_count += values.len() as u64 - kept;
+    }
+
+    /// As [`BandAccumulator::push`], for values read as float32.
+    pub fn push_f32s(&mut self, values: &[f32]) {
+        let Store::Float32(kept_values) = &mut self.store else {
+            return self.push(&values.iter().map(|v| f64::from(*v)).collect::<Vec<_>>());
+        };
+        let start = kept_values.len();
+        let nodata = self.nodata;
+        kept_values.extend(values.iter().copied().filter(|v| !is_nodata(f64::from(*v), nodata)));
+        self.nodata_count += values.len() as u64 - (kept_values.len() - start) as u64;
     }
 
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
@@ -247,10 +263,7 @@ impl BandAccumulator {
                 pool.give(counts, used);
                 summary
             }
-            Store::Float32(values) => {
-                sketch.add_f32s(&values);
-                values_summary(&values)
-            }
+            Store::Float32(values) => float32_statistics(&values, pool, &mut sketch),
             Store::Float64(values) => {
                 sketch.add_all(values.iter().map(|v| (*v, 1)));
                 values_summary(&values)
@@ -260,35 +273,28 @@ impl BandAccumulator {
     }
 }
 
-/// A value of an integer band as GDAL read it: as f64, or as i32.
-trait IntegerSample: Copy + PartialEq {
+/// A value of an 8- or 16-bit band as GDAL read it: in the band's own type, or as i32.
+pub trait IntegerSample: Copy + Ord {
+    /// The value.
     fn integer(self) -> i64;
-    fn is_tag(self, tag: f64) -> bool;
 }
 
-impl IntegerSample for f64 {
-    fn integer(self) -> i64 {
-        self as i64
-    }
-
-    fn is_tag(self, tag: f64) -> bool {
-        self == tag
-    }
+macro_rules! integer_samples {
+    ($($t:ty),*) => {$(
+        impl IntegerSample for $t {
+            fn integer(self) -> i64 {
+                self.into()
+            }
+        }
+    )*};
 }
-
-impl IntegerSample for i32 {
-    fn integer(self) -> i64 {
-        self.into()
-    }
-
-    fn is_tag(self, tag: f64) -> bool {
-        f64::from(self) == tag
-    }
-}
+integer_samples!(u8, u16, i16, i32);
 
 /// Counts the values of an integer band other than its nodata tag into `counts` (bin 0 holds the
-/// value `offset`), widens `used` to the bins counted, and returns how many were counted. Such
-/// values are never NaN, so only the tag is tested.
+/// value `offset`), widens `used` to the bins counted, and returns how many were counted.
+/// Every value is counted, the tag's too, and the tag's bin is emptied afterwards: the loop then
+/// has one store a value and nothing to decide. The bins used come from the strip's extremes,
+/// which the compiler finds with vector instructions.
 fn count_in_histogram<T: IntegerSample>(
     values: &[T],
     nodata: Option<f64>,
@@ -296,36 +302,54 @@ fn count_in_histogram<T: IntegerSample>(
     counts: &mut [u64],
     used: &mut Option<(usize, usize)>,
 ) -> u64 {
-    let (mut low, mut high) = used.unwrap_or((usize::MAX, 0));
-    let mut kept = 0u64;
-    let mut count = |v: T, times: u64| {
-        // GDAL hands out values of the band's own type, so the bin always exists.
-        let bin = (v.integer() - offset) as usize;
-        if let Some(count) = counts.get_mut(bin) {
-            *count += times;
-            kept += times;
-            (low, high) = (low.min(bin), high.max(bin));
-        }
+    let Some(&first) = values.first() else { return 0 };
+    let (min, max) = values.iter().fold((first, first), |(min, max), &v| (min.min(v), max.max(v)));
+    let bin = |v: T| v.integer() - offset;
+    let bins = 0..counts.len() as i64;
+    // GDAL hands out values of the band's own type, so every value has its bin; one that had none
+    // would be left out, as nodata.
+    let outside = match bins.contains(&bin(min)) && bins.contains(&bin(max)) {
+        true => 0,
+        false => values.iter().filter(|v| !bins.contains(&bin(**v))).count() as u64,
     };
-    // Runs of one value (a class map's fields, a band's flat areas) are counted once: a bin
-    // incremented value after value waits for its own previous store every time.
-    let mut values = values.iter().copied().filter(|v| nodata.is_none_or(|tag| !v.is_tag(tag)));
-    if let Some(first) = values.next() {
-        let (mut current, mut run) = (first, 1u64);
-        for v in values {
-            if v == current {
-                run += 1;
-            } else {
-                count(current, run);
-                (current, run) = (v, 1);
+    if outside == 0 && counts.len() <= SMALL_BINS {
+        count_in_lanes(values, |v| bin(v) as usize, counts);
+    } else {
+        for &v in values {
+            if let Some(count) = counts.get_mut(bin(v) as usize) {
+                *count += 1;
             }
         }
-        count(current, run);
     }
-    if low <= high {
-        *used = Some((low, high));
+    let tag_bin = nodata.filter(|tag| tag.fract() == 0.0).map(|tag| tag as i64 - offset).filter(|b| bins.contains(b));
+    let tagged = tag_bin.map_or(0, |b| std::mem::take(&mut counts[b as usize]));
+    let last = counts.len() as i64 - 1;
+    let (low, high) = (bin(min).clamp(0, last) as usize, bin(max).clamp(0, last) as usize);
+    let (old_low, old_high) = used.unwrap_or((low, high));
+    *used = Some((old_low.min(low), old_high.max(high)));
+    values.len() as u64 - outside - tagged
+}
+
+/// Histograms of at most this many bins (8-bit bands) are counted in lanes.
+const SMALL_BINS: usize = 256;
+
+/// Adds `bins` (each below SMALL_BINS) to `counts` through four tables taken in turn: a class map
+/// repeats one value for long runs, and four tables let four increments of one bin be under way
+/// at once instead of each waiting for the store of the one before.
+fn count_in_lanes<T: Copy>(values: &[T], bin: impl Fn(T) -> usize, counts: &mut [u64]) {
+    let mut lanes = [[0u32; SMALL_BINS]; 4];
+    let quads = values.chunks_exact(4);
+    for &v in quads.remainder() {
+        lanes[0][bin(v) % SMALL_BINS] += 1;
     }
-    kept
+    for quad in quads {
+        for (lane, &v) in lanes.iter_mut().zip(quad) {
+            lane[bin(v) % SMALL_BINS] += 1;
+        }
+    }
+    for (bin, count) in counts.iter_mut().enumerate() {
+        *count += lanes.iter().map(|lane| u64::from(lane[bin])).sum::<u64>();
+    }
 }
 
 /// (lowest value, bins) of the types counted in a histogram.
@@ -339,10 +363,13 @@ fn histogram_range(dtype: GdalDataType) -> Option<(i64, usize)> {
 }
 
 /// The occupied part of a histogram whose counted bins lie in `used`: the value of its first
-/// non-empty bin and the bins from there to the last non-empty one (None when none is).
+/// non-empty bin and the bins from there to the last non-empty one (None when none is). The ends
+/// of `used` may be empty (the nodata tag's bin, emptied after counting).
 fn occupied(offset: i64, counts: &[u64], used: Option<(usize, usize)>) -> Option<(i64, &[u64])> {
     let (low, high) = used?;
-    Some((offset + low as i64, &counts[low..=high]))
+    let first = low + counts[low..=high].iter().position(|c| *c > 0)?;
+    let last = high - counts[first..=high].iter().rev().position(|c| *c > 0)?;
+    Some((offset + first as i64, &counts[first..=last]))
 }
 
 /// Statistics of the bins `counts`, the first of which holds the value `offset` and is not empty.
@@ -363,27 +390,11 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
     let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
     let pairs = PERCENTILES.map(|q| rank_pair(q, n));
     let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
-    let at: Vec<f64> = histogram_ranks(counts, &ranks).iter().map(|&(bin, _)| value(bin) as f64).collect();
+    let at: Vec<f64> =
+        locate_ranks(counts.iter().copied().enumerate(), &ranks).iter().map(|&(bin, _)| value(bin) as f64).collect();
     let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
     let (min, max) = (offset as f64, value(counts.len() - 1) as f64);
     (n, Some(Summary { min, max, mean: sum as f64 / n as f64, stddev: variance.max(0.0).sqrt(), percentiles }))
-}
-
-/// For each rank (0-based, in any order): its bin and its rank among the bin's values, in one
-/// pass over the cumulative counts.
-fn histogram_ranks(counts: &[u64], ranks: &[u64]) -> Vec<(usize, u64)> {
-    let mut order: Vec<usize> = (0..ranks.len()).collect();
-    order.sort_by_key(|&k| ranks[k]);
-    let mut located = vec![(0, 0); ranks.len()];
-    let (mut seen, mut bin) = (0u64, 0usize);
-    for k in order {
-        while bin + 1 < counts.len() && seen + counts[bin] <= ranks[k] {
-            seen += counts[bin];
-            bin += 1;
-        }
-        located[k] = (bin, ranks[k].saturating_sub(seen));
-    }
-    located
 }
 
 /// numpy's linear percentile lies between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1):
@@ -394,41 +405,27 @@ fn rank_pair(q: f64, n: u64) -> (u64, u64, f64) {
     (lower, (lower + 1).min(n - 1), h - lower as f64)
 }
 
-/// Floats mapped to unsigned integers of the same order, so values can be binned by their top bits.
-trait OrderedKey: Copy + Into<f64> {
-    /// Order-preserving key in the top bits of a u64.
-    fn key(self) -> u64;
-}
-
-impl OrderedKey for f32 {
-    fn key(self) -> u64 {
-        let bits = self.to_bits();
-        let ordered = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
-        (ordered as u64) << 32
-    }
-}
-
-impl OrderedKey for f64 {
-    fn key(self) -> u64 {
-        let bits = self.to_bits();
-        if bits >> 63 == 1 {
-            !bits
-        } else {
-            bits | 0x8000_0000_0000_0000
-        }
+/// A float64 mapped to an unsigned integer of the same order, so values can be binned by their
+/// top bits.
+fn order_key(value: f64) -> u64 {
+    let bits = value.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 0x8000_0000_0000_0000
     }
 }
 
 /// The values at the given ranks (0-based, of the sorted order) in two linear passes: count the
 /// values per bin of their top key bits (8 to 16 of them: about 8 values a bin, so the bins of a
 /// 256 px patch do not outweigh its values), then sort only the few bins that hold the ranks.
-fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
+fn values_at_ranks(values: &[f64], ranks: &[u64]) -> Vec<f64> {
     let bits = (values.len() / 8).max(1).ilog2().clamp(8, 16);
-    let bin = |v: T| (v.key() >> (64 - bits)) as usize;
+    let bin = |v: f64| (order_key(v) >> (64 - bits)) as usize;
     let mut counts = vec![0u64; 1 << bits];
     values.iter().for_each(|v| counts[bin(*v)] += 1);
     // For each rank: its bin and its rank inside the bin.
-    let located = histogram_ranks(&counts, ranks);
+    let located = locate_ranks(counts.iter().copied().enumerate(), ranks);
     let mut wanted: Vec<usize> = located.iter().map(|l| l.0).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -436,37 +433,66 @@ fn values_at_ranks<T: OrderedKey>(values: &[T], ranks: &[u64]) -> Vec<f64> {
     const NOT_WANTED: u8 = u8::MAX;
     let mut slot_of_bin = vec![NOT_WANTED; counts.len()];
     wanted.iter().enumerate().for_each(|(slot, &bin)| slot_of_bin[bin] = slot as u8);
-    let mut members: Vec<Vec<T>> = vec![Vec::new(); wanted.len()];
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); wanted.len()];
     for v in values {
         if let Some(list) = members.get_mut(slot_of_bin[bin(*v)] as usize) {
             list.push(*v);
         }
     }
-    members.iter_mut().for_each(|m| m.sort_unstable_by_key(|v| v.key()));
+    members.iter_mut().for_each(|m| m.sort_unstable_by_key(|v| order_key(*v)));
     located
         .iter()
         .map(|(bin_index, inner)| {
             let slot = wanted.binary_search(bin_index).unwrap_or(0);
-            members[slot].get(*inner as usize).map_or(f64::NAN, |v| (*v).into())
+            members[slot].get(*inner as usize).copied().unwrap_or(f64::NAN)
         })
         .collect()
 }
 
-fn values_summary<T: OrderedKey>(values: &[T]) -> (u64, Option<Summary>) {
+/// Statistics of float32 values (none NaN) and their quantile sketch, from one histogram of their
+/// top bits: a pass for the sum, extremes and histogram, one for the squared deviations, one that
+/// keeps the values of the few bins holding the percentile ranks, and the sketch's own pass over
+/// the values of bins that straddle one of its bucket edges.
+fn float32_statistics(values: &[f32], pool: &mut BinPool, sketch: &mut QuantileSketch) -> (u64, Option<Summary>) {
     let n = values.len() as u64;
     if n == 0 {
         return (0, None);
     }
-    let as_f64 = |v: &T| -> f64 { (*v).into() };
+    let mut histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
+    let (mut sum, mut min, mut max) = (0.0, f32::INFINITY, f32::NEG_INFINITY);
+    for &v in values {
+        sum += f64::from(v);
+        min = min.min(v);
+        max = max.max(v);
+        histogram.add(v);
+    }
+    let mean = sum / n as f64;
+    let variance = values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n as f64;
+    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
+    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
+    let at = histogram.values_at_ranks(values, &ranks);
+    sketch.add_f32_histogram(values, &histogram);
+    let used = histogram.used();
+    pool.give(histogram.into_counts(), used);
+    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
+    let (min, max) = (f64::from(min), f64::from(max));
+    (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
+}
+
+fn values_summary(values: &[f64]) -> (u64, Option<Summary>) {
+    let n = values.len() as u64;
+    if n == 0 {
+        return (0, None);
+    }
     let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.iter().map(as_f64) {
+    for &v in values {
         sum += v;
         min = min.min(v);
         max = max.max(v);
     }
     let mean = sum / n as f64;
     // Two passes: the sum of squared deviations from the mean does not cancel like sum_sq - sum^2.
-    let variance = values.iter().map(|v| (as_f64(v) - mean).powi(2)).sum::<f64>() / n as f64;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
     let pairs = PERCENTILES.map(|q| rank_pair(q, n));
     let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
     let at = values_at_ranks(values, &ranks);
@@ -523,18 +549,18 @@ mod tests {
     #[test]
     fn radix_ranks_agree_with_a_full_sort() {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let values: Vec<f32> = (0..20_000)
+        let values: Vec<f64> = (0..20_000)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                ((x % 100_000) as f32 - 50_000.0) / 7.0
+                ((x % 100_000) as f64 - 50_000.0) / 7.0
             })
             .collect();
         let mut sorted = values.clone();
-        sorted.sort_by(f32::total_cmp);
+        sorted.sort_by(f64::total_cmp);
         let ranks = [0, 1, 399, 400, 9_999, 10_000, 19_998, 19_999];
-        let expected: Vec<f64> = ranks.iter().map(|r| sorted[*r as usize] as f64).collect();
+        let expected: Vec<f64> = ranks.iter().map(|r| sorted[*r as usize]).collect();
         assert_eq!(values_at_ranks(&values, &ranks), expected);
     }
 
