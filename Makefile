@@ -4,7 +4,7 @@
 CARGO   ?= cargo
 PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
-APT_PKGS := libgdal-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
+APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
 
 .PHONY: deps pylib hosts wheelhosts node servers stac build ext wheel lint test demo bench fuzz fuzz-parsers clean
 

@@ -2,7 +2,7 @@
 
 use crate::parallel::{default_jobs, for_each_parallel};
 use crate::progress::Progress;
-use md5::{Digest, Md5};
+use std::ffi::{c_int, c_void};
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,52 @@ pub fn md5_file(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(to_hex(&hasher.finish()))
+}
+
+/// MD5 by OpenSSL's libcrypto, which GDAL's dependencies load into the process anyway: its
+/// assembly hashes about 1.3x as fast as a portable implementation (600 against 465 MB/s here),
+/// and a checked ingest hashes every byte of the dataset. The low-level routines need no provider
+/// (they work whatever the system's OpenSSL configuration) and cannot fail.
+struct Md5 {
+    context: Md5Context,
+}
+
+/// OpenSSL's MD5_CTX (openssl/md5.h): four state words, the bit count, a block and its fill.
+#[repr(C)]
+struct Md5Context {
+    state: [u32; 4],
+    bits: [u32; 2],
+    block: [u32; 16],
+    filled: u32,
+}
+
+#[link(name = "crypto")]
+extern "C" {
+    fn MD5_Init(context: *mut Md5Context) -> c_int;
+    fn MD5_Update(context: *mut Md5Context, data: *const c_void, length: usize) -> c_int;
+    fn MD5_Final(digest: *mut u8, context: *mut Md5Context) -> c_int;
+}
+
+impl Md5 {
+    fn new() -> Md5 {
+        let mut context = Md5Context { state: [0; 4], bits: [0; 2], block: [0; 16], filled: 0 };
+        // SAFETY: the context has MD5_CTX's layout and lives as long as the hasher.
+        unsafe { MD5_Init(&mut context) };
+        Md5 { context }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        // SAFETY: `bytes` is readable for its length; the context was initialised by MD5_Init.
+        unsafe { MD5_Update(&mut self.context, bytes.as_ptr().cast(), bytes.len()) };
+    }
+
+    fn finish(mut self) -> [u8; 16] {
+        let mut digest = [0u8; 16];
+        // SAFETY: MD5_Final writes the 16 bytes of an MD5 digest.
+        unsafe { MD5_Final(digest.as_mut_ptr(), &mut self.context) };
+        digest
+    }
 }
 
 /// Writes `root/md5sums.txt` for `files` (paths below `root`).
@@ -67,14 +112,33 @@ pub fn is_md5_hex(hex: &str) -> bool {
 
 /// What is wrong with `path` against its listed checksum, None when it matches.
 pub fn md5_problem(path: &Path, hex: &str) -> Option<String> {
+    checksum_problem(hex, || md5_file(path))
+}
+
+/// [`md5_problem`] of a file's content read before.
+pub fn md5_problem_of_bytes(bytes: &[u8], hex: &str) -> Option<String> {
+    checksum_problem(hex, || {
+        let mut hasher = Md5::new();
+        hasher.update(bytes);
+        Ok(to_hex(&hasher.finish()))
+    })
+}
+
+/// What is wrong with a checksum listed as `hex` whose file hashes to `digest()`.
+fn checksum_problem(hex: &str, digest: impl FnOnce() -> std::io::Result<String>) -> Option<String> {
     if !is_md5_hex(hex) {
         return Some(format!("malformed line in {MD5SUMS_FILE}"));
     }
-    match md5_file(path) {
+    match digest() {
         Ok(digest) if digest == hex => None,
         Ok(digest) => Some(format!("checksum mismatch: expected {hex}, found {digest} ({MD5SUMS_FILE})")),
         Err(e) => Some(format!("cannot read: {e}")),
     }
+}
+
+/// Lower-case hex, as md5sum writes a digest.
+fn to_hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).
@@ -96,4 +160,27 @@ pub fn verify_tree(
     });
     mismatches.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((entries.len(), mismatches))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Md5;
+
+    fn hex(bytes: &[u8], pieces: usize) -> String {
+        let mut hasher = Md5::new();
+        bytes.chunks(bytes.len().div_ceil(pieces).max(1)).for_each(|piece| hasher.update(piece));
+        super::to_hex(&hasher.finish())
+    }
+
+    #[test]
+    fn digests_are_rfc_1321s() {
+        // The test suite of RFC 1321, appendix A.5, whole and fed in pieces.
+        for pieces in [1, 3] {
+            assert_eq!(hex(b"", pieces), "d41d8cd98f00b204e9800998ecf8427e");
+            assert_eq!(hex(b"abc", pieces), "900150983cd24fb0d6963f7d28e17f72");
+            assert_eq!(hex(b"message digest", pieces), "f96b697d7cb7938d525a2f31aaf161d0");
+            let numbers = b"12345678901234567890123456789012345678901234567890123456789012345678901234567890";
+            assert_eq!(hex(numbers, pieces), "57edf4a22be3c955ac49da2e2107b67a");
+        }
+    }
 }

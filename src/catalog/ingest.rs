@@ -13,10 +13,11 @@ use crate::progress::Progress;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
 use crate::raster::vsi;
-use crate::verify::{is_md5_hex, md5_problem, read_md5sums};
+use crate::verify::{is_md5_hex, md5_problem, md5_problem_of_bytes, read_md5sums};
 use rusqlite::Connection;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -267,11 +268,19 @@ impl Scanner {
             }
         }
         let request = scan_request(file, self.statistics, self.cloud_threshold);
-        let mut scan = match tar_member(&file.path) {
-            Some((archive, member)) => self.scan_streamed(&archive, &member, file, &request, scratch)?,
-            None => scan_file(&file.path, &request, scratch)?,
+        let listed = self.checksums.get(&file.relative);
+        let (mut scan, checksum_problem) = match tar_member(&file.path) {
+            Some((archive, member)) => {
+                let scan = self.scan_streamed(&archive, &member, file, &request, scratch)?;
+                (scan, listed.and_then(|hex| md5_problem(&file.path, hex)))
+            }
+            None => match listed {
+                Some(hex) if file.bytes <= HASHED_IN_MEMORY_MAX => scan_hashed(file, hex, &request, scratch)?,
+                Some(hex) => (scan_file(&file.path, &request, scratch)?, md5_problem(&file.path, hex)),
+                None => (scan_file(&file.path, &request, scratch)?, None),
+            },
         };
-        if let Some(problem) = self.checksums.get(&file.relative).and_then(|hex| md5_problem(&file.path, hex)) {
+        if let Some(problem) = checksum_problem {
             scan.warnings.push(("checksum", problem));
         }
         if let Some(problem) = outside_legend(file, &scan) {
@@ -303,12 +312,51 @@ impl Scanner {
             streams.truncate(self.open_streams);
             streams[0].1.read_member(member)?
         };
-        let name = unique_vsimem_path("member", "tif");
-        gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the member in memory: {e}"))?;
-        let scanned = scan_file(Path::new(&name), request, scratch);
-        let _ = gdal::vsi::unlink_mem_file(&name);
-        scanned.map_err(|e| e.replace(&name, &file.relative))
+        scan_in_memory(data, file, request, scratch)
     }
+}
+
+/// Files up to this size are read once when their checksum is checked: hashed, then scanned
+/// from the same bytes in memory. Larger ones (a 2000 px SEN12TP S2 file is about 100 MB) are
+/// read twice rather than held whole by every worker.
+const HASHED_IN_MEMORY_MAX: u64 = 64 << 20;
+
+/// Reads a file once, checks its bytes against its listed checksum `hex` while they are in the
+/// cache, and scans them from memory: (the scan, what is wrong with the checksum). A file that
+/// cannot be read whole, or is empty, is scanned from its path, whose errors say why.
+fn scan_hashed(
+    file: &FoundFile,
+    hex: &str,
+    request: &ScanRequest,
+    scratch: &mut ScanScratch,
+) -> Result<(FileScan, Option<String>), String> {
+    let mut data = Vec::with_capacity(file.bytes as usize);
+    match vsi::open_reader(&file.path).and_then(|mut reader| reader.read_to_end(&mut data)) {
+        Ok(read) if read > 0 => {
+            let problem = md5_problem_of_bytes(&data, hex);
+            Ok((scan_in_memory(data, file, request, scratch)?, problem))
+        }
+        _ => Ok((scan_file(&file.path, request, scratch)?, md5_problem(&file.path, hex))),
+    }
+}
+
+/// Scans the bytes of `file` through GDAL's in-memory file system, which takes them without a
+/// copy; errors name the file, not the memory file.
+fn scan_in_memory(
+    data: Vec<u8>,
+    file: &FoundFile,
+    request: &ScanRequest,
+    scratch: &mut ScanScratch,
+) -> Result<FileScan, String> {
+    // GDAL frees what it is given: an empty vector's address was never allocated.
+    if data.is_empty() {
+        return Err(format!("cannot open {} as a GeoTIFF: the file is empty", file.relative));
+    }
+    let name = unique_vsimem_path("member", "tif");
+    gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the file in memory: {e}"))?;
+    let scanned = scan_file(Path::new(&name), request, scratch);
+    let _ = gdal::vsi::unlink_mem_file(&name);
+    scanned.map_err(|e| e.replace(&name, &file.relative))
 }
 
 /// Class codes of a land-cover map that its legend does not have. They are catalogued all the same

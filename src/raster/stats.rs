@@ -255,7 +255,7 @@ impl BandAccumulator {
             Store::Histogram { offset, counts, used } => {
                 let summary = match occupied(offset, &counts, used) {
                     Some((first, bins)) => {
-                        sketch.add_all(bins.iter().enumerate().map(|(i, c)| ((i as i64 + first) as f64, *c)));
+                        sketch.add_integer_counts(first, bins);
                         histogram_summary(first, bins)
                     }
                     None => (0, None),

@@ -148,6 +148,29 @@ def test_a_damaged_archive_is_recorded_and_the_others_ingested(ms_tree, tmp_path
     assert others == 14 * 3 - sum(1 for p in ms_tree.rglob("ROIs1868_summer_s2_*.tif"))
 
 
+def test_an_empty_member_is_recorded_and_the_others_ingested(ms_tree, tmp_path):
+    """A zero-byte member is scanned from memory like every tar member: it must be an error row,
+    never a crash (GDAL frees the memory it is handed, and an empty buffer has none)."""
+    downloads = pack_sen12ms(ms_tree, tmp_path / "downloads")
+    archive_path = downloads / "ROIs1158_spring_lc.tar.gz"
+    member = next(iter(sorted(ms_tree.glob("ROIs1158_spring/lc_*/*.tif"))))
+    name = str(member.relative_to(ms_tree))
+    with tarfile.open(archive_path) as archive:
+        members = [(m, archive.extractfile(m).read() if m.isfile() else None) for m in archive.getmembers()]
+    with tarfile.open(archive_path, "w:gz") as archive:
+        for info, data in members:
+            if info.name == name:
+                info.size, data = 0, b""
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+    db = tmp_path / "c.db"
+    result = ingest(downloads, db)
+    assert result.returncode == 1, result.stderr
+    rows = [tuple(r) for r in connect(db).execute("SELECT path, stage, message FROM ingest_errors")]
+    assert rows == [(f"{archive_path.name}/{name}", "read", f"cannot open {archive_path.name}/{name} as a GeoTIFF: "
+                     "the file is empty")], rows
+    assert connect(db).execute("SELECT count(*) FROM files").fetchone()[0] == 14 * 3 - 1
+
+
 @pytest.mark.parametrize("layout, tree_fixture, db_fixture, suffix", [
     ("sen12ms", "ms_tree", "ms_db", ".tar.gz"),
     ("sen12tp", "tp_tree", "tp_db", ".zip"),
