@@ -83,6 +83,9 @@ pub struct OpticalCounts {
     pub index_sum: f64,
     /// Clear pixels with a finite index.
     pub index_count: u64,
+    /// The classes of the strip under the mask and the index's mask, kept from one strip to the
+    /// next (an ingest classifies every pixel of every S2 file).
+    classes: [Vec<PixelClass>; 2],
 }
 
 impl OpticalCounts {
@@ -98,25 +101,21 @@ impl OpticalCounts {
         index: impl Fn(&[Vec<f64>], usize) -> f64,
     ) {
         self.pixels += pixels as u64;
-        let (mut classes, mut index_classes) = (Vec::new(), Vec::new());
-        mask.classify_strip(strips, pixels, &mut classes);
-        index_mask.classify_strip(strips, pixels, &mut index_classes);
-        for class in &classes {
-            match class {
-                PixelClass::Invalid => {}
-                PixelClass::Cloudy => {
-                    self.valid += 1;
-                    self.cloudy += 1;
-                }
-                PixelClass::Clear => self.valid += 1,
-            }
+        let [classes, index_classes] = &mut self.classes;
+        mask.classify_strip(strips, pixels, classes);
+        index_mask.classify_strip(strips, pixels, index_classes);
+        // Counted without branches: the classes of a strip follow no pattern a predictor learns.
+        for class in classes.iter() {
+            self.valid += u64::from(*class != PixelClass::Invalid);
+            self.cloudy += u64::from(*class == PixelClass::Cloudy);
         }
-        for (i, _) in index_classes.iter().enumerate().filter(|(_, class)| **class == PixelClass::Clear) {
-            let value = index(strips, i);
-            if value.is_finite() {
-                self.index_sum += value;
-                self.index_count += 1;
-            }
+        for (i, class) in index_classes.iter().enumerate() {
+            // Only clear pixels' index is computed (an index may be costly, a window mostly cloud).
+            let value = if *class == PixelClass::Clear { index(strips, i) } else { f64::NAN };
+            let kept = value.is_finite();
+            // Adding 0.0 leaves the sum as it was (it is never -0.0: it starts at +0.0).
+            self.index_sum += if kept { value } else { 0.0 };
+            self.index_count += u64::from(kept);
         }
     }
 
