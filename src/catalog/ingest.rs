@@ -268,17 +268,13 @@ impl Scanner {
             }
         }
         let request = scan_request(file, self.statistics, self.cloud_threshold);
-        let listed = self.checksums.get(&file.relative);
-        let (mut scan, checksum_problem) = match tar_member(&file.path) {
-            Some((archive, member)) => {
-                let scan = self.scan_streamed(&archive, &member, file, &request, scratch)?;
-                (scan, listed.and_then(|hex| md5_problem(&file.path, hex)))
+        let listed = self.checksums.get(&file.relative).map(String::as_str);
+        let (mut scan, checksum_problem) = match (tar_member(&file.path), listed) {
+            (Some((archive, member)), _) => {
+                scan_in_memory(self.read_streamed(&archive, &member)?, listed, file, &request, scratch)?
             }
-            None => match listed {
-                Some(hex) if file.bytes <= HASHED_IN_MEMORY_MAX => scan_hashed(file, hex, &request, scratch)?,
-                Some(hex) => (scan_file(&file.path, &request, scratch)?, md5_problem(&file.path, hex)),
-                None => (scan_file(&file.path, &request, scratch)?, None),
-            },
+            (None, Some(hex)) => scan_hashed(file, hex, &request, scratch)?,
+            (None, None) => (scan_file(&file.path, &request, scratch)?, None),
         };
         if let Some(problem) = checksum_problem {
             scan.warnings.push(("checksum", problem));
@@ -291,28 +287,18 @@ impl Scanner {
 }
 
 impl Scanner {
-    /// Scans a member of a tar archive from memory: its bytes come from the archive's stream (one
-    /// pass over the archive; GDAL seeking inside a `.tar.gz` for every member would decompress
-    /// the archive again and again).
-    fn scan_streamed(
-        &self,
-        archive: &Path,
-        member: &str,
-        file: &FoundFile,
-        request: &ScanRequest,
-        scratch: &mut ScanScratch,
-    ) -> Result<FileScan, String> {
-        let data = {
-            let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let stream = match streams.iter().position(|(path, _)| path == archive) {
-                Some(at) => streams.remove(at).1,
-                None => TarStream::open(archive)?,
-            };
-            streams.insert(0, (archive.to_path_buf(), stream));
-            streams.truncate(self.open_streams);
-            streams[0].1.read_member(member)?
+    /// The bytes of a member of a tar archive, from the archive's stream (one pass over the
+    /// archive; GDAL seeking inside a `.tar.gz` for every member would decompress the archive
+    /// again and again).
+    fn read_streamed(&self, archive: &Path, member: &str) -> Result<Vec<u8>, String> {
+        let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stream = match streams.iter().position(|(path, _)| path == archive) {
+            Some(at) => streams.remove(at).1,
+            None => TarStream::open(archive)?,
         };
-        scan_in_memory(data, file, request, scratch)
+        streams.insert(0, (archive.to_path_buf(), stream));
+        streams.truncate(self.open_streams);
+        streams[0].1.read_member(member)
     }
 }
 
@@ -321,42 +307,44 @@ impl Scanner {
 /// read twice rather than held whole by every worker.
 const HASHED_IN_MEMORY_MAX: u64 = 64 << 20;
 
-/// Reads a file once, checks its bytes against its listed checksum `hex` while they are in the
-/// cache, and scans them from memory: (the scan, what is wrong with the checksum). A file that
-/// cannot be read whole, or is empty, is scanned from its path, whose errors say why.
+/// Scans a file with a listed checksum `hex`: (the scan, what is wrong with the checksum). Up to
+/// HASHED_IN_MEMORY_MAX it is read once and scanned from memory; a larger file, or one that
+/// cannot be read whole or is empty, is scanned and hashed from its path, whose errors say why.
 fn scan_hashed(
     file: &FoundFile,
     hex: &str,
     request: &ScanRequest,
     scratch: &mut ScanScratch,
 ) -> Result<(FileScan, Option<String>), String> {
-    let mut data = Vec::with_capacity(file.bytes as usize);
-    match vsi::open_reader(&file.path).and_then(|mut reader| reader.read_to_end(&mut data)) {
-        Ok(read) if read > 0 => {
-            let problem = md5_problem_of_bytes(&data, hex);
-            Ok((scan_in_memory(data, file, request, scratch)?, problem))
+    if file.bytes <= HASHED_IN_MEMORY_MAX {
+        let mut data = Vec::with_capacity(file.bytes as usize);
+        if let Ok(1..) = vsi::open_reader(&file.path).and_then(|mut reader| reader.read_to_end(&mut data)) {
+            return scan_in_memory(data, Some(hex), file, request, scratch);
         }
-        _ => Ok((scan_file(&file.path, request, scratch)?, md5_problem(&file.path, hex))),
     }
+    Ok((scan_file(&file.path, request, scratch)?, md5_problem(&file.path, hex)))
 }
 
 /// Scans the bytes of `file` through GDAL's in-memory file system, which takes them without a
-/// copy; errors name the file, not the memory file.
+/// copy, and checks them against its listed checksum while they are in the cache: (the scan,
+/// what is wrong with the checksum). Errors name the file, not the memory file.
 fn scan_in_memory(
     data: Vec<u8>,
+    listed: Option<&str>,
     file: &FoundFile,
     request: &ScanRequest,
     scratch: &mut ScanScratch,
-) -> Result<FileScan, String> {
+) -> Result<(FileScan, Option<String>), String> {
     // GDAL frees what it is given: an empty vector's address was never allocated.
     if data.is_empty() {
         return Err(format!("cannot open {} as a GeoTIFF: the file is empty", file.relative));
     }
+    let checksum_problem = listed.and_then(|hex| md5_problem_of_bytes(&data, hex));
     let name = unique_vsimem_path("member", "tif");
     gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the file in memory: {e}"))?;
     let scanned = scan_file(Path::new(&name), request, scratch);
     let _ = gdal::vsi::unlink_mem_file(&name);
-    scanned.map_err(|e| e.replace(&name, &file.relative))
+    Ok((scanned.map_err(|e| e.replace(&name, &file.relative))?, checksum_problem))
 }
 
 /// Class codes of a land-cover map that its legend does not have. They are catalogued all the same

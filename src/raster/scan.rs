@@ -239,14 +239,22 @@ fn read_all_strips(
     let pass = StripPass { dataset, window: Window::whole(scan.info.width, scan.info.height), bands };
     let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical));
     match common_type(dataset, bands) {
-        Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, &mut buffers.f64, to, BandAccumulator::push_integers),
-        Some(GdalDataType::UInt16) => pass.run(&mut buffers.u16, &mut buffers.f64, to, BandAccumulator::push_integers),
-        Some(GdalDataType::Int16) => pass.run(&mut buffers.i16, &mut buffers.f64, to, BandAccumulator::push_integers),
-        Some(GdalDataType::Float32) => pass.run(&mut buffers.f32, &mut buffers.f64, to, BandAccumulator::push_f32s),
-        _ if to.0.iter().all(BandAccumulator::counts_integers) => {
-            pass.run(&mut buffers.i32, &mut buffers.f64, to, BandAccumulator::push_integers)
+        Some(GdalDataType::UInt8) => {
+            pass.run_converted(&mut buffers.u8, &mut buffers.f64, to, BandAccumulator::push_integers)
         }
-        _ => pass.run_f64(&mut buffers.f64, to),
+        Some(GdalDataType::UInt16) => {
+            pass.run_converted(&mut buffers.u16, &mut buffers.f64, to, BandAccumulator::push_integers)
+        }
+        Some(GdalDataType::Int16) => {
+            pass.run_converted(&mut buffers.i16, &mut buffers.f64, to, BandAccumulator::push_integers)
+        }
+        Some(GdalDataType::Float32) => {
+            pass.run_converted(&mut buffers.f32, &mut buffers.f64, to, BandAccumulator::push_f32s)
+        }
+        _ if to.0.iter().all(BandAccumulator::counts_integers) => {
+            pass.run_converted(&mut buffers.i32, &mut buffers.f64, to, BandAccumulator::push_integers)
+        }
+        _ => pass.run(&mut buffers.f64, to, BandAccumulator::push, OpticalPass::add_strip),
     }?;
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
@@ -275,14 +283,26 @@ struct StripPass<'a> {
 }
 
 impl StripPass<'_> {
-    /// Reads the bands as `T` into `buffers`, hands each band's strip to `push`, and gives the S2
-    /// measures their few bands as f64 (converted into `as_f64`).
-    fn run<T: GdalType + Copy + Default + Into<f64>>(
+    /// [`StripPass::run`] of bands read in another type than f64: the S2 measures get their few
+    /// bands converted into `as_f64`.
+    fn run_converted<T: GdalType + Copy + Default + Into<f64>>(
         &self,
         buffers: &mut Vec<Vec<T>>,
         as_f64: &mut Vec<Vec<f64>>,
+        targets: Targets,
+        push: impl Fn(&mut BandAccumulator, &[T]),
+    ) -> Result<(), String> {
+        self.run(buffers, targets, push, |optical, strips, pixels| optical.add_converted_strip(strips, pixels, as_f64))
+    }
+
+    /// Reads the bands as `T` into `buffers`, hands each band's strip to `push` and the strip of
+    /// all bands to `measure` (the S2 measures, for an S2 file).
+    fn run<T: GdalType + Copy + Default>(
+        &self,
+        buffers: &mut Vec<Vec<T>>,
         (accumulators, optical): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
+        mut measure: impl FnMut(&mut OpticalPass, &[Vec<T>], usize),
     ) -> Result<(), String> {
         let all_bands: Vec<usize> = (1..=self.bands).collect();
         for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
@@ -290,20 +310,7 @@ impl StripPass<'_> {
                 push(accumulator, &strip[..pixels]);
             }
             if let Some(optical) = optical {
-                optical.add_converted_strip(strips, pixels, as_f64);
-            }
-        })
-    }
-
-    /// Reads the bands as f64, which the S2 measures take as they are.
-    fn run_f64(&self, buffers: &mut Vec<Vec<f64>>, (accumulators, optical): Targets) -> Result<(), String> {
-        let all_bands: Vec<usize> = (1..=self.bands).collect();
-        for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
-            for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
-                accumulator.push(&strip[..pixels]);
-            }
-            if let Some(optical) = optical {
-                optical.add_strip(strips, pixels);
+                measure(optical, strips, pixels);
             }
         })
     }

@@ -394,13 +394,20 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
     // n * sum_sq - sum^2 is exact in i128, so the variance has a single rounding.
     let n_wide = n as i128;
     let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
-    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
-    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
-    let at: Vec<f64> =
-        locate_ranks(counts.iter().copied().enumerate(), &ranks).iter().map(|&(bin, _)| value(bin) as f64).collect();
-    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
+    let percentiles = percentiles(n, |ranks| {
+        locate_ranks(counts.iter().copied().enumerate(), ranks).iter().map(|&(bin, _)| value(bin) as f64).collect()
+    });
     let (min, max) = (offset as f64, value(counts.len() - 1) as f64);
     (n, Some(Summary { min, max, mean: sum as f64 / n as f64, stddev: variance.max(0.0).sqrt(), percentiles }))
+}
+
+/// The [`PERCENTILES`] of `n` values (n > 0), numpy's linear definition, from `values_at(ranks)`:
+/// the values at those 0-based ranks of the sorted order, in the order asked.
+fn percentiles(n: u64, values_at: impl FnOnce(&[u64]) -> Vec<f64>) -> [f64; 3] {
+    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
+    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
+    let at = values_at(&ranks);
+    [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2)
 }
 
 /// numpy's linear percentile lies between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1):
@@ -474,13 +481,10 @@ fn float32_statistics(values: &[f32], pool: &mut BinPool, sketch: &mut QuantileS
     }
     let mean = sum / n as f64;
     let variance = values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n as f64;
-    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
-    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
-    let at = histogram.values_at_ranks(values, &ranks);
+    let percentiles = percentiles(n, |ranks| histogram.values_at_ranks(values, ranks));
     sketch.add_f32_histogram(values, &histogram);
     let used = histogram.used();
     pool.give(histogram.into_counts(), used);
-    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
     let (min, max) = (f64::from(min), f64::from(max));
     (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
 }
@@ -499,10 +503,7 @@ fn values_summary(values: &[f64]) -> (u64, Option<Summary>) {
     let mean = sum / n as f64;
     // Two passes: the sum of squared deviations from the mean does not cancel like sum_sq - sum^2.
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
-    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
-    let at = values_at_ranks(values, &ranks);
-    let percentiles = [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2);
+    let percentiles = percentiles(n, |ranks| values_at_ranks(values, ranks));
     (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
 }
 
