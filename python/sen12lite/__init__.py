@@ -13,7 +13,7 @@ import io
 import sqlite3
 from pathlib import Path
 
-__all__ = ["loadable_path", "load", "connect", "connection_module", "array"]
+__all__ = ["loadable_path", "load", "connect", "connection_module", "engine", "array"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -68,6 +68,18 @@ def connect(database, **kwargs):
         conn.close()
         raise
     return conn
+
+
+def engine(database, **kwargs):
+    """A SQLAlchemy engine over `database` whose every connection has the extension loaded (from
+    `connect`), for pandas (`pandas.read_sql_query(sql, engine)`) and other SQLAlchemy users. The
+    usual `connect` event that calls `enable_load_extension` fails on a Python whose sqlite3 cannot
+    load extensions; this works on every Python. `kwargs` go to `sqlalchemy.create_engine`."""
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(
+        "sqlite://", module=connection_module(), creator=lambda: connect(database), **kwargs
+    )
 
 
 def array(blob):

@@ -9,6 +9,12 @@
  * before the host's) and hands SQLite's init call to it. It exports the two entry names SQLite
  * tries, `sqlite3_extension_init` first (which libgdal also exports: see docs) and the one
  * derived from the file name, so a renamed copy in the same folder loads too.
+ *
+ * It is compiled against the SQLite headers the implementation is built with (sqlite-3.31.0/
+ * beside this file: the first SQLite with SQLITE_DIRECTONLY, which keeps a database's views and
+ * triggers from calling the functions that read files), and refuses a host whose SQLite is older
+ * before it touches anything else: the implementation's bindings would call routines the host's
+ * API table lacks, and abort the host, or register those functions without the protection.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -57,6 +63,14 @@ static void pin_self(void) {
 
 EXPORT int sqlite3_extension_init(sqlite3 *db, char **message, const sqlite3_api_routines *api) {
   SQLITE_EXTENSION_INIT2(api);
+  if (api->libversion_number() < SQLITE_VERSION_NUMBER) {
+    if (message)
+      *message = sqlite3_mprintf(
+          "sen12lite: this SQLite is %s, older than %s, the oldest sen12lite supports; load it into a newer "
+          "SQLite (the sen12lite wheel's connect() brings one)",
+          api->libversion(), SQLITE_VERSION);
+    return SQLITE_ERROR;
+  }
   pin_self();
   const sqlite3_api_routines *expected = NULL;
   if (!__atomic_compare_exchange_n(&served_library, &expected, api, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&

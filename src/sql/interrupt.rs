@@ -3,10 +3,10 @@
 //! every function that reads pixels asks between reads and returns SQLITE_INTERRUPT itself.
 //!
 //! `sqlite3_is_interrupted` exists since SQLite 3.41. The loadable extension is built against
-//! the 3.40 headers so that it loads into 3.40 hosts: there the routine is looked up at run time,
-//! in the slot that 3.41 appended to the API table right after `value_encoding` (the table only
-//! grows), and only when the host's SQLite is 3.41 or newer. On older hosts nothing can be asked,
-//! and a call runs to its end.
+//! older headers (docs/sql.md, Hosts) so that it loads into older hosts: there the routine is
+//! looked up at run time, in the slot that 3.41 appended to the API table (the table only grows,
+//! so a slot keeps its index), and only when the host's SQLite is 3.41 or newer. On older hosts
+//! nothing can be asked, and a call runs to its end.
 
 use rusqlite::ffi;
 
@@ -20,12 +20,9 @@ mod routine {
 
     static IS_INTERRUPTED: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 
-    // `value_encoding` must be the last slot of the table we were built with, or the slot after it
-    // would not be `is_interrupted`.
-    const _: () = assert!(
-        std::mem::offset_of!(ffi::sqlite3_api_routines, value_encoding) + std::mem::size_of::<usize>()
-            == std::mem::size_of::<ffi::sqlite3_api_routines>()
-    );
+    /// The index of `is_interrupted` in SQLite's `sqlite3_api_routines` (3.41's sqlite3ext.h,
+    /// counted from its first routine): the headers we are built with may predate it.
+    const IS_INTERRUPTED_SLOT: usize = 266;
 
     /// Remembers the host's `sqlite3_is_interrupted`, when it has one.
     ///
@@ -39,8 +36,9 @@ mod routine {
         if version < 3_041_000 {
             return;
         }
-        // SAFETY: a 3.41+ host's table has the `is_interrupted` slot right after `value_encoding`.
-        let slot = std::ptr::addr_of!((*api).value_encoding).add(1).cast::<Option<IsInterrupted>>();
+        // SAFETY: the API table is an array of routine pointers, and a 3.41+ host's has the
+        // `is_interrupted` slot at its index.
+        let slot = api.cast::<Option<IsInterrupted>>().add(IS_INTERRUPTED_SLOT);
         if let Some(routine) = *slot {
             IS_INTERRUPTED.store(routine as *mut (), Ordering::Release);
         }

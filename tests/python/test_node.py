@@ -1,5 +1,5 @@
 """Node's clients: better-sqlite3 (from the npm registry, `make node`) loads the extension and reads
-an s12_window blob that equals GDAL's read; node:sqlite where the Node version has it."""
+an s12_window blob that equals GDAL's read (node:sqlite: test_clients.py)."""
 import json
 import os
 import shutil
@@ -32,18 +32,3 @@ def test_better_sqlite3_loads_the_extension_and_reads_gdals_window(tp_db):
         expected = gdal_window(conn, SCENE, "s2", [4, 8], 5, 7, 32, 16)
     assert array["dtype"] == "<u2" and array["shape"] == [2, 16, 32]
     np.testing.assert_array_equal(np.array(array["values"]).reshape(array["shape"]), expected)
-
-
-def test_node_sqlite_where_node_has_it(tp_db):
-    if NODE is None:
-        pytest.skip("no node")
-    has = run_node("-e", "require('node:sqlite')")
-    if has.returncode != 0:
-        version = run_node("--version").stdout.strip()
-        pytest.skip(f"node {version} has no node:sqlite (it came in Node 22.5): better-sqlite3 is the recipe")
-    code = ("const { DatabaseSync } = require('node:sqlite');"
-            "const db = new DatabaseSync(process.argv[1], { allowExtension: true });"
-            "db.loadExtension(process.argv[2]);"
-            "console.log(db.prepare('SELECT s12_version() AS v').get().v);")
-    out = run_node("-e", code, tp_db, EXT)
-    assert out.returncode == 0 and out.stdout.startswith("v"), out.stderr
