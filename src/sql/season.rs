@@ -18,12 +18,7 @@ pub(super) fn season(ctx: &Context) -> Result<Option<&'static str>> {
     .ok_or_else(|| {
         fail(format!("time must be ISO-8601 text or Unix milliseconds, got {}", describe(ctx.get_raw(0))))
     })?;
-    let lat = match ctx.get_raw(1) {
-        ValueRef::Null => return Ok(None),
-        ValueRef::Integer(i) => i as f64,
-        ValueRef::Real(r) => r,
-        other => return Err(fail(format!("lat must be a number, got {}", describe(other)))),
-    };
+    let Some(lat) = super::utils::real("s12_season", ctx, 1, "lat")? else { return Ok(None) };
     if !(-90.0..=90.0).contains(&lat) {
         return Err(fail(format!("lat must be within -90..90, got {lat}")));
     }

@@ -63,13 +63,24 @@ fn integral(r: f64) -> Option<i64> {
     (r.fract() == 0.0 && r.abs() < 9.0e15).then_some(r as i64)
 }
 
+/// A scene argument: a `scene_id` (an INTEGER, a REAL that holds one, or a TEXT of digits, as a web
+/// form sends a number: no scene name is all digits) or a `name`.
 pub fn scene(function: &str, ctx: &(impl Args + ?Sized), i: usize) -> rusqlite::Result<Option<SceneRef>> {
     match ctx.raw(i) {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(id) => Ok(Some(SceneRef::Id(id))),
         ValueRef::Real(r) if integral(r).is_some() => Ok(integral(r).map(SceneRef::Id)),
-        ValueRef::Text(t) => Ok(Some(SceneRef::Name(String::from_utf8_lossy(t).into_owned()))),
+        ValueRef::Text(t) => Ok(Some(scene_text(&String::from_utf8_lossy(t)))),
         other => Err(fail(function, format!("scene must be a scene_id or a name, got {}", describe(other)))),
+    }
+}
+
+/// A scene given as text: its id when it is all digits, its name otherwise.
+fn scene_text(text: &str) -> SceneRef {
+    let digits = text.trim();
+    match digits.bytes().all(|b| b.is_ascii_digit()).then(|| numeric_text(digits.as_bytes())).flatten() {
+        Some(id) => SceneRef::Id(id),
+        None => SceneRef::Name(text.to_string()),
     }
 }
 
@@ -86,6 +97,7 @@ pub fn integer(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str)
         ValueRef::Null => Ok(None),
         ValueRef::Integer(v) => Ok(Some(v)),
         ValueRef::Real(r) if integral(r).is_some() => Ok(integral(r)),
+        ValueRef::Text(t) if numeric_text::<i64>(t).is_some() => Ok(numeric_text(t)),
         other => Err(fail(function, format!("{what} must be an integer, got {}", describe(other)))),
     }
 }
@@ -95,8 +107,15 @@ pub fn real(function: &str, ctx: &(impl Args + ?Sized), i: usize, what: &str) ->
         ValueRef::Null => Ok(None),
         ValueRef::Integer(v) => Ok(Some(v as f64)),
         ValueRef::Real(r) if r.is_finite() => Ok(Some(r)),
+        ValueRef::Text(t) if numeric_text::<f64>(t).is_some_and(f64::is_finite) => Ok(numeric_text(t)),
         other => Err(fail(function, format!("{what} must be a finite number, got {}", describe(other)))),
     }
+}
+
+/// The number a text holds (`'64'`, `' -47.5 '`), as web forms send every value: Datasette's
+/// canned-query forms pass their fields as text.
+fn numeric_text<T: std::str::FromStr>(text: &[u8]) -> Option<T> {
+    std::str::from_utf8(text).ok()?.trim().parse().ok()
 }
 
 /// Four integers `col, row, width, height` from argument `start`; None if any is NULL.
