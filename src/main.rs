@@ -102,7 +102,12 @@ enum Command {
     /// Run SQL on a catalog with the s12_ functions registered (for clients that cannot load extensions).
     Sql {
         db: PathBuf,
-        sql: String,
+        /// The statements; they may start with `--` comments. Without SQL (or `-`), read from standard input.
+        #[arg(allow_hyphen_values = true, conflicts_with = "file")]
+        sql: Option<String>,
+        /// Read the statements from FILE (e.g. sql/examples/03_alps_summer_pairs.sql).
+        #[arg(short = 'f', long, value_name = "FILE")]
+        file: Option<PathBuf>,
         /// Write the first value of the last statement (an .npy or .png BLOB) to this file.
         #[arg(long)]
         blob: Option<PathBuf>,
@@ -159,9 +164,27 @@ fn run(command: Command) -> Result<ExitCode, String> {
             sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sql { db, sql, blob } => {
+        Command::Sql { db, sql, file, blob } => {
+            let sql = sql_text(sql, file.as_deref())?;
             sen12lite::cli::sql::run_sql(&db, &sql, blob.as_deref())?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The statements of `sen12lite sql`: the argument, the file of `-f`, or standard input (no
+/// argument, or `-`).
+fn sql_text(argument: Option<String>, file: Option<&Path>) -> Result<String, String> {
+    use std::io::Read;
+    match (argument, file) {
+        (_, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("sql: cannot read {}: {e}", path.display()))
+        }
+        (Some(sql), None) if sql != "-" => Ok(sql),
+        _ => {
+            let mut sql = String::new();
+            std::io::stdin().read_to_string(&mut sql).map_err(|e| format!("sql: cannot read standard input: {e}"))?;
+            Ok(sql)
         }
     }
 }
