@@ -16,7 +16,7 @@ port=${2:-8001}
 [ "$(basename "$catalog")" = catalog.db ] || { echo "serve-public.sh: name the catalog catalog.db" >&2; exit 2; }
 
 # Datasette's own time limit is a progress handler, which SQLite consults between its VM
-# instructions: it cannot stop a function that is running. This one can.
+# instructions: it cannot stop a function that is running. This one can; both get the same budget.
 export SEN12LITE_MAX_STATEMENT_MS=${SEN12LITE_MAX_STATEMENT_MS:-1000}
 export SEN12LITE_MAX_READ_VALUES=${SEN12LITE_MAX_READ_VALUES:-16777216}   # 16 Mi values a statement
 export SEN12LITE_MAX_WINDOW_VALUES=${SEN12LITE_MAX_WINDOW_VALUES:-1048576} # a 256 px window of 13 bands fits
@@ -35,6 +35,6 @@ fi
 exec "$datasette" serve --immutable "$catalog" "$@" \
   --host 127.0.0.1 --port "$port" \
   --metadata "$here/metadata.json" \
-  --setting sql_time_limit_ms 1000 \
+  --setting sql_time_limit_ms "$SEN12LITE_MAX_STATEMENT_MS" \
   --setting max_returned_rows 1000 \
   --setting allow_download off

@@ -15,7 +15,7 @@ CALLS = {
     "s12_png": f"SELECT length(s12_png('{scene}', 'rgb', 0, 0, 2000, 2000))",
     "s12_png ndvi": f"SELECT length(s12_png('{scene}', 'ndvi', 0, 0, 2000, 2000))",
     "s12_window": f"SELECT length(s12_window('{scene}', 's2', '*', 0, 0, 2000, 2000))",
-    "s12_index_mean": f"SELECT s12_index_mean('{scene}', 'ndvi')",
+    "s12_index_mean": f"SELECT s12_index_mean('{scene}', 'evi')",
     "s12_patches": f"SELECT count(*) FROM s12_patches('{scene}', 16, 2)",
     "s12_pixels": f"SELECT count(*) FROM s12_pixels('{scene}', 's2', 0, 0, 600, 500)",
 }
