@@ -72,6 +72,9 @@ enum Command {
         /// Pack the rasters as the downloads: SEN12MS one .tar.gz per season and kind, SEN12TP a .zip per split.
         #[arg(long)]
         archives: bool,
+        /// Also write this SEN12TP scene of the metadata (repeat for more).
+        #[arg(long = "scene-id", value_name = "ID")]
+        scene_ids: Vec<i64>,
     },
     /// Check md5sums.txt below a data folder, in parallel.
     Verify {
@@ -143,14 +146,18 @@ fn run(command: Command) -> Result<ExitCode, String> {
             };
             run_ingest(&data_dir, &db, &options)
         }
-        Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype, archives } => {
+        Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype, archives, scene_ids } => {
             let text = match metadata {
                 Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
                 None => EMBEDDED_METADATA.to_string(),
             };
             let size = size.unwrap_or(layout.published_size());
-            let written =
-                synth(&out_dir, layout, &text, &SynthOptions { scenes, size, seed, lc_type: lc_dtype, archives })?;
+            let written = synth(
+                &out_dir,
+                layout,
+                &text,
+                &SynthOptions { scenes, size, seed, lc_type: lc_dtype, archives, scene_ids },
+            )?;
             println!("synth: wrote {written} files to {}", out_dir.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 /// What to write: how many scenes (SEN12TP) or patch triplets (SEN12MS), how many pixels a side,
 /// from which seed, and in which type SEN12MS land cover is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SynthOptions {
     /// Scenes or triplets with pixels.
     pub scenes: usize,
@@ -26,6 +26,8 @@ pub struct SynthOptions {
     pub lc_type: LcType,
     /// Pack the rasters into the archives users download instead of leaving them unpacked.
     pub archives: bool,
+    /// SEN12TP scenes (`scene_id`s of the metadata) written besides the `scenes` picked.
+    pub scene_ids: Vec<i64>,
 }
 
 /// The two encodings of SEN12MS land cover in circulation: Byte tagged RGB + alpha, as the files we
@@ -53,13 +55,16 @@ impl FromStr for LcType {
 /// Writes a tree of `dataset`'s layout and its `md5sums.txt` (or, with `archives`, the downloads
 /// holding it); returns the number of raster files written.
 pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, String> {
-    let SynthOptions { scenes, size, seed, lc_type, archives } = *options;
+    let SynthOptions { scenes, size, seed, lc_type, archives, ref scene_ids } = *options;
     if !(16..=20_000).contains(&size) {
         return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
     }
     std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
     let files = match dataset {
-        Dataset::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, size, seed)?,
+        Dataset::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, scene_ids, size, seed)?,
+        Dataset::Sen12ms | Dataset::Sen12msCr if !scene_ids.is_empty() => {
+            return Err("synth: --scene-id names SEN12TP scenes; SEN12MS patches are picked by --scenes".into())
+        }
         Dataset::Sen12ms | Dataset::Sen12msCr => {
             sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, size, seed, lc_type)?
         }

@@ -35,19 +35,29 @@ pub fn pick_scenes(scenes: &[SceneMeta], count: usize, seed: u64) -> Vec<SceneMe
     picked
 }
 
-/// Writes the metadata file and `count` scenes of `size` px; returns the written files.
+/// Writes the metadata file, `count` scenes of `size` px and the scenes `scene_ids` names; returns
+/// the written files.
 pub fn synth_sen12tp(
     out: &Path,
     metadata_text: &str,
     count: usize,
+    scene_ids: &[i64],
     size: usize,
     seed: u64,
 ) -> Result<Vec<PathBuf>, String> {
     let metadata = parse_metadata(metadata_text)?;
+    let mut scenes = pick_scenes(&metadata.scenes, count, seed);
+    for id in scene_ids {
+        let scene = metadata.scenes.iter().find(|s| s.scene_id == *id);
+        let scene = scene.ok_or_else(|| format!("synth: --scene-id {id}: no such scene in the metadata"))?;
+        if !scenes.iter().any(|s| s.scene_id == *id) {
+            scenes.push(scene.clone());
+        }
+    }
     std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
     std::fs::write(out.join(METADATA_FILE), metadata_text).map_err(|e| format!("synth: cannot write metadata: {e}"))?;
     let mut written = Vec::new();
-    for scene in pick_scenes(&metadata.scenes, count, seed) {
+    for scene in scenes {
         written.extend(write_scene(out, &scene, size, seed)?);
     }
     Ok(written)

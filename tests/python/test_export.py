@@ -28,7 +28,7 @@ DUCKDB_EXAMPLES = {
     "03_alps_summer_pairs": """SELECT name FROM scenes
         WHERE bbox.xmax >= 5.0 AND bbox.xmin <= 16.5 AND bbox.ymax >= 43.5 AND bbox.ymin <= 48.5
           AND s1_href IS NOT NULL AND s2_href IS NOT NULL
-          AND season = 'summer' AND abs(dt_hours) <= 6 AND cloud_fraction < 0.05 AND cropland >= 0.30""",
+          AND season = 'summer' AND abs(dt_hours) <= 6 AND cloud_fraction < 0.05 AND grassland >= 0.30""",
     "04_clear_green_pairs": """SELECT name FROM scenes WHERE s1_href IS NOT NULL AND s2_href IS NOT NULL
         AND cloud_fraction < 0.05 ORDER BY ndvi_mean DESC LIMIT 5""",
     "05_region_and_time": """SELECT name FROM scenes
