@@ -1,11 +1,13 @@
 //! `s12_png(scene, what, col, row, width, height)` -> a PNG quicklook of a window:
 //! `'rgb'` (B4, B3, B2, each stretched 2–98 %), `'vv'` / `'vh'` (grey, stretched 2–98 %),
-//! `'worldcover'` (ESA's official palette) or an index name (red-yellow-green ramp over -1..1
+//! `'worldcover'` (ESA's official palette), `'igbp'` (SEN12MS's land cover, the MODIS legend's
+//! colours) or an index name (red-yellow-green ramp over -1..1
 //! for normalized differences, over the 2–98 % stretch for the others). No data is transparent.
 
 use super::resolve::resolve;
 use super::session::{Call, Session};
 use super::utils::{self, checked_window, fail, index_def, window_of};
+use crate::layout::sen12ms::IGBP_PALETTE;
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
 use crate::layout::Modality;
 use crate::raster::indices::find_index;
@@ -35,10 +37,11 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         "rgb" => (Modality::S2, vec!["B4", "B3", "B2"]),
         "vv" | "vh" => (Modality::S1, vec![what.as_str()]),
         "worldcover" => (Modality::Worldcover, vec!["1"]),
+        "igbp" => (Modality::Lc, vec!["1"]),
         name if find_index(name).is_some() => return index_png(&conn, &mut call, &scene, name, window).map(Some),
         other => {
             let shown: String = other.chars().take(40).collect();
-            let choices = "'rgb', 'vv', 'vh', 'worldcover' or an index (SELECT name FROM s12_indices)";
+            let choices = "'rgb', 'vv', 'vh', 'worldcover', 'igbp' or an index (SELECT name FROM s12_indices)";
             return Err(fail(F, format!("cannot draw '{shown}': use {choices}")));
         }
     };
@@ -52,10 +55,10 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         Ok((values, window, first.band_type(), first.no_data_value()))
     })?;
     // Drawing and encoding poll the host's interrupt as they go.
-    let pixels = if modality == Modality::Worldcover {
-        palette(&mut call, &values[0], nodata)?
-    } else {
-        stretched(&mut call, &values, dtype, nodata)?
+    let pixels = match modality {
+        Modality::Worldcover => palette(&mut call, &values[0], nodata, &WORLDCOVER_PALETTE)?,
+        Modality::Lc => palette(&mut call, &values[0], nodata, &IGBP_PALETTE)?,
+        _ => stretched(&mut call, &values, dtype, nodata)?,
     };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
@@ -83,10 +86,11 @@ fn stretched(call: &mut Call, bands: &[Vec<f64>], dtype: GdalDataType, nodata: O
     })
 }
 
-fn palette(call: &mut Call, classes: &[f64], nodata: Option<f64>) -> Result<Vec<[u8; 4]>> {
+/// Each class in its colour; no data and codes outside the legend transparent.
+fn palette(call: &mut Call, classes: &[f64], nodata: Option<f64>, colours: &[(u8, [u8; 3])]) -> Result<Vec<[u8; 4]>> {
     coloured(call, classes.len(), |i| {
         let c = classes[i];
-        match WORLDCOVER_PALETTE.iter().find(|(class, _)| !is_nodata(c, nodata) && *class as f64 == c) {
+        match colours.iter().find(|(class, _)| !is_nodata(c, nodata) && *class as f64 == c) {
             Some((_, [r, g, b])) => [*r, *g, *b, 255],
             None => TRANSPARENT,
         }

@@ -3,6 +3,9 @@ and the index colour ramp."""
 import numpy as np
 from osgeo import gdal
 
+from contextlib import closing
+
+from conftest import load
 from oracles import CLOUDY_SCENE, SCENE, gdal_array
 
 
@@ -47,6 +50,23 @@ def test_png_worldcover_uses_the_official_palette(ext, tmp_path):
             assert all(np.all(image[k][where] == int(colour[2 * k:2 * k + 2], 16)) for k in range(3))
             assert np.all(image[3][where] == 255)
     assert len(seen) >= 3
+
+
+def test_png_igbp_draws_sen12ms_land_cover_in_the_modis_legend(ms_db, tmp_path):
+    # Earth Engine's MODIS/061/MCD12Q1 LC_Type1 palette, written out here from its catalog page.
+    palette = ["05450a", "086a10", "54a708", "78d203", "009900", "c6b044", "dcd159", "dade48", "fbff13",
+               "b6ff05", "27ff87", "c24f44", "a5a5a5", "ff6d4c", "69fff8", "f9ffa4", "1c0dff"]
+    with closing(load(ms_db)) as conn:
+        scene = conn.execute("SELECT scene_id FROM files WHERE modality = 'lc' LIMIT 1").fetchone()[0]
+        _, lc = gdal_array(conn, scene, "lc")
+        image = decode_png(conn.execute("SELECT s12_png(?, 'igbp', 0, 0, 64, 64)", (scene,)).fetchone()[0], tmp_path)
+    classes = lc[0]
+    assert len(np.unique(classes)) >= 2
+    for value in np.unique(classes):
+        where = classes == value
+        colour = palette[value - 1]
+        assert all(np.all(image[k][where] == int(colour[2 * k:2 * k + 2], 16)) for k in range(3)), value
+        assert np.all(image[3][where] == 255)
 
 
 def test_png_ndvi_colours_minus_one_to_one_and_vv_is_grey(ext, tmp_path):
