@@ -1,4 +1,5 @@
--- sen12lite catalog schema, version 2 (version 1 had no band_stats.sketch and no scenes.geom). Applied by `sen12lite ingest`; a public contract: the
+-- sen12lite catalog schema, version 3 (version 2 had no scenes.release_season, version 1 no band_stats.sketch and no scenes.geom).
+-- Applied by `sen12lite ingest`; a public contract: the
 -- extension, the docs and users' queries depend on these names. See docs/catalog.md.
 
 CREATE TABLE IF NOT EXISTS s12_meta (
@@ -20,7 +21,7 @@ CREATE TABLE IF NOT EXISTS scenes (
   s2_time        TEXT,
   dt_hours       REAL,                   -- (s1 - s2) in hours, signed
   month          INTEGER,                -- as the metadata gives it
-  season         TEXT CHECK (season IN ('spring', 'summer', 'autumn', 'winter')),
+  season         TEXT CHECK (season IN ('spring', 'summer', 'autumn', 'winter')),  -- the scene's own, hemisphere-true
   hemisphere     TEXT CHECK (hemisphere IN ('N', 'S')),
   utm_epsg       INTEGER,
   min_lon REAL, min_lat REAL, max_lon REAL, max_lat REAL,
@@ -32,7 +33,9 @@ CREATE TABLE IF NOT EXISTS scenes (
   has_files      INTEGER NOT NULL DEFAULT 0,  -- 1 when at least one file is catalogued
   cloud_fraction REAL,                   -- valid S2 pixels with cloud_probability > threshold
   valid_fraction REAL,                   -- S2 pixels valid in every reflectance band
-  ndvi_mean      REAL                    -- mean (B8 - B4) / (B8 + B4), valid cloud-free pixels
+  ndvi_mean      REAL,                   -- mean (B8 - B4) / (B8 + B4), valid cloud-free pixels
+  -- SEN12MS: the label of the release, the same in both hemispheres (ROIs1970_fall: 'autumn'); SEN12TP: NULL
+  release_season TEXT CHECK (release_season IN ('spring', 'summer', 'autumn', 'winter'))
 );
 CREATE INDEX IF NOT EXISTS scenes_roi ON scenes (roi_id);
 

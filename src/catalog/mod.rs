@@ -15,7 +15,7 @@ use std::path::Path;
 /// The catalog's tables, views and indices (sql/schema.sql).
 pub const SCHEMA: &str = include_str!("../../sql/schema.sql");
 /// `s12_meta.schema_version` of catalogs this version writes and reads.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 /// The authors' threshold: a pixel is cloudy when cloud_probability > 40.
 pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
@@ -35,6 +35,9 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     if let Some(version) = meta_get(&conn, "schema_version").ok().flatten() {
         if version == "1" {
             migrate_from_1(&conn).map_err(fail)?;
+        }
+        if version == "1" || version == "2" {
+            migrate_from_2(&conn).map_err(fail)?;
         } else if version != SCHEMA_VERSION {
             return Err(format!(
                 "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
@@ -46,6 +49,18 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
     conn.execute_batch(SCHEMA).map_err(fail)?;
     meta_set(&conn, "schema_version", SCHEMA_VERSION).map_err(fail)?;
     Ok(conn)
+}
+
+/// Version 2 had no `release_season`: it is the season word of a SEN12MS triplet's name
+/// (`ROIs1970_fall_1_p30`: the release `ROIs1970_fall`), `fall` written `autumn` as in `season`.
+fn migrate_from_2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE scenes ADD COLUMN release_season TEXT
+           CHECK (release_season IN ('spring', 'summer', 'autumn', 'winter'));
+         UPDATE scenes SET release_season = CASE substr(name, 10, instr(substr(name, 10), '_') - 1)
+             WHEN 'fall' THEN 'autumn' ELSE substr(name, 10, instr(substr(name, 10), '_') - 1) END
+           WHERE dataset IN ('sen12ms', 'sen12ms-cr');",
+    )
 }
 
 /// Version 1 had no quantile sketches and no WKB footprints. The sketch column is added empty,

@@ -107,10 +107,11 @@ pub fn upsert_patch_scene(
 ) -> Result<()> {
     let hemi = hemisphere(extent(ring).center_lat);
     conn.prepare_cached(
-        "INSERT INTO scenes (scene_id, dataset, name, roi_id, split, season, hemisphere, utm_epsg)
-         VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO scenes (scene_id, dataset, name, roi_id, split, season, hemisphere, utm_epsg, release_season)
+         VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7, ?9)
          ON CONFLICT (scene_id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, roi_id = excluded.roi_id, split = excluded.split,
-           season = excluded.season, hemisphere = excluded.hemisphere, utm_epsg = excluded.utm_epsg",
+           season = excluded.season, hemisphere = excluded.hemisphere, utm_epsg = excluded.utm_epsg,
+           release_season = excluded.release_season",
     )?
     .execute(params![
         patch.scene_id(),
@@ -120,7 +121,8 @@ pub fn upsert_patch_scene(
         season_at(&patch.season, hemi),
         hemi.to_string(),
         epsg,
-        dataset.name()
+        dataset.name(),
+        season_at(&patch.season, 'N'),
     ])?;
     write_place(conn, patch.scene_id(), ring, patch.day_window())
 }

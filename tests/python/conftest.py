@@ -43,6 +43,18 @@ def load(db):
     return conn
 
 
+def older_schema(db, statements):
+    """Runs `statements` (DROP COLUMN and the like, to make a catalog of an older schema) with apsw's
+    SQLite: Debian's 3.40 fails to drop a last column whose table's comments hold parentheses."""
+    import apsw
+
+    conn = apsw.Connection(str(db))
+    with conn:
+        for statement in statements:
+            conn.execute(statement)
+    conn.close()
+
+
 def data_root(db):
     """The catalog's `s12_meta.data_root`."""
     with closing(connect(db)) as conn:

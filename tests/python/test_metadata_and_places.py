@@ -3,12 +3,13 @@ seasons, the R*Tree and its query plan. Expected values are recomputed here from
 from GDAL/OSR, not taken from the loader."""
 import datetime as dt
 import json
+import re
 import shutil
 
 import pytest
 from osgeo import gdal, osr
 
-from conftest import METADATA, connect, run
+from conftest import METADATA, ROOT, connect, older_schema, run
 
 gdal.UseExceptions()
 NORTH = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
@@ -113,3 +114,41 @@ def test_sen12ms_footprints_seasons_and_ids(ms_tree, ms_db):
     window = conn.execute("SELECT min_day, max_day FROM scenes_rtree r JOIN scenes s USING (scene_id) WHERE s.name LIKE 'ROIs2017_winter%'").fetchone()
     start, end = (dt.date(2016, 12, 1) - dt.date(1970, 1, 1)).days, (dt.date(2017, 3, 1) - dt.date(1970, 1, 1)).days
     assert window[0] <= start and window[1] >= end and window[1] - end < 0.01  # float32, rounded outward
+
+
+def release_label(path):
+    """The release a SEN12MS file came in, from its season folder (`ROIs1970_fall/...`), in the
+    catalog's season words."""
+    label = path.split("/")[0].split("_")[1]
+    return "autumn" if label == "fall" else label
+
+
+def test_release_season_is_the_season_folders_label_and_null_for_sen12tp(ms_db, tp_db):
+    with connect(ms_db) as conn:
+        rows = conn.execute("SELECT s.release_season, s.season, s.hemisphere, f.path FROM scenes s "
+                            "JOIN files f USING (scene_id) WHERE f.modality = 's2'").fetchall()
+    assert rows and all(r["release_season"] == release_label(r["path"]) for r in rows), [tuple(r) for r in rows]
+    southern = [r for r in rows if r["hemisphere"] == "S"]
+    assert southern and all(r["season"] != r["release_season"] for r in southern)  # the point of the column
+    with connect(tp_db) as conn:
+        assert conn.execute("SELECT count(*) FROM scenes WHERE release_season IS NOT NULL").fetchone()[0] == 0
+
+
+def test_a_version_2_catalog_gains_release_season_when_opened_by_the_next_ingest(ms_tree, ms_db, tmp_path):
+    db = tmp_path / "v2.db"
+    shutil.copy(ms_db, db)
+    older_schema(db, ["ALTER TABLE scenes DROP COLUMN release_season",
+                      "UPDATE s12_meta SET value = '2' WHERE key = 'schema_version'"])
+    run("ingest", ms_tree, "--db", db)
+    query = "SELECT scene_id, release_season FROM scenes ORDER BY scene_id"
+    with connect(db) as migrated, connect(ms_db) as fresh:
+        assert migrated.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert [tuple(r) for r in migrated.execute(query)] == [tuple(r) for r in fresh.execute(query)]
+
+
+def test_the_release_season_example_of_docs_catalog_shows_both_seasons(ms_db):
+    doc = (ROOT / "docs" / "catalog.md").read_text()
+    sql = re.search(r"```sql\n(.*?release_season.*?)```", doc, re.S).group(1)
+    with connect(ms_db) as conn:
+        rows = {(r[0], r[1], r[2]) for r in conn.execute(sql.replace("\n  ", "\n"))}
+    assert ("spring", "autumn", "S") in rows and ("spring", "spring", "N") in rows, rows

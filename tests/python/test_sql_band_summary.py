@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from conftest import ingest_tree, load, run, synth_tree
+from conftest import ingest_tree, load, older_schema, run, synth_tree
 from oracles import path_of, re_encoded
 
 gdal.UseExceptions()
@@ -168,12 +168,10 @@ def test_sketches_of_real_size_patches_stay_under_2_kb_per_band(tmp_path_factory
 def test_a_version_1_catalog_is_completed_by_the_next_ingest(tp_tree, tp_db, tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(tp_db, db)
-    with sqlite3.connect(db) as plain:  # what version 1 had: no sketches, no WKB footprints
-        plain.execute("ALTER TABLE band_stats DROP COLUMN sketch")
-        plain.execute("ALTER TABLE scenes DROP COLUMN geom")
-        plain.execute("DROP TABLE geometry_columns")
-        plain.execute("DROP TABLE spatial_ref_sys")
-        plain.execute("UPDATE s12_meta SET value = '1' WHERE key = 'schema_version'")
+    older_schema(db, [  # what version 1 had: no sketches, no WKB footprints, no release seasons
+        "ALTER TABLE band_stats DROP COLUMN sketch", "ALTER TABLE scenes DROP COLUMN geom",
+        "ALTER TABLE scenes DROP COLUMN release_season", "DROP TABLE geometry_columns", "DROP TABLE spatial_ref_sys",
+        "UPDATE s12_meta SET value = '1' WHERE key = 'schema_version'"])
     with pytest.raises(sqlite3.OperationalError, match="s12_band_summary: this catalog has no quantile sketches "
                                                        r"\(schema_version 1\): run sen12lite ingest on it again"):
         load(db).execute("SELECT s12_band_summary(scene_id, 's2', 4) FROM scenes").fetchall()
@@ -181,8 +179,8 @@ def test_a_version_1_catalog_is_completed_by_the_next_ingest(tp_tree, tp_db, tmp
     again = run("ingest", tp_tree, "--db", db)
     assert f"{files} files found, {files} scanned" in again.stdout + again.stderr  # every file rescanned, once
     conn = load(db)
-    assert conn.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert conn.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone() == ("3",)
     assert conn.execute("SELECT count(*) FROM band_stats WHERE sketch IS NULL").fetchone() == (0,)
     for query in ["SELECT s12_band_summary(scene_id, 's1', 'VV') FROM scenes",
-                  "SELECT scene_id, geom FROM scenes ORDER BY scene_id", "SELECT * FROM geometry_columns"]:
+                  "SELECT scene_id, geom, release_season FROM scenes ORDER BY scene_id", "SELECT * FROM geometry_columns"]:
         assert conn.execute(query).fetchall() == load(tp_db).execute(query).fetchall(), query
