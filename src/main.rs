@@ -259,6 +259,13 @@ fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Exi
         report.files_removed,
         report.failures
     );
+    if report.archived_copies > 0 {
+        println!(
+            "ingest: {} files are also inside the downloaded archives beside them: the unpacked copies are the ones \
+             catalogued",
+            report.archived_copies
+        );
+    }
     if report.left_in_wal {
         eprintln!(
             "sen12lite: another connection has {} open, so it stays in WAL mode: copy it with its -wal file, or \

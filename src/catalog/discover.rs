@@ -88,6 +88,9 @@ pub struct Found {
     pub archives: Vec<OnDisk>,
     /// (relative path, message) for things that look like data but cannot be used.
     pub problems: Vec<(String, String)>,
+    /// Members of downloaded archives whose file is also unpacked beside them (a download as users
+    /// keep it): the unpacked copy is catalogued, these are not read, and that is no problem.
+    pub archived_copies: Vec<String>,
     /// What was there instead of data, for the message of a tree with nothing to ingest.
     pub unused: Unused,
 }
@@ -255,13 +258,18 @@ fn in_order(mut found: Found) -> Found {
     found
 }
 
-/// An archive unpacked twice puts two files on one (scene, modality) row: the first in path order
-/// is catalogued, the others are reported instead of overwriting it on every run.
+/// Two files on one (scene, modality) row: the first in path order is catalogued (an unpacked file
+/// sorts before the archive it came in). A member of a downloaded archive beside its unpacked copy
+/// is how users keep a download, and is only noted; any other second copy (an archive unpacked
+/// twice) is reported instead of overwriting the first on every run.
 pub(super) fn set_aside_second_copies(found: &mut Found) {
     let mut first: HashMap<(i64, String), String> = HashMap::new();
     let mut kept = Vec::with_capacity(found.files.len());
     for file in std::mem::take(&mut found.files) {
         match first.entry((file.scene.scene_id(), file.modality.clone())) {
+            Entry::Occupied(original) if in_archive(&file.relative) && !in_archive(original.get()) => {
+                found.archived_copies.push(file.relative);
+            }
             Entry::Occupied(original) => {
                 let message = format!(
                     "a second copy of scene {}'s {}: {} is the one catalogued",
@@ -278,6 +286,11 @@ pub(super) fn set_aside_second_copies(found: &mut Found) {
         }
     }
     found.files = kept;
+}
+
+/// Whether a catalog path names a member of an archive (`ROIs1158_spring_s2.tar.gz/...`).
+fn in_archive(relative: &str) -> bool {
+    relative.rsplit_once('/').is_some_and(|(folders, _)| folders.split('/').any(is_archive))
 }
 
 /// A SEN12TP scene folder without a single GeoTIFF is most likely a failed unpack: say so.

@@ -72,6 +72,8 @@ pub struct IngestReport {
     pub metadata_scenes: usize,
     /// Raster files found below the data root.
     pub files_found: usize,
+    /// Members of downloaded archives not read because their file is unpacked beside them.
+    pub archived_copies: usize,
     /// Files read this run (new or changed).
     pub files_scanned: usize,
     /// Files skipped because their catalog rows are current.
@@ -187,6 +189,7 @@ fn ingest_tree(
     let checksums = if options.checksums { read_checksum_lists(root, &mut found) } else { HashMap::new() };
     let splits = read_split_lists(root, &mut found);
     report.files_found = found.files.len();
+    report.archived_copies = found.archived_copies.len();
     let spatial_ids = if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
     record_discovery(conn, &found, &options.archives, report)?;
     let todo = files_to_scan(conn, &found, options.statistics)?;

@@ -5,6 +5,7 @@ archives when the operator allows it."""
 import io
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -239,3 +240,32 @@ def test_archives_ingested_as_they_download_give_the_catalog_of_the_folder(ms_tr
     assert located_anywhere(db) == located_anywhere(ms_db)
     mixed = run("ingest", archives[0], downloads / "train_list.txt", "--db", db, check=False)
     assert mixed.returncode == 2 and "train_list.txt is not a data folder, nor an archive beside the others" in mixed.stderr
+
+
+def test_a_download_kept_beside_its_unpacked_folders_is_one_input(ms_tree, ms_db, tmp_path):
+    """A SEN12MS download as users keep it: the season folders, the .tar.gz archives they were
+    unpacked from, the split lists naming every patch. Each patch is catalogued once, from its
+    folder; the archives' copies are noted, not errors; the ingest exits 0 and its progress line
+    counts what it catalogued. A damaged file still fails the run, by name."""
+    tree = tmp_path / "download"
+    shutil.copytree(ms_tree, tree)
+    for archive in pack_sen12ms(ms_tree, tmp_path / "archives").glob("*.tar.gz"):
+        shutil.move(archive, tree / archive.name)
+    db = tmp_path / "c.db"
+    first = ingest(tree, db)
+    files = 14 * 3
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"{files} files found, {files} scanned" in first.stdout and ", 0 failed" in first.stdout, first.stdout
+    assert (f"ingest: {files} files are also inside the downloaded archives beside them: the unpacked copies are "
+            "the ones catalogued") in first.stdout
+    assert re.search(rf"ingest: {files}/{files} files, .*, 0 failed", first.stderr), first.stderr
+    assert connect(db).execute("SELECT count(*) FROM ingest_errors").fetchone()[0] == 0
+    assert located_anywhere(db) == located_anywhere(ms_db)
+    assert not [p for (p,) in connect(db).execute("SELECT path FROM files") if ".tar.gz" in p]
+    damaged = next(tree.glob("ROIs1158_spring/s2_*/*.tif"))
+    with open(damaged, "r+b") as f:
+        f.truncate(2048)
+    again = ingest(tree, db)
+    assert again.returncode == 1 and "1 failed" in again.stdout, again.stdout
+    name = str(damaged.relative_to(tree))
+    assert connect(db).execute("SELECT count(*) FROM ingest_errors WHERE path = ?", (name,)).fetchone()[0] == 1
