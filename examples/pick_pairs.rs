@@ -1,6 +1,6 @@
-//! Build a catalog from Rust and pick training pairs with SQL.
+//! Build a catalog from Rust and pick training pairs with SQL. After `make demo`:
 //!
-//!     cargo run --release --example pick_pairs -- DATA_DIR catalog.db
+//!     cargo run --release --example pick_pairs -- demo-data/sen12tp demo-data/pairs.db
 
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::cli::table::format_query;
@@ -13,7 +13,10 @@ fn main() -> Result<(), String> {
         return Err("usage: pick_pairs DATA_DIR CATALOG.db".into());
     };
     let report = ingest(data, db, &IngestOptions { jobs: 2, ..Default::default() }, &mut Silent)?;
-    eprintln!("{report:?}");
+    eprintln!(
+        "pick_pairs: {} files found, {} read, {} failed (see the catalog's ingest_errors)",
+        report.files_found, report.files_scanned, report.failures
+    );
     if let Some(error) = report.write_error {
         return Err(error);
     }

@@ -1,12 +1,14 @@
 """A minimal training-data loader on a sen12lite catalog: an SQL query picks the patches, worker
 processes read them with s12_window (each worker its own connection), batches come out as numpy
 arrays. No deep-learning framework needed; a PyTorch `IterableDataset` can wrap `batches()`.
+After `make demo`, with the wheel installed (`pip install dist/sen12lite-*.whl`: any Python 3.9+):
 
-    python3 examples/train_loader.py catalog.db [workers] [batch]
+    python examples/train_loader.py demo-data/catalog.db 2 8
 
-The query must return `scene_id, col, row` (one row per patch); PATCHES below asks for the clean
-256 px S2 patches of the authors' grid. Run with a Python whose sqlite3 can load extensions
-(Debian's /usr/bin/python3).
+(catalog, workers, batch size). The query must return `scene_id, col, row` (one row per patch);
+PATCHES below asks for the clean 256 px S2 patches of the authors' grid. Without the wheel it loads
+dist/sen12lite (or $S12_EXT) into a Python whose sqlite3 can load extensions (Debian's
+/usr/bin/python3).
 """
 import functools
 import io
@@ -30,9 +32,14 @@ _conn = None  # one connection per worker process, opened by `_open`
 
 def _open(db):
     global _conn
-    _conn = sqlite3.connect(db)
-    _conn.enable_load_extension(True)
-    _conn.load_extension(EXT)
+    try:
+        import sen12lite  # the wheel: a connection with the extension on any Python
+    except ImportError:  # a checkout: dist/ into a Python whose sqlite3 can load extensions
+        _conn = sqlite3.connect(db)
+        _conn.enable_load_extension(True)
+        _conn.load_extension(EXT)
+        return
+    _conn = sen12lite.connect(db)
 
 
 def _read(patch, size=256, bands="*"):
@@ -62,10 +69,10 @@ def batches(db, patch_list, batch=16, workers=2, seed=0, size=256):
 def main():
     db = sys.argv[1]
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    size = int(sys.argv[3]) if len(sys.argv) > 3 else 16
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 16
     todo = patches(db)
     start, count = time.perf_counter(), 0
-    for array in batches(db, todo, size, workers):
+    for array in batches(db, todo, batch, workers):
         count += len(array)
     seconds = time.perf_counter() - start
     print(f"{count} patches in {seconds:.2f} s: {count / seconds:.1f} patches/s with {workers} workers")
