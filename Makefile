@@ -32,14 +32,14 @@ hosts: deps
 	  build/hosts/bin/python -m pip install -q --disable-pip-version-check -r tests/python/hosts-requirements.txt
 
 # The clients of tests/python/test_wheel.py (build/wheelhosts: Datasette, sqlite-utils, rasterio) and
-# the one dependency of the wheel, kept as a file so a fresh venv installs the wheel offline
-# (build/wheelhouse).
+# the dependencies of the wheel (numpy, pysqlite3-binary), kept as files so a fresh venv installs the
+# wheel offline (build/wheelhouse).
 wheelhosts: deps
 	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
 	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy' 2>/dev/null || \
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
-	@ls build/wheelhouse/sqlean_py-* >/dev/null 2>&1 || \
-	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse sqlean.py==3.50.4.5
+	@ls build/wheelhouse/pysqlite3_binary-* build/wheelhouse/numpy-* >/dev/null 2>&1 || \
+	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse numpy==2.4.6 pysqlite3-binary==0.5.4.post2
 
 # The S3-compatible server of tests/python/test_remote_roots.py (build/servers).
 servers: deps

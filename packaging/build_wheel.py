@@ -53,9 +53,8 @@ Version: {version}
 Summary: SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets: an SQLite catalog loader and a loadable extension
 License: MIT OR Apache-2.0
 Requires-Python: >=3.9
-Requires-Dist: sqlean.py>=3.45
-Provides-Extra: numpy
-Requires-Dist: numpy; extra == "numpy"
+Requires-Dist: numpy>=1.21
+Requires-Dist: pysqlite3-binary>=0.5.4
 
 {readme}
 """,

@@ -11,6 +11,7 @@ and plugins for Datasette and sqlite-utils. This module finds the extension and 
 
 import io
 import sqlite3
+import sys
 from pathlib import Path
 
 __all__ = ["loadable_path", "load", "connect", "connection_module", "engine", "array"]
@@ -27,14 +28,14 @@ def loadable_path() -> str:
 
 
 def load(conn) -> None:
-    """Load the extension into an open connection of sqlite3, apsw, sqlean or pysqlite3.
+    """Load the extension into an open connection of pysqlite3, sqlite3, apsw or sqlean.
 
     Extension loading is switched on for the call only, so SQL cannot load other libraries later."""
     if not hasattr(conn, "enable_load_extension"):
         raise RuntimeError(
             f"sen12lite.load: {type(conn).__module__}.{type(conn).__name__} cannot load extensions "
             "(this Python's sqlite3 was built without them); use sen12lite.connect(path), "
-            "which falls back to sqlean.py"
+            "which uses pysqlite3"
         )
     conn.enable_load_extension(True)
     try:
@@ -44,19 +45,22 @@ def load(conn) -> None:
 
 
 def connection_module():
-    """The DB-API module `connect` uses: the standard library's sqlite3 when it can load
-    extensions, otherwise sqlean.py (a dependency of this package: sqlite3's API with its own
-    SQLite, which can)."""
+    """The DB-API module `connect` uses: pysqlite3 (a dependency of this package, sqlite3's API
+    with its own SQLite), the one Datasette and sqlite-utils pick too, so that a process that uses
+    all three holds one SQLite library; else the standard library's sqlite3 where it can load
+    extensions."""
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        dbapi2 = None
+    if dbapi2 is not None:
+        return dbapi2
     if hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
-    try:
-        import sqlean
-    except ImportError as e:
-        raise RuntimeError(
-            "sen12lite.connect: this Python's sqlite3 cannot load extensions and sqlean.py is not "
-            "installed (pip install sqlean.py)"
-        ) from e
-    return sqlean
+    raise RuntimeError(
+        "sen12lite.connect: this Python's sqlite3 cannot load extensions and pysqlite3 is not "
+        "installed (pip install pysqlite3-binary)"
+    )
 
 
 def connect(database, **kwargs):
@@ -68,6 +72,22 @@ def connect(database, **kwargs):
         conn.close()
         raise
     return conn
+
+
+_WARNED = []
+
+
+def load_for_plugin(conn, host: str) -> None:
+    """What the Datasette and sqlite-utils plugins do with each connection: load the extension, or,
+    where that cannot be done, say so once on stderr and leave the connection as it is: the tool
+    still works on every database, without the s12_ functions."""
+    try:
+        load(conn)
+    except Exception as e:  # the host's own error type, or ours
+        if not _WARNED:
+            _WARNED.append(e)
+            print(f"sen12lite: the {host} plugin cannot load the extension, s12_ functions are missing: {e}",
+                  file=sys.stderr)
 
 
 def engine(database, **kwargs):
@@ -89,8 +109,8 @@ def array(blob):
     try:
         import numpy
         from numpy.lib import format as npy
-    except ImportError as e:
-        raise ImportError("sen12lite.array needs numpy: pip install 'sen12lite[numpy]'") from e
+    except ImportError as e:  # a dependency of the package: only a broken install lacks it
+        raise ImportError("sen12lite.array needs numpy: pip install numpy") from e
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise TypeError(f"sen12lite.array: expected the bytes of an .npy blob, got {type(blob).__name__}")
     header = io.BytesIO(blob)

@@ -20,7 +20,7 @@ PAGE_SCRIPT = (Path(__file__).resolve().parent / "datasette.js").read_text()
 
 @hookimpl
 def prepare_connection(conn):
-    sen12lite.load(conn)
+    sen12lite.load_for_plugin(conn, "Datasette")
 
 
 @hookimpl

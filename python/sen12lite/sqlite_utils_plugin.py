@@ -8,4 +8,4 @@ import sen12lite
 
 @hookimpl
 def prepare_connection(conn):
-    sen12lite.load(conn)
+    sen12lite.load_for_plugin(conn, "sqlite-utils")

@@ -81,7 +81,7 @@ def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasteri
             f"open(sys.argv[3], 'wb').write(blob)")
     module, first_query_ms = py(fresh_venv, code, tp_db, scene, tmp_path / "w.npy").split()
     print(f"\nimport sen12lite + connect + first s12_window: {first_query_ms} ms", file=sys.stderr)
-    assert module == "sqlean"
+    assert module == "pysqlite3.dbapi2"
     np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), rasterio_window(path, tmp_path))
 
 
@@ -171,3 +171,38 @@ def test_load_says_what_to_do_on_a_python_that_cannot(wheel_hosts, tp_db):
             "except RuntimeError as e:\n    print(e)")
     message = py(wheel_hosts, code)
     assert "cannot load extensions" in message and "sen12lite.connect" in message, message
+
+
+def test_the_plugins_leave_the_tools_working_where_the_extension_cannot_load(wheel_hosts, tmp_path):
+    """pysqlite3 hidden, on pyenv's Python whose sqlite3 cannot load extensions: sqlite-utils and
+    Datasette still open any database, and the plugin says once why s12_ functions are missing."""
+    plain = tmp_path / "plain.db"
+    sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.commit()
+    code = ("import sys, asyncio; sys.modules['pysqlite3'] = None\n"
+            "import sqlite_utils\nfrom datasette.app import Datasette\n"
+            "print(sqlite_utils.Database(sys.argv[1]).table_names())\n"
+            "page = asyncio.run(Datasette([sys.argv[1]]).client.get('/plain.json?sql=select+count(*)+as+n+from+t&_shape=array'))\n"
+            "print(page.status_code, page.json())")
+    out = subprocess.run([WHEEL_HOSTS / "bin" / "python", "-c", code, plain], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["['t']", "200 [{'n': 0}]"], out.stdout
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("sen12lite:")]
+    assert len(warnings) == 1 and "plugin cannot load the extension, s12_ functions are missing" in warnings[0], out.stderr
+
+
+@pytest.mark.parametrize("python", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_every_dependency_has_a_binary_wheel_for_each_supported_python(python, tmp_path):
+    """pip resolves the wheel's dependencies for that CPython from binary wheels alone (PyPI): an
+    install compiles nothing. The wheel itself is py3-none, for every one of them."""
+    requires = [line.split(": ", 1)[1] for line in zipfile.ZipFile(built_wheel()).read(
+        "sen12lite-0.1.0.dist-info/METADATA").decode().splitlines() if line.startswith("Requires-Dist: ")]
+    assert sorted(r.split(">")[0] for r in requires) == ["numpy", "pysqlite3-binary"], requires
+    out = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
+                          "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
+                          "--platform", "manylinux_2_35_x86_64", "--platform", "manylinux_2_28_x86_64",
+                          "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
+                          "-d", tmp_path, *requires], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    tag = "cp" + python.replace(".", "")
+    assert len(names) == 2 and all(f"-{tag}-" in n and n.endswith(".whl") for n in names), names
