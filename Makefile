@@ -79,12 +79,12 @@ build: deps
 # libc (src/extension/shim.c), and the implementation dist/sen12lite.libs/sen12lite_impl.so, which
 # the entry loads with RTLD_LOCAL | RTLD_DEEPBIND so that GDAL, PROJ and their dependencies never
 # enter the host's global symbol namespace. The implementation has no SQLite of its own; both take
-# their bindings from SQLite 3.31.0's headers (src/extension/sqlite-3.31.0: the first SQLite with
+# their bindings from SQLite 3.31.0's headers (vendor/sqlite-3.31.0: the first SQLite with
 # SQLITE_DIRECTONLY, which keeps a database's views and triggers from reading files; rusqlite 0.40
 # itself needs 3.28), so the extension loads into SQLite >= 3.31 and refuses older hosts with an
 # SQL error (its own cargo invocation and target dir: the features exclude each other).
 EXT_IMPL := dist/sen12lite.libs/sen12lite_impl.so
-SQLITE_FLOOR := $(abspath src/extension/sqlite-3.31.0)
+SQLITE_FLOOR := $(abspath vendor/sqlite-3.31.0)
 LOADABLE := SQLITE3_LIB_DIR=$(SQLITE_FLOOR) SQLITE3_INCLUDE_DIR=$(SQLITE_FLOOR) $(CARGO)
 ext: deps
 	$(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable

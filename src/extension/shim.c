@@ -10,8 +10,8 @@
  * tries, `sqlite3_extension_init` first (which libgdal also exports: see docs) and the one
  * derived from the file name, so a renamed copy in the same folder loads too.
  *
- * It is compiled against the SQLite headers the implementation is built with (sqlite-3.31.0/
- * beside this file: the first SQLite with SQLITE_DIRECTONLY, which keeps a database's views and
+ * It is compiled against the SQLite headers the implementation is built with (vendor/sqlite-3.31.0
+ * of the repository: the first SQLite with SQLITE_DIRECTONLY, which keeps a database's views and
  * triggers from calling the functions that read files), and refuses a host whose SQLite is older
  * before it touches anything else: the implementation's bindings would call routines the host's
  * API table lacks, and abort the host, or register those functions without the protection.

@@ -18,7 +18,7 @@ CLIENTS = ROOT / "tests" / "clients"
 BUILT = ROOT / "build" / "clients"
 QUERIES = CLIENTS / "canonical.sql"
 STATEMENTS = [line for line in QUERIES.read_text().splitlines() if line.strip()]
-FLOOR = "3.31.0"  # src/extension/sqlite-3.31.0
+FLOOR = "3.31.0"  # vendor/sqlite-3.31.0
 SQLITE_HOSTS = ["3.28.0", "3.31.0", "3.35.4", "3.39.2", "3.41.2", "3.46.0"]  # tests/clients/build_sqlite_hosts.sh
 WHEEL_PYTHON = str(WHEEL_HOSTS / "bin" / "python")
 
@@ -112,4 +112,4 @@ def test_the_implementation_loaded_directly_also_refuses_an_old_sqlite(tp_db):
 def test_the_hosts_cover_the_floor_and_both_sides_of_it():
     versions = [version_tuple(v) for v in SQLITE_HOSTS]
     assert version_tuple(FLOOR) in versions and min(versions) < version_tuple(FLOOR) < max(versions)
-    assert (ROOT / "src" / "extension" / f"sqlite-{FLOOR}" / "sqlite3ext.h").exists()
+    assert (ROOT / "vendor" / f"sqlite-{FLOOR}" / "sqlite3ext.h").exists()
