@@ -21,6 +21,17 @@ METADATA = ROOT / "data" / "sen12tp-metadata.json"
 EXT = os.environ.get("S12_EXT", str(ROOT / "dist" / "sen12lite.so"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Strict mode (S12_STRICT=1, `make test`'s default): a skipped test fails, with its reason, so
+    that a missing tool cannot pass for a passing test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("S12_STRICT") == "1" and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in strict mode (S12_STRICT=1): {report.longrepr}"
+
+
 def run(*args, check=True):
     """Runs the sen12lite command; returns the CompletedProcess."""
     result = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True)

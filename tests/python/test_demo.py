@@ -2,12 +2,13 @@
 example query with rows, values rounded, an NDVI read from pixels that equals the catalog's, and a
 quicklook PNG at the path it prints."""
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from osgeo import gdal
 
-from conftest import run
+from conftest import ROOT, run
 
 EXAMPLE_COUNT = 8
 
@@ -59,3 +60,21 @@ def test_a_second_demo_reuses_the_data_and_reads_only_the_damaged_file_again(dem
     folder, _, _ = demo
     again = run("demo", "--dir", folder, "--scenes", "6", "--size", "200").stdout.splitlines()[0]
     assert ": 36 files found, 1 read, 35 unchanged since the last run; ingest_errors: 1;" in again, again
+
+
+def test_the_readme_tour_runs_in_the_sqlite3_shell_on_the_demo(tmp_path_factory):
+    """README.md's tour of the SQL, as written, on the demo `make demo` makes (its default size:
+    the tour's scenes are the demo's), each statement with rows."""
+    folder = tmp_path_factory.mktemp("tour")
+    run("demo", "--dir", folder / "demo-data")
+    (folder / "dist").symlink_to(ROOT / "dist")
+    tour = re.search(r"## A tour of the SQL\n\n```sql\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    statements = [s for s in tour.split(";") if s.strip() and not s.strip().startswith(".load")]
+    out = subprocess.run(["/usr/bin/sqlite3", "-bail", "demo-data/catalog.db"], input=tour.encode(), cwd=folder,
+                         capture_output=True, timeout=300)
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    assert (folder / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for statement in statements[:-1]:  # each query alone has rows; the last writes the quicklook
+        alone = subprocess.run(["/usr/bin/sqlite3", "demo-data/catalog.db", ".load ./dist/sen12lite", statement],
+                               cwd=folder, capture_output=True, timeout=300)
+        assert alone.returncode == 0 and alone.stdout.strip(), (statement, alone.stderr)
