@@ -1,10 +1,10 @@
 //! The `sen12lite` command: ingest, synth, verify, demo, sql.
 
 use clap::{Parser, Subcommand};
-use sen12lite::catalog::discover::is_archive;
 use sen12lite::catalog::export::{export, Format};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::cli::progress::ProgressLine;
+use sen12lite::layout::is_archive;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::parallel::default_jobs;

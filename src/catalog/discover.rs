@@ -1,7 +1,7 @@
 //! Finding a dataset below a folder: SEN12TP metadata and scene folders, SEN12MS patch files,
 //! wherever the archives were unpacked.
 
-use crate::layout::{sen12ms, sen12tp, Dataset};
+use crate::layout::{is_archive, sen12ms, sen12tp, Dataset};
 use crate::raster::vsi::{self, Stat};
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Component, Path, PathBuf};
@@ -403,11 +403,6 @@ fn patch_key(folders: &str, patch: &sen12ms::PatchName) -> SceneKey {
     } else {
         SceneKey::Sen12ms(patch.clone())
     }
-}
-
-/// The datasets' downloads: SEN12MS's `.tar.gz`, SEN12TP's `.zip`.
-pub fn is_archive(name: &str) -> bool {
-    [".tar.gz", ".tgz", ".tar", ".zip"].iter().any(|suffix| name.ends_with(suffix))
 }
 
 /// The size and time of a file the ingest may read: a regular file (a FIFO or device would block

@@ -10,6 +10,12 @@ pub mod sen12tp;
 pub use dataset::{Dataset, OpticalBands};
 pub use modality::{Legend, Modality};
 
+/// Whether a file name is one of the archives the datasets are downloaded as (SEN12MS's
+/// `.tar.gz`, SEN12TP's `.zip`; also `.tgz` and `.tar`).
+pub fn is_archive(name: &str) -> bool {
+    [".tar.gz", ".tgz", ".tar", ".zip"].iter().any(|suffix| name.ends_with(suffix))
+}
+
 /// Mean of a closed ring's distinct corners: the centre of a (near-)parallelogram footprint.
 pub fn ring_center(ring: &[[f64; 2]]) -> [f64; 2] {
     let corners = &ring[..ring.len().saturating_sub(1).max(1)];

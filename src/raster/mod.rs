@@ -9,6 +9,7 @@ pub mod indices;
 pub mod npy;
 pub mod open;
 pub mod optical;
+pub mod pixel;
 pub mod quicklook;
 pub mod scan;
 pub mod sketch;

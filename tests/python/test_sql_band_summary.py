@@ -1,4 +1,4 @@
-"""s12_band_summary and s12_normalization (src/sql/band_summary.rs, normalization.rs): statistics of
+"""s12_band_summary and s12_normalization (src/sql/functions/s12_band_summary.rs, s12_normalization.rs): statistics of
 a band over any subset of scenes, from the catalog alone, against numpy over the concatenated valid
 pixels of the same subset read by GDAL — SEN12TP (UInt16 with a nodata tag, Float32 with NaN) and
 SEN12MS re-encoded as the real files come (S2 Int16, S1 Float64, with NaN holes)."""

@@ -1,4 +1,4 @@
-"""s12_patches (src/sql/patches.rs), checked against the authors' per-pixel rules in numpy, and the
+"""s12_patches (src/sql/functions/s12_patches.rs), checked against the authors' per-pixel rules in numpy, and the
 land-cover mix of each patch against numpy's class counts of the map."""
 import json
 

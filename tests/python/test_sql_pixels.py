@@ -1,4 +1,4 @@
-"""s12_window, s12_pixel, s12_value and s12_pixels (src/sql/window.rs, pixel.rs, value.rs, pixels.rs),
+"""s12_window, s12_pixel, s12_value and s12_pixels (src/sql/functions/s12_window.rs, s12_pixel.rs, s12_value.rs, s12_pixels.rs),
 checked against GDAL + numpy reading the same files and OSR placing the pixels."""
 import io
 

@@ -1,5 +1,5 @@
-"""s12_nearest, s12_intersects and s12_intersecting (src/sql/nearest.rs, intersects.rs,
-intersecting.rs), checked against a brute-force great-circle search and OGR/GEOS."""
+"""s12_nearest, s12_intersects and s12_intersecting (src/sql/functions/s12_nearest.rs, s12_intersects.rs,
+s12_intersecting.rs), checked against a brute-force great-circle search and OGR/GEOS."""
 import json
 import sqlite3
 

@@ -1,4 +1,4 @@
-"""s12_png (src/sql/png.rs): the decoded PNG against numpy's stretch, the official WorldCover palette
+"""s12_png (src/sql/functions/s12_png.rs): the decoded PNG against numpy's stretch, the official WorldCover palette
 and the index colour ramp."""
 import numpy as np
 from osgeo import gdal

@@ -1,4 +1,4 @@
-"""s12_stats, s12_index, s12_index_mean and s12_indices (src/sql/stats.rs, index.rs, indices.rs),
+"""s12_stats, s12_index, s12_index_mean and s12_indices (src/sql/functions/s12_stats.rs, s12_index.rs, s12_indices.rs),
 checked against numpy over the pixels GDAL reads."""
 import io
 import json

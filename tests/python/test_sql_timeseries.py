@@ -1,4 +1,4 @@
-"""s12_timeseries (src/sql/timeseries.rs) against a brute-force loop: every scene of the catalog
+"""s12_timeseries (src/sql/functions/s12_timeseries.rs) against a brute-force loop: every scene of the catalog
 whose footprint (OGR) holds the point and has the file, the pixel found with OSR and the inverse
 geotransform, nodata and the cloud rule applied in numpy, ordered by time."""
 import copy

@@ -1,4 +1,4 @@
-"""s12_zonal (src/sql/zonal.rs) against GDAL's own rasterizer: the zone burnt into a raster of the
+"""s12_zonal (src/sql/functions/s12_zonal.rs) against GDAL's own rasterizer: the zone burnt into a raster of the
 scene's grid (pixel-centre rule, the zone reprojected by GDAL from EPSG:4326), then numpy
 statistics of the burnt pixels — for polygons with holes, multipolygons and a polygon crossing the
 scene's edge."""

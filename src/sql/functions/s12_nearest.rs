@@ -4,12 +4,13 @@
 //! 25 km, then four times more until k are found — and each candidate's WKB footprint its exact
 //! distance: nothing is built or kept, so the first call costs what the others do.
 
-use super::session::Session;
-use super::table::TableFunction;
-use super::utils::{self, fail};
 use crate::catalog::read;
 use crate::geometry::sphere::{boxes_within, unit, Footprint, EARTH_RADIUS_KM};
 use crate::geometry::wkb;
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::table::TableFunction;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
@@ -18,7 +19,7 @@ pub const MAX_K: i64 = 100_000;
 /// The first search distance; SEN12TP scenes are 20 km across.
 const FIRST_KM: f64 = 25.0;
 
-pub(super) struct Nearest {
+pub(crate) struct Nearest {
     rows: Vec<(i64, f64)>,
 }
 
@@ -29,11 +30,12 @@ impl TableFunction for Nearest {
     const REQUIRED: usize = 2;
 
     fn rows(conn: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let (Some(lon), Some(lat)) = (utils::real(F, arguments, 0, "lon")?, utils::real(F, arguments, 1, "lat")?)
+        let (Some(lon), Some(lat)) =
+            (arguments::real(F, arguments, 0, "lon")?, arguments::real(F, arguments, 1, "lat")?)
         else {
             return Ok(None);
         };
-        let k = utils::integer(F, arguments, 2, "k")?.unwrap_or(1);
+        let k = arguments::integer(F, arguments, 2, "k")?.unwrap_or(1);
         if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
             return Err(fail(F, format!("({lon}, {lat}) is not a WGS84 lon/lat position")));
         }

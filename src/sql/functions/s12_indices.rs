@@ -1,12 +1,12 @@
 //! `s12_indices` -> `name, formula, bands, modality`: the spectral indices `s12_index` knows.
 
-use super::session::Session;
-use super::table::TableFunction;
 use crate::raster::indices::INDICES;
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::table::TableFunction;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
-pub(super) struct IndexList;
+pub(crate) struct IndexList;
 
 impl TableFunction for IndexList {
     const NAME: &'static str = "s12_indices";

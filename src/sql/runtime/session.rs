@@ -4,10 +4,10 @@
 //! (each function's destroy callback) — never a thread-local or static destructor at exit, which
 //! would call GDAL after a host such as `ogrinfo` has shut GDAL down.
 
+use super::arguments::fail;
 use super::interrupt;
 use super::limits::Limits;
 use super::resolve::{self, Target};
-use super::utils::fail;
 use crate::catalog::read::SceneRef;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;
@@ -67,10 +67,10 @@ impl Session {
         }))
     }
 
-    /// `resolve::resolve`, remembered while the catalog (its data version, which any commit by any
+    /// `resolve::file`, remembered while the catalog (its data version, which any commit by any
     /// connection changes) and the operator's switches stay as they were, and the file's real path
     /// is still a file.
-    pub fn resolve(
+    pub fn file(
         &self,
         conn: &Connection,
         function: &str,
@@ -78,7 +78,7 @@ impl Session {
         modality: &str,
     ) -> rusqlite::Result<Arc<Target>> {
         let Some(version) = data_version(conn) else {
-            return resolve::resolve(conn, function, scene, modality).map(Arc::new);
+            return resolve::file(conn, function, scene, modality).map(Arc::new);
         };
         let under = Some((version, resolve::switches()));
         let key = (scene.clone(), modality.to_string());
@@ -92,7 +92,7 @@ impl Session {
                 return Ok(target.clone());
             }
         }
-        let target = Arc::new(resolve::resolve(conn, function, scene, modality)?);
+        let target = Arc::new(resolve::file(conn, function, scene, modality)?);
         let mut resolved = lock(&self.resolved);
         if resolved.targets.len() >= RESOLVED_KEPT {
             resolved.targets.clear();

@@ -7,11 +7,6 @@
 //! fraction and NDVI follow the catalog's rules over the S2-valid pixels, so
 //! `cloud_fraction <= 0.001 AND nodata_fraction = 0` keeps the patches FilteredSEN12TP keeps.
 
-use super::limits::Limits;
-use super::resolve::{file_of, find_scene, modalities_on_disk, Target};
-use super::session::{Call, Session};
-use super::table::TableFunction;
-use super::utils::{self, fail};
 use crate::catalog::cloud_threshold;
 use crate::catalog::read::SceneRow;
 use crate::layout::{Dataset, Modality};
@@ -20,6 +15,12 @@ use crate::raster::optical::PixelClass;
 use crate::raster::optical::{cloud_band, mask_of, nodata_tags};
 use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::limits::Limits;
+use crate::sql::runtime::resolve::{self, modalities_on_disk, Target};
+use crate::sql::runtime::session::{Call, Session};
+use crate::sql::runtime::table::TableFunction;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ const F: &str = "s12_patches";
 const DEFAULT_SIZE: i64 = 256;
 const DEFAULT_STRIDE: i64 = 249;
 
-pub(super) struct Patches {
+pub(crate) struct Patches {
     grid: Grid,
     sources: Sources,
     /// The scene has a land-cover map on the patches' grid: without one, the mix is NULL.
@@ -120,11 +121,14 @@ impl TableFunction for Patches {
     const REQUIRED: usize = 1;
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let Some(scene) = utils::scene(F, arguments, 0)? else { return Ok(None) };
-        let size = utils::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
-        let stride = utils::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
-        let scene = find_scene(conn, F, &scene)?;
-        let (s2, s1) = (file_of(conn, F, &scene, Modality::S2.name())?, file_of(conn, F, &scene, Modality::S1.name())?);
+        let Some(scene) = arguments::scene(F, arguments, 0)? else { return Ok(None) };
+        let size = arguments::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
+        let stride = arguments::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
+        let scene = resolve::scene(conn, F, &scene)?;
+        let (s2, s1) = (
+            resolve::optional_file_of(conn, F, &scene, Modality::S2.name())?,
+            resolve::optional_file_of(conn, F, &scene, Modality::S1.name())?,
+        );
         if s2.is_none() && s1.is_none() {
             return Err(fail(
                 F,
@@ -210,7 +214,7 @@ fn land_cover_map(
     raster: (usize, usize),
 ) -> Result<Option<Target>> {
     let Some(modality) = scene.dataset.and_then(Dataset::land_cover) else { return Ok(None) };
-    let Some(map) = file_of(conn, F, scene, modality.name())? else { return Ok(None) };
+    let Some(map) = resolve::optional_file_of(conn, F, scene, modality.name())? else { return Ok(None) };
     let size = call.with_dataset(&map, |dataset, _| Ok(dataset.raster_size()))?;
     Ok((size == raster).then_some(map))
 }

@@ -1,23 +1,25 @@
 //! `s12_window(scene, modality, bands, col, row, width, height)` -> `.npy` BLOB in the file's type,
 //! which GDAL writes straight into the memory SQLite returns (see `blob_result`).
 
-use super::blob_result::{RawArgs, SqliteBlob};
-use super::session::Session;
-use super::utils::{self, band_spec, checked_window};
 use crate::raster::npy::{npy_layout, write_npy};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::band_spec;
+use crate::sql::runtime::blob_result::{RawArgs, SqliteBlob};
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::windows::checked_window;
 use rusqlite::{Connection, Result};
 
-pub(super) fn window(ctx: &RawArgs, conn: &Connection, session: &Session) -> Result<Option<SqliteBlob>> {
+pub(crate) fn window(ctx: &RawArgs, conn: &Connection, session: &Session) -> Result<Option<SqliteBlob>> {
     const F: &str = "s12_window";
     let (Some(scene), Some(modality), Some(bands), Some(w)) = (
-        utils::scene(F, ctx, 0)?,
-        utils::text(F, ctx, 1, "modality")?,
+        arguments::scene(F, ctx, 0)?,
+        arguments::text(F, ctx, 1, "modality")?,
         band_spec(F, ctx, 2)?,
-        utils::window(F, ctx, 3)?,
+        arguments::window(F, ctx, 3)?,
     ) else {
         return Ok(None);
     };
-    let target = session.resolve(conn, F, &scene, &modality)?;
+    let target = session.file(conn, F, &scene, &modality)?;
     let bands = target.bands(F, &bands)?;
     let limit = session.limits.window_values;
     let mut call = session.call(F, conn);

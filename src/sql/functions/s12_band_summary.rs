@@ -2,9 +2,10 @@
 //! union of the valid pixels of one band over the group's scenes, from the catalog alone
 //! (band_stats' moments, pooled exactly, and its quantile sketches, merged).
 
-use super::aggregate::{pool, Scenes};
-use super::utils::{self, band_spec, describe, fail, Args};
 use crate::raster::stats::PERCENTILES;
+use crate::sql::runtime::aggregate::{pool, Scenes};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::{band_spec, describe, fail, Args};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Result};
 use serde_json::{json, Map};
@@ -15,8 +16,8 @@ const F: &str = "s12_band_summary";
 const MAX_QUANTILES: usize = 101;
 
 /// JSON {count, min, max, mean, stddev, p02, p50, p98 (or the quantiles asked), files, missing}.
-pub(super) fn band_summary(conn: &Connection, args: &[Value], scenes: &Scenes) -> Result<Option<String>> {
-    let (Some(modality), Some(band)) = (utils::text(F, args, 0, "modality")?, band_spec(F, args, 1)?) else {
+pub(crate) fn band_summary(conn: &Connection, args: &[Value], scenes: &Scenes) -> Result<Option<String>> {
+    let (Some(modality), Some(band)) = (arguments::text(F, args, 0, "modality")?, band_spec(F, args, 1)?) else {
         return Ok(None);
     };
     let Some(quantiles) = quantiles(args)? else { return Ok(None) };

@@ -5,8 +5,8 @@
 //! `sqlite3_free` as its destructor. The rest of a call is as rusqlite does it: arguments as
 //! `ValueRef`s, panics caught, errors reported with their code and message.
 
+use super::arguments::{fail, Args};
 use super::session::Session;
-use super::utils::{fail, Args};
 use rusqlite::ffi;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;

@@ -5,9 +5,9 @@
 //! table function's code runs under `catch_unwind`: a bug becomes an SQL error, not an abort of
 //! the host process.
 
+use super::arguments::fail;
+use super::registry::Access;
 use super::session::Session;
-use super::utils::fail;
-use super::Access;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::vtab::{
     Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor,

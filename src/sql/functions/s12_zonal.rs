@@ -3,9 +3,6 @@
 //! or MultiPolygon, holes allowed), reprojected to the raster's CRS. A band follows `s12_stats`
 //! (nodata left out); an index follows `s12_index_mean` (its inputs have data, no cloud).
 
-use super::resolve::{find_scene, resolve_in};
-use super::session::Session;
-use super::utils::{self, band_spec, fail, measure_of, stats_json, Bands, Inputs};
 use crate::catalog::{cloud_threshold, read};
 use crate::geometry::parse::{kind, parse_geometry};
 use crate::geometry::wkb::footprint_polygon;
@@ -13,6 +10,13 @@ use crate::raster::open::lonlat_srs;
 use crate::raster::optical::nodata_tags;
 use crate::raster::stats::{is_nodata, BandAccumulator, BandStats};
 use crate::raster::strips::{for_each_strip, ReadGuard, Window};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::{band_spec, fail};
+use crate::sql::runtime::measures::{measure_of, Bands, Inputs};
+use crate::sql::runtime::resolve;
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::values::stats_json;
+use crate::sql::runtime::windows;
 use gdal::raster::GdalDataType;
 use gdal::spatial_ref::CoordTransform;
 use gdal::{Dataset, GeoTransformEx};
@@ -22,20 +26,20 @@ use rusqlite::Result;
 
 const F: &str = "s12_zonal";
 
-pub(super) fn zonal(ctx: &Context, session: &Session) -> Result<Option<String>> {
+pub(crate) fn zonal(ctx: &Context, session: &Session) -> Result<Option<String>> {
     let (Some(scene), Some(modality), Some(band), Some(text)) = (
-        utils::scene(F, ctx, 0)?,
-        utils::text(F, ctx, 1, "modality")?,
+        arguments::scene(F, ctx, 0)?,
+        arguments::text(F, ctx, 1, "modality")?,
         band_spec(F, ctx, 2)?,
-        utils::text(F, ctx, 3, "geometry")?,
+        arguments::text(F, ctx, 3, "geometry")?,
     ) else {
         return Ok(None);
     };
     let zone = polygons(&text)?;
     let measure = measure_of(F, &modality, &band)?;
-    let conn = utils::connection(ctx)?;
-    let row = find_scene(&conn, F, &scene)?;
-    let target = resolve_in(&conn, F, &row, &modality)?;
+    let conn = arguments::connection(ctx)?;
+    let row = resolve::scene(&conn, F, &scene)?;
+    let target = resolve::file_of(&conn, F, &row, &modality)?;
     let bands = Bands::of(F, &target, &measure)?;
     let footprint = read::footprint(&conn, row.scene_id)?;
     if let Some(footprint) = footprint.as_deref().and_then(|f| footprint_polygon(f).ok()) {
@@ -54,7 +58,7 @@ pub(super) fn zonal(ctx: &Context, session: &Session) -> Result<Option<String>> 
             return Ok(no_pixels());
         };
         let read = read_bands(&bands);
-        utils::checked_window(
+        windows::checked_window(
             [window.col as i64, window.row as i64, window.width as i64, window.height as i64],
             dataset.raster_size(),
             read.len(),

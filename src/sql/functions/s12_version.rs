@@ -1,20 +1,20 @@
 //! `s12_version()`, `s12_debug()`.
 
-use super::interrupt;
-use super::session::Session;
-use super::{Shape, FUNCTIONS};
+use crate::sql::runtime::interrupt;
+use crate::sql::runtime::registry::{Shape, SqlFunction};
+use crate::sql::runtime::session::Session;
 
 /// This crate's version, `v` first.
-pub(super) fn version() -> String {
+pub(crate) fn version() -> String {
     format!("v{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Versions of everything that decides behaviour: ours, the build flavour, SQLite, GDAL; whether
 /// calls can be interrupted; the functions registered; the limits in force.
-pub(super) fn debug(session: &Session) -> String {
+pub(crate) fn debug(session: &Session, functions: &[SqlFunction]) -> String {
     let flavour = if cfg!(feature = "loadable") { "loadable extension" } else { "linked" };
     let interrupts = if interrupt::available() { "yes" } else { "no (the host's SQLite is older than 3.41)" };
-    let names: Vec<String> = FUNCTIONS
+    let names: Vec<String> = functions
         .iter()
         .map(|f| match f.shape {
             Shape::Scalar { arity, .. } | Shape::Blob { arity, .. } => format!("{}/{arity}", f.name),

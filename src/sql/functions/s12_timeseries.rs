@@ -3,22 +3,26 @@
 //! dates of a region side by side. The R*Tree finds the candidates, the footprint decides. NULL
 //! for nodata, and for optical values under cloud (the catalog's cloud rule at that pixel).
 
-use super::resolve::file_of;
-use super::session::Session;
-use super::table::TableFunction;
-use super::utils::{self, fail, measure_of, pixel_of, pixel_value, read_value, Bands, Inputs};
 use crate::catalog::cloud_threshold;
 use crate::catalog::read::{self, SceneAt, SceneRef};
 use crate::geometry::wkb::footprint_polygon;
 use crate::raster::indices::IndexDef;
+use crate::raster::pixel::{pixel_of, pixel_value};
 use crate::raster::strips::ReadGuard;
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::measures::{measure_of, Bands, Inputs};
+use crate::sql::runtime::resolve;
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::table::TableFunction;
+use crate::sql::runtime::values::read_value;
 use geo::{Intersects, Point};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 const F: &str = "s12_timeseries";
 
-pub(super) struct TimeSeries {
+pub(crate) struct TimeSeries {
     /// (scene_id, s1_time, s2_time, value), in time order.
     rows: Vec<(i64, Option<String>, Option<String>, Value)>,
 }
@@ -31,10 +35,10 @@ impl TableFunction for TimeSeries {
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(lon), Some(lat), Some(modality), Some(band)) = (
-            utils::real(F, arguments, 0, "lon")?,
-            utils::real(F, arguments, 1, "lat")?,
-            utils::text(F, arguments, 2, "modality")?,
-            utils::text(F, arguments, 3, "band")?,
+            arguments::real(F, arguments, 0, "lon")?,
+            arguments::real(F, arguments, 1, "lat")?,
+            arguments::text(F, arguments, 2, "modality")?,
+            arguments::text(F, arguments, 3, "band")?,
         ) else {
             return Ok(None);
         };
@@ -50,7 +54,7 @@ impl TableFunction for TimeSeries {
                 continue;
             }
             let Some(row) = read::scene(conn, &SceneRef::Id(scene.scene_id))? else { continue };
-            let Some(target) = file_of(conn, F, &row, &modality)? else { continue };
+            let Some(target) = resolve::optional_file_of(conn, F, &row, &modality)? else { continue };
             let bands = Bands::of(F, &target, &measure)?;
             let value = session.call(F, conn).with_dataset(&target, |dataset, guard| {
                 let Some(pixel) = pixel_of(dataset, lon, lat)? else { return Ok(Value::Null) };

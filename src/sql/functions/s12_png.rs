@@ -4,9 +4,7 @@
 //! colours) or an index name (red-yellow-green ramp over -1..1
 //! for normalized differences, over the 2–98 % stretch for the others). No data is transparent.
 
-use super::resolve::resolve;
-use super::session::{Call, Session};
-use super::utils::{self, checked_window, fail, index_def, window_of};
+use crate::catalog::read::SceneRef;
 use crate::layout::sen12ms::IGBP_PALETTE;
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
 use crate::layout::Modality;
@@ -15,22 +13,28 @@ use crate::raster::indices::for_each_index_value;
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
 use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::measures::index_def;
+use crate::sql::runtime::resolve;
+use crate::sql::runtime::session::{Call, Session};
+use crate::sql::runtime::windows::{checked_window, window_of};
 use gdal::raster::GdalDataType;
 use rusqlite::functions::Context;
 use rusqlite::{Connection, Result};
 
 const F: &str = "s12_png";
 
-pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
+pub(crate) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (Some(scene), Some(what), Some(window)) =
-        (utils::scene(F, ctx, 0)?, utils::text(F, ctx, 1, "what")?, utils::window(F, ctx, 2)?)
+        (arguments::scene(F, ctx, 0)?, arguments::text(F, ctx, 1, "what")?, arguments::window(F, ctx, 2)?)
     else {
         return Ok(None);
     };
     let pixels = window[2].saturating_mul(window[3]);
     let quicklook_limit = |max| format!("{} x {} px is over the quicklook limit of {max} px", window[2], window[3]);
     session.limits.png_pixels.check(pixels.max(0) as u64, quicklook_limit).map_err(|e| fail(F, e))?;
-    let conn = utils::connection(ctx)?;
+    let conn = arguments::connection(ctx)?;
     let mut call = session.call(F, &conn);
     let what = what.to_ascii_lowercase();
     let (modality, bands): (Modality, Vec<&str>) = match what.as_str() {
@@ -45,7 +49,7 @@ pub(super) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
             return Err(fail(F, format!("cannot draw '{shown}': use {choices}")));
         }
     };
-    let target = session.resolve(&conn, F, &scene, modality.name())?;
+    let target = session.file(&conn, F, &scene, modality.name())?;
     let numbers = bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
     let limit = session.limits.window_values;
     let (values, window, dtype, nodata) = call.with_dataset(&target, |dataset, guard| {
@@ -110,15 +114,9 @@ fn coloured(call: &mut Call, count: usize, colour: impl Fn(usize) -> [u8; 4]) ->
     Ok(pixels)
 }
 
-fn index_png(
-    conn: &Connection,
-    call: &mut Call,
-    scene: &utils::SceneRef,
-    name: &str,
-    requested: [i64; 4],
-) -> Result<Vec<u8>> {
+fn index_png(conn: &Connection, call: &mut Call, scene: &SceneRef, name: &str, requested: [i64; 4]) -> Result<Vec<u8>> {
     let def = index_def(F, name)?;
-    let target = resolve(conn, F, scene, def.modality.name())?;
+    let target = resolve::file(conn, F, scene, def.modality.name())?;
     let bands = def.bands.iter().map(|b| target.band(F, b)).collect::<Result<Vec<_>>>()?;
     let limit = call.limits().window_values;
     let (values, window) = call.with_dataset(&target, |dataset, guard| {

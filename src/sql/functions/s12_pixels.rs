@@ -2,12 +2,15 @@
 //! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata. The
 //! window is read CHUNK_ROWS rows at a time as the rows are asked for.
 
-use super::resolve::{resolve, Target};
-use super::session::Session;
-use super::table::TableFunction;
-use super::utils::{self, checked_window, fail, sql_value};
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, ReadGuard, Window};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::resolve::{self, Target};
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::table::TableFunction;
+use crate::sql::runtime::values::sql_value;
+use crate::sql::runtime::windows::checked_window;
 use gdal::Dataset;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
@@ -16,7 +19,7 @@ const F: &str = "s12_pixels";
 /// Rows of the window read, and their pixel centres reprojected, at a time.
 const CHUNK_ROWS: usize = 32;
 
-pub(super) struct Pixels {
+pub(crate) struct Pixels {
     target: Target,
     window: Window,
     /// The chunk of CHUNK_ROWS window rows read last, and its pixels.
@@ -35,13 +38,13 @@ impl TableFunction for Pixels {
 
     fn rows(conn: &Connection, session: &Session, arguments: &[Value]) -> Result<Option<Self>> {
         let (Some(scene), Some(modality), Some(requested)) = (
-            utils::scene(F, arguments, 0)?,
-            utils::text(F, arguments, 1, "modality")?,
-            utils::window(F, arguments, 2)?,
+            arguments::scene(F, arguments, 0)?,
+            arguments::text(F, arguments, 1, "modality")?,
+            arguments::window(F, arguments, 2)?,
         ) else {
             return Ok(None);
         };
-        let target = resolve(conn, F, &scene, &modality)?;
+        let target = resolve::file(conn, F, &scene, &modality)?;
         let bands = target.band_names.len();
         let rows = requested[2].saturating_mul(requested[3]).saturating_mul(bands as i64);
         let too_many = |max| {

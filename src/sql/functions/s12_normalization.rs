@@ -2,9 +2,10 @@
 //! each band of a list over the group's scenes, in the order asked, for a normalization transform
 //! (pooled exactly from band_stats, like `s12_band_summary`).
 
-use super::aggregate::{pool, Scenes};
-use super::utils::{self, band_spec};
 use crate::catalog::read;
+use crate::sql::runtime::aggregate::{pool, Scenes};
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::band_spec;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 use serde_json::json;
@@ -12,8 +13,8 @@ use serde_json::json;
 const F: &str = "s12_normalization";
 
 /// JSON {bands, mean, std, count, files, missing}: one entry per band in each array.
-pub(super) fn normalization(conn: &Connection, args: &[Value], scenes: &Scenes) -> Result<Option<String>> {
-    let (Some(modality), Some(spec)) = (utils::text(F, args, 0, "modality")?, band_spec(F, args, 1)?) else {
+pub(crate) fn normalization(conn: &Connection, args: &[Value], scenes: &Scenes) -> Result<Option<String>> {
+    let (Some(modality), Some(spec)) = (arguments::text(F, args, 0, "modality")?, band_spec(F, args, 1)?) else {
         return Ok(None);
     };
     let (scene_ids, scene_count) = scenes.ids_json(conn)?;

@@ -1,9 +1,11 @@
-//! From a scene and a modality to a file under `s12_meta.data_root`, with its band names.
-//! Paths that would leave the data root are refused.
+//! Scene resolution, in one place: from what a call names to a catalogued scene ([`scene`]) and to
+//! one of its files under `s12_meta.data_root`, with its band names ([`file`] by what the call
+//! names, [`file_of`] and [`optional_file_of`] for a scene already found; `Session::file`
+//! remembers [`file`]'s answers per connection). Paths that would leave the data root are refused.
 
-use super::utils::fail;
-use crate::catalog::discover::is_archive;
+use super::arguments::fail;
 use crate::catalog::read::{self, FileRow, SceneRef, SceneRow};
+use crate::layout::is_archive;
 use crate::raster::open::{archive_member, is_virtual, member_path};
 use crate::raster::vsi;
 use rusqlite::Connection;
@@ -24,7 +26,7 @@ pub struct Target {
 
 /// The file of `modality` of `scene`; an error when the scene or the file is not catalogued.
 /// The catalog is asked once (scene, file and data_root together): this runs on every call.
-pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
+pub fn file(conn: &Connection, function: &str, scene: &SceneRef, modality: &str) -> rusqlite::Result<Target> {
     let Some(read::SceneFile { scene: row, file, data_root }) = read::scene_file(conn, scene, modality)? else {
         return Err(no_scene(function, scene));
     };
@@ -38,8 +40,8 @@ pub fn resolve(conn: &Connection, function: &str, scene: &SceneRef, modality: &s
 }
 
 /// The file of `modality` of a scene already found; an error when the catalog has none.
-pub fn resolve_in(conn: &Connection, function: &str, row: &SceneRow, modality: &str) -> rusqlite::Result<Target> {
-    match file_of(conn, function, row, modality)? {
+pub fn file_of(conn: &Connection, function: &str, row: &SceneRow, modality: &str) -> rusqlite::Result<Target> {
+    match optional_file_of(conn, function, row, modality)? {
         Some(target) => Ok(target),
         None => Err(fail(
             function,
@@ -49,7 +51,7 @@ pub fn resolve_in(conn: &Connection, function: &str, row: &SceneRow, modality: &
 }
 
 /// The scene `scene` names; an error naming `function` when the catalog has none.
-pub fn find_scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqlite::Result<SceneRow> {
+pub fn scene(conn: &Connection, function: &str, scene: &SceneRef) -> rusqlite::Result<SceneRow> {
     read::scene(conn, scene)?.ok_or_else(|| no_scene(function, scene))
 }
 
@@ -59,7 +61,7 @@ fn no_scene(function: &str, scene: &SceneRef) -> rusqlite::Error {
 }
 
 /// The file of `modality` of a scene, None when the catalog has none.
-pub fn file_of(
+pub fn optional_file_of(
     conn: &Connection,
     function: &str,
     scene: &SceneRow,

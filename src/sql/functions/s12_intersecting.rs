@@ -3,19 +3,20 @@
 //! the scenes whose boxes meet the geometry's box, then `s12_intersects`'s exact planar test
 //! decides on each candidate's WKB footprint.
 
-use super::session::Session;
-use super::table::TableFunction;
-use super::utils::{self, fail};
 use crate::catalog::read;
 use crate::geometry::parse::parse_geometry;
 use crate::geometry::wkb::footprint_polygon;
+use crate::sql::runtime::arguments;
+use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::session::Session;
+use crate::sql::runtime::table::TableFunction;
 use geo::{BoundingRect, Intersects};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 const F: &str = "s12_intersecting";
 
-pub(super) struct Intersecting {
+pub(crate) struct Intersecting {
     scene_ids: Vec<i64>,
 }
 
@@ -26,7 +27,7 @@ impl TableFunction for Intersecting {
     const REQUIRED: usize = 1;
 
     fn rows(conn: &Connection, _: &Session, arguments: &[Value]) -> Result<Option<Self>> {
-        let Some(text) = utils::text(F, arguments, 0, "geometry")? else { return Ok(None) };
+        let Some(text) = arguments::text(F, arguments, 0, "geometry")? else { return Ok(None) };
         let geometry = parse_geometry(&text).map_err(|e| fail(F, e))?;
         let Some(bounds) = geometry.bounding_rect() else { return Ok(Some(Intersecting { scene_ids: Vec::new() })) };
         let area = [bounds.min().x, bounds.min().y, bounds.max().x, bounds.max().y];

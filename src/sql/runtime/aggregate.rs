@@ -4,8 +4,10 @@
 //! query for all of them. A lookup per row would prepare a statement per row (the connection a
 //! call gets has no statement cache that outlives it) and cost more than the whole answer.
 
+use super::arguments;
+use super::arguments::{connection, describe, fail};
 use super::resolve::names_band;
-use super::utils::{self, connection, describe, fail, SceneRef};
+use crate::catalog::read::SceneRef;
 use crate::catalog::read::{self, BandKey, BandStatsRow};
 use crate::raster::sketch::QuantileSketch;
 use crate::raster::stats::Moments;
@@ -78,7 +80,7 @@ impl Aggregate<Group, Option<String>> for SceneAggregate {
             }
             Some(_) => {}
         }
-        match utils::scene(self.name, ctx, 0)? {
+        match arguments::scene(self.name, ctx, 0)? {
             Some(SceneRef::Id(id)) => group.scenes.ids.push(id),
             Some(SceneRef::Name(name)) => group.scenes.names.push(name),
             None => {}

@@ -1,0 +1,16 @@
+//! The machinery every SQL function shares, and nothing of any one function: reading arguments,
+//! resolving a scene to its file, limits and the statement's budget, interrupts, the connection's
+//! session (open datasets), and the shapes SQLite calls (blob results, aggregates, table functions).
+
+pub mod aggregate;
+pub mod arguments;
+pub mod blob_result;
+pub mod interrupt;
+pub mod limits;
+pub mod measures;
+pub mod registry;
+pub mod resolve;
+pub mod session;
+pub mod table;
+pub mod values;
+pub mod windows;
