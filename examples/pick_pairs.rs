@@ -3,7 +3,6 @@
 //!     cargo run --release --example pick_pairs -- demo-data/sen12tp demo-data/pairs.db
 
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
-use sen12lite::cli::table::format_query;
 use sen12lite::progress::Silent;
 use std::path::PathBuf;
 
@@ -24,6 +23,22 @@ fn main() -> Result<(), String> {
     let pairs = "SELECT name, season, round(abs_dt_hours, 2) AS dt_h, round(cloud_fraction, 4) AS cloud, \
                  round(cropland, 3) AS cropland FROM training_pairs \
                  WHERE abs_dt_hours <= 6 AND cloud_fraction < 0.05 ORDER BY cropland DESC LIMIT 10";
-    print!("{}", format_query(&conn, pairs).map_err(|e| e.to_string())?);
+    let mut statement = conn.prepare(pairs).map_err(|e| e.to_string())?;
+    println!("{:<10} {:<7} {:>6} {:>7} {:>8}", "name", "season", "dt_h", "cloud", "cropland");
+    let rows = statement
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, f64>(4)?,
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+    for row in rows {
+        let (name, season, dt_h, cloud, cropland) = row.map_err(|e| e.to_string())?;
+        println!("{name:<10} {season:<7} {dt_h:>6} {cloud:>7} {cropland:>8}");
+    }
     Ok(())
 }

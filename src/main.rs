@@ -1,9 +1,11 @@
 //! The `sen12lite` command: ingest, synth, verify, demo, sql.
 
+mod cli;
+
 use clap::{Parser, Subcommand};
+use cli::progress::ProgressLine;
 use sen12lite::catalog::export::{export, Format};
 use sen12lite::catalog::ingest::{ingest, IngestOptions};
-use sen12lite::cli::progress::ProgressLine;
 use sen12lite::layout::is_archive;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
@@ -168,12 +170,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dir, scenes, size } => {
-            sen12lite::cli::demo::run_demo(&dir, scenes, size)?;
+            cli::demo::run_demo(&dir, scenes, size)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sql { db, sql, file, blob } => {
             let sql = sql_text(sql, file.as_deref())?;
-            sen12lite::cli::sql::run_sql(&db, &sql, blob.as_deref())?;
+            cli::sql::run_sql(&db, &sql, blob.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,12 +1,18 @@
 //! The SQLite catalog: schema, metadata keys, and the ingest that fills it.
 
+// The ingest and the exports are the command's: the extension reads catalogs and never writes one.
+#[cfg(feature = "bundled")]
 pub mod archives;
+#[cfg(feature = "bundled")]
 pub mod discover;
-#[cfg(feature = "bundled")] // the command's: the extension never writes files
+#[cfg(feature = "bundled")]
 pub mod export;
+#[cfg(feature = "bundled")]
 pub mod ingest;
 pub mod read;
+#[cfg(feature = "bundled")]
 mod seasons;
+#[cfg(feature = "bundled")]
 mod write;
 
 use rusqlite::{Connection, OptionalExtension};

@@ -3,11 +3,11 @@
 
 use super::progress::ProgressLine;
 use super::table::format_query;
-use crate::catalog::ingest::{ingest, IngestOptions, IngestReport};
-use crate::layout::sen12tp::EMBEDDED_METADATA;
-use crate::layout::Dataset;
-use crate::synth::{synth, LcType, SynthOptions};
 use rusqlite::Connection;
+use sen12lite::catalog::ingest::{ingest, IngestOptions, IngestReport};
+use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
+use sen12lite::layout::Dataset;
+use sen12lite::synth::{synth, LcType, SynthOptions};
 use std::path::Path;
 use std::time::Instant;
 
@@ -59,7 +59,7 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
         println!("\n-- {name}\n{}", sql.lines().filter(|l| l.starts_with("--")).collect::<Vec<_>>().join("\n"));
         print!("{}", format_query(&conn, sql).map_err(|e| format!("demo: {name}: {e}"))?);
     }
-    crate::sql::register(&conn).map_err(|e| format!("demo: {e}"))?;
+    sen12lite::sql::register(&conn).map_err(|e| format!("demo: {e}"))?;
     show_pixels(&conn, dir).map_err(|e| format!("demo: {e}"))?;
     println!("\ncatalog: {}  (open it with: sqlite3 {})", db.display(), db.display());
     Ok(())

@@ -1,6 +1,6 @@
 //! Progress on stderr: one rewritten line on a terminal, a plain line every few seconds otherwise.
 
-use crate::progress::Progress;
+use sen12lite::progress::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 

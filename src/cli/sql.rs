@@ -14,7 +14,7 @@ pub fn run_sql(db: &Path, sql: &str, blob: Option<&Path>) -> Result<(), String> 
     // No CREATE: a mistyped path is an error, not a new empty catalog.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(db, flags).map_err(|e| format!("sql: cannot open {}: {e}", db.display()))?;
-    crate::sql::register(&conn).map_err(|e| format!("sql: {e}"))?;
+    sen12lite::sql::register(&conn).map_err(|e| format!("sql: {e}"))?;
     let mut batch = Batch::new(&conn, sql);
     let mut statements = Vec::new();
     while let Some(statement) = batch.next().map_err(|e| format!("sql: {e}"))? {

@@ -41,7 +41,8 @@ pub unsafe extern "C" fn sqlite3_extension_init(
     err: *mut *mut c_char,
     api: *mut ffi::sqlite3_api_routines,
 ) -> c_int {
-    sqlite3_senlite_init(db, err, api)
+    // SAFETY: the caller's guarantees, passed on unchanged.
+    unsafe { sqlite3_senlite_init(db, err, api) }
 }
 
 /// # Safety

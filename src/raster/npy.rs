@@ -110,6 +110,7 @@ fn read_typed<T: GdalType + Copy + Default>(
         // `data + offset`, band k of the piece goes k * width * height values further, its rows
         // width values apart: every byte written lies inside `out`.
         let to = Destination {
+            // SAFETY: `offset` is the piece's first value inside `out` (see above).
             data: unsafe { data.add(offset) },
             pixel: size,
             line: window.width * size,

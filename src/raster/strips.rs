@@ -175,23 +175,27 @@ pub unsafe fn read_piece(
     let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
     let (col, row, width, height) =
         (piece.col as c_int, piece.row as c_int, piece.width as c_int, piece.height as c_int);
-    let status = gdal_sys::GDALDatasetRasterIO(
-        dataset.c_dataset(),
-        gdal_sys::GDALRWFlag::GF_Read,
-        col,
-        row,
-        width,
-        height,
-        to.data.cast::<c_void>(),
-        width,
-        height,
-        dtype,
-        band_map.len() as c_int,
-        band_map.as_mut_ptr(),
-        to.pixel as c_int,
-        to.line as c_int,
-        to.band as c_int,
-    );
+    // SAFETY: the dataset is open; `band_map` holds `bands.len()` band numbers; the caller vouches
+    // that every address `to` spells for this piece is writable and aligned for `dtype`.
+    let status = unsafe {
+        gdal_sys::GDALDatasetRasterIO(
+            dataset.c_dataset(),
+            gdal_sys::GDALRWFlag::GF_Read,
+            col,
+            row,
+            width,
+            height,
+            to.data.cast::<c_void>(),
+            width,
+            height,
+            dtype,
+            band_map.len() as c_int,
+            band_map.as_mut_ptr(),
+            to.pixel as c_int,
+            to.line as c_int,
+            to.band as c_int,
+        )
+    };
     match status {
         gdal_sys::CPLErr::CE_None => Ok(()),
         _ => Err(last_gdal_error()),

@@ -53,10 +53,11 @@ pub fn stat(path: &Path) -> Result<Stat, String> {
     init_gdal();
     let name = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "a NUL byte in the path".to_string())?;
     let _quiet = QuietGdal::new();
-    // SAFETY: resets this thread's last error; VSIStatBufL is the platform's stat64, which
-    // VSIStatL fills for a NUL-terminated path.
+    // SAFETY: stat64 is plain integers, for which all zeroes is a valid value.
     let mut stat: libc::stat64 = unsafe { std::mem::zeroed() };
+    // SAFETY: resets this thread's last GDAL error; no pointer is involved.
     unsafe { gdal_sys::CPLErrorReset() };
+    // SAFETY: VSIStatBufL is the platform's stat64, which VSIStatL fills for a NUL-terminated path.
     if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&mut stat as *mut libc::stat64).cast()) } != 0 {
         let message = last_gdal_error();
         return Err(if message.is_empty() { "no such file or object".to_string() } else { message });

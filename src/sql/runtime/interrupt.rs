@@ -29,17 +29,18 @@ mod routine {
     /// # Safety
     /// `api` is the API table SQLite passed to the extension's entry point.
     pub unsafe fn remember(api: *const ffi::sqlite3_api_routines) {
-        let version = match api.as_ref().and_then(|api| api.libversion_number) {
-            Some(libversion_number) => libversion_number(),
-            None => return,
-        };
+        // SAFETY: `api` is SQLite's API table or null.
+        let Some(libversion_number) = unsafe { api.as_ref() }.and_then(|api| api.libversion_number) else { return };
+        // SAFETY: a routine of the host's API table, taking no argument.
+        let version = unsafe { libversion_number() };
         if version < 3_041_000 {
             return;
         }
         // SAFETY: the API table is an array of routine pointers, and a 3.41+ host's has the
         // `is_interrupted` slot at its index.
-        let slot = api.cast::<Option<IsInterrupted>>().add(IS_INTERRUPTED_SLOT);
-        if let Some(routine) = *slot {
+        let slot = unsafe { api.cast::<Option<IsInterrupted>>().add(IS_INTERRUPTED_SLOT) };
+        // SAFETY: as above: the slot lies inside the host's table.
+        if let Some(routine) = unsafe { *slot } {
             IS_INTERRUPTED.store(routine as *mut (), Ordering::Release);
         }
     }

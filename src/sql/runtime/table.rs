@@ -77,6 +77,7 @@ impl<T: TableFunction> Table<T> {
     const MODULE: Module<'static, Table<T>> = Module::eponymous_only_module();
 }
 
+// SAFETY: `Table` is `#[repr(C)]` with the `sqlite3_vtab` base first, as rusqlite's VTab requires.
 unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
     type Aux = TableAux;
     type Cursor = Cursor<'vtab, T>;
@@ -96,10 +97,8 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
         let columns: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).chain(hidden).collect();
         let schema = CString::new(format!("CREATE TABLE x({})", columns.join(", "))).expect("column names have no NUL");
         // SAFETY: the handle is the connection this table lives in; it outlives the table.
-        Ok((
-            Cow::Owned(schema),
-            Table { base: ffi::sqlite3_vtab::default(), db: unsafe { db.handle() }, session, kind: PhantomData },
-        ))
+        let db = unsafe { db.handle() };
+        Ok((Cow::Owned(schema), Table { base: ffi::sqlite3_vtab::default(), db, session, kind: PhantomData }))
     }
 
     /// Each argument given by `=` is passed to xFilter; idx_num is the bit set of given arguments.
@@ -187,6 +186,7 @@ impl<T: TableFunction> Cursor<'_, T> {
     }
 }
 
+// SAFETY: `Cursor` is `#[repr(C)]` with the `sqlite3_vtab_cursor` base first, as rusqlite requires.
 unsafe impl<T: TableFunction> VTabCursor for Cursor<'_, T> {
     fn filter(&mut self, idx_num: c_int, _: Option<&str>, filters: &Filters<'_>) -> Result<()> {
         self.row = 0;
