@@ -51,10 +51,10 @@ def connection_module():
     extensions."""
     try:
         from pysqlite3 import dbapi2
-    except ImportError:
-        dbapi2 = None
-    if dbapi2 is not None:
+
         return dbapi2
+    except ImportError:
+        pass
     if hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
     raise RuntimeError(
@@ -74,18 +74,19 @@ def connect(database, **kwargs):
     return conn
 
 
-_WARNED = []
+_warned = False
 
 
 def load_for_plugin(conn, host: str) -> None:
     """What the Datasette and sqlite-utils plugins do with each connection: load the extension, or,
     where that cannot be done, say so once on stderr and leave the connection as it is: the tool
     still works on every database, without the s12_ functions."""
+    global _warned
     try:
         load(conn)
     except Exception as e:  # the host's own error type, or ours
-        if not _WARNED:
-            _WARNED.append(e)
+        if not _warned:
+            _warned = True
             print(f"sen12lite: the {host} plugin cannot load the extension, s12_ functions are missing: {e}",
                   file=sys.stderr)
 

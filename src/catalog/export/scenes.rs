@@ -72,6 +72,7 @@ const SCENE_COLUMNS: &[(&str, Kind)] = &[
     ("cloud_fraction", Kind::Real),
     ("valid_fraction", Kind::Real),
     ("ndvi_mean", Kind::Real),
+    ("release_season", Kind::Text),
 ];
 
 /// The WorldCover fractions of `landcover_mix`.
