@@ -136,6 +136,7 @@ bench: build ext servers
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/catalog_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_scale_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/remote_bench.py
+	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/checksum_bench.py
 
 # 100k random calls of every s12_ function through the stock sqlite3 shell (fuzz/fuzz_sql.py).
 FUZZ_CALLS ?= 100000

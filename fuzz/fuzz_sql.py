@@ -19,7 +19,8 @@ SCALARS = {
 }
 # Aggregates over the rows of scenes (the scene argument usually a column).
 AGGREGATES = {"s12_band_summary": [["scene_id", "'s2'", "'B4'"], ["name", "'s1'", "2", "'[0.01, 0.99]'"]],
-              "s12_normalization": [["scene_id", "'s2'", "'B4,B3,B2'"], ["scene_id", "'s1'", "'*'"]]}
+              "s12_normalization": [["scene_id", "'s2'", "'B4,B3,B2'"], ["scene_id", "'s1'", "'*'"]],
+              "s12_batch": [["scene_id", "'s2'", "'B4,B3,B2'", "0", "0", "16", "16"], ["scene_id", "'s1'", "'*'", "8", "4", "8", "8"]]}
 TABLES = {"s12_patches": [["390", "64", "57"], ["455"], []], "s12_pixels": [["390", "'s2'", "0", "0", "4", "4"]],
           "s12_nearest": [["-10.9", "11.6", "3"], ["0", "0"]], "s12_indices": [[]],
           "s12_intersecting": [["'POLYGON((-11 11.5, -10.9 11.5, -10.9 11.7, -11 11.7, -11 11.5))'"], ["'POINT(-10.9 11.6)'"]],

@@ -59,7 +59,10 @@ fn the_connection_has_exactly_the_functions_and_tables_of_the_table() {
     let mut expected: Vec<(String, i64, i64)> = FUNCTIONS
         .iter()
         .filter_map(|f| match f.shape {
-            Shape::Scalar { arity, .. } | Shape::Blob { arity, .. } | Shape::Aggregate { arity, .. } => {
+            Shape::Scalar { arity, .. }
+            | Shape::Blob { arity, .. }
+            | Shape::Aggregate { arity, .. }
+            | Shape::RowAggregate { arity, .. } => {
                 Some((f.name.to_string(), arity as i64, visible_flags(f.access.flags())))
             }
             Shape::Table { .. } => None,

@@ -67,7 +67,20 @@ pub fn write_npy(
     for (slot, byte) in header.iter_mut().zip(&layout.header) {
         slot.write(*byte);
     }
-    match layout.dtype {
+    write_values(dataset, layout.dtype, bands, window, guard, values)
+}
+
+/// Reads `bands` (1-based) of `window` as `dtype` into `out`, band after band, row-major: the
+/// values of a `.npy` array (C, H, W). `out` holds exactly those values and is aligned for `dtype`.
+pub fn write_values(
+    dataset: &Dataset,
+    dtype: GdalDataType,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    values: &mut [MaybeUninit<u8>],
+) -> Result<(), String> {
+    match dtype {
         GdalDataType::UInt8 => read_typed::<u8>(dataset, bands, window, guard, values),
         GdalDataType::UInt16 => read_typed::<u16>(dataset, bands, window, guard, values),
         GdalDataType::Int16 => read_typed::<i16>(dataset, bands, window, guard, values),

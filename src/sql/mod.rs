@@ -40,6 +40,11 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     aggregate("s12_band_summary", 3, s12_band_summary::band_summary),
     aggregate("s12_band_summary", 4, s12_band_summary::band_summary),
     aggregate("s12_normalization", 3, s12_normalization::normalization),
+    SqlFunction {
+        name: "s12_batch",
+        access: ReadsFiles,
+        shape: Shape::RowAggregate { arity: 7, add: s12_batch::register },
+    },
     table_function("s12_indices", Pure, table::register::<s12_indices::IndexList>),
     table_function("s12_patches", ReadsFiles, table::register::<s12_patches::Patches>),
     table_function("s12_pixels", ReadsFiles, table::register::<s12_pixels::Pixels>),
@@ -77,6 +82,7 @@ pub fn register(conn: &Connection) -> Result<()> {
             Shape::Aggregate { arity, body } => {
                 runtime::aggregate::register(conn, function.name, arity, function.access.flags(), body)?
             }
+            Shape::RowAggregate { arity, add } => add(conn, arity, function.access.flags(), &session)?,
             Shape::Table { add } => add(conn, &session, function.access)?,
         }
     }

@@ -180,7 +180,7 @@ def test_apsw_interrupts_every_long_call_long_before_it_would_end(big_db):
     table = "\n".join(f"{c['call']}: {c['uninterrupted_ms']:.0f} ms uninterrupted, {c['error']} "
                       f"{c['latency_ms']:.1f} ms after interrupt()" for c in lines)
     print(table)
-    assert len(lines) == 6, err
+    assert len(lines) == 7, err
     for call in lines:
         assert call["error"] == "InterruptError: interrupted", table
         assert call["latency_ms"] < (call["uninterrupted_ms"] - 50) / 2 and call["usable"].startswith("v"), table

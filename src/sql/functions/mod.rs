@@ -3,6 +3,7 @@
 //! `super::runtime`, never each other; `super::FUNCTIONS` registers them.
 
 pub mod s12_band_summary;
+pub mod s12_batch;
 pub mod s12_index;
 pub mod s12_indices;
 pub mod s12_intersecting;

@@ -18,7 +18,9 @@ pub(crate) fn debug(session: &Session, functions: &[SqlFunction]) -> String {
         .iter()
         .map(|f| match f.shape {
             Shape::Scalar { arity, .. } | Shape::Blob { arity, .. } => format!("{}/{arity}", f.name),
-            Shape::Aggregate { arity, .. } => format!("{}/{arity}(aggregate)", f.name),
+            Shape::Aggregate { arity, .. } | Shape::RowAggregate { arity, .. } => {
+                format!("{}/{arity}(aggregate)", f.name)
+            }
             Shape::Table { .. } => format!("{}(table)", f.name),
         })
         .collect();

@@ -58,6 +58,14 @@ pub enum Shape {
         /// The code that computes a group's answer from its scenes.
         body: aggregate::GroupBody,
     },
+    /// An aggregate of `arity` arguments with a state of its own per group (`s12_batch`), added by
+    /// `add` with the connection's session.
+    RowAggregate {
+        /// Arguments it takes.
+        arity: i32,
+        /// Registers it on a connection.
+        add: fn(&Connection, i32, FunctionFlags, &Arc<Session>) -> Result<()>,
+    },
     /// A table function (an eponymous virtual table with hidden argument columns), added by `add`.
     Table {
         /// Registers the module on a connection.

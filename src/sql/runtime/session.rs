@@ -210,14 +210,37 @@ impl Call<'_> {
     }
 
     fn stop_if_asked(&mut self) -> Result<(), String> {
-        if interrupt::is_interrupted(self.db) {
-            self.interrupted = true;
-            return Err("interrupted".into());
+        match self.session.stop_reason(self.db) {
+            Some(Stop::Interrupted) => {
+                self.interrupted = true;
+                Err("interrupted".into())
+            }
+            Some(Stop::Limit(message)) => Err(message),
+            None => Ok(()),
         }
-        let elapsed = lock(&self.session.statement).started.elapsed().as_millis() as u64;
-        self.session
-            .limits
-            .statement_ms
+    }
+}
+
+/// Why a running statement must stop.
+pub enum Stop {
+    /// The host called `sqlite3_interrupt`.
+    Interrupted,
+    /// It ran past SEN12LITE_MAX_STATEMENT_MS: the message says so.
+    Limit(String),
+}
+
+impl Session {
+    /// Why the statement running on `db` must stop now, if it must. Safe from any thread while a
+    /// call of that statement runs (`sqlite3_is_interrupted` only reads a flag).
+    pub fn stop_reason(&self, db: *mut ffi::sqlite3) -> Option<Stop> {
+        if interrupt::is_interrupted(db) {
+            return Some(Stop::Interrupted);
+        }
+        let elapsed = lock(&self.statement).started.elapsed().as_millis() as u64;
+        let limit = self.limits.statement_ms;
+        limit
             .check(elapsed, |max| format!("the statement has run for {elapsed} ms, over the limit of {max} ms"))
+            .err()
+            .map(Stop::Limit)
     }
 }

@@ -18,6 +18,8 @@ CALLS = {
     "s12_index_mean": f"SELECT s12_index_mean('{scene}', 'evi')",
     "s12_patches": f"SELECT count(*) FROM s12_patches('{scene}', 16, 2)",
     "s12_pixels": f"SELECT count(*) FROM s12_pixels('{scene}', 's2', 0, 0, 600, 500)",
+    "s12_batch": "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119) "
+                 f"SELECT length(s12_batch('{scene}', 's2', 'B2,B3,B4,B8', i * 13, i * 11, 256, 256)) FROM n",
 }
 for name, sql in CALLS.items():
     started = time.perf_counter()

@@ -1,0 +1,243 @@
+//! `s12_batch(scene, modality, bands, col, row, width, height)`, an aggregate: the windows the
+//! rows of a query name, as one `.npy` of shape (N, C, H, W) in the order the rows reach it — a
+//! training batch. Each row is checked as it comes (scene, file, bands, window inside the raster,
+//! the same C, H, W and type as the first row) and its values are charged to the statement's read
+//! budget, so a statement over SEN12LITE_MAX_READ_VALUES is refused before anything is read. The
+//! final call reads the windows in parallel, one GDAL dataset per file and thread, each straight
+//! into its place in the result; every read asks first whether the host interrupted the statement.
+
+use crate::raster::npy::{npy_header, numpy_descr, write_values};
+use crate::raster::open::{open_geotiff, QuietGdal};
+use crate::raster::strips::{ReadGuard, Window};
+use crate::sql::runtime::arguments::{self, band_spec, connection, fail};
+use crate::sql::runtime::interrupt;
+use crate::sql::runtime::resolve::Target;
+use crate::sql::runtime::session::{lock, Session, Stop};
+use crate::sql::runtime::windows::checked_window;
+use gdal::raster::GdalDataType;
+use gdal::Dataset;
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::{ffi, Connection, Error, Result};
+use std::collections::hash_map::{Entry, HashMap};
+use std::mem::MaybeUninit;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+const F: &str = "s12_batch";
+
+/// Threads that read a batch at most: one per core, bounded.
+const MAX_READERS: usize = 8;
+
+/// Registers the aggregate on `conn`, sharing the connection's session.
+pub(crate) fn register(conn: &Connection, arity: i32, flags: FunctionFlags, session: &Arc<Session>) -> Result<()> {
+    conn.create_aggregate_function(F, arity, flags, Batch { session: Arc::clone(session) })
+}
+
+struct Batch {
+    session: Arc<Session>,
+}
+
+/// One row's window, checked.
+struct Sample {
+    target: Arc<Target>,
+    bands: Vec<usize>,
+    window: Window,
+}
+
+/// What a group holds between its rows: its samples and their common (type, C, H, W).
+#[derive(Default)]
+struct Samples {
+    list: Vec<Sample>,
+    shape: Option<(GdalDataType, usize, usize, usize)>,
+}
+
+impl Aggregate<Samples, Option<Vec<u8>>> for Batch {
+    fn init(&self, _: &mut Context<'_>) -> Result<Samples> {
+        Ok(Samples::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, samples: &mut Samples) -> Result<()> {
+        let row = samples.list.len() + 1;
+        self.sample(ctx, samples).map_err(|e| at_row(row, e))
+    }
+
+    fn finalize(&self, ctx: &mut Context<'_>, samples: Option<Samples>) -> Result<Option<Vec<u8>>> {
+        let Some(Samples { list, shape: Some((dtype, c, h, w)) }) = samples else { return Ok(None) };
+        let descr = numpy_descr(dtype).ok_or_else(|| fail(F, format!("data type {dtype} has no numpy equivalent")))?;
+        let header = npy_header(descr, &[list.len(), c, h, w]);
+        let sample_bytes = c * h * w * dtype.bytes() as usize;
+        // Zeroed rather than uninitialised: a sample that fails leaves no undefined bytes behind,
+        // and the cost is small next to decoding.
+        let mut out = vec![0u8; header.len() + list.len() * sample_bytes];
+        out[..header.len()].copy_from_slice(&header);
+        let conn = connection(ctx)?;
+        // SAFETY: the handle is only asked whether the statement was interrupted, while it runs.
+        let db = Db(unsafe { conn.handle() });
+        read_all(&self.session, db, &list, dtype, &mut out[header.len()..], sample_bytes)?;
+        Ok(Some(out))
+    }
+}
+
+impl Batch {
+    /// Checks one row and adds it to the group.
+    fn sample(&self, ctx: &Context, samples: &mut Samples) -> Result<()> {
+        let (Some(scene), Some(modality), Some(spec), Some(requested)) = (
+            arguments::scene(F, ctx, 0)?,
+            arguments::text(F, ctx, 1, "modality")?,
+            band_spec(F, ctx, 2)?,
+            arguments::window(F, ctx, 3)?,
+        ) else {
+            return Err(fail(F, "a NULL argument: every row of a batch names a whole window"));
+        };
+        let conn = connection(ctx)?;
+        let target = self.session.file(&conn, F, &scene, &modality)?;
+        let bands = target.bands(F, &spec)?;
+        let limits = self.session.limits;
+        let mut call = self.session.call(F, &conn);
+        let (window, dtype) = call.with_dataset(&target, |dataset, guard| {
+            let window = checked_window(requested, dataset.raster_size(), bands.len(), limits.window_values)?;
+            let dtype = dataset.rasterband(bands[0]).map_err(|e| e.to_string())?.band_type();
+            // The read is paid for now, before anything is read: a statement over the read limit is
+            // refused while its rows are gathered.
+            guard.before_read(window.pixels() * bands.len())?;
+            Ok((window, dtype))
+        })?;
+        let shape = (dtype, bands.len(), window.height, window.width);
+        match samples.shape {
+            None => {
+                check_result_size(&conn, &samples.list, shape)?;
+                samples.shape = Some(shape);
+            }
+            Some(first) if first != shape => {
+                let (t, c, h, w) = first;
+                return Err(fail(
+                    F,
+                    format!(
+                        "a window of {} x {} x {} {} values, unlike the first row's {c} x {h} x {w} {t}: a batch \
+                         is one array",
+                        shape.1, shape.2, shape.3, shape.0
+                    ),
+                ));
+            }
+            Some(first) => check_result_size(&conn, &samples.list, first)?,
+        }
+        samples.list.push(Sample { target, bands, window });
+        Ok(())
+    }
+}
+
+/// The batch with one more sample must fit in a BLOB of the host (SQLITE_LIMIT_LENGTH), checked
+/// before the buffer exists.
+fn check_result_size(
+    conn: &Connection,
+    list: &[Sample],
+    (dtype, c, h, w): (GdalDataType, usize, usize, usize),
+) -> Result<()> {
+    let bytes = (list.len() + 1).saturating_mul(c * h * w * dtype.bytes() as usize);
+    // SAFETY: reads the connection's length limit (-1 changes nothing), inside a call on it.
+    let max = unsafe { ffi::sqlite3_limit(conn.handle(), ffi::SQLITE_LIMIT_LENGTH, -1) };
+    if bytes > max.max(0) as usize {
+        return Err(fail(
+            F,
+            format!("the batch would be {bytes} bytes, over this SQLite's limit of {max} (SQLITE_LIMIT_LENGTH)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `row N: ` before a row's error, after the function's name.
+fn at_row(row: usize, error: Error) -> Error {
+    match error {
+        Error::UserFunctionError(message) => {
+            let text = message.to_string();
+            let rest = text.strip_prefix("s12_batch: ").unwrap_or(&text);
+            fail(F, format!("row {row}: {rest}"))
+        }
+        other => other,
+    }
+}
+
+/// The connection, asked from the reading threads whether the statement was interrupted.
+#[derive(Clone, Copy)]
+struct Db(*mut ffi::sqlite3);
+
+// SAFETY: the threads only pass the handle to `sqlite3_is_interrupted`, which reads a flag and is
+// meant to be asked from any thread; they all end before the call that lent it returns.
+unsafe impl Send for Db {}
+// SAFETY: as above.
+unsafe impl Sync for Db {}
+
+/// Reads every sample into its place in `values`, on up to one thread per core.
+fn read_all(
+    session: &Session,
+    db: Db,
+    list: &[Sample],
+    dtype: GdalDataType,
+    values: &mut [u8],
+    sample_bytes: usize,
+) -> Result<()> {
+    let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS).min(list.len());
+    let work = Mutex::new(list.iter().zip(values.chunks_mut(sample_bytes)).enumerate());
+    // The first failure: its row, and its message (None: the host interrupted the statement).
+    let failed: Mutex<Option<(usize, Option<String>)>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..readers {
+            scope.spawn(|| {
+                let _quiet = QuietGdal::new();
+                let mut datasets: HashMap<PathBuf, Dataset> = HashMap::new();
+                let mut guard = Reader { session, db, interrupted: false };
+                while lock(&failed).is_none() {
+                    let Some((index, (sample, slot))) = lock(&work).next() else { return };
+                    if let Err(message) = read_sample(sample, dtype, slot, &mut datasets, &mut guard) {
+                        lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(message)));
+                    }
+                }
+            });
+        }
+    });
+    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        None => Ok(()),
+        Some((_, None)) => Err(interrupt::interrupted()),
+        Some((index, Some(message))) => {
+            Err(fail(F, format!("row {}: {}", index + 1, list[index].target.relative_message(&message))))
+        }
+    }
+}
+
+/// One sample into `slot`, through the thread's own dataset of its file.
+fn read_sample(
+    sample: &Sample,
+    dtype: GdalDataType,
+    slot: &mut [u8],
+    datasets: &mut HashMap<PathBuf, Dataset>,
+    guard: &mut Reader,
+) -> Result<(), String> {
+    let dataset = match datasets.entry(sample.target.path.clone()) {
+        Entry::Occupied(open) => open.into_mut(),
+        Entry::Vacant(slot) => slot.insert(open_geotiff(&sample.target.path)?),
+    };
+    // SAFETY: MaybeUninit<u8> has u8's layout, and every byte of `slot` is initialised (zeroed).
+    let out = unsafe { &mut *(slot as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    write_values(dataset, dtype, &sample.bands, sample.window, guard, out)
+}
+
+/// The guard of the reading threads: they stop when the host interrupts the statement or it runs
+/// past its time limit (its reads were paid for when the rows were gathered).
+struct Reader<'s> {
+    session: &'s Session,
+    db: Db,
+    interrupted: bool,
+}
+
+impl ReadGuard for Reader<'_> {
+    fn before_read(&mut self, _: usize) -> Result<(), String> {
+        match self.session.stop_reason(self.db.0) {
+            Some(Stop::Interrupted) => {
+                self.interrupted = true;
+                Err("interrupted".into())
+            }
+            Some(Stop::Limit(message)) => Err(message),
+            None => Ok(()),
+        }
+    }
+}
