@@ -120,7 +120,7 @@ test: lint build ext wheel pylib hosts wheelhosts node clients servers stac
 SLOW_TESTS := test_clients.py test_clients_doc.py test_datasette_plugin.py test_examples.py test_host_safety.py \
               test_memory_bounds.py test_node.py test_remote_ingest.py test_remote_roots.py test_wheel.py \
               test_export.py test_export_stac.py test_ingest_faults.py test_ingest_behaviour.py test_concurrency.py \
-              test_hostile_datasets.py test_real_trees.py
+              test_hostile_datasets.py test_real_trees.py test_train_loader.py
 CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard tests/python/test_*.py))
 check: lint build ext pylib
 	$(CARGO) test --release --locked
