@@ -3,11 +3,14 @@
 //! training batch. Each row is checked as it comes (scene, file, bands, window inside the raster,
 //! the same C, H, W and type as the first row) and its values are charged to the statement's read
 //! budget, so a statement over SEN12LITE_MAX_READ_VALUES is refused before anything is read. The
-//! final call reads the windows in parallel, one GDAL dataset per file and thread, each straight
-//! into its place in the result; every read asks first whether the host interrupted the statement.
+//! final call reads the windows in parallel, each thread through a dataset cache of its own (kept by
+//! the session between calls, so the files of the next batch are open already), each window
+//! straight into its place in the result; every read asks first whether the host interrupted the
+//! statement.
 
+use crate::raster::cache::DatasetCache;
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
-use crate::raster::open::{open_geotiff, QuietGdal};
+use crate::raster::open::QuietGdal;
 use crate::raster::strips::{ReadGuard, Window};
 use crate::sql::runtime::arguments::{self, band_spec, connection, fail};
 use crate::sql::runtime::interrupt;
@@ -15,12 +18,9 @@ use crate::sql::runtime::resolve::Target;
 use crate::sql::runtime::session::{lock, Session, Stop};
 use crate::sql::runtime::windows::checked_window;
 use gdal::raster::GdalDataType;
-use gdal::Dataset;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::{ffi, Connection, Error, Result};
-use std::collections::hash_map::{Entry, HashMap};
 use std::mem::MaybeUninit;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 const F: &str = "s12_batch";
@@ -184,14 +184,15 @@ fn read_all(
         for _ in 0..readers {
             scope.spawn(|| {
                 let _quiet = QuietGdal::new();
-                let mut datasets: HashMap<PathBuf, Dataset> = HashMap::new();
-                let mut guard = Reader { session, db, interrupted: false };
-                while lock(&failed).is_none() {
-                    let Some((index, (sample, slot))) = lock(&work).next() else { return };
-                    if let Err(message) = read_sample(sample, dtype, slot, &mut datasets, &mut guard) {
-                        lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(message)));
+                session.with_reader_datasets(|datasets| {
+                    let mut guard = Reader { session, db, interrupted: false };
+                    while lock(&failed).is_none() {
+                        let Some((index, (sample, slot))) = lock(&work).next() else { return };
+                        if let Err(message) = read_sample(sample, dtype, slot, datasets, &mut guard) {
+                            lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(message)));
+                        }
                     }
-                }
+                })
             });
         }
     });
@@ -209,16 +210,14 @@ fn read_sample(
     sample: &Sample,
     dtype: GdalDataType,
     slot: &mut [u8],
-    datasets: &mut HashMap<PathBuf, Dataset>,
+    datasets: &mut DatasetCache,
     guard: &mut Reader,
 ) -> Result<(), String> {
-    let dataset = match datasets.entry(sample.target.path.clone()) {
-        Entry::Occupied(open) => open.into_mut(),
-        Entry::Vacant(slot) => slot.insert(open_geotiff(&sample.target.path)?),
-    };
     // SAFETY: MaybeUninit<u8> has u8's layout, and every byte of `slot` is initialised (zeroed).
     let out = unsafe { &mut *(slot as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    write_values(dataset, dtype, &sample.bands, sample.window, guard, out)
+    datasets.with_dataset(&sample.target.path, |dataset| {
+        write_values(dataset, dtype, &sample.bands, sample.window, guard, out)
+    })
 }
 
 /// The guard of the reading threads: they stop when the host interrupts the statement or it runs

@@ -21,6 +21,9 @@ use std::time::Instant;
 pub struct Session {
     pub limits: Limits,
     datasets: Mutex<DatasetCache>,
+    /// The open datasets of the threads that read in parallel (`s12_batch`), one cache a thread
+    /// while it reads, kept between calls and closed with the connection, like `datasets`.
+    reader_datasets: Mutex<Vec<DatasetCache>>,
     statement: Mutex<StatementBudget>,
     resolved: Mutex<Resolved>,
 }
@@ -62,6 +65,7 @@ impl Session {
         Ok(Arc::new(Session {
             limits: Limits::from_env()?,
             datasets: Mutex::default(),
+            reader_datasets: Mutex::default(),
             statement: Mutex::new(statement),
             resolved: Mutex::default(),
         }))
@@ -230,6 +234,15 @@ pub enum Stop {
 }
 
 impl Session {
+    /// Runs `f` with a dataset cache of its own, for one of several threads that read at once;
+    /// the cache goes back to the session after, for the next call's threads.
+    pub fn with_reader_datasets<R>(&self, f: impl FnOnce(&mut DatasetCache) -> R) -> R {
+        let mut cache = lock(&self.reader_datasets).pop().unwrap_or_default();
+        let result = f(&mut cache);
+        lock(&self.reader_datasets).push(cache);
+        result
+    }
+
     /// Why the statement running on `db` must stop now, if it must. Safe from any thread while a
     /// call of that statement runs (`sqlite3_is_interrupted` only reads a flag).
     pub fn stop_reason(&self, db: *mut ffi::sqlite3) -> Option<Stop> {
