@@ -58,6 +58,31 @@ normalized = SqlPatchDataset(catalog, query, "s2", "B4,B8", size=64, normalize="
 report["mean_std"] = bool(np.allclose(normalized, (image.astype(np.float32) - mean) / std, rtol=1e-6))
 stretched = SqlPatchDataset(catalog, query, "s2", "B4,B8", size=64, normalize="p02_p98")[5]["image"]
 report["p02_p98"] = stretched.dtype == np.float32 and 0 < float(np.median(stretched)) < 1
+# Inside a torch DataLoader worker (torch's get_worker_info, stood in for here: torch is not a
+# dependency), a rank's share is split again by worker.
+import types
+worker = types.SimpleNamespace(num_workers=2, id=1)
+sys.modules["torch"] = types.ModuleType("torch")
+sys.modules["torch.utils"] = types.ModuleType("torch.utils")
+sys.modules["torch.utils.data"] = types.SimpleNamespace(get_worker_info=lambda: worker)
+# rank 1 of 2, worker 1 of 2: reader 1 * 2 + 1 = 3 of 4
+by_worker = [ds.rows[i] for i in np.random.default_rng([9, 0]).permutation(len(ds))[3::4]]
+in_worker = [img for batch in ds.batches(4, epoch=0, seed=9, rank=1, world_size=2) for img in batch["image"]]
+report["workers"] = len(in_worker) == len(by_worker) and all(
+    (img == oracle(*r)[0]).all() for img, r in zip(in_worker, by_worker))
+for name in ("torch", "torch.utils", "torch.utils.data"):
+    del sys.modules[name]
+# A forked child (a DataLoader worker) opens its own connection and reads the same sample.
+import os
+parent_connection = ds._connection()
+read, write = os.pipe()
+child = os.fork()
+if child == 0:
+    same = bool((ds[5]["image"] == image).all()) and ds._connection() is not parent_connection
+    os.write(write, b"1" if same else b"0")
+    os._exit(0)
+os.waitpid(child, 0)
+report["fork"] = os.read(read, 1) == b"1"
 for bad, args in [("no column", ("SELECT scene_id, 0 AS col FROM scenes", "s2", "B4")),
                   ("band", (query, "s2", "B99")),
                   ("off raster", (query.replace("p.col,", "p.col + 200 AS col,"), "s2", "B4"))]:
@@ -77,7 +102,7 @@ def test_the_loader_reads_what_rasterio_reads_and_shuffles_and_shards_as_promise
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["len"] > 20, report
-    for check in ("item", "epochs", "shards", "mean_std", "p02_p98"):
+    for check in ("item", "epochs", "shards", "workers", "fork", "mean_std", "p02_p98"):
         assert report[check] is True, (check, report)
     assert "rows have no column row" in report["no column"] and "name the samples with scene_id, col, row" in report["no column"]
     assert "s12_batch: row 1: band 'B99' is not in s2" in report["band"], report["band"]
