@@ -283,6 +283,34 @@ def batch_bench(db):
     print(f"  GDAL, datasets opened once, {WORKERS} processes: {n / t_pool:6.1f}   s12_batch is {t_pool / t_ours:.2f}x")
     print(f"  GDAL, open per patch, {WORKERS} processes:       {n / t_authors:6.1f}   s12_batch is {t_authors / t_ours:.2f}x")
     print(f"  s12_batch ({WORKERS} cores):                    {n / t_ours:6.1f}")
+    batch_memory(db, order)
+
+
+# The peak from /proc (VmHWM, kB): unlike ru_maxrss it starts afresh at exec.
+MEMORY_CHILD = """
+import sqlite3, sys
+def peak():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+conn = sqlite3.connect(sys.argv[1])
+conn.enable_load_extension(True)
+conn.load_extension(sys.argv[2])
+before = peak()
+blob = conn.execute(sys.argv[3]).fetchone()[0]
+print(len(blob), before, peak())
+"""
+
+
+def batch_memory(db, samples):
+    """The host's peak memory around one s12_batch of every sample (a fresh Python process)."""
+    values = ", ".join(f"({k}, {scene}, {col}, {row})" for k, (scene, col, row) in enumerate(samples))
+    sql = (f"WITH s(k, scene_id, col, row) AS (VALUES {values}) SELECT s12_batch(scene_id, 's2', '*', col, row, 256, "
+           "256) FROM (SELECT * FROM s ORDER BY k)")
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, db, EXT, sql], capture_output=True, text=True, check=True)
+    size, before_kib, peak_kib = map(int, out.stdout.split())
+    mb = size / 1e6
+    print(f"  one s12_batch of all {len(samples)} patches: a {mb:.0f} MB result, the host's peak RSS {peak_kib / 1024:.0f} MB "
+          f"(before the call {before_kib / 1024:.0f} MB): {(peak_kib / 1024 - 150) / mb:.2f}x the result + 150 MB "
+          "(goal <= 2.2x)")
 
 
 if __name__ == "__main__":

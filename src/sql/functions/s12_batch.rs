@@ -6,19 +6,20 @@
 //! final call reads the windows in parallel, each thread through a dataset cache of its own (kept by
 //! the session between calls, so the files of the next batch are open already), each window
 //! straight into its place in the result; every read asks first whether the host interrupted the
-//! statement.
+//! statement. SQLite takes the result as it is, without a copy (`blob_result`).
 
 use crate::raster::cache::DatasetCache;
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
 use crate::raster::open::QuietGdal;
 use crate::raster::strips::{ReadGuard, Window};
-use crate::sql::runtime::arguments::{self, band_spec, connection, fail};
+use crate::sql::runtime::arguments::{self, band_spec, fail};
+use crate::sql::runtime::blob_result::{register_aggregate, BlobAggregate, RawArgs, SqliteBlob};
 use crate::sql::runtime::interrupt;
 use crate::sql::runtime::resolve::Target;
 use crate::sql::runtime::session::{lock, Session, Stop};
 use crate::sql::runtime::windows::checked_window;
 use gdal::raster::GdalDataType;
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{ffi, Connection, Error, Result};
 use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
@@ -30,11 +31,7 @@ const MAX_READERS: usize = 8;
 
 /// Registers the aggregate on `conn`, sharing the connection's session.
 pub(crate) fn register(conn: &Connection, arity: i32, flags: FunctionFlags, session: &Arc<Session>) -> Result<()> {
-    conn.create_aggregate_function(F, arity, flags, Batch { session: Arc::clone(session) })
-}
-
-struct Batch {
-    session: Arc<Session>,
+    register_aggregate(conn, arity, flags, BlobAggregate { name: F, step, finish }, session)
 }
 
 /// One row's window, checked.
@@ -51,79 +48,69 @@ struct Samples {
     shape: Option<(GdalDataType, usize, usize, usize)>,
 }
 
-impl Aggregate<Samples, Option<Vec<u8>>> for Batch {
-    fn init(&self, _: &mut Context<'_>) -> Result<Samples> {
-        Ok(Samples::default())
-    }
-
-    fn step(&self, ctx: &mut Context<'_>, samples: &mut Samples) -> Result<()> {
-        let row = samples.list.len() + 1;
-        self.sample(ctx, samples).map_err(|e| at_row(row, e))
-    }
-
-    fn finalize(&self, ctx: &mut Context<'_>, samples: Option<Samples>) -> Result<Option<Vec<u8>>> {
-        let Some(Samples { list, shape: Some((dtype, c, h, w)) }) = samples else { return Ok(None) };
-        let descr = numpy_descr(dtype).ok_or_else(|| fail(F, format!("data type {dtype} has no numpy equivalent")))?;
-        let header = npy_header(descr, &[list.len(), c, h, w]);
-        let sample_bytes = c * h * w * dtype.bytes() as usize;
-        // Zeroed rather than uninitialised: a sample that fails leaves no undefined bytes behind,
-        // and the cost is small next to decoding.
-        let mut out = vec![0u8; header.len() + list.len() * sample_bytes];
-        out[..header.len()].copy_from_slice(&header);
-        let conn = connection(ctx)?;
-        // SAFETY: the handle is only asked whether the statement was interrupted, while it runs.
-        let db = Db(unsafe { conn.handle() });
-        read_all(&self.session, db, &list, dtype, &mut out[header.len()..], sample_bytes)?;
-        Ok(Some(out))
-    }
+/// One row: checked and added to the group; an error names the row.
+fn step(args: &RawArgs, conn: &Connection, session: &Session, samples: &mut Samples) -> Result<()> {
+    let row = samples.list.len() + 1;
+    sample(args, conn, session, samples).map_err(|e| at_row(row, e))
 }
 
-impl Batch {
-    /// Checks one row and adds it to the group.
-    fn sample(&self, ctx: &Context, samples: &mut Samples) -> Result<()> {
-        let (Some(scene), Some(modality), Some(spec), Some(requested)) = (
-            arguments::scene(F, ctx, 0)?,
-            arguments::text(F, ctx, 1, "modality")?,
-            band_spec(F, ctx, 2)?,
-            arguments::window(F, ctx, 3)?,
-        ) else {
-            return Err(fail(F, "a NULL argument: every row of a batch names a whole window"));
-        };
-        let conn = connection(ctx)?;
-        let target = self.session.file(&conn, F, &scene, &modality)?;
-        let bands = target.bands(F, &spec)?;
-        let limits = self.session.limits;
-        let mut call = self.session.call(F, &conn);
-        let (window, dtype) = call.with_dataset(&target, |dataset, guard| {
-            let window = checked_window(requested, dataset.raster_size(), bands.len(), limits.window_values)?;
-            let dtype = dataset.rasterband(bands[0]).map_err(|e| e.to_string())?.band_type();
-            // The read is paid for now, before anything is read: a statement over the read limit is
-            // refused while its rows are gathered.
-            guard.before_read(window.pixels() * bands.len())?;
-            Ok((window, dtype))
-        })?;
-        let shape = (dtype, bands.len(), window.height, window.width);
-        match samples.shape {
-            None => {
-                check_result_size(&conn, &samples.list, shape)?;
-                samples.shape = Some(shape);
-            }
-            Some(first) if first != shape => {
-                let (t, c, h, w) = first;
-                return Err(fail(
-                    F,
-                    format!(
-                        "a window of {} x {} x {} {} values, unlike the first row's {c} x {h} x {w} {t}: a batch \
-                         is one array",
-                        shape.1, shape.2, shape.3, shape.0
-                    ),
-                ));
-            }
-            Some(first) => check_result_size(&conn, &samples.list, first)?,
-        }
-        samples.list.push(Sample { target, bands, window });
-        Ok(())
+/// The group's windows, read into one `.npy` that SQLite takes without a copy.
+fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Option<SqliteBlob>> {
+    let Samples { list, shape: Some((dtype, c, h, w)) } = samples else { return Ok(None) };
+    let descr = numpy_descr(dtype).ok_or_else(|| fail(F, format!("data type {dtype} has no numpy equivalent")))?;
+    let header = npy_header(descr, &[list.len(), c, h, w]);
+    let sample_bytes = c * h * w * dtype.bytes() as usize;
+    let mut blob = SqliteBlob::new(F, header.len() + list.len() * sample_bytes)?;
+    let (head, values) = blob.uninit().split_at_mut(header.len());
+    for (slot, byte) in head.iter_mut().zip(&header) {
+        slot.write(*byte);
     }
+    // SAFETY: the handle is only asked whether the statement was interrupted, while it runs.
+    let db = Db(unsafe { conn.handle() });
+    read_all(session, db, &list, dtype, values, sample_bytes)?;
+    Ok(Some(blob))
+}
+
+/// Checks one row and adds it to the group.
+fn sample(args: &RawArgs, conn: &Connection, session: &Session, samples: &mut Samples) -> Result<()> {
+    let (Some(scene), Some(modality), Some(spec), Some(requested)) = (
+        arguments::scene(F, args, 0)?,
+        arguments::text(F, args, 1, "modality")?,
+        band_spec(F, args, 2)?,
+        arguments::window(F, args, 3)?,
+    ) else {
+        return Err(fail(F, "a NULL argument: every row of a batch names a whole window"));
+    };
+    let target = session.file(conn, F, &scene, &modality)?;
+    let bands = target.bands(F, &spec)?;
+    let limits = session.limits;
+    let mut call = session.call(F, conn);
+    let (window, dtype) = call.with_dataset(&target, |dataset, guard| {
+        let window = checked_window(requested, dataset.raster_size(), bands.len(), limits.window_values)?;
+        let dtype = dataset.rasterband(bands[0]).map_err(|e| e.to_string())?.band_type();
+        // The read is paid for now, before anything is read: a statement over the read limit is
+        // refused while its rows are gathered.
+        guard.before_read(window.pixels() * bands.len())?;
+        Ok((window, dtype))
+    })?;
+    let shape = (dtype, bands.len(), window.height, window.width);
+    match samples.shape {
+        Some(first) if first != shape => {
+            let (t, c, h, w) = first;
+            return Err(fail(
+                F,
+                format!(
+                    "a window of {} x {} x {} {} values, unlike the first row's {c} x {h} x {w} {t}: a batch is one \
+                     array",
+                    shape.1, shape.2, shape.3, shape.0
+                ),
+            ));
+        }
+        _ => check_result_size(conn, &samples.list, shape)?,
+    }
+    samples.shape = Some(shape);
+    samples.list.push(Sample { target, bands, window });
+    Ok(())
 }
 
 /// The batch with one more sample must fit in a BLOB of the host (SQLITE_LIMIT_LENGTH), checked
@@ -173,7 +160,7 @@ fn read_all(
     db: Db,
     list: &[Sample],
     dtype: GdalDataType,
-    values: &mut [u8],
+    values: &mut [MaybeUninit<u8>],
     sample_bytes: usize,
 ) -> Result<()> {
     let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS).min(list.len());
@@ -209,14 +196,12 @@ fn read_all(
 fn read_sample(
     sample: &Sample,
     dtype: GdalDataType,
-    slot: &mut [u8],
+    slot: &mut [MaybeUninit<u8>],
     datasets: &mut DatasetCache,
     guard: &mut Reader,
 ) -> Result<(), String> {
-    // SAFETY: MaybeUninit<u8> has u8's layout, and every byte of `slot` is initialised (zeroed).
-    let out = unsafe { &mut *(slot as *mut [u8] as *mut [MaybeUninit<u8>]) };
     datasets.with_dataset(&sample.target.path, |dataset| {
-        write_values(dataset, dtype, &sample.bands, sample.window, guard, out)
+        write_values(dataset, dtype, &sample.bands, sample.window, guard, slot)
     })
 }
 

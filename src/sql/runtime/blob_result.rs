@@ -1,6 +1,6 @@
-//! Scalar functions whose result is a large BLOB (`s12_window`: 1.7 MB for a 256 px window of 13
-//! bands), registered through SQLite's own routine so that the result is handed over without a
-//! copy. rusqlite's function API copies every BLOB result (`SQLITE_TRANSIENT`); here GDAL writes
+//! Functions whose result is a large BLOB (`s12_window`: 1.7 MB for a 256 px window of 13 bands;
+//! the aggregate `s12_batch`: a whole training batch), registered through SQLite's own routine so
+//! that the result is handed over without a copy. rusqlite's function API copies every BLOB result (`SQLITE_TRANSIENT`); here GDAL writes
 //! the values into memory from `sqlite3_malloc64`, and SQLite takes it as the result with
 //! `sqlite3_free` as its destructor. The rest of a call is as rusqlite does it: arguments as
 //! `ValueRef`s, panics caught, errors reported with their code and message.
@@ -147,6 +147,15 @@ unsafe extern "C" fn call(ctx: *mut ffi::sqlite3_context, argc: c_int, argv: *mu
     }))
     .unwrap_or_else(|_| Err(fail(function.name, "internal error (a bug: please report it)")));
     // SAFETY: setting the result of the running call.
+    unsafe { set_blob_result(ctx, outcome) };
+}
+
+/// A call's outcome as its result: the BLOB handed over without a copy, NULL, or the error.
+///
+/// # Safety
+/// `ctx` is the context of the running call.
+unsafe fn set_blob_result(ctx: *mut ffi::sqlite3_context, outcome: Result<Option<SqliteBlob>>) {
+    // SAFETY: setting the result of the running call.
     unsafe {
         match outcome {
             Ok(Some(blob)) => {
@@ -174,4 +183,143 @@ unsafe fn report_error(ctx: *mut ffi::sqlite3_context, error: &Error) {
             ffi::sqlite3_result_error(ctx, text.as_ptr(), -1);
         }
     }
+}
+
+/// An aggregate whose result is a large BLOB: `step` adds a row to the group's state, `finish`
+/// turns the state into the result.
+pub struct BlobAggregate<S> {
+    /// Its SQL name, for errors.
+    pub name: &'static str,
+    /// One row into the state.
+    pub step: fn(&RawArgs, &Connection, &Session, &mut S) -> Result<()>,
+    /// The group's result from its state (called only for a group with rows).
+    pub finish: fn(&Connection, &Session, S) -> Result<Option<SqliteBlob>>,
+}
+
+/// What SQLite keeps for one registered BLOB aggregate.
+struct AggregateFunction<S> {
+    aggregate: BlobAggregate<S>,
+    session: Arc<Session>,
+}
+
+/// Registers the BLOB aggregate `aggregate` of `arity` arguments on `conn`.
+pub fn register_aggregate<S: Default + 'static>(
+    conn: &Connection,
+    arity: i32,
+    flags: FunctionFlags,
+    aggregate: BlobAggregate<S>,
+    session: &Arc<Session>,
+) -> Result<()> {
+    let name = aggregate.name;
+    let function = Box::into_raw(Box::new(AggregateFunction { aggregate, session: Arc::clone(session) }));
+    let c_name = CString::new(name).expect("function names have no NUL");
+    // SAFETY: the connection is open; SQLite owns `function` from here and drops it with
+    // drop_aggregate when the function is replaced or the connection closes (also on failure).
+    let code = unsafe {
+        ffi::sqlite3_create_function_v2(
+            conn.handle(),
+            c_name.as_ptr(),
+            arity,
+            flags.bits(),
+            function.cast(),
+            None,
+            Some(aggregate_step::<S>),
+            Some(aggregate_final::<S>),
+            Some(drop_aggregate::<S>),
+        )
+    };
+    if code == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(Error::SqliteFailure(ffi::Error::new(code), Some(format!("registering {name}"))))
+    }
+}
+
+unsafe extern "C" fn drop_aggregate<S>(function: *mut c_void) {
+    // SAFETY: the Box made in `register_aggregate`, dropped once by SQLite.
+    drop(unsafe { Box::from_raw(function.cast::<AggregateFunction<S>>()) });
+}
+
+/// The group's state: SQLite's aggregate context holds a pointer to it, made at the first row
+/// (`create`) and taken back at the end. None when the group has no state (no row yet).
+///
+/// # Safety
+/// `ctx` is the context of a running step or final call of an aggregate whose state is `S`.
+unsafe fn group_state<S: Default>(ctx: *mut ffi::sqlite3_context, create: bool) -> Option<*mut *mut S> {
+    let size = if create { std::mem::size_of::<*mut S>() as c_int } else { 0 };
+    // SAFETY: SQLite's per-group memory, zeroed when first allocated: a null pointer then.
+    let slot = unsafe { ffi::sqlite3_aggregate_context(ctx, size) }.cast::<*mut S>();
+    if slot.is_null() {
+        return None;
+    }
+    // SAFETY: the slot is SQLite's, aligned for a pointer, and only this aggregate writes it.
+    if create && unsafe { (*slot).is_null() } {
+        // SAFETY: as above.
+        unsafe { *slot = Box::into_raw(Box::<S>::default()) };
+    }
+    Some(slot)
+}
+
+/// The aggregate's user data and the call's connection.
+///
+/// # Safety
+/// `ctx` is the context of a running call of an aggregate registered by `register_aggregate::<S>`.
+unsafe fn aggregate_of<'a, S>(ctx: *mut ffi::sqlite3_context) -> &'a AggregateFunction<S> {
+    // SAFETY: the user data is the AggregateFunction `register_aggregate` gave.
+    unsafe { &*ffi::sqlite3_user_data(ctx).cast::<AggregateFunction<S>>() }
+}
+
+unsafe extern "C" fn aggregate_step<S: Default>(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite calls this with its context and argc values.
+    let (function, args) = unsafe {
+        let args = if argc > 0 { std::slice::from_raw_parts(argv, argc as usize) } else { &[] };
+        (aggregate_of::<S>(ctx), RawArgs(args))
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the running step's context.
+        let Some(slot) = (unsafe { group_state::<S>(ctx, true) }) else {
+            return Err(fail(function.aggregate.name, "out of memory for the group"));
+        };
+        // SAFETY: a non-owning handle of the connection running this call, used inside it.
+        let conn = unsafe { Connection::from_handle(ffi::sqlite3_context_db_handle(ctx)) }?;
+        // SAFETY: the state made for this group; SQLite runs its steps one at a time.
+        let state = unsafe { &mut **slot };
+        (function.aggregate.step)(&args, &conn, &function.session, state)
+    }))
+    .unwrap_or_else(|_| Err(fail(function.aggregate.name, "internal error (a bug: please report it)")));
+    if let Err(error) = outcome {
+        // SAFETY: setting the result of the running call.
+        unsafe { report_error(ctx, &error) };
+    }
+}
+
+/// The end of a group, also after a failed step or a reset (then its result is not used): the
+/// state is always taken back and dropped.
+unsafe extern "C" fn aggregate_final<S: Default>(ctx: *mut ffi::sqlite3_context) {
+    // SAFETY: SQLite calls this with its context.
+    let function = unsafe { aggregate_of::<S>(ctx) };
+    // SAFETY: the final call's context; the state, if any, was made by `group_state`.
+    let state = unsafe { group_state::<S>(ctx, false) }.and_then(|slot| {
+        // SAFETY: as above; the slot is cleared so that nothing can take the state twice.
+        let pointer = unsafe { std::mem::replace(&mut *slot, std::ptr::null_mut()) };
+        // SAFETY: a Box made by `group_state`, taken back once.
+        (!pointer.is_null()).then(|| unsafe { *Box::from_raw(pointer) })
+    });
+    let Some(state) = state else {
+        // SAFETY: setting the result of the running call.
+        unsafe { ffi::sqlite3_result_null(ctx) };
+        return;
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: a non-owning handle of the connection running this call, used inside it.
+        let conn = unsafe { Connection::from_handle(ffi::sqlite3_context_db_handle(ctx)) }?;
+        (function.aggregate.finish)(&conn, &function.session, state)
+    }))
+    .unwrap_or_else(|_| Err(fail(function.aggregate.name, "internal error (a bug: please report it)")));
+    // SAFETY: setting the result of the running call.
+    unsafe { set_blob_result(ctx, outcome) };
 }
