@@ -105,20 +105,46 @@ pub fn register(
     session: &Arc<Session>,
 ) -> Result<()> {
     let function = Box::into_raw(Box::new(BlobFunction { name, body, session: Arc::clone(session) }));
+    let callbacks = Callbacks { call: Some(call), step: None, finish: None, destroy: drop_function };
+    // SAFETY: `function` is what `call` and `drop_function` take as user data.
+    unsafe { create_function(conn, name, arity, flags, function.cast(), callbacks) }
+}
+
+/// SQLite's callbacks of a registered function: a scalar's `call`, or an aggregate's `step` and
+/// `finish`, and the destructor of its user data.
+struct Callbacks {
+    call: Option<unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value)>,
+    step: Option<unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value)>,
+    finish: Option<unsafe extern "C" fn(*mut ffi::sqlite3_context)>,
+    destroy: unsafe extern "C" fn(*mut c_void),
+}
+
+/// Registers `name` with SQLite's own routine; SQLite owns `user_data` from here and frees it with
+/// `callbacks.destroy` when the function is replaced or the connection closes (also on failure).
+///
+/// # Safety
+/// `user_data` is what the callbacks expect, and `destroy` frees it once.
+unsafe fn create_function(
+    conn: &Connection,
+    name: &'static str,
+    arity: i32,
+    flags: FunctionFlags,
+    user_data: *mut c_void,
+    callbacks: Callbacks,
+) -> Result<()> {
     let c_name = CString::new(name).expect("function names have no NUL");
-    // SAFETY: the connection is open; SQLite owns `function` from here and drops it with
-    // drop_function when the function is replaced or the connection closes (also on failure).
+    // SAFETY: the connection is open; the rest is the caller's promise.
     let code = unsafe {
         ffi::sqlite3_create_function_v2(
             conn.handle(),
             c_name.as_ptr(),
             arity,
             flags.bits(),
-            function.cast(),
-            Some(call),
-            None,
-            None,
-            Some(drop_function),
+            user_data,
+            callbacks.call,
+            callbacks.step,
+            callbacks.finish,
+            Some(callbacks.destroy),
         )
     };
     if code == ffi::SQLITE_OK {
@@ -212,27 +238,14 @@ pub fn register_aggregate<S: Default + 'static>(
 ) -> Result<()> {
     let name = aggregate.name;
     let function = Box::into_raw(Box::new(AggregateFunction { aggregate, session: Arc::clone(session) }));
-    let c_name = CString::new(name).expect("function names have no NUL");
-    // SAFETY: the connection is open; SQLite owns `function` from here and drops it with
-    // drop_aggregate when the function is replaced or the connection closes (also on failure).
-    let code = unsafe {
-        ffi::sqlite3_create_function_v2(
-            conn.handle(),
-            c_name.as_ptr(),
-            arity,
-            flags.bits(),
-            function.cast(),
-            None,
-            Some(aggregate_step::<S>),
-            Some(aggregate_final::<S>),
-            Some(drop_aggregate::<S>),
-        )
+    let callbacks = Callbacks {
+        call: None,
+        step: Some(aggregate_step::<S>),
+        finish: Some(aggregate_final::<S>),
+        destroy: drop_aggregate::<S>,
     };
-    if code == ffi::SQLITE_OK {
-        Ok(())
-    } else {
-        Err(Error::SqliteFailure(ffi::Error::new(code), Some(format!("registering {name}"))))
-    }
+    // SAFETY: `function` is what the aggregate's callbacks and `drop_aggregate` take as user data.
+    unsafe { create_function(conn, name, arity, flags, function.cast(), callbacks) }
 }
 
 unsafe extern "C" fn drop_aggregate<S>(function: *mut c_void) {
