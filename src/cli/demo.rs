@@ -8,6 +8,7 @@ use sen12lite::catalog::ingest::{ingest, IngestOptions, IngestReport};
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::synth::{synth, LcType, SynthOptions};
+use sen12lite::verify::{read_md5sums, MD5SUMS_FILE};
 use std::path::Path;
 use std::time::Instant;
 
@@ -68,10 +69,8 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
 /// Cuts one S1 file short, as an interrupted download leaves it, so that the ingest has an error
 /// to record and example 08 something to show: the catalog keeps going without it.
 fn damage_one_file(data: &Path) -> Result<(), String> {
-    let listing = std::fs::read_to_string(data.join("md5sums.txt")).map_err(|e| format!("demo: md5sums.txt: {e}"))?;
-    let Some(path) =
-        listing.lines().filter_map(|l| l.split_once("  ")).map(|(_, p)| p).filter(|p| p.ends_with("_s1.tif")).max()
-    else {
+    let listed = read_md5sums(&data.join(MD5SUMS_FILE)).map_err(|e| format!("demo: {e}"))?;
+    let Some(path) = listed.into_iter().map(|(_, path)| path).filter(|p| p.ends_with("_s1.tif")).max() else {
         return Ok(());
     };
     let victim = data.join(path);
