@@ -8,7 +8,7 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint test check demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check demo bench fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -107,11 +107,18 @@ lint: deps
 	$(LOADABLE) clippy --release --locked --lib --no-default-features --features loadable --target-dir target/loadable -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --locked --no-deps --lib
 
+# The oldest Rust that builds the crate, as Cargo.toml declares it (rusqlite 0.40 uses cfg_select!,
+# stable since 1.95): checked with that very toolchain, so a newer feature used by mistake fails CI.
+MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+msrv: deps
+	rustup toolchain install $(MSRV) --profile minimal --no-self-update
+	$(CARGO) +$(MSRV) check --locked --all-targets --target-dir target/msrv
+
 # The CI gate: every test, strict (a skipped test fails: each one's tools are installed above;
 # `make test STRICT=0` lets a machine without them skip instead).
 STRICT ?= 1
 PYTEST := PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) S12_STRICT=$(STRICT) $(PYTHON) -m pytest -q
-test: lint build ext wheel pylib hosts wheelhosts node clients servers stac
+test: lint msrv build ext wheel pylib hosts wheelhosts node clients servers stac
 	$(CARGO) test --release --locked
 	$(PYTEST) tests/python
 

@@ -159,13 +159,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 layout,
                 &text,
                 &SynthOptions { scenes, size, seed, lc_type: lc_dtype, archives, scene_ids },
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
             println!("synth: wrote {written} files to {}", out_dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data_dir, jobs } => run_verify(&data_dir, jobs),
         Command::Export { catalog, out, format, filter } => {
-            let scenes = export(&catalog, &out, format, filter.as_deref())?;
+            let scenes = export(&catalog, &out, format, filter.as_deref()).map_err(|e| e.to_string())?;
             eprintln!("export: {scenes} scenes to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -239,7 +240,7 @@ fn folder_of(path: &Path) -> PathBuf {
 
 /// Ingests and reports: exit 1 when the catalog could not be written whole or an input failed.
 fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<ExitCode, String> {
-    let report = ingest(data_dir, db, options, &mut ProgressLine::new("ingest"))?;
+    let report = ingest(data_dir, db, options, &mut ProgressLine::new("ingest")).map_err(|e| e.to_string())?;
     if let Some(message) = &report.nothing_to_ingest {
         eprintln!("sen12lite: ingest {}: {message}", data_dir.display());
         return Ok(ExitCode::from(1));
@@ -288,7 +289,8 @@ fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<Exi
 
 /// Checks md5sums.txt and lists the mismatches: exit 1 when there is one.
 fn run_verify(data_dir: &Path, jobs: Option<usize>) -> Result<ExitCode, String> {
-    let (checked, mismatches) = sen12lite::verify::verify_tree(data_dir, jobs, &mut ProgressLine::new("verify"))?;
+    let (checked, mismatches) = sen12lite::verify::verify_tree(data_dir, jobs, &mut ProgressLine::new("verify"))
+        .map_err(|e| format!("verify: {e}"))?;
     for m in &mismatches {
         println!("{}: {}", m.path, m.problem);
     }

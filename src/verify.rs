@@ -2,6 +2,7 @@
 
 use crate::parallel::{default_jobs, for_each_parallel};
 use crate::progress::Progress;
+use crate::raster::RasterError;
 // MD5 by the `md-5` crate with its assembly backend (`asm`): as fast here as OpenSSL's libcrypto
 // (`make bench`: bench/checksum_bench.py), without declaring a C struct's layout by hand.
 use md5::{Digest, Md5};
@@ -28,15 +29,39 @@ pub fn md5_file(path: &Path) -> std::io::Result<String> {
     Ok(to_hex(&hasher.finalize()))
 }
 
+/// What can stop writing or checking a checksum list.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The list cannot be read.
+    #[error(transparent)]
+    Listing(#[from] RasterError),
+    /// A file cannot be read, or the list written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// "read" or "write".
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
 /// Writes `root/md5sums.txt` for `files` (paths below `root`).
-pub fn write_md5sums(root: &Path, files: &[PathBuf]) -> Result<(), String> {
+pub fn write_md5sums(root: &Path, files: &[PathBuf]) -> Result<(), VerifyError> {
     let mut lines = Vec::new();
     for file in files {
-        let digest = md5_file(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let digest = md5_file(file).map_err(|source| io_error("read", file, source))?;
         let relative = file.strip_prefix(root).unwrap_or(file);
         lines.push(format!("{digest}  {}\n", relative.display()));
     }
-    std::fs::write(root.join(MD5SUMS_FILE), lines.concat()).map_err(|e| format!("cannot write {MD5SUMS_FILE}: {e}"))
+    let listing = root.join(MD5SUMS_FILE);
+    std::fs::write(&listing, lines.concat()).map_err(|source| io_error("write", &listing, source))
+}
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> VerifyError {
+    VerifyError::Io { action, path: path.display().to_string(), source }
 }
 
 /// One line of the check: the path and what went wrong.
@@ -50,8 +75,8 @@ pub struct Mismatch {
 
 /// The lines of an md5sums.txt: (lowercase hex, path relative to the listing's folder). A line
 /// without a separator keeps an empty hex, which `md5_problem` reports as malformed.
-pub fn read_md5sums(listing: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = crate::raster::vsi::read_to_string(listing).map_err(|e| format!("{}: {e}", listing.display()))?;
+pub fn read_md5sums(listing: &Path) -> Result<Vec<(String, String)>, VerifyError> {
+    let text = crate::raster::vsi::read_to_string(listing)?;
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -99,8 +124,8 @@ pub fn verify_tree(
     root: &Path,
     jobs: Option<usize>,
     progress: &mut dyn Progress,
-) -> Result<(usize, Vec<Mismatch>), String> {
-    let entries = read_md5sums(&root.join(MD5SUMS_FILE)).map_err(|e| format!("verify: {e}"))?;
+) -> Result<(usize, Vec<Mismatch>), VerifyError> {
+    let entries = read_md5sums(&root.join(MD5SUMS_FILE))?;
     progress.begin(entries.len(), 0);
     let mut mismatches = Vec::new();
     let check = |(hex, path): &(String, String)| md5_problem(&root.join(path), hex);

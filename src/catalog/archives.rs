@@ -7,6 +7,7 @@
 //! files). Metadata files, split lists and checksums inside archives are not read.
 
 use super::discover::{recognise, set_aside_second_copies, Found, FoundFile, OnDisk, Recognised};
+use super::{CatalogError, CatalogResult};
 use crate::raster::open::{archive_member, gdal_message, member_path, QuietGdal};
 use crate::raster::vsi::{self, VsiFile};
 use rusqlite::Connection;
@@ -21,20 +22,22 @@ pub fn tar_member(path: &Path) -> Option<(PathBuf, String)> {
 /// gives the members of archives unchanged since they were catalogued. An archive GDAL cannot
 /// list is a discover problem; one without a dataset file is reported as unused. The members of
 /// an archive stay together in the archive's order, so that reading them is one pass.
-pub fn expand(found: &mut Found, catalog: Option<&Connection>) -> Result<(), String> {
+pub fn expand(found: &mut Found, catalog: Option<&Connection>) -> CatalogResult<()> {
     let mut groups: Vec<(String, Vec<FoundFile>)> =
         std::mem::take(&mut found.files).into_iter().map(|file| (file.relative.clone(), vec![file])).collect();
     for archive in std::mem::take(&mut found.archives) {
         let mtime = archive.stat.mtime_ns;
         let known = match catalog {
-            Some(conn) => catalogued_members(conn, &archive.relative, mtime).map_err(|e| format!("ingest: {e}"))?,
+            Some(conn) => {
+                catalogued_members(conn, &archive.relative, mtime).map_err(|e| CatalogError::Ingest(e.to_string()))?
+            }
             None => Vec::new(),
         };
         let members = if known.is_empty() { list_members(&archive.path) } else { Ok(known) };
         let files = match members {
             Ok(members) => dataset_members(found, &archive, mtime, members),
-            Err(message) => {
-                found.problems.push((archive.relative.clone(), message));
+            Err(error) => {
+                found.problems.push((archive.relative.clone(), error.to_string()));
                 Vec::new()
             }
         };
@@ -86,7 +89,7 @@ fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: 
 
 /// (member, bytes) of every file in the archive, in the archive's order: a tar's from its own
 /// headers (one pass, no member opened), a zip's from its directory.
-fn list_members(archive: &Path) -> Result<Vec<(String, u64)>, String> {
+fn list_members(archive: &Path) -> CatalogResult<Vec<(String, u64)>> {
     if !archive.to_string_lossy().ends_with(".zip") {
         let mut stream = TarStream::open(archive)?;
         let mut members = Vec::new();
@@ -99,7 +102,7 @@ fn list_members(archive: &Path) -> Result<Vec<(String, u64)>, String> {
     let root = member_path(archive, "");
     let root = root.to_string_lossy().trim_end_matches('/').to_string();
     let entries =
-        gdal::vsi::read_dir(&root, true).map_err(|e| format!("cannot list the archive: {}", gdal_message(&e)))?;
+        gdal::vsi::read_dir(&root, true).map_err(|e| archive_error("cannot list the archive", gdal_message(&e)))?;
     let mut members = Vec::new();
     // Folders are listed with a trailing '/'.
     for entry in entries.iter().map(|e| e.to_string_lossy()).filter(|e| !e.ends_with('/')) {
@@ -161,17 +164,17 @@ const PASSED_KEPT: usize = 8;
 
 impl TarStream {
     /// Opens `archive` (`.tar`, `.tar.gz`, `.tgz`) at its first member.
-    pub fn open(archive: &Path) -> Result<TarStream, String> {
+    pub fn open(archive: &Path) -> CatalogResult<TarStream> {
         let name = archive.to_string_lossy();
         let compressed = name.ends_with(".gz") || name.ends_with(".tgz");
         let path = if compressed { format!("/vsigzip/{name}") } else { name.into_owned() };
-        let file = VsiFile::open(Path::new(&path)).map_err(|e| format!("cannot open the archive: {e}"))?;
+        let file = VsiFile::open(Path::new(&path)).map_err(|e| archive_error("cannot open the archive", e))?;
         Ok(TarStream { file, next_header: 0, passed: Default::default() })
     }
 
     /// The next regular file's header, None at the end. GNU long names and POSIX pax paths are
     /// followed; folders, links and other entries are passed over.
-    pub fn next_entry(&mut self) -> Result<Option<TarEntry>, String> {
+    pub fn next_entry(&mut self) -> CatalogResult<Option<TarEntry>> {
         let mut long_name = None;
         loop {
             let header = self.read_at(self.next_header, BLOCK as usize)?;
@@ -207,7 +210,7 @@ impl TarStream {
     /// The data of the member `name`. The stream goes forward to it, keeping the last members it
     /// passed (workers asking for neighbours in another order find them there); a member further
     /// behind means starting over (an archive listed in another order than asked).
-    pub fn read_member(&mut self, name: &str) -> Result<Vec<u8>, String> {
+    pub fn read_member(&mut self, name: &str) -> CatalogResult<Vec<u8>> {
         if let Some(at) = self.passed.iter().position(|(passed, _)| passed == name) {
             return Ok(self.passed.remove(at).map(|(_, data)| data).unwrap_or_default());
         }
@@ -226,16 +229,21 @@ impl TarStream {
                 self.next_header = 0;
             }
         }
-        Err(format!("{name} is not in the archive"))
+        Err(CatalogError::Archive(format!("{name} is not in the archive")))
     }
 
-    fn read_at(&mut self, offset: u64, length: usize) -> Result<Vec<u8>, String> {
+    fn read_at(&mut self, offset: u64, length: usize) -> CatalogResult<Vec<u8>> {
         self.file.read_at(offset, length).ok_or_else(|| self.corrupt("a seek past its end"))
     }
 
-    fn corrupt(&self, what: &str) -> String {
-        format!("not a readable tar archive ({what} in {})", self.file.path().display())
+    fn corrupt(&self, what: &str) -> CatalogError {
+        CatalogError::Archive(format!("not a readable tar archive ({what} in {})", self.file.path().display()))
     }
+}
+
+/// [`CatalogError::Archive`]: what failed, and why.
+fn archive_error(what: &str, reason: impl std::fmt::Display) -> CatalogError {
+    CatalogError::Archive(format!("{what}: {reason}"))
 }
 
 /// A NUL-padded tar field as text.

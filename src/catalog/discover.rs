@@ -1,8 +1,10 @@
 //! Finding a dataset below a folder: SEN12TP metadata and scene folders, SEN12MS patch files,
 //! wherever the archives were unpacked.
 
+use super::{CatalogError, CatalogResult};
 use crate::layout::{is_archive, sen12ms, sen12tp, Dataset};
 use crate::raster::vsi::{self, Stat};
+use crate::raster::RasterError;
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -170,7 +172,7 @@ impl Found {
 
 /// Walks `root` in name order. Symlinked folders are not followed (no loops, no escapes);
 /// symlinked files are, if they stay inside the root or `follow_symlinks` allows leaving it.
-pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
+pub fn discover(root: &Path, follow_symlinks: bool) -> CatalogResult<Found> {
     let mut found = Found::default();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -206,7 +208,7 @@ pub fn discover(root: &Path, follow_symlinks: bool) -> Result<Found, String> {
 /// Lists a tree in object storage through GDAL (`VSIReadDirRecursive`: an S3, GCS or Azure
 /// listing, or an HTTP server's index page). An HTTP server without one names its files in the
 /// root's `md5sums.txt`, beside which the metadata file and lists are looked for by name.
-pub fn discover_remote(root: &Path) -> Result<Found, String> {
+pub fn discover_remote(root: &Path) -> CatalogResult<Found> {
     let mut names = vsi::list_files(root).unwrap_or_default();
     if names.is_empty() {
         names = names_from_checksums(root)?;
@@ -219,6 +221,7 @@ pub fn discover_remote(root: &Path) -> Result<Found, String> {
         let stat = |path: &Path| match vsi::stat(path) {
             Ok(stat) if stat.is_file => Ok(stat),
             Ok(_) => Err("not a regular file".to_string()),
+            Err(RasterError::Unreadable { reason, .. }) => Err(format!("cannot stat: {reason}")),
             Err(e) => Err(format!("cannot stat: {e}")),
         };
         classify(root, &root.join(name), stat, &mut found);
@@ -228,14 +231,14 @@ pub fn discover_remote(root: &Path) -> Result<Found, String> {
 
 /// The files a tree without a listing names: those of its `md5sums.txt`, and the side files of
 /// the datasets' roots (metadata, split lists, seasons) that are there.
-fn names_from_checksums(root: &Path) -> Result<Vec<String>, String> {
+fn names_from_checksums(root: &Path) -> CatalogResult<Vec<String>> {
     let listing = root.join(crate::verify::MD5SUMS_FILE);
     let listed = crate::verify::read_md5sums(&listing).map_err(|e| {
-        format!(
+        CatalogError::Ingest(format!(
             "cannot list {}: no listing from the server, and no {} at its top ({e})",
             root.display(),
             crate::verify::MD5SUMS_FILE
-        )
+        ))
     })?;
     let side_files =
         [crate::verify::MD5SUMS_FILE, sen12tp::METADATA_FILE, sen12ms::SEASONS_FILE, "train_list.txt", "test_list.txt"];

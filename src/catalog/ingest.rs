@@ -5,7 +5,7 @@
 use super::archives::{self, tar_member, TarStream};
 use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
-use super::{seasons, write};
+use super::{seasons, write, CatalogError, CatalogResult};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
@@ -13,6 +13,7 @@ use crate::progress::Progress;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
 use crate::raster::vsi;
+use crate::raster::RasterError;
 use crate::verify::{is_md5_hex, md5_problem, md5_problem_of_bytes, read_md5sums};
 use rusqlite::Connection;
 use std::collections::hash_map::Entry;
@@ -96,10 +97,10 @@ pub struct IngestReport {
 }
 
 /// Why an ingest stopped: a write to the catalog failed (the report says so, the work done is
-/// kept), or it could not start or go on (a message).
+/// kept), or it could not start or go on.
 enum Stop {
     Write(rusqlite::Error),
-    Other(String),
+    Other(CatalogError),
 }
 
 impl From<rusqlite::Error> for Stop {
@@ -108,9 +109,9 @@ impl From<rusqlite::Error> for Stop {
     }
 }
 
-impl From<String> for Stop {
-    fn from(message: String) -> Self {
-        Stop::Other(message)
+impl From<CatalogError> for Stop {
+    fn from(error: CatalogError) -> Self {
+        Stop::Other(error)
     }
 }
 
@@ -122,10 +123,10 @@ pub fn ingest(
     db: &Path,
     options: &IngestOptions,
     progress: &mut dyn Progress,
-) -> Result<IngestReport, String> {
+) -> CatalogResult<IngestReport> {
     let root = data_root(data_dir, options.allow_remote)?;
     let mut found = match is_virtual(&root) {
-        true => discover_remote(&root).map_err(|e| format!("ingest: {e}"))?,
+        true => discover_remote(&root)?,
         false => discover(&root, options.follow_symlinks)?,
     };
     limit_to_archives(&mut found, &options.archives)?;
@@ -154,24 +155,26 @@ pub fn ingest(
             report.write_error = Some(write_failure(&conn, db, &e));
             Ok(report)
         }
-        Err(Stop::Other(message)) => Err(message),
+        Err(Stop::Other(error)) => Err(error),
     }
 }
 
 /// The root the catalog will name: a local folder's real path, or a remote tree's virtual path
 /// when the operator allows it (`--allow-remote`, or a prefix in $SEN12LITE_ALLOW_REMOTE).
-fn data_root(data_dir: &Path, allow_remote: bool) -> Result<PathBuf, String> {
+fn data_root(data_dir: &Path, allow_remote: bool) -> CatalogResult<PathBuf> {
+    let refuse = |message: String| CatalogError::Ingest(format!("{}{message}", data_dir.display()));
     if !is_virtual(data_dir) {
-        return data_dir.canonicalize().map_err(|e| format!("ingest: data folder {}: {e}", data_dir.display()));
+        return data_dir
+            .canonicalize()
+            .map_err(|e| CatalogError::Ingest(format!("data folder {}: {e}", data_dir.display())));
     }
     let root = data_dir.to_string_lossy();
-    let scheme = vsi::remote_scheme(&root).map_err(|e| format!("ingest: {}: {e}", data_dir.display()))?;
+    let scheme = vsi::remote_scheme(&root).map_err(|e| refuse(format!(": {e}")))?;
     if !allow_remote && !vsi::allowed_by_operator(&root, scheme) {
-        return Err(format!(
-            "ingest: {} is on {scheme}: pass --allow-remote, or list a prefix of it in {}, to ingest from there",
-            data_dir.display(),
+        return Err(refuse(format!(
+            " is on {scheme}: pass --allow-remote, or list a prefix of it in {}, to ingest from there",
             vsi::ALLOW_REMOTE_VAR
-        ));
+        )));
     }
     Ok(PathBuf::from(root.trim_end_matches('/')))
 }
@@ -258,14 +261,18 @@ struct Scanner {
 impl Scanner {
     /// Checks a SEN12TP file's folder against the metadata, scans the file with the worker's
     /// `scratch`, and compares it with its listed checksum.
-    fn scan(&self, file: &FoundFile, scratch: &mut ScanScratch) -> Result<FileScan, String> {
+    fn scan(&self, file: &FoundFile, scratch: &mut ScanScratch) -> CatalogResult<FileScan> {
         if let SceneKey::Sen12tp { spatial_id, scene_id } = file.scene {
             match self.spatial_ids.get(&scene_id) {
-                None => return Err(format!("scene folder {spatial_id}_{scene_id} is not in the metadata")),
+                None => {
+                    return Err(CatalogError::Unplaced(format!(
+                        "scene folder {spatial_id}_{scene_id} is not in the metadata"
+                    )))
+                }
                 Some(&known) if known != spatial_id => {
-                    return Err(format!(
+                    return Err(CatalogError::Unplaced(format!(
                         "scene {scene_id} belongs to ROI {known} in the metadata, found under {spatial_id}_{scene_id}"
-                    ))
+                    )))
                 }
                 _ => {}
             }
@@ -293,7 +300,7 @@ impl Scanner {
     /// The bytes of a member of a tar archive, from the archive's stream (one pass over the
     /// archive; GDAL seeking inside a `.tar.gz` for every member would decompress the archive
     /// again and again).
-    fn read_streamed(&self, archive: &Path, member: &str) -> Result<Vec<u8>, String> {
+    fn read_streamed(&self, archive: &Path, member: &str) -> CatalogResult<Vec<u8>> {
         let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let stream = match streams.iter().position(|(path, _)| path == archive) {
             Some(at) => streams.remove(at).1,
@@ -318,7 +325,7 @@ fn scan_hashed(
     hex: &str,
     request: &ScanRequest,
     scratch: &mut ScanScratch,
-) -> Result<(FileScan, Option<String>), String> {
+) -> CatalogResult<(FileScan, Option<String>)> {
     if file.bytes <= HASHED_IN_MEMORY_MAX {
         let mut data = Vec::with_capacity(file.bytes as usize);
         if let Ok(1..) = vsi::open_reader(&file.path).and_then(|mut reader| reader.read_to_end(&mut data)) {
@@ -337,17 +344,19 @@ fn scan_in_memory(
     file: &FoundFile,
     request: &ScanRequest,
     scratch: &mut ScanScratch,
-) -> Result<(FileScan, Option<String>), String> {
+) -> CatalogResult<(FileScan, Option<String>)> {
     // GDAL frees what it is given: an empty vector's address was never allocated.
     if data.is_empty() {
-        return Err(format!("cannot open {} as a GeoTIFF: the file is empty", file.relative));
+        let reason = "the file is empty".to_string();
+        return Err(RasterError::Open { path: file.relative.clone(), reason }.into());
     }
     let checksum_problem = listed.and_then(|hex| md5_problem_of_bytes(&data, hex));
     let name = unique_vsimem_path("member", "tif");
-    gdal::vsi::create_mem_file(&name, data).map_err(|e| format!("cannot hold the file in memory: {e}"))?;
+    gdal::vsi::create_mem_file(&name, data)
+        .map_err(|e| RasterError::TooLarge(format!("cannot hold the file in memory: {e}")))?;
     let scanned = scan_file(Path::new(&name), request, scratch);
     let _ = gdal::vsi::unlink_mem_file(&name);
-    Ok((scanned.map_err(|e| e.replace(&name, &file.relative))?, checksum_problem))
+    Ok((scanned.map_err(|e| e.renamed(&name, &file.relative))?, checksum_problem))
 }
 
 /// Class codes of a land-cover map that its legend does not have. They are catalogued all the same
@@ -424,8 +433,8 @@ fn leave_as_one_file(conn: &Connection) -> bool {
 }
 
 /// Whether the catalog `db` indexes the folder `root`.
-fn indexes(conn: &Connection, db: &Path, root: &Path) -> Result<bool, String> {
-    let data_root = meta_get(conn, "data_root").map_err(|e| format!("ingest: {}: {e}", db.display()))?;
+fn indexes(conn: &Connection, db: &Path, root: &Path) -> CatalogResult<bool> {
+    let data_root = meta_get(conn, "data_root").map_err(|e| CatalogError::Ingest(format!("{}: {e}", db.display())))?;
     Ok(data_root.as_deref() == Some(&*root.to_string_lossy()))
 }
 
@@ -434,14 +443,16 @@ fn indexes(conn: &Connection, db: &Path, root: &Path) -> Result<bool, String> {
 fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), Stop> {
     let root_text = root.to_string_lossy();
     match meta_get(conn, "data_root")? {
-        Some(existing) if is_virtual(Path::new(&existing)) != is_virtual(root) => Err(Stop::Other(format!(
-            "ingest: this catalog indexes {existing}; a catalog holds one tree, all on a local disk or all in \
-             object storage, so {root_text} cannot join it: use another --db"
-        ))),
-        Some(existing) if existing != root_text => Err(Stop::Other(format!(
-            "ingest: this catalog indexes {existing}, not {root_text}; use another --db, \
+        Some(existing) if is_virtual(Path::new(&existing)) != is_virtual(root) => {
+            Err(Stop::Other(CatalogError::Ingest(format!(
+                "this catalog indexes {existing}; a catalog holds one tree, all on a local disk or all in \
+                 object storage, so {root_text} cannot join it: use another --db"
+            ))))
+        }
+        Some(existing) if existing != root_text => Err(Stop::Other(CatalogError::Ingest(format!(
+            "this catalog indexes {existing}, not {root_text}; use another --db, \
              or UPDATE s12_meta SET value = '{root_text}' WHERE key = 'data_root' if the data moved"
-        ))),
+        )))),
         _ => Ok(meta_set(conn, "data_root", &root_text)?),
     }
 }
@@ -460,7 +471,8 @@ fn ingest_metadata(
     let (source, metadata) = match found.metadata_files.first() {
         Some(path) => {
             let source = super::discover::relative(root, path);
-            match vsi::read_to_string(path).and_then(|text| parse_metadata(&text)) {
+            let read = vsi::read_to_string(path).map_err(CatalogError::from);
+            match read.and_then(|text| parse_metadata(&text).map_err(CatalogError::from)) {
                 Ok(metadata) => (source, metadata),
                 Err(e) => {
                     problems.push(format!("{e}; using the embedded copy of the published metadata instead"));
@@ -505,7 +517,7 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
                     }
                 }
             }
-            Err(e) => found.problems.push((list_path, e)),
+            Err(e) => found.problems.push((list_path, e.to_string())),
         }
     }
     expected
@@ -547,12 +559,12 @@ fn in_scope(path: &str, archives: &[String]) -> bool {
 /// For a run over some archives only: keeps those (each must be in the tree) and what lies in
 /// them; plain files and other problems are left to a run over the whole tree. The metadata and
 /// the SEN12MS lists still apply.
-fn limit_to_archives(found: &mut Found, archives: &[String]) -> Result<(), String> {
+fn limit_to_archives(found: &mut Found, archives: &[String]) -> CatalogResult<()> {
     if archives.is_empty() {
         return Ok(());
     }
     if let Some(missing) = archives.iter().find(|name| !found.archives.iter().any(|a| &a.relative == *name)) {
-        return Err(format!("ingest: no archive {missing} in the data folder"));
+        return Err(CatalogError::Ingest(format!("no archive {missing} in the data folder")));
     }
     found.archives.retain(|archive| archives.contains(&archive.relative));
     found.files.clear();
@@ -648,7 +660,7 @@ impl<'c> BatchWriter<'c> {
     fn write(
         &mut self,
         file: &FoundFile,
-        result: Result<FileScan, String>,
+        result: CatalogResult<FileScan>,
         split: Option<&str>,
     ) -> rusqlite::Result<()> {
         let written = self.write_file(file, result, split).and_then(|()| {
@@ -661,7 +673,7 @@ impl<'c> BatchWriter<'c> {
     fn write_file(
         &self,
         file: &FoundFile,
-        result: Result<FileScan, String>,
+        result: CatalogResult<FileScan>,
         split: Option<&str>,
     ) -> rusqlite::Result<()> {
         let conn = self.conn;
@@ -678,9 +690,9 @@ impl<'c> BatchWriter<'c> {
                 conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?
                     .execute([file.scene.scene_id()])?;
             }
-            Err(message) => {
+            Err(error) => {
                 write::forget_file(conn, file.scene.scene_id(), &file.modality)?;
-                write::record_error(conn, &file.relative, "read", &message)?;
+                write::record_error(conn, &file.relative, "read", &error.to_string())?;
             }
         }
         Ok(())

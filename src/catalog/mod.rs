@@ -5,6 +5,7 @@
 pub mod archives;
 #[cfg(feature = "bundled")]
 pub mod discover;
+pub mod error;
 #[cfg(feature = "bundled")]
 pub mod export;
 #[cfg(feature = "bundled")]
@@ -15,6 +16,7 @@ mod seasons;
 #[cfg(feature = "bundled")]
 mod write;
 
+pub use error::{CatalogError, CatalogResult};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 
@@ -26,15 +28,15 @@ pub const SCHEMA_VERSION: &str = "3";
 pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
 /// Opens (or creates) a catalog for writing: WAL, so readers go on while an ingest commits.
-pub fn open_catalog(path: &Path) -> Result<Connection, String> {
+pub fn open_catalog(path: &Path) -> CatalogResult<Connection> {
     // On a read-only mount SQLite falls back to reading, and a WAL catalog then fails with
     // "unable to open database file" (it cannot create the WAL index): ask the file system.
     if let Err(e) = path.exists().then(|| std::fs::OpenOptions::new().write(true).open(path)).transpose() {
         let cause = cause(None, e.raw_os_error().unwrap_or(0));
-        return Err(format!("catalog {} not written: {cause} ({e})", path.display()));
+        return Err(CatalogError::Catalog(format!("catalog {} not written: {cause} ({e})", path.display())));
     }
-    let conn = Connection::open(path).map_err(|e| format!("catalog {}: {e}", path.display()))?;
-    let fail = |e: rusqlite::Error| write_failure(&conn, path, &e);
+    let conn = Connection::open(path).map_err(|e| CatalogError::Catalog(format!("catalog {}: {e}", path.display())))?;
+    let fail = |e: rusqlite::Error| CatalogError::Catalog(write_failure(&conn, path, &e));
     conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
@@ -45,11 +47,11 @@ pub fn open_catalog(path: &Path) -> Result<Connection, String> {
         if version == "1" || version == "2" {
             migrate_from_2(&conn).map_err(fail)?;
         } else if version != SCHEMA_VERSION {
-            return Err(format!(
+            return Err(CatalogError::Catalog(format!(
                 "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
                  ingest into a new --db",
                 path.display()
-            ));
+            )));
         }
     }
     conn.execute_batch(SCHEMA).map_err(fail)?;

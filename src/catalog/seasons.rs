@@ -19,7 +19,7 @@ pub fn apply_seasons(conn: &Connection, root: &Path, found: &Found) -> Result<us
     let listed = match found.season_lists.first() {
         Some(path) => match crate::raster::vsi::read_to_string(path) {
             Ok(text) => parse_true_seasons(&text),
-            Err(e) => TrueSeasons { errors: vec![e], ..TrueSeasons::default() },
+            Err(e) => TrueSeasons { errors: vec![e.to_string()], ..TrueSeasons::default() },
         },
         None => TrueSeasons::default(),
     };

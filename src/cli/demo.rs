@@ -45,12 +45,13 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
             archives: false,
             scene_ids: ALPINE_SUMMER_SCENES.to_vec(),
         };
-        synth(&data, Dataset::Sen12tp, EMBEDDED_METADATA, &options)?;
+        synth(&data, Dataset::Sen12tp, EMBEDDED_METADATA, &options).map_err(|e| e.to_string())?;
         damage_one_file(&data)?;
     }
     let db = dir.join("catalog.db");
     let started = Instant::now();
-    let report = ingest(&data, &db, &IngestOptions::default(), &mut ProgressLine::new("ingest"))?;
+    let report =
+        ingest(&data, &db, &IngestOptions::default(), &mut ProgressLine::new("ingest")).map_err(|e| e.to_string())?;
     if let Some(error) = &report.write_error {
         return Err(format!("demo: {error}"));
     }

@@ -1,6 +1,8 @@
 //! Distances on a spherical Earth from a point to scene footprints (points as unit vectors), and
 //! the lon/lat boxes that hold every point within a distance, for searching the catalog's R*Tree.
 
+use super::error::GeometryError;
+
 /// Mean Earth radius (IUGG), km.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 
@@ -56,18 +58,18 @@ pub struct Footprint {
 
 impl Footprint {
     /// From a lon/lat ring (closed or not) of at least 3 distinct corners.
-    pub fn new(ring: &[[f64; 2]]) -> Result<Footprint, String> {
+    pub fn new(ring: &[[f64; 2]]) -> Result<Footprint, GeometryError> {
         let mut vertices: Vec<V3> = ring.iter().map(|&[lon, lat]| unit(lon, lat)).collect();
         if vertices.len() > 1 && vertices.first() == vertices.last() {
             vertices.pop();
         }
         if vertices.len() < 3 {
-            return Err("a footprint needs at least 3 corners".into());
+            return Err(GeometryError::Degenerate("a footprint needs at least 3 corners"));
         }
         let sum = vertices.iter().fold([0.0; 3], |s, v| [s[0] + v[0], s[1] + v[1], s[2] + v[2]]);
         let length = norm(sum);
         if length < 1e-9 {
-            return Err("the footprint's corners have no centre".into());
+            return Err(GeometryError::Degenerate("the footprint's corners have no centre"));
         }
         let centre = [sum[0] / length, sum[1] / length, sum[2] / length];
         Ok(Footprint { vertices, centre })

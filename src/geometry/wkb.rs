@@ -2,6 +2,7 @@
 //! SQLite driver, QGIS, DuckDB's `ST_GeomFromWKB`, SpatiaLite's `GeomFromWKB`), and the compact
 //! form `s12_nearest` builds its index from (no text to parse).
 
+use super::error::{syntax, GeometryError};
 use geo::{LineString, Polygon};
 
 /// WKB's geometry type code of a 2-D Polygon.
@@ -22,27 +23,27 @@ pub fn polygon(ring: &[[f64; 2]]) -> Vec<u8> {
 }
 
 /// The exterior ring of a WKB Polygon (either byte order) as [lon, lat] positions.
-pub fn polygon_ring(bytes: &[u8]) -> Result<Vec<[f64; 2]>, String> {
-    let mut reader = Reader { bytes, at: 1, little: *bytes.first().ok_or("empty WKB")? == 1 };
+pub fn polygon_ring(bytes: &[u8]) -> Result<Vec<[f64; 2]>, GeometryError> {
+    let mut reader = Reader { bytes, at: 1, little: *bytes.first().ok_or_else(|| syntax("empty WKB"))? == 1 };
     if bytes[0] > 1 {
-        return Err(format!("WKB byte order {} is neither 0 nor 1", bytes[0]));
+        return Err(syntax(format!("WKB byte order {} is neither 0 nor 1", bytes[0])));
     }
     let kind = reader.u32()?;
     if kind != POLYGON {
-        return Err(format!("WKB geometry type {kind} is not a 2-D Polygon (3)"));
+        return Err(syntax(format!("WKB geometry type {kind} is not a 2-D Polygon (3)")));
     }
     if reader.u32()? == 0 {
-        return Err("WKB polygon has no ring".into());
+        return Err(syntax("WKB polygon has no ring"));
     }
     let points = reader.u32()? as usize;
     if points > (bytes.len() - reader.at) / 16 {
-        return Err(format!("WKB ring of {points} points is longer than its {} bytes", bytes.len()));
+        return Err(syntax(format!("WKB ring of {points} points is longer than its {} bytes", bytes.len())));
     }
     (0..points).map(|_| Ok([reader.f64()?, reader.f64()?])).collect()
 }
 
 /// A catalog footprint (`scenes.geom`) as a polygon.
-pub fn footprint_polygon(bytes: &[u8]) -> Result<Polygon<f64>, String> {
+pub fn footprint_polygon(bytes: &[u8]) -> Result<Polygon<f64>, GeometryError> {
     let ring = polygon_ring(bytes)?;
     Ok(Polygon::new(LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()), vec![]))
 }
@@ -54,18 +55,18 @@ struct Reader<'b> {
 }
 
 impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let slice = self.bytes.get(self.at..self.at + N).ok_or("WKB is truncated")?;
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], GeometryError> {
+        let slice = self.bytes.get(self.at..self.at + N).ok_or_else(|| syntax("WKB is truncated"))?;
         self.at += N;
         Ok(slice.try_into().expect("N bytes"))
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    fn u32(&mut self) -> Result<u32, GeometryError> {
         let raw = self.take::<4>()?;
         Ok(if self.little { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) })
     }
 
-    fn f64(&mut self) -> Result<f64, String> {
+    fn f64(&mut self) -> Result<f64, GeometryError> {
         let raw = self.take::<8>()?;
         Ok(if self.little { f64::from_le_bytes(raw) } else { f64::from_be_bytes(raw) })
     }
@@ -97,10 +98,10 @@ mod tests {
         big.extend((-1.0f64).to_be_bytes());
         assert_eq!(polygon_ring(&big).unwrap(), [[2.5, -1.0]]);
         let good = polygon(&[[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]);
-        assert!(polygon_ring(&good[..good.len() - 3]).unwrap_err().contains("longer than"));
-        assert!(polygon_ring(&[]).is_err() && polygon_ring(&[1, 3, 0]).unwrap_err().contains("truncated"));
-        assert!(polygon_ring(&[7]).unwrap_err().contains("byte order"));
+        assert!(polygon_ring(&good[..good.len() - 3]).unwrap_err().to_string().contains("longer than"));
+        assert!(polygon_ring(&[]).is_err() && polygon_ring(&[1, 3, 0]).unwrap_err().to_string().contains("truncated"));
+        assert!(polygon_ring(&[7]).unwrap_err().to_string().contains("byte order"));
         let point = [1, 1, 0, 0, 0];
-        assert!(polygon_ring(&point).unwrap_err().contains("not a 2-D Polygon"));
+        assert!(polygon_ring(&point).unwrap_err().to_string().contains("not a 2-D Polygon"));
     }
 }

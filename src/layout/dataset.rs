@@ -1,6 +1,7 @@
 //! The datasets, as a type: their names in the catalog, the bands and data types of each
 //! modality, and where the S2 measures sit in the band list.
 
+use super::error::LayoutError;
 use super::modality::Modality;
 use super::{sen12ms, sen12tp};
 use gdal::raster::GdalDataType::{self, *};
@@ -112,12 +113,12 @@ impl Dataset {
 }
 
 impl FromStr for Dataset {
-    type Err = String;
+    type Err = LayoutError;
 
-    fn from_str(name: &str) -> Result<Dataset, String> {
+    fn from_str(name: &str) -> Result<Dataset, LayoutError> {
         Dataset::from_name(name).ok_or_else(|| {
             let known: Vec<_> = Dataset::ALL.iter().map(|d| d.name()).collect();
-            format!("unknown dataset '{name}' (known: {})", known.join(", "))
+            LayoutError::UnknownDataset { name: name.to_string(), known: known.join(", ") }
         })
     }
 }
@@ -188,7 +189,7 @@ mod tests {
             assert_eq!(dataset.name().parse::<Dataset>(), Ok(dataset));
         }
         assert_eq!(
-            "SEN12MS".parse::<Dataset>(),
+            "SEN12MS".parse::<Dataset>().map_err(|e| e.to_string()),
             Err("unknown dataset 'SEN12MS' (known: sen12tp, sen12ms, sen12ms-cr)".into())
         );
     }

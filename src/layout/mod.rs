@@ -2,12 +2,14 @@
 //! (docs/datasets.md).
 
 pub mod dataset;
+pub mod error;
 pub mod modality;
 pub mod season;
 pub mod sen12ms;
 pub mod sen12tp;
 
 pub use dataset::{Dataset, OpticalBands};
+pub use error::LayoutError;
 pub use modality::{Legend, Modality};
 
 /// Whether a file name is one of the archives the datasets are downloaded as (SEN12MS's

@@ -1,6 +1,7 @@
 //! SEN12TP on disk: `sen12tp-metadata.json`, scene folders `{spatial_id}_{scene_id}` and
 //! `{scene_id}_{modality}.tif` files (see docs/datasets.md).
 
+use super::error::LayoutError;
 use serde_json::Value;
 
 /// The metadata file's name, at the top of the tree.
@@ -114,13 +115,13 @@ pub struct Metadata {
 /// Parses the GeoJSON FeatureCollection. A bad feature is reported and skipped, and so is data
 /// after a complete document (an archive tool's padding); a file that is not a FeatureCollection
 /// at all is an error.
-pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
+pub fn parse_metadata(text: &str) -> Result<Metadata, LayoutError> {
     let mut parsed = Metadata::default();
     let mut documents = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let root = match documents.next() {
         Some(Ok(root)) => root,
-        Some(Err(e)) => return Err(format!("metadata is not valid JSON: {e}")),
-        None => return Err("metadata is empty".into()),
+        Some(Err(e)) => return Err(LayoutError::MetadataJson(e.to_string())),
+        None => return Err(LayoutError::MetadataEmpty),
     };
     let end = documents.byte_offset();
     if !text.get(end..).unwrap_or_default().trim().is_empty() {
@@ -128,10 +129,7 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
             .errors
             .push(format!("{} bytes after the end of the JSON document at byte {end} ignored", text.len() - end));
     }
-    let features = root
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or("metadata has no \"features\" array (expected a GeoJSON FeatureCollection)")?;
+    let features = root.get("features").and_then(Value::as_array).ok_or(LayoutError::NotFeatureCollection)?;
     let mut seen = std::collections::HashSet::new();
     for (index, feature) in features.iter().enumerate() {
         match parse_feature(feature) {

@@ -8,6 +8,7 @@
 //! them return wrong pixels without an error. The child forgets them (never closes: closing runs
 //! GDAL code on the parent's objects) and opens its own.
 
+use super::error::{RasterError, Result};
 use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
@@ -27,13 +28,13 @@ struct FileIdentity {
 impl FileIdentity {
     /// The identity of the file on disk behind a GDAL path: for a member of an archive
     /// (`/vsitar/{archive}/{member}`), the archive's.
-    fn of(path: &Path) -> Result<FileIdentity, String> {
+    fn of(path: &Path) -> Result<FileIdentity> {
         let archive = archive_member(path).map(|(archive, _)| archive);
         let file = archive.as_deref().unwrap_or(path);
         if is_virtual(file) {
             return FileIdentity::of_remote(file);
         }
-        let meta = std::fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta = std::fs::metadata(file).map_err(|e| RasterError::unreadable(path, e))?;
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
     }
@@ -42,10 +43,10 @@ impl FileIdentity {
 impl FileIdentity {
     /// A file of a network file system (a remote data root): its size and mtime as GDAL's VSI
     /// gives them (cached by GDAL after the first request, so not a request per read).
-    fn of_remote(path: &Path) -> Result<FileIdentity, String> {
+    fn of_remote(path: &Path) -> Result<FileIdentity> {
         // GDAL's message names the server: SQL users see only that the object is not there.
         let stat = super::vsi::stat(path)
-            .map_err(|_| format!("cannot read {}: no such object, or the server did not answer", path.display()))?;
+            .map_err(|_| RasterError::unreadable(path, "no such object, or the server did not answer"))?;
         Ok(FileIdentity { device: 0, inode: 0, bytes: stat.bytes, mtime_ns: stat.mtime_ns as i128 })
     }
 }
@@ -72,7 +73,10 @@ impl Default for DatasetCache {
 impl DatasetCache {
     /// Runs `f` on the open dataset of `path`, opening it if it is not cached, was opened by
     /// another process (before a fork), or the file changed since it was opened.
-    pub fn with_dataset<R>(&mut self, path: &Path, f: impl FnOnce(&Dataset) -> Result<R, String>) -> Result<R, String> {
+    pub fn with_dataset<R, E>(&mut self, path: &Path, f: impl FnOnce(&Dataset) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<RasterError>,
+    {
         let _quiet = QuietGdal::new();
         self.forget_inherited();
         let identity = FileIdentity::of(path)?;

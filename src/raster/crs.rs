@@ -5,6 +5,7 @@
 //! parameters are the same byte for byte have the same CRS, so an ingest worker asks GDAL once per
 //! distinct directory (a SEN12MS tree has a few dozen UTM zones for 180,662 patches).
 
+use super::error::Result;
 use super::open::{apply_to_pixels, transform_to_lonlat};
 use super::vsi::VsiFile;
 use gdal::spatial_ref::CoordTransform;
@@ -32,7 +33,7 @@ impl FileCrs {
     }
 
     /// Lon/lat of positions `(col, row)` in pixel units of `dataset`, a raster of this CRS.
-    pub fn pixels_to_lonlat(&mut self, dataset: &Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>, String> {
+    pub fn pixels_to_lonlat(&mut self, dataset: &Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>> {
         let transform = match self.to_lonlat.take() {
             Some(known) => known,
             None => transform_to_lonlat(dataset)?,

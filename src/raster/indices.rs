@@ -2,6 +2,7 @@
 //! stored digital numbers / 10000 where a formula has constants (EVI, SAVI); normalized
 //! differences are scale-free. S1 indices take sigma0 in dB.
 
+use super::error::Result;
 use super::optical::nodata_tags;
 use super::stats::is_nodata;
 use super::strips::{for_each_strip, ReadGuard, Window};
@@ -169,7 +170,7 @@ pub fn for_each_index_value(
     window: Window,
     guard: &mut dyn ReadGuard,
     mut sink: impl FnMut(f64),
-) -> Result<(), String> {
+) -> Result<()> {
     let tags = nodata_tags(dataset, bands)?;
     let mut inputs = vec![0f64; bands.len()];
     for_each_strip(dataset, bands, window, guard, |strips, pixels| {

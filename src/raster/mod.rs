@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod cache;
 pub mod crs;
+pub mod error;
 pub mod f32_histogram;
 pub mod indices;
 pub mod npy;
@@ -16,3 +17,5 @@ pub mod sketch;
 pub mod stats;
 pub mod strips;
 pub mod vsi;
+
+pub use error::RasterError;

@@ -1,5 +1,6 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
+use super::error::{RasterError, Result};
 use super::strips::{pieces, read_piece, Destination, ReadGuard, Window};
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::Dataset;
@@ -42,8 +43,8 @@ pub struct NpyLayout {
 }
 
 /// The `.npy` layout of `bands` bands of `window` in `dtype` (bands, rows, cols).
-pub fn npy_layout(dtype: GdalDataType, bands: usize, window: Window) -> Result<NpyLayout, String> {
-    let descr = numpy_descr(dtype).ok_or_else(|| format!("data type {dtype} has no numpy equivalent here"))?;
+pub fn npy_layout(dtype: GdalDataType, bands: usize, window: Window) -> Result<NpyLayout> {
+    let descr = numpy_descr(dtype).ok_or_else(|| RasterError::NoNumpyType(dtype.to_string()))?;
     let header = npy_header(descr, &[bands, window.height, window.width]);
     let len = header.len() + bands * window.pixels() * dtype.bytes() as usize;
     Ok(NpyLayout { header, dtype, len })
@@ -59,9 +60,9 @@ pub fn write_npy(
     window: Window,
     guard: &mut dyn ReadGuard,
     out: &mut [MaybeUninit<u8>],
-) -> Result<(), String> {
+) -> Result<()> {
     if out.len() != layout.len {
-        return Err(format!("internal error: a .npy buffer of {} bytes for {}", out.len(), layout.len));
+        return Err(RasterError::Internal(format!("a .npy buffer of {} bytes for {}", out.len(), layout.len)));
     }
     let (header, values) = out.split_at_mut(layout.header.len());
     for (slot, byte) in header.iter_mut().zip(&layout.header) {
@@ -79,7 +80,7 @@ pub fn write_values(
     window: Window,
     guard: &mut dyn ReadGuard,
     values: &mut [MaybeUninit<u8>],
-) -> Result<(), String> {
+) -> Result<()> {
     match dtype {
         GdalDataType::UInt8 => read_typed::<u8>(dataset, bands, window, guard, values),
         GdalDataType::UInt16 => read_typed::<u16>(dataset, bands, window, guard, values),
@@ -105,17 +106,17 @@ fn read_typed<T: GdalType + Copy + Default>(
     window: Window,
     guard: &mut dyn ReadGuard,
     out: &mut [MaybeUninit<u8>],
-) -> Result<(), String> {
+) -> Result<()> {
     let size = std::mem::size_of::<T>();
     if out.len() != window.pixels() * bands.len() * size {
-        return Err("internal error: a .npy buffer of the wrong size".into());
+        return Err(RasterError::Internal("a .npy buffer of the wrong size".into()));
     }
     let data = out.as_mut_ptr().cast::<u8>();
     // The header is a multiple of 64 bytes and allocators align to 8 or 16: the values are aligned.
     if data.align_offset(std::mem::align_of::<T>()) != 0 {
-        return Err("internal error: unaligned .npy buffer".into());
+        return Err(RasterError::Internal("unaligned .npy buffer".into()));
     }
-    let block = dataset.rasterband(1).map_err(|e| e.to_string())?.block_size();
+    let block = dataset.rasterband(1).map_err(|e| RasterError::no_band(1, e))?.block_size();
     for piece in pieces(window, block, dataset.raster_count(), guard.piece_values()) {
         guard.before_read(piece.pixels() * bands.len())?;
         let offset = ((piece.row - window.row) * window.width + (piece.col - window.col)) * size;
@@ -131,7 +132,7 @@ fn read_typed<T: GdalType + Copy + Default>(
         };
         // SAFETY: as above.
         unsafe { read_piece(dataset, bands, piece, T::gdal_ordinal(), to) }
-            .map_err(|e| format!("read error in bands {bands:?}: {e}"))?;
+            .map_err(|reason| RasterError::Read { what: format!("bands {bands:?}"), reason })?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Opening GeoTIFFs with GDAL set up for use inside a library: quiet, no side files, GTiff only.
 
+use super::error::{RasterError, Result};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, GeoTransformEx};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
@@ -84,7 +85,7 @@ pub fn set_block_cache_mb(megabytes: usize) {
 
 /// Opens a GeoTIFF read-only. Only the GTiff driver is allowed, so a crafted name cannot make
 /// GDAL open another format or a network location. Callers hold a [`QuietGdal`] while they use it.
-pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
+pub fn open_geotiff(path: &Path) -> Result<Dataset> {
     init_gdal();
     let options = DatasetOptions {
         open_flags: GdalOpenFlags::GDAL_OF_RASTER
@@ -97,7 +98,7 @@ pub fn open_geotiff(path: &Path) -> Result<Dataset, String> {
         ..Default::default()
     };
     Dataset::open_ex(path, options)
-        .map_err(|e| format!("cannot open {} as a GeoTIFF: {}", path.display(), gdal_message(&e)))
+        .map_err(|e| RasterError::Open { path: path.display().to_string(), reason: gdal_message(&e) })
 }
 
 /// Whether GDAL reads `path` through one of its virtual file systems (`/vsitar/`, `/vsis3/`, ...).
@@ -142,23 +143,23 @@ pub fn unique_vsimem_path(what: &str, extension: &str) -> String {
 }
 
 /// WGS84 lon/lat in lon, lat order (GDAL 3 defaults to the EPSG lat, lon order).
-pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef, String> {
-    let mut srs = gdal::spatial_ref::SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
+pub fn lonlat_srs() -> Result<gdal::spatial_ref::SpatialRef> {
+    let mut srs = gdal::spatial_ref::SpatialRef::from_epsg(4326).map_err(|e| georeference("no WGS84", e))?;
     srs.set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
     Ok(srs)
 }
 
 /// Lon/lat of positions `(col, row)` in pixel units of a georeferenced raster (0.5 is the
 /// middle of the first pixel, the raster's width its right edge).
-pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>, String> {
+pub fn pixels_to_lonlat(dataset: &gdal::Dataset, positions: &[(f64, f64)]) -> Result<Vec<[f64; 2]>> {
     apply_to_pixels(&transform_to_lonlat(dataset)?, dataset, positions)
 }
 
 /// The transformation from the raster's CRS to lon/lat.
-pub fn transform_to_lonlat(dataset: &gdal::Dataset) -> Result<gdal::spatial_ref::CoordTransform, String> {
-    let source = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
+pub fn transform_to_lonlat(dataset: &gdal::Dataset) -> Result<gdal::spatial_ref::CoordTransform> {
+    let source = dataset.spatial_ref().map_err(|e| georeference("the raster has no CRS", e))?;
     gdal::spatial_ref::CoordTransform::new(&source, &lonlat_srs()?)
-        .map_err(|e| format!("cannot reproject to lon/lat: {e}"))
+        .map_err(|e| georeference("cannot reproject to lon/lat", e))
 }
 
 /// [`pixels_to_lonlat`] through a transformation made before.
@@ -166,10 +167,17 @@ pub fn apply_to_pixels(
     transform: &gdal::spatial_ref::CoordTransform,
     dataset: &gdal::Dataset,
     positions: &[(f64, f64)],
-) -> Result<Vec<[f64; 2]>, String> {
-    let g = dataset.geo_transform().map_err(|e| format!("the raster has no geotransform: {e}"))?;
+) -> Result<Vec<[f64; 2]>> {
+    let g = dataset.geo_transform().map_err(|e| georeference("the raster has no geotransform", e))?;
     let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = positions.iter().map(|&(c, r)| g.apply(c, r)).unzip();
     let mut zs = vec![0.0; positions.len()];
-    transform.transform_coords(&mut xs, &mut ys, &mut zs).map_err(|e| format!("cannot reproject to lon/lat: {e}"))?;
+    transform
+        .transform_coords(&mut xs, &mut ys, &mut zs)
+        .map_err(|e| georeference("cannot reproject to lon/lat", e))?;
     Ok(xs.into_iter().zip(ys).map(|(x, y)| [x, y]).collect())
+}
+
+/// [`RasterError::Georeference`]: what is missing or failed, and GDAL's reason.
+pub fn georeference(what: &str, reason: impl std::fmt::Display) -> RasterError {
+    RasterError::Georeference(format!("{what}: {reason}"))
 }

@@ -3,6 +3,7 @@
 //! bands have data (all reflectance bands for the valid and cloud fractions, the index's own
 //! inputs for an index mean) and cloudy where cloud_probability > the threshold.
 
+use super::error::{RasterError, Result};
 use super::stats::is_nodata;
 use gdal::Dataset;
 
@@ -136,8 +137,11 @@ impl OpticalCounts {
 }
 
 /// The nodata tag of each of `bands` (1-based).
-pub fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>, String> {
-    bands.iter().map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| e.to_string())).collect()
+pub fn nodata_tags(dataset: &Dataset, bands: &[usize]) -> Result<Vec<Option<f64>>> {
+    bands
+        .iter()
+        .map(|&b| dataset.rasterband(b).map(|r| r.no_data_value()).map_err(|e| RasterError::no_band(b, e)))
+        .collect()
 }
 
 /// The band that says where clouds are (SEN12TP's S2 has it; SEN12MS has none).
@@ -150,12 +154,7 @@ pub fn cloud_band(band_names: &[String]) -> Option<usize> {
 
 /// The catalog's validity and cloud rule over a read of `read` (1-based bands of a file whose
 /// bands are `band_names`): cloud_probability is the cloud band, every other band must have data.
-pub fn mask_of(
-    dataset: &Dataset,
-    band_names: &[String],
-    read: &[usize],
-    threshold: f64,
-) -> Result<OpticalMask, String> {
+pub fn mask_of(dataset: &Dataset, band_names: &[String], read: &[usize], threshold: f64) -> Result<OpticalMask> {
     let tags = nodata_tags(dataset, read)?;
     let is_cloud = |band: usize| band_names[band - 1] == CLOUD_BAND;
     let slots = || read.iter().enumerate().map(|(slot, &band)| (slot, band));

@@ -1,6 +1,7 @@
 //! One pixel: its value in a band, and the pixel under a longitude and latitude.
 
-use super::open::{gdal_message, lonlat_srs};
+use super::error::{RasterError, Result};
+use super::open::{gdal_message, georeference, lonlat_srs};
 use super::stats::is_nodata;
 use super::strips::ReadGuard;
 use gdal::spatial_ref::CoordTransform;
@@ -13,28 +14,30 @@ pub fn pixel_value(
     band: usize,
     [col, row]: [i64; 2],
     guard: &mut dyn ReadGuard,
-) -> Result<Option<f64>, String> {
-    let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+) -> Result<Option<f64>> {
+    let raster = dataset.rasterband(band).map_err(|e| RasterError::no_band(band, e))?;
     let mut value = [0f64];
     guard.before_read(1)?;
     raster
         .read_into_slice((col as isize, row as isize), (1, 1), (1, 1), &mut value, None)
-        .map_err(|e| format!("read error in band {band}: {}", gdal_message(&e)))?;
+        .map_err(|e| RasterError::Read { what: format!("band {band}"), reason: gdal_message(&e) })?;
     Ok((!is_nodata(value[0], raster.no_data_value())).then_some(value[0]))
 }
 
 /// Column and row of the pixel containing (lon, lat), reprojected to the raster's CRS; None outside.
-pub fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>, String> {
+pub fn pixel_of(dataset: &gdal::Dataset, lon: f64, lat: f64) -> Result<Option<[i64; 2]>> {
     let lonlat = lonlat_srs()?;
-    let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
-    let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| e.to_string())?;
+    let raster_crs = dataset.spatial_ref().map_err(|e| georeference("the raster has no CRS", e))?;
+    let transform = CoordTransform::new(&lonlat, &raster_crs).map_err(|e| georeference("cannot reproject", e))?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
-    transform.transform_coords(&mut x, &mut y, &mut z).map_err(|e| format!("cannot reproject ({lon}, {lat}): {e}"))?;
+    transform
+        .transform_coords(&mut x, &mut y, &mut z)
+        .map_err(|e| georeference(&format!("cannot reproject ({lon}, {lat})"), e))?;
     let to_pixels = dataset
         .geo_transform()
-        .map_err(|e| format!("the raster has no geotransform: {e}"))?
+        .map_err(|e| georeference("the raster has no geotransform", e))?
         .invert()
-        .map_err(|e| format!("the raster's geotransform cannot be inverted: {e}"))?;
+        .map_err(|e| georeference("the raster's geotransform cannot be inverted", e))?;
     let (col, row) = to_pixels.apply(x[0], y[0]);
     let (col, row) = (col.floor(), row.floor());
     let (w, h) = dataset.raster_size();

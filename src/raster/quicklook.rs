@@ -1,6 +1,7 @@
 //! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
 //! driver (in memory: `/vsimem/`, nothing written to disk).
 
+use super::error::{RasterError, Result};
 use super::open::{last_gdal_error, unique_vsimem_path, QuietGdal};
 use super::stats::BandAccumulator;
 use super::strips::ReadGuard;
@@ -52,24 +53,24 @@ pub fn ramp(level: u8) -> [u8; 4] {
 
 /// The PNG of `image`. GDAL's PNG writer reports its progress once a row, and `guard` is polled
 /// there: a host's interrupt stops the encoding of a large quicklook too.
-pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, String> {
+pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>> {
     let _quiet = QuietGdal::new();
     let (w, h) = (image.width, image.height);
-    let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| format!("GDAL has no MEM driver: {e}"))?;
-    let png = DriverManager::get_driver_by_name("PNG").map_err(|e| format!("GDAL has no PNG driver: {e}"))?;
+    let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| image_error("GDAL has no MEM driver", e))?;
+    let png = DriverManager::get_driver_by_name("PNG").map_err(|e| image_error("GDAL has no PNG driver", e))?;
     let dataset =
-        memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| format!("cannot make an image: {e}"))?;
+        memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| image_error("cannot make an image", e))?;
     for channel in 0..4 {
         guard.poll()?;
-        let mut band = dataset.rasterband(channel + 1).map_err(|e| e.to_string())?;
+        let mut band = dataset.rasterband(channel + 1).map_err(|e| RasterError::no_band(channel + 1, e))?;
         let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());
-        band.write((0, 0), (w, h), &mut buffer).map_err(|e| format!("cannot fill the image: {e}"))?;
+        band.write((0, 0), (w, h), &mut buffer).map_err(|e| image_error("cannot fill the image", e))?;
     }
     let name = unique_vsimem_path("png", "png");
     // zlib's fastest level: a quicklook is drawn once and looked at, and deflate at the default
     // level took over half the time of a whole-scene s12_png.
     let options = RasterCreationOptions::from_iter(["ZLEVEL=1"]);
-    let path = CString::new(name.as_str()).map_err(|e| e.to_string())?;
+    let path = CString::new(name.as_str()).map_err(|e| RasterError::Internal(e.to_string()))?;
     let mut polled = Polled { guard, stopped: None };
     // SAFETY: valid driver, dataset and NUL-terminated strings; `polled` outlives the call, and
     // `keep_going` only reads it through the pointer GDAL hands back.
@@ -86,17 +87,22 @@ pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>, S
     };
     if written.is_null() {
         let _ = gdal::vsi::unlink_mem_file(&name);
-        return Err(polled.stopped.unwrap_or_else(|| format!("cannot encode PNG: {}", last_gdal_error())));
+        return Err(polled.stopped.unwrap_or_else(|| image_error("cannot encode PNG", last_gdal_error())));
     }
     // SAFETY: closes the dataset GDALCreateCopy returned, once.
     unsafe { gdal_sys::GDALClose(written) };
-    gdal::vsi::get_vsi_mem_file_bytes_owned(&name).map_err(|e| format!("cannot read the encoded PNG: {e}"))
+    gdal::vsi::get_vsi_mem_file_bytes_owned(&name).map_err(|e| image_error("cannot read the encoded PNG", e))
+}
+
+/// [`RasterError::Image`]: what failed, and GDAL's reason.
+fn image_error(what: &str, reason: impl std::fmt::Display) -> RasterError {
+    RasterError::Image(format!("{what}: {reason}"))
 }
 
 /// The guard of an encoding, and why it stopped it.
 struct Polled<'g> {
     guard: &'g mut dyn ReadGuard,
-    stopped: Option<String>,
+    stopped: Option<RasterError>,
 }
 
 /// GDAL's progress callback: FALSE (stop) when the guard says so. No panic may unwind into GDAL.
@@ -110,7 +116,7 @@ unsafe extern "C" fn keep_going(_: f64, _: *const c_char, polled: *mut c_void) -
             0
         }
         Err(_) => {
-            polled.stopped = Some("internal error while encoding (a bug: please report it)".into());
+            polled.stopped = Some(RasterError::Internal("while encoding (a bug: please report it)".into()));
             0
         }
     }

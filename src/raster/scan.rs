@@ -2,7 +2,9 @@
 //! several bands of the same pixel (cloud fraction, valid fraction, NDVI) or a class map.
 
 use super::crs::{CrsCache, FileCrs};
+use super::error::{RasterError, Result};
 use super::indices::normalized_difference;
+use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats, BinPool};
@@ -125,7 +127,7 @@ struct StripBuffers {
 
 /// Opens `path`, checks it against `request` (bands, type) and reads what it asks for, with the
 /// buffers of `scratch`; Err says why the file cannot be catalogued.
-pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) -> Result<FileScan, String> {
+pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) -> Result<FileScan> {
     let _quiet = QuietGdal::new();
     let dataset = open_geotiff(path)?;
     let crs = scratch.crs.of(path, &dataset);
@@ -161,11 +163,11 @@ pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) 
 
 /// A modality's values only fit some types: reflectance x 10000 needs 16 bits, dB are signed,
 /// class codes are small integers. A file of another type is a different product or a broken one.
-fn check_dtype(dtype: GdalDataType, allowed: Option<&[GdalDataType]>) -> Result<(), String> {
+fn check_dtype(dtype: GdalDataType, allowed: Option<&[GdalDataType]>) -> Result<()> {
     match allowed {
         Some(allowed) if !allowed.contains(&dtype) => {
             let names: Vec<String> = allowed.iter().map(GdalDataType::name).collect();
-            Err(format!("wrong data type: {dtype}, expected one of {}", names.join(", ")))
+            Err(RasterError::DataType { found: dtype.to_string(), expected: names.join(", ") })
         }
         _ => Ok(()),
     }
@@ -180,10 +182,10 @@ fn float_value_bytes(dataset: &Dataset, info: &FileInfo) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-fn file_info(dataset: &Dataset, crs: &FileCrs) -> Result<FileInfo, String> {
+fn file_info(dataset: &Dataset, crs: &FileCrs) -> Result<FileInfo> {
     let (width, height) = dataset.raster_size();
     let band_count = dataset.raster_count();
-    let first = dataset.rasterband(1).map_err(|e| format!("no band 1: {e}"))?;
+    let first = dataset.rasterband(1).map_err(|e| RasterError::no_band(1, e))?;
     let geotransform = dataset.geo_transform().ok();
     Ok(FileInfo {
         width,
@@ -196,31 +198,30 @@ fn file_info(dataset: &Dataset, crs: &FileCrs) -> Result<FileInfo, String> {
     })
 }
 
-fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> Result<Vec<String>, String> {
+fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> Result<Vec<String>> {
     if let Some(names) = expected {
         if names.len() != info.band_count {
-            return Err(format!(
-                "wrong band count: {} bands, expected {} ({})",
-                info.band_count,
-                names.len(),
-                names.join(", ")
-            ));
+            return Err(RasterError::BandCount {
+                found: info.band_count,
+                expected: names.len(),
+                names: names.join(", "),
+            });
         }
         return Ok(names.iter().map(|n| n.to_string()).collect());
     }
     (1..=info.band_count)
         .map(|i| {
-            let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
+            let band = dataset.rasterband(i).map_err(|e| RasterError::no_band(i, e))?;
             let description = band.description().unwrap_or_default();
             Ok(if description.trim().is_empty() { format!("b{i}") } else { description })
         })
         .collect()
 }
 
-fn footprint(dataset: &Dataset, info: &FileInfo, crs: &mut FileCrs) -> Result<Vec<[f64; 2]>, String> {
+fn footprint(dataset: &Dataset, info: &FileInfo, crs: &mut FileCrs) -> Result<Vec<[f64; 2]>> {
     let (w, h) = (info.width as f64, info.height as f64);
     crs.pixels_to_lonlat(dataset, &[(0.0, 0.0), (0.0, h), (w, h), (w, 0.0), (0.0, 0.0)])
-        .map_err(|e| format!("cannot place the footprint: {e}"))
+        .map_err(|e| georeference("cannot place the footprint", e))
 }
 
 /// Reads every pixel once, strip by strip, feeding the band statistics and the file's measures.
@@ -229,7 +230,7 @@ fn read_all_strips(
     scan: &mut FileScan,
     measures: &Measures,
     scratch: &mut ScanScratch,
-) -> Result<(), String> {
+) -> Result<()> {
     let bands = scan.info.band_count;
     let mut accumulators = band_accumulators(dataset, bands, &mut scratch.bins)?;
     let mut optical = match measures {
@@ -291,7 +292,7 @@ impl StripPass<'_> {
         as_f64: &mut Vec<Vec<f64>>,
         targets: Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         self.run(buffers, targets, push, |optical, strips, pixels| optical.add_converted_strip(strips, pixels, as_f64))
     }
 
@@ -303,7 +304,7 @@ impl StripPass<'_> {
         (accumulators, optical): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
         mut measure: impl FnMut(&mut OpticalPass, &[Vec<T>], usize),
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let all_bands: Vec<usize> = (1..=self.bands).collect();
         for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
             for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
@@ -317,10 +318,10 @@ impl StripPass<'_> {
 }
 
 /// One accumulator per band, with the band's type and nodata tag.
-fn band_accumulators(dataset: &Dataset, bands: usize, bins: &mut BinPool) -> Result<Vec<BandAccumulator>, String> {
+fn band_accumulators(dataset: &Dataset, bands: usize, bins: &mut BinPool) -> Result<Vec<BandAccumulator>> {
     (1..=bands)
         .map(|i| {
-            let band = dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))?;
+            let band = dataset.rasterband(i).map_err(|e| RasterError::no_band(i, e))?;
             Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), bins))
         })
         .collect()

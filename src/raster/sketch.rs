@@ -9,6 +9,7 @@
 //! bound holds for any subset. A band needs one bucket per 2 % step of its value range (256 px
 //! SEN12MS S2 patches: a few hundred bytes per band, see docs/catalog.md).
 
+use super::error::{RasterError, Result};
 use super::f32_histogram::{self, F32Histogram, BIN_SHIFT};
 use std::sync::OnceLock;
 
@@ -179,11 +180,11 @@ impl QuantileSketch {
     }
 
     /// Adds the counts of an encoded sketch (as [`QuantileSketch::encode`] writes it).
-    pub fn merge_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub fn merge_encoded(&mut self, bytes: &[u8]) -> Result<()> {
         let mut reader = Reader { bytes, at: 0 };
         let format = reader.byte()?;
         if format != FORMAT {
-            return Err(format!("quantile sketch format {format} is not {FORMAT} (written by another sen12lite)"));
+            return Err(RasterError::Sketch(format!("format {format} is not {FORMAT} (written by another sen12lite)")));
         }
         self.zero += reader.varint()?;
         for store in [&mut self.negative, &mut self.positive] {
@@ -191,12 +192,12 @@ impl QuantileSketch {
             let mut index = 0i64;
             for _ in 0..entries {
                 index += unzigzag(reader.varint()?);
-                let index = i32::try_from(index).map_err(|_| "quantile sketch bucket out of range".to_string())?;
+                let index = i32::try_from(index).map_err(|_| RasterError::Sketch("bucket out of range".into()))?;
                 store.add(index, reader.varint()?);
             }
         }
         if reader.at != bytes.len() {
-            return Err("quantile sketch has trailing bytes".into());
+            return Err(RasterError::Sketch("has trailing bytes".into()));
         }
         Ok(())
     }
@@ -408,13 +409,13 @@ struct Reader<'b> {
 }
 
 impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, String> {
-        let byte = *self.bytes.get(self.at).ok_or("quantile sketch is truncated")?;
+    fn byte(&mut self) -> Result<u8> {
+        let byte = *self.bytes.get(self.at).ok_or_else(|| RasterError::Sketch("is truncated".into()))?;
         self.at += 1;
         Ok(byte)
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.byte()?;
@@ -423,7 +424,7 @@ impl Reader<'_> {
                 return Ok(value);
             }
         }
-        Err("quantile sketch has an overlong number".into())
+        Err(RasterError::Sketch("has an overlong number".into()))
     }
 }
 
@@ -597,9 +598,17 @@ mod tests {
     #[test]
     fn damaged_encodings_are_refused() {
         let good = sketch_of(&[1.0, 2.0, 300.0]).encode();
-        assert!(QuantileSketch::new().merge_encoded(&good[..good.len() - 1]).unwrap_err().contains("truncated"));
-        assert!(QuantileSketch::new().merge_encoded(&[9]).unwrap_err().contains("format 9"));
-        assert!(QuantileSketch::new().merge_encoded(&[FORMAT, 0, 0, 0, 0]).unwrap_err().contains("trailing"));
+        assert!(QuantileSketch::new()
+            .merge_encoded(&good[..good.len() - 1])
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
+        assert!(QuantileSketch::new().merge_encoded(&[9]).unwrap_err().to_string().contains("format 9"));
+        assert!(QuantileSketch::new()
+            .merge_encoded(&[FORMAT, 0, 0, 0, 0])
+            .unwrap_err()
+            .to_string()
+            .contains("trailing"));
         assert!(QuantileSketch::new()
             .merge_encoded(&[FORMAT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
             .is_err());

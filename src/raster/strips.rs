@@ -1,5 +1,6 @@
 //! Reading a window of several bands strip by strip, as f64 (or another type), in bounded memory.
 
+use super::error::{RasterError, Result};
 use super::open::last_gdal_error;
 use gdal::raster::GdalType;
 use gdal::Dataset;
@@ -46,11 +47,11 @@ impl Window {
 /// extension stops there when the host interrupts the query or a call reads more than the
 /// operator allows; the ingest reads unguarded.
 pub trait ReadGuard {
-    /// Err stops the read, with the message the caller reports.
-    fn before_read(&mut self, values: usize) -> Result<(), String>;
+    /// Err ([`RasterError::Stopped`]) stops the read, with the message the caller reports.
+    fn before_read(&mut self, values: usize) -> Result<()>;
 
     /// Asked between long steps that read nothing (reprojecting, converting).
-    fn poll(&mut self) -> Result<(), String> {
+    fn poll(&mut self) -> Result<()> {
         self.before_read(0)
     }
 
@@ -65,7 +66,7 @@ pub trait ReadGuard {
 pub struct Unguarded;
 
 impl ReadGuard for Unguarded {
-    fn before_read(&mut self, _: usize) -> Result<(), String> {
+    fn before_read(&mut self, _: usize) -> Result<()> {
         Ok(())
     }
 
@@ -84,7 +85,7 @@ pub fn for_each_strip(
     window: Window,
     guard: &mut dyn ReadGuard,
     visit: impl FnMut(&[Vec<f64>], usize),
-) -> Result<(), String> {
+) -> Result<()> {
     for_each_strip_in(dataset, bands, window, guard, &mut Vec::new(), visit)
 }
 
@@ -99,17 +100,17 @@ pub fn for_each_strip_in<T: GdalType + Copy + Default>(
     guard: &mut dyn ReadGuard,
     strips: &mut Vec<Vec<T>>,
     mut visit: impl FnMut(&[Vec<T>], usize),
-) -> Result<(), String> {
+) -> Result<()> {
     let handles: Vec<_> =
-        bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| format!("band {i}: {e}"))).collect::<Result<_, _>>()?;
+        bands.iter().map(|&i| dataset.rasterband(i).map_err(|e| RasterError::no_band(i, e))).collect::<Result<_>>()?;
     let width = window.width.max(1);
     if width.saturating_mul(8 * bands.len()) > MAX_ROW_BYTES {
-        return Err(format!(
+        return Err(RasterError::TooLarge(format!(
             "a row of {} px x {} bands is too wide to read (limit {} MiB a row)",
             window.width,
             bands.len(),
             MAX_ROW_BYTES >> 20
-        ));
+        )));
     }
     let rows_per_strip =
         (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
@@ -134,9 +135,9 @@ pub fn for_each_strip_in<T: GdalType + Copy + Default>(
                 };
                 // SAFETY: the piece lies inside the strip, whose rows are `window.width` values of
                 // T apart in `buffer` (width * rows_per_strip values): every value written is in it.
-                unsafe { read_piece(dataset, &[number], piece, T::gdal_ordinal(), to) }.map_err(|e| {
+                unsafe { read_piece(dataset, &[number], piece, T::gdal_ordinal(), to) }.map_err(|reason| {
                     let rows = piece.row..piece.row + piece.height;
-                    format!("read error in band {number} at rows {rows:?}: {e}")
+                    RasterError::Read { what: format!("band {number} at rows {rows:?}"), reason }
                 })?;
             }
         }
@@ -171,7 +172,7 @@ pub unsafe fn read_piece(
     piece: Window,
     dtype: gdal_sys::GDALDataType::Type,
     to: Destination,
-) -> Result<(), String> {
+) -> std::result::Result<(), String> {
     let mut band_map: Vec<c_int> = bands.iter().map(|&b| b as c_int).collect();
     let (col, row, width, height) =
         (piece.col as c_int, piece.row as c_int, piece.width as c_int, piece.height as c_int);
@@ -251,7 +252,7 @@ pub fn read_bands(
     bands: &[usize],
     window: Window,
     guard: &mut dyn ReadGuard,
-) -> Result<Vec<Vec<f64>>, String> {
+) -> Result<Vec<Vec<f64>>> {
     let mut out = vec![Vec::with_capacity(window.pixels()); bands.len()];
     for_each_strip(dataset, bands, window, guard, |strips, pixels| {
         for (values, strip) in out.iter_mut().zip(strips) {

@@ -3,6 +3,7 @@
 //! use a remote root, stat, list, and read whole or as a stream. Local paths go through `std::fs`,
 //! so callers need not tell the two apart.
 
+use super::error::{RasterError, Result};
 use super::open::{init_gdal, is_virtual, last_gdal_error, QuietGdal};
 use std::ffi::CString;
 use std::io::Read;
@@ -16,9 +17,12 @@ pub const REMOTE_SCHEMES: [&str; 4] = ["/vsis3/", "/vsigs/", "/vsiaz/", "/vsicur
 
 /// The network file system of a virtual root; an error for any other virtual path (`/vsimem/`,
 /// an archive, ...), which cannot be a data root.
-pub fn remote_scheme(root: &str) -> Result<&'static str, String> {
+pub fn remote_scheme(root: &str) -> Result<&'static str> {
     REMOTE_SCHEMES.iter().copied().find(|scheme| root.starts_with(scheme)).ok_or_else(|| {
-        format!("data_root is a GDAL virtual path that cannot be a data root (allowed: {})", REMOTE_SCHEMES.join(", "))
+        RasterError::Vsi(format!(
+            "data_root is a GDAL virtual path that cannot be a data root (allowed: {})",
+            REMOTE_SCHEMES.join(", ")
+        ))
     })
 }
 
@@ -49,9 +53,9 @@ pub struct Stat {
 
 /// GDAL's stat of a path (for an object store, one request, or none when a listing of its folder
 /// already told GDAL); the error is GDAL's message, or says there is no such file.
-pub fn stat(path: &Path) -> Result<Stat, String> {
+pub fn stat(path: &Path) -> Result<Stat> {
     init_gdal();
-    let name = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "a NUL byte in the path".to_string())?;
+    let name = c_path(path)?;
     let _quiet = QuietGdal::new();
     // SAFETY: stat64 is plain integers, for which all zeroes is a valid value.
     let mut stat: libc::stat64 = unsafe { std::mem::zeroed() };
@@ -60,7 +64,8 @@ pub fn stat(path: &Path) -> Result<Stat, String> {
     // SAFETY: VSIStatBufL is the platform's stat64, which VSIStatL fills for a NUL-terminated path.
     if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&mut stat as *mut libc::stat64).cast()) } != 0 {
         let message = last_gdal_error();
-        return Err(if message.is_empty() { "no such file or object".to_string() } else { message });
+        let reason = if message.is_empty() { "no such file or object".to_string() } else { message };
+        return Err(RasterError::unreadable(path, reason));
     }
     Ok(Stat {
         bytes: stat.st_size as u64,
@@ -70,10 +75,11 @@ pub fn stat(path: &Path) -> Result<Stat, String> {
 }
 
 /// Every file below a virtual folder, relative to it, in name order (folders are not listed).
-pub fn list_files(folder: &Path) -> Result<Vec<String>, String> {
+pub fn list_files(folder: &Path) -> Result<Vec<String>> {
     init_gdal();
     let _quiet = QuietGdal::new();
-    let entries = gdal::vsi::read_dir(folder, true).map_err(|_| format!("cannot list: {}", last_gdal_error()))?;
+    let entries = gdal::vsi::read_dir(folder, true)
+        .map_err(|_| RasterError::Vsi(format!("cannot list: {}", last_gdal_error())))?;
     // VSIReadDirRecursive lists folders with a trailing '/'.
     let mut files: Vec<String> = entries
         .iter()
@@ -85,14 +91,20 @@ pub fn list_files(folder: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The whole of a text file, local or virtual.
-pub fn read_to_string(path: &Path) -> Result<String, String> {
+pub fn read_to_string(path: &Path) -> Result<String> {
     if !is_virtual(path) {
-        return std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"));
+        return std::fs::read_to_string(path).map_err(|e| RasterError::unreadable(path, e));
     }
     let mut text = String::new();
-    let mut file = VsiFile::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    file.read_to_string(&mut text).map_err(|e| format!("cannot read: {e}"))?;
+    let mut file = VsiFile::open(path)?;
+    file.read_to_string(&mut text).map_err(|e| RasterError::unreadable(path, e))?;
     Ok(text)
+}
+
+/// `path` for GDAL's C API.
+fn c_path(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| RasterError::Vsi(format!("a NUL byte in the path {}", path.display())))
 }
 
 /// A reader of a local or virtual file.
@@ -113,16 +125,15 @@ pub struct VsiFile {
 unsafe impl Send for VsiFile {}
 
 impl VsiFile {
-    /// Opens `path` for reading; the error is GDAL's message alone.
-    pub fn open(path: &Path) -> Result<VsiFile, String> {
+    /// Opens `path` for reading; the error carries GDAL's message.
+    pub fn open(path: &Path) -> Result<VsiFile> {
         init_gdal();
-        let name =
-            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "a NUL byte in the path".to_string())?;
+        let name = c_path(path)?;
         let _quiet = QuietGdal::new();
         // SAFETY: NUL-terminated path and mode; the handle is closed in drop.
         let handle = unsafe { gdal_sys::VSIFOpenL(name.as_ptr(), c"rb".as_ptr()) };
         if handle.is_null() {
-            return Err(last_gdal_error());
+            return Err(RasterError::unreadable(path, last_gdal_error()));
         }
         Ok(VsiFile { path: path.to_path_buf(), handle })
     }

@@ -73,7 +73,7 @@ pub fn register(conn: &Connection) -> Result<()> {
             Shape::Scalar { arity, body } => {
                 let session = Arc::clone(&session);
                 conn.create_scalar_function(function.name, arity, function.access.flags(), move |ctx| {
-                    body(ctx, &session)
+                    body(ctx, &session).map_err(runtime::interrupt::as_reported)
                 })?
             }
             Shape::Blob { arity, body } => {

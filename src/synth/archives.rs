@@ -3,16 +3,19 @@
 //! SEN12TP as one `.zip` per split (`sen12tp-train.zip` holding `train/...`). Written through GDAL's
 //! `/vsigzip/` and `/vsizip/`; the tar format (POSIX ustar) is written here.
 
+use super::SynthError;
 use crate::layout::Dataset;
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 /// Packs `files` (under `out`) into the dataset's archives and removes them; returns the archives.
-pub fn pack(out: &Path, dataset: Dataset, files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn pack(out: &Path, dataset: Dataset, files: &[PathBuf]) -> Result<Vec<PathBuf>, SynthError> {
     let mut groups: BTreeMap<String, Vec<(String, &PathBuf)>> = BTreeMap::new();
     for file in files {
-        let member = file.strip_prefix(out).map_err(|_| format!("synth: {} is not under the tree", file.display()))?;
+        let member = file
+            .strip_prefix(out)
+            .map_err(|_| SynthError::Write(format!("{} is not under the tree", file.display())))?;
         let member = member.to_string_lossy().into_owned();
         groups.entry(archive_name(dataset, &member)).or_default().push((member, file));
     }
@@ -25,7 +28,8 @@ pub fn pack(out: &Path, dataset: Dataset, files: &[PathBuf]) -> Result<Vec<PathB
             write_tar_gz(&archive, &members)?;
         }
         for (_, file) in &members {
-            std::fs::remove_file(file).map_err(|e| format!("synth: cannot remove {}: {e}", file.display()))?;
+            std::fs::remove_file(file)
+                .map_err(|e| SynthError::Write(format!("cannot remove {}: {e}", file.display())))?;
         }
         archives.push(archive);
     }
@@ -46,10 +50,11 @@ fn archive_name(dataset: Dataset, member: &str) -> String {
 }
 
 /// A `.tar.gz` of `members` (name in the archive, file): ustar headers and data, gzip by GDAL.
-fn write_tar_gz(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), String> {
+fn write_tar_gz(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), SynthError> {
     let mut tar = Vec::new();
     for (name, file) in members {
-        let data = std::fs::read(file).map_err(|e| format!("synth: cannot read {}: {e}", file.display()))?;
+        let data =
+            std::fs::read(file).map_err(|e| SynthError::Write(format!("cannot read {}: {e}", file.display())))?;
         tar.extend_from_slice(&ustar_header(name, data.len())?);
         tar.extend_from_slice(&data);
         tar.resize(tar.len().next_multiple_of(BLOCK), 0);
@@ -61,9 +66,9 @@ fn write_tar_gz(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), St
 const BLOCK: usize = 512;
 
 /// A POSIX ustar header of a regular file: name, mode 644, size, and the checksum over the header.
-fn ustar_header(name: &str, size: usize) -> Result<[u8; BLOCK], String> {
+fn ustar_header(name: &str, size: usize) -> Result<[u8; BLOCK], SynthError> {
     if name.len() > 100 {
-        return Err(format!("synth: {name} is longer than a tar name (100 bytes)"));
+        return Err(SynthError::Write(format!("{name} is longer than a tar name (100 bytes)")));
     }
     let mut header = [0u8; BLOCK];
     let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
@@ -83,18 +88,19 @@ fn ustar_header(name: &str, size: usize) -> Result<[u8; BLOCK], String> {
 }
 
 /// A zip of `members`, each written through GDAL's `/vsizip/` (deflated).
-fn write_zip(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), String> {
+fn write_zip(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), SynthError> {
     for (name, file) in members {
-        let data = std::fs::read(file).map_err(|e| format!("synth: cannot read {}: {e}", file.display()))?;
+        let data =
+            std::fs::read(file).map_err(|e| SynthError::Write(format!("cannot read {}: {e}", file.display())))?;
         write_through_gdal(&format!("/vsizip/{}/{name}", archive.display()), &data)?;
     }
     Ok(())
 }
 
 /// Writes `data` to a GDAL (virtual) file.
-fn write_through_gdal(path: &str, data: &[u8]) -> Result<(), String> {
-    let fail = || format!("synth: cannot write {path}: {}", crate::raster::open::last_gdal_error());
-    let c_path = CString::new(path).map_err(|_| format!("synth: {path} has a NUL byte"))?;
+fn write_through_gdal(path: &str, data: &[u8]) -> Result<(), SynthError> {
+    let fail = || SynthError::Write(format!("cannot write {path}: {}", crate::raster::open::last_gdal_error()));
+    let c_path = CString::new(path).map_err(|_| SynthError::Write(format!("{path} has a NUL byte")))?;
     // SAFETY: NUL-terminated path and mode; `data` outlives the write; the handle is closed once.
     unsafe {
         let handle = gdal_sys::VSIFOpenL(c_path.as_ptr(), c"wb".as_ptr());
@@ -111,8 +117,9 @@ fn write_through_gdal(path: &str, data: &[u8]) -> Result<(), String> {
 }
 
 /// Removes the folders the packed files leave empty.
-fn remove_empty_folders(dir: &Path) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("synth: cannot list {}: {e}", dir.display()))?;
+fn remove_empty_folders(dir: &Path) -> Result<(), SynthError> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| SynthError::Write(format!("cannot list {}: {e}", dir.display())))?;
     for entry in entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()) {
         remove_empty_folders(&entry)?;
         // Only succeeds when empty, which is the point.

@@ -1,5 +1,6 @@
 //! Writing the synthetic GeoTIFFs: UTM CRS, 10 m north-up geotransform, band descriptions, nodata.
 
+use super::SynthError;
 use crate::raster::open::{lonlat_srs, QuietGdal};
 use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
@@ -33,9 +34,10 @@ pub fn write_geotiff<T: GdalType + Copy>(
     bands: Vec<Band<T>>,
     nodata: Option<f64>,
     extra: &[&str],
-) -> Result<(), String> {
+) -> Result<(), SynthError> {
     let _quiet = QuietGdal::new();
-    let fail = |what: &str, e: gdal::errors::GdalError| format!("synth: cannot {what} {}: {e}", path.display());
+    let fail =
+        |what: &str, e: gdal::errors::GdalError| SynthError::Write(format!("cannot {what} {}: {e}", path.display()));
     let driver = DriverManager::get_driver_by_name("GTiff").map_err(|e| fail("find GTiff for", e))?;
     let options: RasterCreationOptions = ["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
         .into_iter()
@@ -70,14 +72,15 @@ pub fn utm_epsg_of(lon: f64, lat: f64) -> u32 {
 }
 
 /// A `size`-pixel raster centred on (lon, lat) in the given UTM zone, snapped to the 10 m grid.
-pub fn centred_placement(epsg: u32, lon: f64, lat: f64, size: usize) -> Result<Placement, String> {
+pub fn centred_placement(epsg: u32, lon: f64, lat: f64, size: usize) -> Result<Placement, SynthError> {
     let lonlat = lonlat_srs()?;
-    let utm = SpatialRef::from_epsg(epsg).map_err(|e| format!("synth: EPSG:{epsg}: {e}"))?;
-    let transform = gdal::spatial_ref::CoordTransform::new(&lonlat, &utm).map_err(|e| e.to_string())?;
+    let utm = SpatialRef::from_epsg(epsg).map_err(|e| SynthError::Options(format!("EPSG:{epsg}: {e}")))?;
+    let transform = gdal::spatial_ref::CoordTransform::new(&lonlat, &utm)
+        .map_err(|e| SynthError::Options(format!("EPSG:{epsg}: {e}")))?;
     let (mut x, mut y, mut z) = ([lon], [lat], [0.0]);
     transform
         .transform_coords(&mut x, &mut y, &mut z)
-        .map_err(|e| format!("synth: cannot project ({lon}, {lat}): {e}"))?;
+        .map_err(|e| SynthError::Write(format!("cannot project ({lon}, {lat}): {e}")))?;
     let half = size as f64 * 5.0;
     Ok(Placement {
         epsg,

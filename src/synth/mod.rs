@@ -1,6 +1,7 @@
 //! `sen12lite synth`: deterministic test data in the exact layout of the real datasets.
 
 mod archives;
+pub mod error;
 pub(crate) mod geotiff;
 mod landscape;
 mod noise;
@@ -9,6 +10,7 @@ pub mod sen12tp;
 
 use crate::layout::Dataset;
 use crate::verify::write_md5sums;
+pub use error::SynthError;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -41,29 +43,31 @@ pub enum LcType {
 }
 
 impl FromStr for LcType {
-    type Err = String;
+    type Err = SynthError;
 
-    fn from_str(name: &str) -> Result<LcType, String> {
+    fn from_str(name: &str) -> Result<LcType, SynthError> {
         match name {
             "byte" => Ok(LcType::Byte),
             "uint16" => Ok(LcType::UInt16),
-            other => Err(format!("unknown land-cover type '{other}' (known: byte, uint16)")),
+            other => Err(SynthError::Options(format!("unknown land-cover type '{other}' (known: byte, uint16)"))),
         }
     }
 }
 
 /// Writes a tree of `dataset`'s layout and its `md5sums.txt` (or, with `archives`, the downloads
 /// holding it); returns the number of raster files written.
-pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, String> {
+pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, SynthError> {
     let SynthOptions { scenes, size, seed, lc_type, archives, ref scene_ids } = *options;
     if !(16..=20_000).contains(&size) {
-        return Err(format!("synth: --size must be between 16 and 20000 pixels, got {size}"));
+        return Err(SynthError::Options(format!("--size must be between 16 and 20000 pixels, got {size}")));
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| SynthError::Write(format!("cannot create {}: {e}", out.display())))?;
     let files = match dataset {
         Dataset::Sen12tp => sen12tp::synth_sen12tp(out, metadata_text, scenes, scene_ids, size, seed)?,
         Dataset::Sen12ms | Dataset::Sen12msCr if !scene_ids.is_empty() => {
-            return Err("synth: --scene-id names SEN12TP scenes; SEN12MS patches are picked by --scenes".into())
+            return Err(SynthError::Options(
+                "--scene-id names SEN12TP scenes; SEN12MS patches are picked by --scenes".into(),
+            ))
         }
         Dataset::Sen12ms | Dataset::Sen12msCr => {
             sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, size, seed, lc_type)?

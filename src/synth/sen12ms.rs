@@ -5,6 +5,7 @@ use super::landscape::{Landscape, Profile};
 use super::noise::Rng;
 use super::sen12tp::pick_scenes;
 use super::LcType;
+use super::SynthError;
 use crate::layout::sen12ms::{PatchName, LC_BANDS, S1_BANDS, S2_BANDS, SEASON_FOLDERS};
 use crate::layout::sen12tp::{parse_metadata, SceneMeta};
 use crate::layout::{ring_center, Dataset, Modality};
@@ -39,7 +40,7 @@ pub fn synth_sen12ms(
     size: usize,
     seed: u64,
     lc_type: LcType,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, SynthError> {
     let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(PATCHES_PER_SCENE), seed);
     let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
     for triplet in 0..count {
@@ -75,12 +76,12 @@ pub fn synth_sen12ms(
         if dataset == Dataset::Sen12ms { vec![("train_list.txt", train), ("test_list.txt", test)] } else { vec![] };
     for (file, names) in lists {
         std::fs::write(out.join(file), names.join("\n") + "\n")
-            .map_err(|e| format!("synth: cannot write {file}: {e}"))?;
+            .map_err(|e| SynthError::Write(format!("cannot write {file}: {e}")))?;
     }
     Ok(written)
 }
 
-fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Placement, String> {
+fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Placement, SynthError> {
     let [lon, lat] = ring_center(&location.ring);
     let mut place = centred_placement(utm_epsg_of(lon, lat), lon, lat, size)?;
     place.left += (patch * size * 10) as f64;
@@ -104,12 +105,13 @@ fn write_triplet(
     land: &Landscape,
     third: Third,
     rng: &mut Rng,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, SynthError> {
     let cloud_removal = matches!(third, Third::CloudyS2);
-    let path = |kind: Modality| -> Result<PathBuf, String> {
+    let path = |kind: Modality| -> Result<PathBuf, SynthError> {
         let patch = name(kind.name());
         let dir = out.join(patch.folder(cloud_removal));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| SynthError::Write(format!("cannot create {}: {e}", dir.display())))?;
         Ok(dir.join(patch.file_name()))
     };
     let third_kind = if cloud_removal { Modality::S2Cloudy } else { Modality::Lc };
@@ -144,7 +146,7 @@ fn write_triplet(
 
 /// The four MODIS layers, as Byte tagged RGB + alpha (so GDAL reports band 4 as an alpha band, as
 /// with the real files we have seen) or as plain UInt16.
-fn write_landcover(path: &Path, place: &Placement, land: &Landscape, lc_type: LcType) -> Result<(), String> {
+fn write_landcover(path: &Path, place: &Placement, land: &Landscape, lc_type: LcType) -> Result<(), SynthError> {
     let layer = |i: usize| land.classes.iter().map(move |c| modis_codes(*c)[i]);
     match lc_type {
         LcType::Byte => {

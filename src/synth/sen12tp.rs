@@ -3,6 +3,7 @@
 use super::geotiff::{centred_placement, write_geotiff, Band};
 use super::landscape::{Landscape, Profile, B10};
 use super::noise::Rng;
+use super::SynthError;
 use crate::layout::sen12tp::{parse_metadata, SceneMeta, METADATA_FILE, S1_BANDS, S2_BANDS};
 use crate::layout::{ring_center, Modality};
 use std::collections::BTreeMap;
@@ -44,18 +45,20 @@ pub fn synth_sen12tp(
     scene_ids: &[i64],
     size: usize,
     seed: u64,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, SynthError> {
     let metadata = parse_metadata(metadata_text)?;
     let mut scenes = pick_scenes(&metadata.scenes, count, seed);
     for id in scene_ids {
         let scene = metadata.scenes.iter().find(|s| s.scene_id == *id);
-        let scene = scene.ok_or_else(|| format!("synth: --scene-id {id}: no such scene in the metadata"))?;
+        let scene =
+            scene.ok_or_else(|| SynthError::Options(format!("--scene-id {id}: no such scene in the metadata")))?;
         if !scenes.iter().any(|s| s.scene_id == *id) {
             scenes.push(scene.clone());
         }
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("synth: cannot create {}: {e}", out.display()))?;
-    std::fs::write(out.join(METADATA_FILE), metadata_text).map_err(|e| format!("synth: cannot write metadata: {e}"))?;
+    std::fs::create_dir_all(out).map_err(|e| SynthError::Write(format!("cannot create {}: {e}", out.display())))?;
+    std::fs::write(out.join(METADATA_FILE), metadata_text)
+        .map_err(|e| SynthError::Write(format!("cannot write metadata: {e}")))?;
     let mut written = Vec::new();
     for scene in scenes {
         written.extend(write_scene(out, &scene, size, seed)?);
@@ -63,9 +66,9 @@ pub fn synth_sen12tp(
     Ok(written)
 }
 
-fn write_scene(out: &Path, scene: &SceneMeta, size: usize, seed: u64) -> Result<Vec<PathBuf>, String> {
+fn write_scene(out: &Path, scene: &SceneMeta, size: usize, seed: u64) -> Result<Vec<PathBuf>, SynthError> {
     let dir = out.join(&scene.split).join(scene.name());
-    std::fs::create_dir_all(&dir).map_err(|e| format!("synth: cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| SynthError::Write(format!("cannot create {}: {e}", dir.display())))?;
     let [lon, lat] = ring_center(&scene.ring);
     let place = centred_placement(scene.utm_epsg as u32, lon, lat, size)?;
     let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(scene.scene_id as u64));

@@ -5,6 +5,7 @@
 
 use super::nested::{Cell, Field, NestedWriter, Shape};
 use super::scenes::{Kind, SceneQuery, GEOMETRY_COLUMNS};
+use super::ExportError;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::fs::File;
@@ -60,9 +61,9 @@ impl Extent {
 }
 
 /// The `geo` metadata of GeoParquet 1.1 for `extent`, with the CRS (longitude first, as the WKB is).
-pub(super) fn geo_metadata(extent: Extent, crs_projjson: &str) -> Result<String, String> {
+pub(super) fn geo_metadata(extent: Extent, crs_projjson: &str) -> Result<String, ExportError> {
     let mut crs: serde_json::Value =
-        serde_json::from_str(crs_projjson).map_err(|e| format!("PROJJSON of OGC:CRS84: {e}"))?;
+        serde_json::from_str(crs_projjson).map_err(|e| ExportError::Value(format!("PROJJSON of OGC:CRS84: {e}")))?;
     // GDAL's PROJJSON of OGC:CRS84 carries no identifier; readers (pyproj, GeoPandas) name the
     // CRS by it.
     crs["id"] = serde_json::json!({"authority": "OGC", "code": "CRS84"});
@@ -81,18 +82,18 @@ pub(super) fn geo_metadata(extent: Extent, crs_projjson: &str) -> Result<String,
 }
 
 /// Writes the rows of `query` to `out`; the number of scenes written.
-pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, String> {
+pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, ExportError> {
     let mut fields: Vec<Field> = query.columns.iter().map(|c| Field::optional(&c.name, shape_of(c.kind))).collect();
     fields.push(Field::optional("geometry", Shape::Binary));
     fields.push(bbox_field(true));
     let mut writer = NestedWriter::new(out, fields)?;
     let mut extent = Extent::empty();
-    let mut statement = conn.prepare(&query.sql).map_err(|e| format!("export: {e}"))?;
-    let mut cursor = statement.query([]).map_err(|e| format!("export: {e}"))?;
-    while let Some(row) = cursor.next().map_err(|e| format!("export: {e}"))? {
+    let mut statement = conn.prepare(&query.sql)?;
+    let mut cursor = statement.query([])?;
+    while let Some(row) = cursor.next()? {
         let mut cells = Vec::with_capacity(query.columns.len() + 2);
         for (i, column) in query.columns.iter().enumerate() {
-            cells.push(cell_of(row.get_ref(i).map_err(|e| format!("export: {e}"))?, column.kind));
+            cells.push(cell_of(row.get_ref(i)?, column.kind));
         }
         let (geometry, bbox) = footprint(row, query.columns.len())?;
         if let Some(corners) = bbox {
@@ -100,22 +101,22 @@ pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, St
         }
         cells.push(geometry);
         cells.push(bbox.map_or(Cell::Null, |c| Cell::Struct(c.map(Cell::Real).to_vec())));
-        writer.push(&cells).map_err(|e| format!("export: {e}"))?;
+        writer.push(&cells)?;
     }
     writer.finish(vec![("geo", geo_metadata(extent, &crs84_projjson()?)?)])
 }
 
 /// The WKB footprint and its bounding box, from the [`GEOMETRY_COLUMNS`] that start at `at`.
-pub(super) fn footprint(row: &rusqlite::Row, at: usize) -> Result<(Cell, Option<[f64; 4]>), String> {
-    let wkb = row.get_ref(at).map_err(|e| format!("export: {e}"))?;
+pub(super) fn footprint(row: &rusqlite::Row, at: usize) -> Result<(Cell, Option<[f64; 4]>), ExportError> {
+    let wkb = row.get_ref(at)?;
     let corners: Option<Vec<f64>> =
         (1..GEOMETRY_COLUMNS.len()).map(|k| row.get::<_, Option<f64>>(at + k).ok().flatten()).collect();
     Ok((cell_of(wkb, Kind::Blob), corners.map(|c| [c[0], c[1], c[2], c[3]])))
 }
 
 /// OGC:CRS84 (longitude first, as the WKB is) as PROJJSON.
-pub(super) fn crs84_projjson() -> Result<String, String> {
+pub(super) fn crs84_projjson() -> Result<String, ExportError> {
     gdal::spatial_ref::SpatialRef::from_definition("OGC:CRS84")
         .and_then(|s| s.to_projjson())
-        .map_err(|e| format!("PROJJSON of OGC:CRS84: {e}"))
+        .map_err(|e| ExportError::Value(format!("PROJJSON of OGC:CRS84: {e}")))
 }

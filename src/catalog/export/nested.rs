@@ -3,6 +3,7 @@
 //! into their leaf columns with definition and repetition levels (Dremel's encoding), a row
 //! group at a time, so memory holds one row group whatever the file's size.
 
+use super::ExportError;
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DataType, DoubleType, Int64Type};
 use parquet::errors::ParquetError;
@@ -148,7 +149,7 @@ impl Leaf {
     }
 
     /// A value (None: null or an empty list above it) at its levels.
-    fn push(&mut self, cell: Option<&Cell>, definition: i16, repetition: i16) -> Result<(), String> {
+    fn push(&mut self, cell: Option<&Cell>, definition: i16, repetition: i16) -> Result<(), ExportError> {
         fn add<T>(levels: &mut Levels<T>, value: Option<T>, definition: i16, repetition: i16) {
             levels.values.extend(value);
             levels.definition.push(definition);
@@ -167,7 +168,7 @@ impl Leaf {
             }
             (Leaf::Bytes(l), Some(Cell::Bytes(v))) => add(l, Some(ByteArray::from(v.clone())), definition, repetition),
             (Leaf::Bool(l), Some(Cell::Int(v))) => add(l, Some(*v != 0), definition, repetition),
-            (_, Some(other)) => return Err(format!("a value of the wrong type: {other:?}")),
+            (_, Some(other)) => return Err(ExportError::Value(format!("a value of the wrong type: {other:?}"))),
         }
         Ok(())
     }
@@ -206,15 +207,15 @@ pub struct NestedWriter {
 }
 
 /// A Parquet error as the export reports it.
-pub fn parquet_error(e: ParquetError) -> String {
-    format!("writing Parquet: {e}")
+pub fn parquet_error(e: ParquetError) -> ExportError {
+    ExportError::Parquet(e.to_string())
 }
 
 impl NestedWriter {
     /// A writer of rows of `fields` to `out`: Snappy pages; no dictionaries below a struct (DuckDB
     /// 2.0 fails on a filter over a dictionary-encoded struct field: "Vector::Reference used on
     /// vector of different type").
-    pub fn new(out: File, fields: Vec<Field>) -> Result<NestedWriter, String> {
+    pub fn new(out: File, fields: Vec<Field>) -> Result<NestedWriter, ExportError> {
         let types = fields.iter().map(Field::parquet_type).collect::<Result<_, _>>().map_err(parquet_error)?;
         let schema = Arc::new(Type::group_type_builder("schema").with_fields(types).build().map_err(parquet_error)?);
         let mut properties = WriterProperties::builder().set_compression(Compression::SNAPPY);
@@ -234,9 +235,9 @@ impl NestedWriter {
     }
 
     /// Adds a row (one cell per field); a full row group is written out.
-    pub fn push(&mut self, row: &[Cell]) -> Result<(), String> {
+    pub fn push(&mut self, row: &[Cell]) -> Result<(), ExportError> {
         if row.len() != self.fields.len() {
-            return Err(format!("a row of {} values for {} columns", row.len(), self.fields.len()));
+            return Err(ExportError::Value(format!("a row of {} values for {} columns", row.len(), self.fields.len())));
         }
         let mut first_leaf = 0;
         for (field, cell) in self.fields.iter().zip(row) {
@@ -266,7 +267,7 @@ impl NestedWriter {
     }
 
     /// Writes the last row group and the footer with `metadata`; the number of rows written.
-    pub fn finish(mut self, metadata: Vec<(&str, String)>) -> Result<u64, String> {
+    pub fn finish(mut self, metadata: Vec<(&str, String)>) -> Result<u64, ExportError> {
         if self.in_group > 0 {
             self.write_group().map_err(parquet_error)?;
         }
@@ -295,18 +296,18 @@ fn shred(
     definition: i16,
     repetition: i16,
     depth: i16,
-) -> Result<(), String> {
-    let absent = |leaves: &mut [Leaf], definition| -> Result<(), String> {
+) -> Result<(), ExportError> {
+    let absent = |leaves: &mut [Leaf], definition| -> Result<(), ExportError> {
         leaves[..field.leaf_count()].iter_mut().try_for_each(|leaf| leaf.push(None, definition, repetition))
     };
     if *cell == Cell::Null {
         return match field.optional {
             true => absent(leaves, definition),
-            false => Err(format!("{} is required, and the row has none", field.name)),
+            false => Err(ExportError::Value(format!("{} is required, and the row has none", field.name))),
         };
     }
     let definition = definition + field.optional as i16;
-    let mismatch = || format!("{}: {cell:?} is not a {:?}", field.name, field.shape);
+    let mismatch = || ExportError::Value(format!("{}: {cell:?} is not a {:?}", field.name, field.shape));
     match (&field.shape, cell) {
         (Shape::Struct(children), Cell::Struct(members)) if children.len() == members.len() => {
             let mut first_leaf = 0;
@@ -326,6 +327,8 @@ fn shred(
         }
         (Shape::Struct(_) | Shape::List(_), _) => Err(mismatch()),
         (_, Cell::Struct(_) | Cell::List(_)) => Err(mismatch()),
-        _ => leaves[0].push(Some(cell), definition, repetition).map_err(|e| format!("{}: {e}", field.name)),
+        _ => leaves[0]
+            .push(Some(cell), definition, repetition)
+            .map_err(|e| ExportError::Value(format!("{}: {e}", field.name))),
     }
 }

@@ -4,6 +4,7 @@
 //! row by row from SQLite.
 
 use super::scenes::Kind;
+use super::ExportError;
 use crate::raster::open::last_gdal_error;
 use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::vector::{Feature, FieldDefn, Geometry, Layer, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
@@ -29,13 +30,13 @@ pub struct LayerSpec<'a> {
     pub footprint: bool,
 }
 
-fn fail(what: &str, e: impl std::fmt::Display) -> String {
-    format!("export: {what}: {e}")
+fn fail(what: &str, e: impl std::fmt::Display) -> ExportError {
+    ExportError::Ogr { what: what.to_string(), reason: e.to_string() }
 }
 
 impl Output {
     /// A new file written by `driver` (`GPKG`, `GeoJSON`).
-    pub fn create(driver: &str, out: &Path) -> Result<Output, String> {
+    pub fn create(driver: &str, out: &Path) -> Result<Output, ExportError> {
         let driver = DriverManager::get_driver_by_name(driver).map_err(|e| fail("GDAL driver", e))?;
         let dataset =
             driver.create_vector_only(out).map_err(|e| fail(&format!("cannot create {}", out.display()), e))?;
@@ -43,7 +44,7 @@ impl Output {
     }
 
     /// Creates the layer and writes every row of its query; the number of rows.
-    pub fn write_layer(&mut self, conn: &Connection, spec: &LayerSpec) -> Result<u64, String> {
+    pub fn write_layer(&mut self, conn: &Connection, spec: &LayerSpec) -> Result<u64, ExportError> {
         let mut srs = SpatialRef::from_epsg(4326).map_err(|e| fail("EPSG:4326", e))?;
         srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
         let options = LayerOptions {
@@ -62,7 +63,10 @@ impl Output {
 
     /// Wraps `write` in one transaction where the driver has them (GeoPackage: one commit, not
     /// one per feature).
-    pub fn in_transaction<T>(&mut self, write: impl FnOnce(&mut Output) -> Result<T, String>) -> Result<T, String> {
+    pub fn in_transaction<T>(
+        &mut self,
+        write: impl FnOnce(&mut Output) -> Result<T, ExportError>,
+    ) -> Result<T, ExportError> {
         // SAFETY: the handle is valid while `self.dataset` lives.
         let transaction = unsafe { gdal_sys::GDALDatasetStartTransaction(self.dataset.c_dataset(), 0) } == 0;
         let written = write(self)?;
@@ -84,7 +88,7 @@ fn field_type(kind: Kind) -> OGRFieldType::Type {
     }
 }
 
-fn fill(conn: &Connection, spec: &LayerSpec, layer: &Layer) -> Result<u64, String> {
+fn fill(conn: &Connection, spec: &LayerSpec, layer: &Layer) -> Result<u64, ExportError> {
     let mut statement = conn.prepare(spec.sql).map_err(|e| fail(spec.name, e))?;
     let mut rows = statement.query([]).map_err(|e| fail(spec.name, e))?;
     let mut written = 0;
@@ -106,7 +110,7 @@ fn fill(conn: &Connection, spec: &LayerSpec, layer: &Layer) -> Result<u64, Strin
 }
 
 /// One value into its field; a value of another type than the field's (an `ANY` column) as text.
-fn set_field(feature: &mut Feature, i: usize, kind: Kind, value: ValueRef) -> Result<(), String> {
+fn set_field(feature: &mut Feature, i: usize, kind: Kind, value: ValueRef) -> Result<(), ExportError> {
     let set = match (value, kind) {
         (ValueRef::Null, _) => return Ok(()),
         (ValueRef::Integer(v), Kind::Integer | Kind::Boolean) => feature.set_field_integer64(i, v),

@@ -15,6 +15,7 @@
 use super::geoparquet::{bbox_field, cell_of, crs84_projjson, footprint, geo_metadata, Extent};
 use super::nested::{Cell, Field, NestedWriter, Shape};
 use super::scenes::{Kind, SceneQuery};
+use super::ExportError;
 use crate::catalog::meta_get;
 use crate::catalog::read::modality_names;
 use crate::layout::{sen12ms::triplet_day_window, Dataset, Modality};
@@ -157,28 +158,28 @@ struct CollectionExtent {
 }
 
 /// Writes one STAC item per scene of `query` to `out`; the number of items written.
-pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, String> {
+pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, ExportError> {
     // The assets' struct members, in name order.
-    let modalities = modality_names(conn).map_err(|e| format!("export: {e}"))?;
-    let data_root = meta_get(conn, "data_root").map_err(|e| format!("export: {e}"))?.unwrap_or_default();
+    let modalities = modality_names(conn)?;
+    let data_root = meta_get(conn, "data_root")?.unwrap_or_default();
     let mut writer = NestedWriter::new(out, item_fields(query, &modalities))?;
-    let mut files = conn
-        .prepare("SELECT modality, path, epsg, width, height, geotransform FROM files WHERE scene_id = ?1")
-        .map_err(|e| format!("export: {e}"))?;
+    let mut files =
+        conn.prepare("SELECT modality, path, epsg, width, height, geotransform FROM files WHERE scene_id = ?1")?;
     let index = |name: &str| query.columns.iter().position(|c| c.name == name).expect("an exported column");
     let (id_at, dataset_at, name_at) = (index("scene_id"), index("dataset"), index("name"));
     let (s1_at, s2_at, cloud_at) = (index("s1_time"), index("s2_time"), index("cloud_fraction"));
     let mut extent = Extent::empty();
     let mut collections: BTreeMap<String, CollectionExtent> = BTreeMap::new();
-    let mut statement = conn.prepare(&query.sql).map_err(|e| format!("export: {e}"))?;
-    let mut cursor = statement.query([]).map_err(|e| format!("export: {e}"))?;
-    while let Some(row) = cursor.next().map_err(|e| format!("export: {e}"))? {
-        let get_err = |e: rusqlite::Error| format!("export: {e}");
-        let name: String = row.get(name_at).map_err(get_err)?;
-        let dataset: String = row.get(dataset_at).map_err(get_err)?;
+    let mut statement = conn.prepare(&query.sql)?;
+    let mut cursor = statement.query([])?;
+    while let Some(row) = cursor.next()? {
+        let name: String = row.get(name_at)?;
+        let dataset: String = row.get(dataset_at)?;
         let (geometry, bbox) = footprint(row, query.columns.len())?;
         let bbox = bbox.ok_or_else(|| {
-            format!("export: scene {name} has no footprint, and a STAC item needs one (--where \"geom IS NOT NULL\")")
+            ExportError::Request(format!(
+                "scene {name} has no footprint, and a STAC item needs one (--where \"geom IS NOT NULL\")"
+            ))
         })?;
         let times: Vec<i64> =
             [s1_at, s2_at].iter().filter_map(|&at| row.get::<_, Option<i64>>(at).ok().flatten()).collect();
@@ -194,7 +195,7 @@ pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, St
         });
         collection.space.add(bbox);
         (collection.first, collection.last) = (collection.first.min(start), collection.last.max(end));
-        let scene_id: i64 = row.get(id_at).map_err(get_err)?;
+        let scene_id: i64 = row.get(id_at)?;
         let assets = assets(&mut files, scene_id, &dataset, &data_root, &modalities)?;
         let datetime = row.get::<_, Option<i64>>(s2_at).ok().flatten().or(times.first().copied());
         let cloud_cover = row.get::<_, Option<f64>>(cloud_at).ok().flatten().map(|f| f * 100.0);
@@ -217,9 +218,9 @@ pub fn write(conn: &Connection, query: &SceneQuery, out: File) -> Result<u64, St
             text_cells(&["VV", "VH"]),
         ];
         for (at, _, kind) in own_properties(query) {
-            cells.push(cell_of(row.get_ref(at).map_err(get_err)?, kind));
+            cells.push(cell_of(row.get_ref(at)?, kind));
         }
-        writer.push(&cells).map_err(|e| format!("export: scene {scene_id}: {e}"))?;
+        writer.push(&cells).map_err(|e| ExportError::Request(format!("scene {scene_id}: {e}")))?;
     }
     let stac = serde_json::json!({"version": "1.0.0", "collections": collections_json(&collections)});
     writer.finish(vec![("geo", geo_metadata(extent, &crs84_projjson()?)?), ("stac-geoparquet", stac.to_string())])
@@ -231,9 +232,10 @@ fn text_cells(texts: &[&str]) -> Cell {
 
 /// A SEN12MS triplet's season folder window, in Unix milliseconds (the last millisecond of the
 /// last day).
-fn season_window(name: &str) -> Result<(i64, i64), String> {
-    let (first_day, after_last_day) = triplet_day_window(name)
-        .ok_or_else(|| format!("export: scene {name} has no acquisition time, and its name gives no season"))?;
+fn season_window(name: &str) -> Result<(i64, i64), ExportError> {
+    let (first_day, after_last_day) = triplet_day_window(name).ok_or_else(|| {
+        ExportError::Request(format!("scene {name} has no acquisition time, and its name gives no season"))
+    })?;
     Ok(((first_day * MILLIS_PER_DAY) as i64, (after_last_day * MILLIS_PER_DAY) as i64 - 1))
 }
 
@@ -245,12 +247,12 @@ fn assets(
     dataset: &str,
     data_root: &str,
     modalities: &[String],
-) -> Result<Cell, String> {
+) -> Result<Cell, ExportError> {
     let mut members = vec![Cell::Null; modalities.len()];
-    let mut rows = files.query([scene_id]).map_err(|e| format!("export: {e}"))?;
-    while let Some(row) = rows.next().map_err(|e| format!("export: {e}"))? {
-        let get = |i| row.get_ref(i).map_err(|e| format!("export: {e}"));
-        let modality: String = row.get(0).map_err(|e| format!("export: {e}"))?;
+    let mut rows = files.query([scene_id])?;
+    while let Some(row) = rows.next()? {
+        let get = |i| row.get_ref(i).map_err(ExportError::from);
+        let modality: String = row.get(0)?;
         let Some(at) = modalities.iter().position(|m| *m == modality) else { continue };
         let path = String::from_utf8_lossy(get(1)?.as_bytes().unwrap_or_default()).into_owned();
         let shape = match (get(4)?.as_i64_or_null(), get(3)?.as_i64_or_null()) {

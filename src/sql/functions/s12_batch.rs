@@ -12,11 +12,12 @@ use crate::raster::cache::DatasetCache;
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
 use crate::raster::open::QuietGdal;
 use crate::raster::strips::{ReadGuard, Window};
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments::{self, band_spec, fail};
 use crate::sql::runtime::blob_result::{register_aggregate, BlobAggregate, RawArgs, SqliteBlob};
 use crate::sql::runtime::interrupt;
 use crate::sql::runtime::resolve::Target;
-use crate::sql::runtime::session::{lock, Session, Stop};
+use crate::sql::runtime::session::{lock, Session};
 use crate::sql::runtime::windows::checked_window;
 use gdal::raster::GdalDataType;
 use rusqlite::functions::FunctionFlags;
@@ -87,7 +88,7 @@ fn sample(args: &RawArgs, conn: &Connection, session: &Session, samples: &mut Sa
     let mut call = session.call(F, conn);
     let (window, dtype) = call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(requested, dataset.raster_size(), bands.len(), limits.window_values)?;
-        let dtype = dataset.rasterband(bands[0]).map_err(|e| e.to_string())?.band_type();
+        let dtype = dataset.rasterband(bands[0]).map_err(|e| RasterError::no_band(bands[0], e))?.band_type();
         // The read is paid for now, before anything is read: a statement over the read limit is
         // refused while its rows are gathered.
         guard.before_read(window.pixels() * bands.len())?;
@@ -166,7 +167,7 @@ fn read_all(
     let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS).min(list.len());
     let work = Mutex::new(list.iter().zip(values.chunks_mut(sample_bytes)).enumerate());
     // The first failure: its row, and its message (None: the host interrupted the statement).
-    let failed: Mutex<Option<(usize, Option<String>)>> = Mutex::new(None);
+    let failed: Mutex<Option<(usize, Option<RasterError>)>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..readers {
             scope.spawn(|| {
@@ -175,8 +176,8 @@ fn read_all(
                     let mut guard = Reader { session, db, interrupted: false };
                     while lock(&failed).is_none() {
                         let Some((index, (sample, slot))) = lock(&work).next() else { return };
-                        if let Err(message) = read_sample(sample, dtype, slot, datasets, &mut guard) {
-                            lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(message)));
+                        if let Err(error) = read_sample(sample, dtype, slot, datasets, &mut guard) {
+                            lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(error)));
                         }
                     }
                 })
@@ -186,8 +187,9 @@ fn read_all(
     match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
         None => Ok(()),
         Some((_, None)) => Err(interrupt::interrupted()),
-        Some((index, Some(message))) => {
-            Err(fail(F, format!("row {}: {}", index + 1, list[index].target.relative_message(&message))))
+        Some((index, Some(error))) => {
+            let message = list[index].target.relative_message(&error.to_string());
+            Err(fail(F, format!("row {}: {message}", index + 1)))
         }
     }
 }
@@ -199,7 +201,7 @@ fn read_sample(
     slot: &mut [MaybeUninit<u8>],
     datasets: &mut DatasetCache,
     guard: &mut Reader,
-) -> Result<(), String> {
+) -> Result<(), RasterError> {
     datasets.with_dataset(&sample.target.path, |dataset| {
         write_values(dataset, dtype, &sample.bands, sample.window, guard, slot)
     })
@@ -214,13 +216,12 @@ struct Reader<'s> {
 }
 
 impl ReadGuard for Reader<'_> {
-    fn before_read(&mut self, _: usize) -> Result<(), String> {
+    fn before_read(&mut self, _: usize) -> Result<(), RasterError> {
         match self.session.stop_reason(self.db.0) {
-            Some(Stop::Interrupted) => {
-                self.interrupted = true;
-                Err("interrupted".into())
+            Some(stop) => {
+                self.interrupted = stop.is_interrupt();
+                Err(stop.into())
             }
-            Some(Stop::Limit(message)) => Err(message),
             None => Ok(()),
         }
     }

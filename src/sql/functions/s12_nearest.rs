@@ -7,6 +7,7 @@
 use crate::catalog::read;
 use crate::geometry::sphere::{boxes_within, unit, Footprint, EARTH_RADIUS_KM};
 use crate::geometry::wkb;
+use crate::geometry::GeometryError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
 use crate::sql::runtime::session::Session;
@@ -70,7 +71,7 @@ fn nearest(conn: &Connection, lon: f64, lat: f64, k: usize) -> Result<Vec<(i64, 
         let mut found: Vec<(f64, i64)> = Vec::new();
         for area in boxes_within(lon, lat, km.min(whole_earth)) {
             read::for_each_footprint_in_box(conn, area, |scene_id, geom| {
-                let problem = |e: String| fail(F, format!("scene {scene_id}: geom: {e}"));
+                let problem = |e: GeometryError| fail(F, format!("scene {scene_id}: geom: {e}"));
                 let footprint = Footprint::new(&wkb::polygon_ring(geom).map_err(problem)?).map_err(problem)?;
                 let distance = footprint.angle_to(point) * EARTH_RADIUS_KM;
                 if distance <= km {

@@ -17,6 +17,7 @@ use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::error::{CallError, CallResult};
 use crate::sql::runtime::limits::Limits;
 use crate::sql::runtime::resolve::{self, modalities_on_disk, Target};
 use crate::sql::runtime::session::{Call, Session};
@@ -76,12 +77,12 @@ struct Grid {
 impl Grid {
     /// The grid, refused before anything is read or allocated when it has more patches, or a row
     /// of patches more values, than `limits` allow.
-    fn new(raster: (usize, usize), size: i64, stride: i64, limits: &Limits) -> Result<Grid, String> {
+    fn new(raster: (usize, usize), size: i64, stride: i64, limits: &Limits) -> CallResult<Grid> {
         if !(1..=65_536).contains(&size) {
-            return Err(format!("size must be 1..65536 px, got {size}"));
+            return Err(CallError::Invalid(format!("size must be 1..65536 px, got {size}")));
         }
         if !(1..=65_536).contains(&stride) {
-            return Err(format!("stride must be 1..65536 px, got {stride}"));
+            return Err(CallError::Invalid(format!("stride must be 1..65536 px, got {stride}")));
         }
         let (size, stride) = (size as usize, stride as usize);
         let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
@@ -250,7 +251,8 @@ fn read_band(call: &mut Call, sources: &Sources, band: Window) -> Result<BandPix
                     pixels.classes[offset + i] = (!is_nodata(code, tag)).then_some(code as i64);
                 }
                 offset += count;
-            })
+            })?;
+            Ok(())
         })?;
     }
     if let Some((target, [nir, red])) = &sources.s2 {
@@ -268,7 +270,8 @@ fn read_band(call: &mut Call, sources: &Sources, band: Window) -> Result<BandPix
                     }
                 }
                 offset += count;
-            })
+            })?;
+            Ok(())
         })?;
     }
     if let Some(target) = &sources.s1 {
@@ -282,7 +285,8 @@ fn read_band(call: &mut Call, sources: &Sources, band: Window) -> Result<BandPix
                     pixels.s1_nodata[offset + i] = mask.classify(strips, i) == PixelClass::Invalid;
                 }
                 offset += count;
-            })
+            })?;
+            Ok(())
         })?;
     }
     Ok(pixels)
@@ -329,12 +333,14 @@ mod tests {
         assert_eq!(grid.band(7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
         assert_eq!(Grid::new((240, 240), 256, 249, &limits).unwrap().across, 0);
         let too_many = Grid::new((2000, 2000), 1, 1, &limits).unwrap_err();
+        assert!(matches!(&too_many, CallError::Limit(e) if e.variable == "SEN12LITE_MAX_PATCHES"));
         assert_eq!(
-            too_many,
+            too_many.to_string(),
             "4000000 patches of 1 px at stride 1 is over the limit of 1048576 (SEN12LITE_MAX_PATCHES)"
         );
         assert!(Grid::new((200_000, 10), 65_536, 1, &limits)
             .unwrap_err()
+            .to_string()
             .contains("over the limit of 67108864 values"));
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, ReadGuard, Window};
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
 use crate::sql::runtime::resolve::{self, Target};
@@ -110,12 +111,15 @@ fn sql_values(
     bands: usize,
     window: Window,
     guard: &mut dyn ReadGuard,
-) -> Result<Vec<Vec<Value>>, String> {
+) -> Result<Vec<Vec<Value>>, RasterError> {
     let read: Vec<usize> = (1..=bands).collect();
     let kinds: Vec<(Option<f64>, bool)> = read
         .iter()
         .map(|&b| {
-            dataset.rasterband(b).map(|r| (r.no_data_value(), r.band_type().is_integer())).map_err(|e| e.to_string())
+            dataset
+                .rasterband(b)
+                .map(|r| (r.no_data_value(), r.band_type().is_integer()))
+                .map_err(|e| RasterError::no_band(b, e))
         })
         .collect::<Result<_, _>>()?;
     let raw = read_bands(dataset, &read, window, guard)?;
@@ -128,7 +132,7 @@ fn sql_values(
 }
 
 /// The lon/lat centre of every pixel of `window`, row-major.
-fn centres(dataset: &Dataset, window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<[f64; 2]>, String> {
+fn centres(dataset: &Dataset, window: Window, guard: &mut dyn ReadGuard) -> Result<Vec<[f64; 2]>, RasterError> {
     guard.poll()?;
     let positions: Vec<(f64, f64)> = (0..window.height)
         .flat_map(|y| (0..window.width).map(move |x| ((window.col + x) as f64 + 0.5, (window.row + y) as f64 + 0.5)))

@@ -13,6 +13,7 @@ use crate::raster::indices::for_each_index_value;
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
 use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
 use crate::sql::runtime::measures::index_def;
@@ -55,7 +56,7 @@ pub(crate) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (values, window, dtype, nodata) = call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(window, dataset.raster_size(), numbers.len(), limit)?;
         let values = read_bands(dataset, &numbers, window, guard)?;
-        let first = dataset.rasterband(numbers[0]).map_err(|e| e.to_string())?;
+        let first = dataset.rasterband(numbers[0]).map_err(|e| RasterError::no_band(numbers[0], e))?;
         Ok((values, window, first.band_type(), first.no_data_value()))
     })?;
     // Drawing and encoding poll the host's interrupt as they go.

@@ -2,6 +2,7 @@
 
 use crate::raster::stats::BandAccumulator;
 use crate::raster::strips::for_each_strip;
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::band_spec;
 use crate::sql::runtime::session::Session;
@@ -24,7 +25,7 @@ pub(crate) fn stats(ctx: &Context, session: &Session) -> Result<Option<String>> 
     let limit = session.limits.window_values;
     let result = session.call(F, &conn).with_dataset(&target, |dataset, guard| {
         let window = window_of(dataset, window, 1, limit)?;
-        let raster = dataset.rasterband(band).map_err(|e| e.to_string())?;
+        let raster = dataset.rasterband(band).map_err(|e| RasterError::no_band(band, e))?;
         let mut accumulator = BandAccumulator::new(raster.band_type(), raster.no_data_value());
         for_each_strip(dataset, &[band], window, guard, |strips, pixels| accumulator.push(&strips[0][..pixels]))?;
         Ok(stats_json(&accumulator.finish()))

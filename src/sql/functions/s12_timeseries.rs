@@ -11,6 +11,7 @@ use crate::raster::pixel::{pixel_of, pixel_value};
 use crate::raster::strips::ReadGuard;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
+use crate::sql::runtime::error::CallResult;
 use crate::sql::runtime::measures::{measure_of, Bands, Inputs};
 use crate::sql::runtime::resolve;
 use crate::sql::runtime::session::Session;
@@ -109,7 +110,7 @@ fn index_at(
     bands: &[usize],
     pixel: [i64; 2],
     guard: &mut dyn ReadGuard,
-) -> Result<Value, String> {
+) -> CallResult<Value> {
     let mut inputs = Vec::with_capacity(bands.len());
     for &band in bands {
         match pixel_value(dataset, band, pixel, guard)? {

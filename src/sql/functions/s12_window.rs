@@ -2,6 +2,7 @@
 //! which GDAL writes straight into the memory SQLite returns (see `blob_result`).
 
 use crate::raster::npy::{npy_layout, write_npy};
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::band_spec;
 use crate::sql::runtime::blob_result::{RawArgs, SqliteBlob};
@@ -25,9 +26,9 @@ pub(crate) fn window(ctx: &RawArgs, conn: &Connection, session: &Session) -> Res
     let mut call = session.call(F, conn);
     call.with_dataset(&target, |dataset, guard| {
         let window = checked_window(w, dataset.raster_size(), bands.len(), limit)?;
-        let dtype = dataset.rasterband(1).map_err(|e| e.to_string())?.band_type();
+        let dtype = dataset.rasterband(1).map_err(|e| RasterError::no_band(1, e))?.band_type();
         let layout = npy_layout(dtype, bands.len(), window)?;
-        let mut blob = SqliteBlob::new(F, layout.len).map_err(|e| e.to_string())?;
+        let mut blob = SqliteBlob::new(F, layout.len).map_err(|e| RasterError::TooLarge(e.to_string()))?;
         write_npy(dataset, &layout, &bands, window, guard, blob.uninit())?;
         Ok(blob)
     })

@@ -6,10 +6,11 @@
 use crate::catalog::{cloud_threshold, read};
 use crate::geometry::parse::{kind, parse_geometry};
 use crate::geometry::wkb::footprint_polygon;
-use crate::raster::open::lonlat_srs;
+use crate::raster::open::{georeference, lonlat_srs};
 use crate::raster::optical::nodata_tags;
 use crate::raster::stats::{is_nodata, BandAccumulator, BandStats};
 use crate::raster::strips::{for_each_strip, ReadGuard, Window};
+use crate::raster::RasterError;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::{band_spec, fail};
 use crate::sql::runtime::measures::{measure_of, Bands, Inputs};
@@ -92,14 +93,15 @@ fn swapped(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 
 /// Every ring of every polygon (exteriors and holes) in the raster's pixel coordinates: filling
 /// between alternate crossings of a row (even-odd) then gives the holes and the separate parts.
-fn rings_in_pixels(dataset: &Dataset, zone: &MultiPolygon<f64>) -> Result<Vec<Vec<(f64, f64)>>, String> {
-    let raster_crs = dataset.spatial_ref().map_err(|e| format!("the raster has no CRS: {e}"))?;
-    let transform = CoordTransform::new(&lonlat_srs()?, &raster_crs).map_err(|e| e.to_string())?;
+fn rings_in_pixels(dataset: &Dataset, zone: &MultiPolygon<f64>) -> Result<Vec<Vec<(f64, f64)>>, RasterError> {
+    let raster_crs = dataset.spatial_ref().map_err(|e| georeference("the raster has no CRS", e))?;
+    let transform =
+        CoordTransform::new(&lonlat_srs()?, &raster_crs).map_err(|e| georeference("cannot reproject", e))?;
     let to_pixels = dataset
         .geo_transform()
-        .map_err(|e| format!("the raster has no geotransform: {e}"))?
+        .map_err(|e| georeference("the raster has no geotransform", e))?
         .invert()
-        .map_err(|e| format!("the raster's geotransform cannot be inverted: {e}"))?;
+        .map_err(|e| georeference("the raster's geotransform cannot be inverted", e))?;
     let mut rings = Vec::new();
     for polygon in zone {
         for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
@@ -107,7 +109,7 @@ fn rings_in_pixels(dataset: &Dataset, zone: &MultiPolygon<f64>) -> Result<Vec<Ve
             let mut zs = vec![0.0; xs.len()];
             transform
                 .transform_coords(&mut xs, &mut ys, &mut zs)
-                .map_err(|e| format!("cannot reproject the zone: {e}"))?;
+                .map_err(|e| georeference("cannot reproject the zone", e))?;
             rings.push(xs.into_iter().zip(ys).map(|(x, y)| to_pixels.apply(x, y)).collect());
         }
     }
@@ -174,11 +176,11 @@ fn zone_stats(
     spans: &[Vec<(usize, usize)>],
     threshold: f64,
     guard: &mut dyn ReadGuard,
-) -> Result<BandStats, String> {
+) -> Result<BandStats, RasterError> {
     let tags = nodata_tags(dataset, read)?;
     let mut accumulator = match &bands.inputs {
         Inputs::Band(band) => {
-            let raster = dataset.rasterband(*band).map_err(|e| e.to_string())?;
+            let raster = dataset.rasterband(*band).map_err(|e| RasterError::no_band(*band, e))?;
             BandAccumulator::new(raster.band_type(), raster.no_data_value())
         }
         Inputs::Index(..) => BandAccumulator::new(GdalDataType::Float64, None),

@@ -93,6 +93,7 @@ impl Aggregate<Group, Option<String>> for SceneAggregate {
         let Some(group) = group else { return Ok(None) };
         let conn = connection(ctx)?;
         (self.body)(&conn, group.arguments.as_deref().unwrap_or_default(), &group.scenes)
+            .map_err(super::interrupt::as_reported)
     }
 }
 

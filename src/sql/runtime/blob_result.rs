@@ -196,7 +196,9 @@ unsafe fn set_blob_result(ctx: *mut ffi::sqlite3_context, outcome: Result<Option
 }
 
 /// As rusqlite reports a function's error: SQLite's code for an SQLite failure (an interrupt
-/// stays SQLITE_INTERRUPT), and the message.
+/// stays SQLITE_INTERRUPT), and the message. The message goes first: `sqlite3_result_error`
+/// resets the code to SQLITE_ERROR, so a catalog query the host interrupted inside a call (its
+/// error carries SQLite's "interrupted") would otherwise reach the host as a plain error.
 unsafe fn report_error(ctx: *mut ffi::sqlite3_context, error: &Error) {
     let (code, message) = match error {
         Error::SqliteFailure(e, message) => (e.extended_code, message.clone()),
@@ -204,10 +206,10 @@ unsafe fn report_error(ctx: *mut ffi::sqlite3_context, error: &Error) {
     };
     // SAFETY: setting the result of the running call; the message is copied by SQLite.
     unsafe {
-        ffi::sqlite3_result_error_code(ctx, code);
         if let Some(text) = message.and_then(|m| CString::new(m.replace('\0', " ")).ok()) {
             ffi::sqlite3_result_error(ctx, text.as_ptr(), -1);
         }
+        ffi::sqlite3_result_error_code(ctx, code);
     }
 }
 

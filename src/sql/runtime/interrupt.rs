@@ -81,3 +81,14 @@ pub use routine::*;
 pub fn interrupted() -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_INTERRUPT), None)
 }
+
+/// `error` as the host must see it: an SQL statement of ours that SQLite itself stopped (a catalog
+/// query inside a call, after the host's interrupt) carries SQLite's message, and rusqlite sets a
+/// function's message after its code, which turns the code back into SQLITE_ERROR: such an error
+/// becomes [`interrupted`], which has no message of its own.
+pub fn as_reported(error: rusqlite::Error) -> rusqlite::Error {
+    match &error {
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::OperationInterrupted => interrupted(),
+        _ => error,
+    }
+}

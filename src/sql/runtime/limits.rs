@@ -2,6 +2,7 @@
 //! limit with its environment variable, read when the functions are registered (the extension is
 //! loaded); nothing in SQL can raise one, and a variable cannot raise one either.
 
+use super::error::Exceeded;
 use std::fmt;
 
 /// One bound and the variable that lowers it.
@@ -14,11 +15,11 @@ pub struct Limit {
 impl Limit {
     /// Ok when `amount` is within the limit; else the message `describe(limit)` gives, naming the
     /// variable.
-    pub fn check(&self, amount: u64, describe: impl FnOnce(u64) -> String) -> Result<(), String> {
+    pub fn check(&self, amount: u64, describe: impl FnOnce(u64) -> String) -> Result<(), Exceeded> {
         if amount <= self.value {
             return Ok(());
         }
-        Err(format!("{} ({})", describe(self.value), self.variable))
+        Err(Exceeded { what: describe(self.value), variable: self.variable })
     }
 }
 
@@ -139,6 +140,7 @@ mod tests {
         let limit = Limits::built_in().png_pixels;
         assert!(limit.check(1 << 22, |_| unreachable!()).is_ok());
         let error = limit.check((1 << 22) + 1, |max| format!("too big, over {max} px")).unwrap_err();
-        assert_eq!(error, "too big, over 4194304 px (SEN12LITE_MAX_PNG_PIXELS)");
+        assert_eq!(error.variable, "SEN12LITE_MAX_PNG_PIXELS");
+        assert_eq!(error.to_string(), "too big, over 4194304 px (SEN12LITE_MAX_PNG_PIXELS)");
     }
 }

@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod arguments;
 pub mod blob_result;
+pub mod error;
 pub mod interrupt;
 pub mod limits;
 pub mod measures;

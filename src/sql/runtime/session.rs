@@ -5,12 +5,14 @@
 //! would call GDAL after a host such as `ogrinfo` has shut GDAL down.
 
 use super::arguments::fail;
+use super::error::{CallResult, Exceeded};
 use super::interrupt;
 use super::limits::Limits;
 use super::resolve::{self, Target};
 use crate::catalog::read::SceneRef;
 use crate::raster::cache::DatasetCache;
 use crate::raster::strips::ReadGuard;
+use crate::raster::RasterError;
 use gdal::Dataset;
 use rusqlite::{ffi, Connection};
 use std::collections::HashMap;
@@ -167,7 +169,7 @@ pub struct Call<'s> {
 }
 
 impl ReadGuard for Call<'_> {
-    fn before_read(&mut self, values: usize) -> Result<(), String> {
+    fn before_read(&mut self, values: usize) -> Result<(), RasterError> {
         self.stop_if_asked()?;
         let mut statement = lock(&self.session.statement);
         statement.read_values = statement.read_values.saturating_add(values as u64);
@@ -176,6 +178,7 @@ impl ReadGuard for Call<'_> {
             .limits
             .read_values
             .check(read, |max| format!("the statement would read {read} values, over the limit of {max} values"))
+            .map_err(RasterError::from)
     }
 }
 
@@ -189,13 +192,13 @@ impl Call<'_> {
     pub fn with_dataset<R>(
         &mut self,
         target: &Target,
-        f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> Result<R, String>,
+        f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> CallResult<R>,
     ) -> rusqlite::Result<R> {
         let session = self.session;
         let mut datasets = lock(&session.datasets);
         let result = datasets.with_dataset(&target.path, |dataset| f(dataset, self));
         drop(datasets);
-        result.map_err(|message| self.fail(target.relative_message(&message)))
+        result.map_err(|error| self.fail(target.relative_message(&error.to_string())))
     }
 
     /// The error of this call: SQLITE_INTERRUPT after an interrupt, else `message` with the
@@ -213,13 +216,12 @@ impl Call<'_> {
         self.stop_if_asked().map_err(|message| self.fail(message))
     }
 
-    fn stop_if_asked(&mut self) -> Result<(), String> {
+    fn stop_if_asked(&mut self) -> Result<(), RasterError> {
         match self.session.stop_reason(self.db) {
-            Some(Stop::Interrupted) => {
-                self.interrupted = true;
-                Err("interrupted".into())
+            Some(stop) => {
+                self.interrupted = stop.is_interrupt();
+                Err(stop.into())
             }
-            Some(Stop::Limit(message)) => Err(message),
             None => Ok(()),
         }
     }
@@ -229,8 +231,25 @@ impl Call<'_> {
 pub enum Stop {
     /// The host called `sqlite3_interrupt`.
     Interrupted,
-    /// It ran past SEN12LITE_MAX_STATEMENT_MS: the message says so.
-    Limit(String),
+    /// It ran past SEN12LITE_MAX_STATEMENT_MS: the error says so.
+    Limit(Exceeded),
+}
+
+impl Stop {
+    /// Whether the host asked for the stop (not a limit).
+    pub fn is_interrupt(&self) -> bool {
+        matches!(self, Stop::Interrupted)
+    }
+}
+
+impl From<Stop> for RasterError {
+    /// The error that stops a read.
+    fn from(stop: Stop) -> RasterError {
+        match stop {
+            Stop::Interrupted => RasterError::Stopped("interrupted".into()),
+            Stop::Limit(exceeded) => exceeded.into(),
+        }
+    }
 }
 
 impl Session {

@@ -1,11 +1,13 @@
 //! Raster values as SQL values: one pixel (NULL at nodata, an integer for integer bands) and band
 //! statistics as JSON.
 
+use super::error::CallResult;
 use super::limits::Limit;
 use super::windows::checked_window;
 use crate::raster::pixel::pixel_value;
 use crate::raster::stats::{is_nodata, BandStats};
 use crate::raster::strips::ReadGuard;
+use crate::raster::RasterError;
 use rusqlite::types::Value;
 
 /// The value of one pixel as SQL (NULL at nodata, an integer for integer bands), after checking
@@ -16,9 +18,9 @@ pub fn read_value(
     [col, row]: [i64; 2],
     limit: Limit,
     guard: &mut dyn ReadGuard,
-) -> Result<Value, String> {
+) -> CallResult<Value> {
     let window = checked_window([col, row, 1, 1], dataset.raster_size(), 1, limit)?;
-    let integer = dataset.rasterband(band).map_err(|e| e.to_string())?.band_type().is_integer();
+    let integer = dataset.rasterband(band).map_err(|e| RasterError::no_band(band, e))?.band_type().is_integer();
     let value = pixel_value(dataset, band, [window.col as i64, window.row as i64], guard)?;
     Ok(value.map_or(Value::Null, |v| sql_value(v, None, integer)))
 }
