@@ -1,4 +1,4 @@
--- sen12lite catalog schema, version 3 (version 2 had no scenes.release_season, version 1 no band_stats.sketch and no scenes.geom).
+-- sen12lite catalog schema, version 4 (version 3 had no patch grid, version 2 no scenes.release_season, version 1 no band_stats.sketch and no scenes.geom).
 -- Applied by `sen12lite ingest`; a public contract: the
 -- extension, the docs and users' queries depend on these names. See docs/catalog.md.
 
@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS files (
   epsg         INTEGER,
   geotransform TEXT,                     -- JSON array of GDAL's six coefficients
   stats        INTEGER NOT NULL DEFAULT 0, -- 1 when band_stats were computed
+  patch_threshold REAL,                  -- the cloud threshold its patch_cells were counted with; NULL: none counted
   PRIMARY KEY (scene_id, modality)
 );
 
@@ -97,6 +98,46 @@ CREATE TABLE IF NOT EXISTS landcover (
   label    TEXT,
   fraction REAL NOT NULL,
   PRIMARY KEY (scene_id, source, class)
+);
+
+-- The SEN12TP authors' patch grid (256 px every 249 px) as one file's pixels fill it, counted by
+-- the ingest in the pass that computes the statistics (s1, s2 and land-cover files). `patches`
+-- joins the cells of a scene's files.
+CREATE TABLE IF NOT EXISTS patch_cells (
+  scene_id     INTEGER NOT NULL REFERENCES scenes (scene_id) ON DELETE CASCADE,
+  modality     TEXT NOT NULL,
+  row          INTEGER NOT NULL,         -- top pixel row of the patch
+  col          INTEGER NOT NULL,         -- left pixel column
+  invalid      INTEGER NOT NULL,         -- pixels without data in this file
+  invalid_runs BLOB,                     -- where: little-endian u16 (y, x0, x1) runs in the patch; NULL when none
+  valid        INTEGER,                  -- s2: valid pixels
+  cloudy       INTEGER,                  -- s2: valid pixels under cloud
+  ndvi_sum     REAL,                     -- s2: NDVI summed over clear pixels, row-major
+  ndvi_count   INTEGER,
+  classes      TEXT,                     -- land cover: JSON {"class code": pixels}
+  PRIMARY KEY (scene_id, modality, row, col)
+) WITHOUT ROWID;
+
+-- Every patch of the authors' grid of each scene, as s12_patches(scene) gives it: the same rules,
+-- the same values, kept by the ingest so that a patch query over all scenes reads no raster.
+CREATE TABLE IF NOT EXISTS patches (
+  scene_id        INTEGER NOT NULL REFERENCES scenes (scene_id) ON DELETE CASCADE,
+  row             INTEGER NOT NULL,      -- top pixel row
+  col             INTEGER NOT NULL,      -- left pixel column
+  width           INTEGER NOT NULL,
+  height          INTEGER NOT NULL,
+  cloud_fraction  REAL,                  -- cloudy over valid S2 pixels; NULL without a cloud band
+  nodata_fraction REAL NOT NULL,         -- pixels where S2 (a reflectance band) or S1 has no data
+  ndvi_mean       REAL,                  -- over clear pixels where B8 and B4 have data
+  landcover       TEXT,                  -- JSON {"class code": share} of the map's pixels with data
+  PRIMARY KEY (scene_id, row, col)
+) WITHOUT ROWID;
+
+-- The scenes whose `patches` are complete, and the cloud threshold they follow.
+CREATE TABLE IF NOT EXISTS patch_grids (
+  scene_id        INTEGER PRIMARY KEY REFERENCES scenes (scene_id) ON DELETE CASCADE,
+  patches         INTEGER NOT NULL,
+  cloud_threshold REAL NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS ingest_errors (

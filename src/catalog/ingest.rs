@@ -5,7 +5,7 @@
 use super::archives::{self, tar_member, TarStream};
 use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
-use super::{seasons, write, CatalogError, CatalogResult};
+use super::{patch_grid, seasons, write, CatalogError, CatalogResult};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
@@ -209,6 +209,7 @@ fn ingest_tree(
     };
     scan_and_write(conn, &todo, &scanner, &splits, options, progress, report)?;
     write::refresh_scene_presence(conn)?;
+    patch_grid::complete(conn)?;
     report.failures += seasons::apply_seasons(conn, root, &found)?;
     meta_set(conn, "loader_version", env!("CARGO_PKG_VERSION"))?;
     meta_set(conn, "last_ingest", &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())?;
@@ -526,21 +527,24 @@ fn read_checksum_lists(root: &Path, found: &mut Found) -> HashMap<String, String
 /// Files whose size and mtime match their catalogue row (and have statistics, if asked) are
 /// skipped. `stats = 1` promises a band_stats row with a quantile sketch for every band: a row
 /// that breaks it (a catalog written by an older sen12lite that committed half a file, or one from
-/// before sketches) counts as having no statistics.
+/// before sketches) counts as having no statistics, and an S1, S2 or land-cover file without
+/// `patch_threshold` (from before the patch grid) as having none either.
 fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> rusqlite::Result<Vec<&'a FoundFile>> {
     let mut statement = conn.prepare(
         "SELECT path, bytes, mtime, stats AND band_count = (SELECT count(*) FROM band_stats b
-           WHERE b.scene_id = f.scene_id AND b.modality = f.modality AND b.sketch IS NOT NULL) FROM files f",
+           WHERE b.scene_id = f.scene_id AND b.modality = f.modality AND b.sketch IS NOT NULL),
+           patch_threshold IS NOT NULL FROM files f",
     )?;
-    let known: HashMap<String, (i64, i64, bool)> = statement
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+    let known: HashMap<String, (i64, i64, bool, bool)> = statement
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(found
         .files
         .iter()
         .filter(|f| match known.get(&f.relative) {
-            Some(&(bytes, mtime, has_stats)) => {
-                bytes != f.bytes as i64 || mtime != f.mtime_ns || (statistics && !has_stats)
+            Some(&(bytes, mtime, has_stats, counted)) => {
+                let incomplete = !has_stats || (on_patch_grid(f) && !counted);
+                bytes != f.bytes as i64 || mtime != f.mtime_ns || (statistics && incomplete)
             }
             None => true,
         })
@@ -601,7 +605,16 @@ fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> Sca
         measures,
         statistics,
         footprint: dataset != Dataset::Sen12tp,
+        patch_grid: (statistics && on_patch_grid(file)).then_some(cloud_threshold),
     }
+}
+
+/// Whether the authors' patch grid counts a file: the S1, S2 and land-cover files `s12_patches`
+/// reads.
+fn on_patch_grid(file: &FoundFile) -> bool {
+    let dataset = file.scene.dataset();
+    let modality = dataset.modality(&file.modality);
+    matches!(modality, Some(Modality::S1 | Modality::S2)) || modality.is_some() && modality == dataset.land_cover()
 }
 
 /// SEN12MS split lists name s2 files; the split belongs to the whole triplet. A triplet listed in

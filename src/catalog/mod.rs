@@ -10,6 +10,8 @@ pub mod error;
 pub mod export;
 #[cfg(feature = "bundled")]
 pub mod ingest;
+#[cfg(feature = "bundled")]
+mod patch_grid;
 pub mod read;
 #[cfg(feature = "bundled")]
 mod seasons;
@@ -23,7 +25,7 @@ use std::path::Path;
 /// The catalog's tables, views and indices (sql/schema.sql).
 pub const SCHEMA: &str = include_str!("../../sql/schema.sql");
 /// `s12_meta.schema_version` of catalogs this version writes and reads.
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 /// The authors' threshold: a pixel is cloudy when cloud_probability > 40.
 pub const DEFAULT_CLOUD_THRESHOLD: f64 = 40.0;
 
@@ -41,22 +43,34 @@ pub fn open_catalog(path: &Path) -> CatalogResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;
     if let Some(version) = meta_get(&conn, "schema_version").ok().flatten() {
-        if version == "1" {
-            migrate_from_1(&conn).map_err(fail)?;
-        }
-        if version == "1" || version == "2" {
-            migrate_from_2(&conn).map_err(fail)?;
-        } else if version != SCHEMA_VERSION {
-            return Err(CatalogError::Catalog(format!(
-                "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
+        let older = |v: &str| ["1", "2", "3"][..].iter().position(|known| *known == v);
+        match older(&version) {
+            Some(step) => {
+                let migrations: [fn(&Connection) -> rusqlite::Result<()>; 3] =
+                    [migrate_from_1, migrate_from_2, migrate_from_3];
+                for migrate in &migrations[step..] {
+                    migrate(&conn).map_err(fail)?;
+                }
+            }
+            None if version == SCHEMA_VERSION => {}
+            None => {
+                return Err(CatalogError::Catalog(format!(
+                    "catalog {}: schema_version is {version}, this sen12lite writes {SCHEMA_VERSION}; \
                  ingest into a new --db",
-                path.display()
-            )));
+                    path.display()
+                )));
+            }
         }
     }
     conn.execute_batch(SCHEMA).map_err(fail)?;
     meta_set(&conn, "schema_version", SCHEMA_VERSION).map_err(fail)?;
     Ok(conn)
+}
+
+/// Version 3 had no patch grid: `files.patch_threshold` is added empty (the tables are new), and
+/// the next ingest counts the grid of every s1, s2 and land-cover file (see `files_to_scan`).
+fn migrate_from_3(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ALTER TABLE files ADD COLUMN patch_threshold REAL")
 }
 
 /// Version 2 had no `release_season`: it is the season word of a SEN12MS triplet's name

@@ -4,7 +4,7 @@
 use super::meta_get;
 use crate::layout::Dataset;
 use crate::raster::stats::Moments;
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Result};
 use std::fmt;
 
@@ -282,4 +282,36 @@ pub fn modality_names(conn: &Connection) -> Result<Vec<String>> {
     let mut statement = conn.prepare_cached("SELECT DISTINCT modality FROM files ORDER BY modality")?;
     let rows = statement.query_map([], |r| r.get(0))?;
     rows.collect()
+}
+
+/// One row of `patches`, as `s12_patches` gives it (col, row, width, height, cloud_fraction,
+/// nodata_fraction, ndvi_mean, landcover).
+pub type StoredPatch = [Value; 8];
+
+/// The `patches` of a scene, when the ingest completed them with `cloud_threshold`; None when it
+/// did not (an older catalog, a file not counted) or with another threshold.
+pub fn stored_patches(conn: &Connection, scene_id: i64, cloud_threshold: f64) -> Result<Option<Vec<StoredPatch>>> {
+    let threshold: Option<f64> = conn
+        .prepare_cached("SELECT cloud_threshold FROM patch_grids WHERE scene_id = ?1")?
+        .query_row([scene_id], |r| r.get(0))
+        .optional()?;
+    if threshold != Some(cloud_threshold) {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "SELECT col, row, width, height, cloud_fraction, nodata_fraction, ndvi_mean, landcover FROM patches
+         WHERE scene_id = ?1 ORDER BY row, col",
+    )?
+    .query_map([scene_id], |r| {
+        Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?])
+    })?
+    .collect::<Result<_>>()
+    .map(Some)
+}
+
+/// The size and modification time (ns) the catalog has for a scene's file of `modality`.
+pub fn file_stamp(conn: &Connection, scene_id: i64, modality: &str) -> Result<Option<(u64, i64)>> {
+    conn.prepare_cached("SELECT bytes, mtime FROM files WHERE scene_id = ?1 AND modality = ?2")?
+        .query_row(params![scene_id, modality], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)))
+        .optional()
 }

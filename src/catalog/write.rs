@@ -129,6 +129,7 @@ pub fn upsert_patch_scene(
 
 /// Removes everything a file contributed: its row, band statistics and derived scene measures.
 pub fn forget_file(conn: &Connection, scene_id: i64, modality: &str) -> Result<()> {
+    super::patch_grid::forget(conn, scene_id, modality)?;
     conn.prepare_cached("DELETE FROM files WHERE scene_id = ?1 AND modality = ?2")?
         .execute(params![scene_id, modality])?;
     conn.prepare_cached("DELETE FROM band_stats WHERE scene_id = ?1 AND modality = ?2")?
@@ -157,6 +158,9 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
     forget_file(conn, scene_id, &file.modality)?;
     insert_file_row(conn, scene_id, file, scan)?;
     insert_band_stats(conn, scene_id, &file.modality, scan)?;
+    if let Some(counts) = &scan.patch_counts {
+        super::patch_grid::write_cells(conn, scene_id, &file.modality, counts)?;
+    }
     write_scene_measures(conn, scene_id, file, scan)
 }
 
@@ -169,8 +173,8 @@ fn insert_file_row(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &Fi
     };
     conn.prepare_cached(
         "INSERT INTO files (scene_id, modality, path, bytes, mtime, width, height, band_count, dtype, nodata, epsg,
-                            geotransform, stats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                            geotransform, stats, patch_threshold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         scene_id,
@@ -186,6 +190,7 @@ fn insert_file_row(conn: &Connection, scene_id: i64, file: &FoundFile, scan: &Fi
         info.epsg,
         info.geotransform.map(|g| json!(g).to_string()),
         !scan.band_stats.is_empty(),
+        scan.patch_counts.as_ref().map(|counts| counts.cloud_threshold),
     ])?;
     Ok(())
 }

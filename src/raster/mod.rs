@@ -6,6 +6,7 @@ pub mod cache;
 pub mod crs;
 pub mod error;
 pub mod f32_histogram;
+pub mod grid;
 pub mod indices;
 pub mod npy;
 pub mod open;

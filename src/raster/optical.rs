@@ -120,6 +120,11 @@ impl OpticalCounts {
         }
     }
 
+    /// The classes of the last strip's pixels: under the mask, and under the index's mask.
+    pub fn strip_classes(&self) -> (&[PixelClass], &[PixelClass]) {
+        (&self.classes[0], &self.classes[1])
+    }
+
     /// Valid pixels over all pixels; None for an empty read.
     pub fn valid_fraction(&self) -> Option<f64> {
         (self.pixels > 0).then(|| self.valid as f64 / self.pixels as f64)

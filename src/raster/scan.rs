@@ -3,6 +3,7 @@
 
 use super::crs::{CrsCache, FileCrs};
 use super::error::{RasterError, Result};
+use super::grid::{Facts, Grid, GridPass, PatchCounts};
 use super::indices::normalized_difference;
 use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
@@ -66,6 +67,10 @@ pub struct ScanRequest<'a> {
     pub statistics: bool,
     /// Reproject the raster's corners to lon/lat (SEN12MS, which has no metadata file).
     pub footprint: bool,
+    /// Count the pixels of each patch of the authors' grid (an S1, S2 or land-cover file): what an
+    /// S2 file measures (cloudy above this cloud probability), where an S1 file has no data, the
+    /// classes of a map. None: no grid.
+    pub patch_grid: Option<f64>,
 }
 
 /// The S2 measures of a scene, as the `scenes` table keeps them.
@@ -96,6 +101,8 @@ pub struct FileScan {
     pub footprint: Option<Vec<[f64; 2]>>,
     /// (stage, message) of what was found wrong but did not stop the file from being catalogued.
     pub warnings: Vec<(&'static str, String)>,
+    /// The counts of each patch of the authors' grid, when they were asked for.
+    pub patch_counts: Option<PatchCounts>,
 }
 
 /// Exact percentiles of float bands keep every valid value; past this a file is catalogued
@@ -143,6 +150,7 @@ pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) 
         classes: None,
         footprint,
         warnings: Vec::new(),
+        patch_counts: None,
     };
     if request.statistics {
         match float_value_bytes(&dataset, &scan.info) {
@@ -155,7 +163,7 @@ pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) 
                     MAX_FLOAT_VALUE_BYTES >> 20
                 ),
             )),
-            _ => read_all_strips(&dataset, &mut scan, &request.measures, scratch)?,
+            _ => read_all_strips(&dataset, &mut scan, request, scratch)?,
         }
     }
     Ok(scan)
@@ -228,17 +236,20 @@ fn footprint(dataset: &Dataset, info: &FileInfo, crs: &mut FileCrs) -> Result<Ve
 fn read_all_strips(
     dataset: &Dataset,
     scan: &mut FileScan,
-    measures: &Measures,
+    request: &ScanRequest,
     scratch: &mut ScanScratch,
 ) -> Result<()> {
-    let bands = scan.info.band_count;
+    let (bands, measures) = (scan.info.band_count, &request.measures);
     let mut accumulators = band_accumulators(dataset, bands, &mut scratch.bins)?;
     let mut optical = match measures {
         Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
     };
-    let pass = StripPass { dataset, window: Window::whole(scan.info.width, scan.info.height), bands };
-    let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical));
+    let (width, height) = (scan.info.width, scan.info.height);
+    let facts = || grid_facts(measures, &accumulators);
+    let mut grid = request.patch_grid.map(|_| GridPass::new(Grid::authors(width, height), width, facts()));
+    let pass = StripPass { dataset, window: Window::whole(width, height), bands };
+    let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid));
     match common_type(dataset, bands) {
         Some(GdalDataType::UInt8) => {
             pass.run_converted(&mut buffers.u8, &mut buffers.f64, to, BandAccumulator::push_integers)
@@ -261,6 +272,7 @@ fn read_all_strips(
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
     }
     scan.optical = optical.map(|o| o.summary());
+    scan.patch_counts = grid.zip(request.patch_grid).map(|(grid, threshold)| grid.finish(threshold));
     scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
     Ok(())
 }
@@ -273,8 +285,19 @@ fn common_type(dataset: &Dataset, bands: usize) -> Option<GdalDataType> {
     (types.len() == bands && types.iter().all(|t| *t == first)).then_some(first)
 }
 
-/// What a pass feeds: each band's accumulator, and the S2 measures of an S2 file.
-type Targets<'a> = (&'a mut [BandAccumulator], &'a mut Option<OpticalPass>);
+/// What a file tells the patch grid, from its measures: an S2 file its classes and NDVI, a map its
+/// classes, any other file (S1) where a band has no data.
+fn grid_facts(measures: &Measures, accumulators: &[BandAccumulator]) -> Facts {
+    let tag = |band: usize| accumulators.get(band).and_then(BandAccumulator::nodata);
+    match measures {
+        Measures::Optical { bands, .. } => Facts::Optical { nir: bands.nir, red: bands.red },
+        Measures::Classes { band } => Facts::Classes { band: *band, tag: tag(*band) },
+        Measures::None => Facts::AnyNodata((0..accumulators.len()).map(|band| (band, tag(band))).collect()),
+    }
+}
+
+/// What a pass feeds: each band's accumulator, the S2 measures of an S2 file, the patch grid.
+type Targets<'a> = (&'a mut [BandAccumulator], &'a mut Option<OpticalPass>, &'a mut Option<GridPass>);
 
 /// Every band of a file, strip by strip, into its accumulators and the S2 measures.
 struct StripPass<'a> {
@@ -298,10 +321,10 @@ impl StripPass<'_> {
 
     /// Reads the bands as `T` into `buffers`, hands each band's strip to `push` and the strip of
     /// all bands to `measure` (the S2 measures, for an S2 file).
-    fn run<T: GdalType + Copy + Default>(
+    fn run<T: GdalType + Copy + Default + Into<f64>>(
         &self,
         buffers: &mut Vec<Vec<T>>,
-        (accumulators, optical): Targets,
+        (accumulators, optical, grid): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
         mut measure: impl FnMut(&mut OpticalPass, &[Vec<T>], usize),
     ) -> Result<()> {
@@ -310,8 +333,11 @@ impl StripPass<'_> {
             for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
                 push(accumulator, &strip[..pixels]);
             }
-            if let Some(optical) = optical {
+            if let Some(optical) = optical.as_mut() {
                 measure(optical, strips, pixels);
+            }
+            if let Some(grid) = grid.as_mut() {
+                grid.add_strip(strips, pixels, optical.as_ref().map(|o| o.counts.strip_classes()));
             }
         })
     }

@@ -54,6 +54,11 @@ def load(db):
     return conn
 
 
+# What version 4 added to version 3: the patch grid.
+BEFORE_VERSION_4 = ["DROP TABLE patches", "DROP TABLE patch_grids", "DROP TABLE patch_cells",
+                    "ALTER TABLE files DROP COLUMN patch_threshold"]
+
+
 def older_schema(db, statements):
     """Runs `statements` (DROP COLUMN and the like, to make a catalog of an older schema) with apsw's
     SQLite: Debian's 3.40 fails to drop a last column whose table's comments hold parentheses."""

@@ -40,3 +40,48 @@ def re_encoded(tree, out, types):
             gdal.Translate(str(copy), str(path), outputType=types[kind], creationOptions=["COMPRESS=DEFLATE", "TILED=YES"])
             copy.replace(path)
     return out
+
+
+def patch_oracle(conn, scene, size, stride, threshold=40):
+    """FilteredSEN12TP's per-pixel rules, in numpy: nodata in any S2 reflectance or S1 band,
+    cloudy when cloud_probability > threshold, NDVI where B8 and B4 have data and no cloud."""
+    ds2, s2 = gdal_array(conn, scene, "s2")
+    names = [ds2.GetRasterBand(i + 1).GetDescription() for i in range(ds2.RasterCount)]
+    cloud = names.index("cloud_probability")
+    reflectance = [i for i in range(len(names)) if i != cloud]
+    tag2 = ds2.GetRasterBand(1).GetNoDataValue()
+    s2_invalid = np.any(s2[reflectance] == tag2, axis=0)
+    ds1, s1 = gdal_array(conn, scene, "s1")
+    tag1 = ds1.GetRasterBand(1).GetNoDataValue()
+    s1_invalid = np.any(np.isnan(s1) | (s1 == tag1), axis=0)
+    cloud_cover = (s2[cloud] != tag2) & (s2[cloud] > threshold)
+    cloudy = ~s2_invalid & cloud_cover
+    b8, b4 = s2[names.index("B8")].astype(float), s2[names.index("B4")].astype(float)
+    clear = (b8 != tag2) & (b4 != tag2) & ~cloud_cover  # NDVI: its own bands have data
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = (b8 - b4) / (b8 + b4)
+    rows = []
+    h, w = b8.shape
+    for row in range(0, h - size + 1, stride):
+        for col in range(0, w - size + 1, stride):
+            win = np.s_[row:row + size, col:col + size]
+            valid = (~s2_invalid[win]).sum()
+            used = clear[win] & np.isfinite(ndvi[win])
+            rows.append((col, row, size, size,
+                         cloudy[win].sum() / valid if valid else None,
+                         (s2_invalid[win] | s1_invalid[win]).mean(),
+                         ndvi[win][used].mean() if used.any() else None))
+    return rows
+
+
+def class_mix_oracle(classes, nodata, size, stride):
+    """Per patch of the grid, each class's share of the pixels with data in the map (numpy)."""
+    h, w = classes.shape
+    out = []
+    for row in range(0, h - size + 1, stride):
+        for col in range(0, w - size + 1, stride):
+            window = classes[row:row + size, col:col + size]
+            values = window[window != nodata] if nodata is not None else window.ravel()
+            codes, counts = np.unique(values, return_counts=True)
+            out.append({int(c): n / values.size for c, n in zip(codes, counts)} if values.size else None)
+    return out

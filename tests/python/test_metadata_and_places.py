@@ -9,7 +9,7 @@ import shutil
 import pytest
 from osgeo import gdal, osr
 
-from conftest import METADATA, ROOT, connect, older_schema, run
+from conftest import BEFORE_VERSION_4, METADATA, ROOT, connect, older_schema, run
 
 gdal.UseExceptions()
 NORTH = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
@@ -137,12 +137,12 @@ def test_release_season_is_the_season_folders_label_and_null_for_sen12tp(ms_db, 
 def test_a_version_2_catalog_gains_release_season_when_opened_by_the_next_ingest(ms_tree, ms_db, tmp_path):
     db = tmp_path / "v2.db"
     shutil.copy(ms_db, db)
-    older_schema(db, ["ALTER TABLE scenes DROP COLUMN release_season",
+    older_schema(db, [*BEFORE_VERSION_4, "ALTER TABLE scenes DROP COLUMN release_season",
                       "UPDATE s12_meta SET value = '2' WHERE key = 'schema_version'"])
     run("ingest", ms_tree, "--db", db)
     query = "SELECT scene_id, release_season FROM scenes ORDER BY scene_id"
     with connect(db) as migrated, connect(ms_db) as fresh:
-        assert migrated.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert migrated.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone()[0] == "4"
         assert [tuple(r) for r in migrated.execute(query)] == [tuple(r) for r in fresh.execute(query)]
 
 

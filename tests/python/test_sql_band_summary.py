@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from conftest import ingest_tree, load, older_schema, run, synth_tree
+from conftest import BEFORE_VERSION_4, ingest_tree, load, older_schema, run, synth_tree
 from oracles import path_of, re_encoded
 
 gdal.UseExceptions()
@@ -168,8 +168,8 @@ def test_sketches_of_real_size_patches_stay_under_2_kb_per_band(tmp_path_factory
 def test_a_version_1_catalog_is_completed_by_the_next_ingest(tp_tree, tp_db, tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(tp_db, db)
-    older_schema(db, [  # what version 1 had: no sketches, no WKB footprints, no release seasons
-        "ALTER TABLE band_stats DROP COLUMN sketch", "ALTER TABLE scenes DROP COLUMN geom",
+    older_schema(db, [  # what version 1 had: no sketches, no WKB footprints, no release seasons, no patch grid
+        *BEFORE_VERSION_4, "ALTER TABLE band_stats DROP COLUMN sketch", "ALTER TABLE scenes DROP COLUMN geom",
         "ALTER TABLE scenes DROP COLUMN release_season", "DROP TABLE geometry_columns", "DROP TABLE spatial_ref_sys",
         "UPDATE s12_meta SET value = '1' WHERE key = 'schema_version'"])
     with pytest.raises(sqlite3.OperationalError, match="s12_band_summary: this catalog has no quantile sketches "
@@ -179,7 +179,7 @@ def test_a_version_1_catalog_is_completed_by_the_next_ingest(tp_tree, tp_db, tmp
     again = run("ingest", tp_tree, "--db", db)
     assert f"{files} files found, {files} scanned" in again.stdout + again.stderr  # every file rescanned, once
     conn = load(db)
-    assert conn.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert conn.execute("SELECT value FROM s12_meta WHERE key = 'schema_version'").fetchone() == ("4",)
     assert conn.execute("SELECT count(*) FROM band_stats WHERE sketch IS NULL").fetchone() == (0,)
     for query in ["SELECT s12_band_summary(scene_id, 's1', 'VV') FROM scenes",
                   "SELECT scene_id, geom, release_season FROM scenes ORDER BY scene_id", "SELECT * FROM geometry_columns"]:

@@ -90,11 +90,11 @@ def test_file_functions_are_directonly_and_pure_ones_are_not(tp_db, tmp_path):
 
 
 def test_file_reading_tables_are_directonly(tp_db, tmp_path):
-    conn = foreign_catalog(tp_db, tmp_path, {"patches": "SELECT * FROM s12_patches(390, 64, 64)",
+    conn = foreign_catalog(tp_db, tmp_path, {"grid_view": "SELECT * FROM s12_patches(390, 64, 64)",
                                              "quick": "SELECT s12_png(390, 'rgb', 0, 0, 8, 8) AS png",
                                              "near": "SELECT * FROM s12_nearest(0, 0, 1)"})
     with pytest.raises(sqlite3.OperationalError, match="unsafe use of virtual table \"s12_patches\""):
-        conn.execute("SELECT * FROM patches").fetchall()
+        conn.execute("SELECT * FROM grid_view").fetchall()
     with pytest.raises(sqlite3.OperationalError, match="unsafe use of s12_png"):
         conn.execute("SELECT * FROM quick").fetchall()
     assert len(conn.execute("SELECT * FROM near").fetchall()) == 1

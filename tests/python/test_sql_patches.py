@@ -7,39 +7,7 @@ import pytest
 from osgeo import gdal
 
 from conftest import load
-from oracles import CLOUDY_SCENE, SCENE, gdal_array
-
-
-def patch_oracle(conn, scene, size, stride, threshold=40):
-    """FilteredSEN12TP's per-pixel rules, in numpy: nodata in any S2 reflectance or S1 band,
-    cloudy when cloud_probability > threshold, NDVI where B8 and B4 have data and no cloud."""
-    ds2, s2 = gdal_array(conn, scene, "s2")
-    names = [ds2.GetRasterBand(i + 1).GetDescription() for i in range(ds2.RasterCount)]
-    cloud = names.index("cloud_probability")
-    reflectance = [i for i in range(len(names)) if i != cloud]
-    tag2 = ds2.GetRasterBand(1).GetNoDataValue()
-    s2_invalid = np.any(s2[reflectance] == tag2, axis=0)
-    ds1, s1 = gdal_array(conn, scene, "s1")
-    tag1 = ds1.GetRasterBand(1).GetNoDataValue()
-    s1_invalid = np.any(np.isnan(s1) | (s1 == tag1), axis=0)
-    cloud_cover = (s2[cloud] != tag2) & (s2[cloud] > threshold)
-    cloudy = ~s2_invalid & cloud_cover
-    b8, b4 = s2[names.index("B8")].astype(float), s2[names.index("B4")].astype(float)
-    clear = (b8 != tag2) & (b4 != tag2) & ~cloud_cover  # NDVI: its own bands have data
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndvi = (b8 - b4) / (b8 + b4)
-    rows = []
-    h, w = b8.shape
-    for row in range(0, h - size + 1, stride):
-        for col in range(0, w - size + 1, stride):
-            win = np.s_[row:row + size, col:col + size]
-            valid = (~s2_invalid[win]).sum()
-            used = clear[win] & np.isfinite(ndvi[win])
-            rows.append((col, row, size, size,
-                         cloudy[win].sum() / valid if valid else None,
-                         (s2_invalid[win] | s1_invalid[win]).mean(),
-                         ndvi[win][used].mean() if used.any() else None))
-    return rows
+from oracles import CLOUDY_SCENE, SCENE, class_mix_oracle, gdal_array, patch_oracle
 
 
 @pytest.mark.parametrize("scene", [SCENE, CLOUDY_SCENE])
@@ -70,19 +38,6 @@ def test_patches_follow_the_catalog_cloud_threshold(tp_db_copy):
     got = conn.execute("SELECT cloud_fraction FROM s12_patches(?, 80, 80)", (CLOUDY_SCENE,)).fetchall()
     expected = patch_oracle(conn, CLOUDY_SCENE, 80, 80, threshold=70)
     assert [g[0] for g in got] == pytest.approx([e[4] for e in expected], rel=1e-12)
-
-
-def class_mix_oracle(classes, nodata, size, stride):
-    """Per patch of the grid, each class's share of the pixels with data in the map (numpy)."""
-    h, w = classes.shape
-    out = []
-    for row in range(0, h - size + 1, stride):
-        for col in range(0, w - size + 1, stride):
-            window = classes[row:row + size, col:col + size]
-            values = window[window != nodata] if nodata is not None else window.ravel()
-            codes, counts = np.unique(values, return_counts=True)
-            out.append({int(c): n / values.size for c, n in zip(codes, counts)} if values.size else None)
-    return out
 
 
 def mixes(conn, scene, size, stride):

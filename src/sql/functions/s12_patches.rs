@@ -8,13 +8,12 @@
 //! `cloud_fraction <= 0.001 AND nodata_fraction = 0` keeps the patches FilteredSEN12TP keeps.
 
 use crate::catalog::cloud_threshold;
-use crate::catalog::read::SceneRow;
+use crate::catalog::read::{self, SceneRow, StoredPatch};
 use crate::layout::{Dataset, Modality};
-use crate::raster::indices::normalized_difference;
-use crate::raster::optical::PixelClass;
+use crate::raster::grid::{cell_at, Cell, Facts, Grid as PatchGrid, GridPass, PatchRow, PATCH_SIZE, PATCH_STRIDE};
 use crate::raster::optical::{cloud_band, mask_of, nodata_tags};
-use crate::raster::stats::is_nodata;
 use crate::raster::strips::{for_each_strip, Window};
+use crate::raster::vsi;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
 use crate::sql::runtime::error::{CallError, CallResult};
@@ -24,22 +23,28 @@ use crate::sql::runtime::session::{Call, Session};
 use crate::sql::runtime::table::TableFunction;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
-use std::collections::BTreeMap;
 
 const F: &str = "s12_patches";
-const DEFAULT_SIZE: i64 = 256;
-const DEFAULT_STRIDE: i64 = 249;
+const DEFAULT_SIZE: i64 = PATCH_SIZE as i64;
+const DEFAULT_STRIDE: i64 = PATCH_STRIDE as i64;
 
-pub(crate) struct Patches {
-    grid: Grid,
+/// The patches of one call: the ingest's, or computed from the rasters.
+pub(crate) enum Patches {
+    /// The catalog's `patches` (the authors' grid, its files unchanged on disk since): no raster read.
+    Stored(Vec<StoredPatch>),
+    /// Computed a row of patches at a time.
+    Computed(Box<Computed>),
+}
+
+/// Patches computed from the rasters.
+pub(crate) struct Computed {
+    grid: PatchGrid,
     sources: Sources,
-    /// The scene has a land-cover map on the patches' grid: without one, the mix is NULL.
-    mapped: bool,
     /// The S2 file has a cloud band: without one, cloud fractions are NULL (nobody measured them).
     clouds_measured: bool,
     /// The row of patches computed last (rows come a row of patches at a time), and its patches.
     patch_row: Option<usize>,
-    patches: Vec<Patch>,
+    patches: Vec<PatchRow>,
 }
 
 /// The files a row of patches is read from, and the cloud rule.
@@ -47,71 +52,37 @@ struct Sources {
     /// S2, with its 1-based B8 and B4 band numbers.
     s2: Option<(Target, [usize; 2])>,
     s1: Option<Target>,
+    /// The land-cover map, when it is on the grid of the S1/S2 files (else the mix is NULL).
     map: Option<Target>,
     threshold: f64,
 }
 
-/// Where a patch is and what its pixels are.
-#[derive(Debug, Clone, Default)]
-struct Patch {
-    /// Pixels of each land-cover class with data in the map.
-    classes: BTreeMap<i64, u64>,
-    col: usize,
-    row: usize,
-    nodata: u64,
-    s2_valid: u64,
-    cloudy: u64,
-    ndvi_sum: f64,
-    ndvi_count: u64,
-}
-
-/// The grid: how many patches fit along each axis.
-#[derive(Debug, Clone, Copy)]
-struct Grid {
-    size: usize,
-    stride: usize,
-    across: usize,
-    down: usize,
-}
-
-impl Grid {
-    /// The grid, refused before anything is read or allocated when it has more patches, or a row
-    /// of patches more values, than `limits` allow.
-    fn new(raster: (usize, usize), size: i64, stride: i64, limits: &Limits) -> CallResult<Grid> {
-        if !(1..=65_536).contains(&size) {
-            return Err(CallError::Invalid(format!("size must be 1..65536 px, got {size}")));
-        }
-        if !(1..=65_536).contains(&stride) {
-            return Err(CallError::Invalid(format!("stride must be 1..65536 px, got {stride}")));
-        }
-        let (size, stride) = (size as usize, stride as usize);
-        let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
-        let grid = Grid { size, stride, across: fit(raster.0), down: fit(raster.1) };
-        let count = grid.across.saturating_mul(grid.down);
-        limits.patches.check(count as u64, |max| {
-            format!("{count} patches of {size} px at stride {stride} is over the limit of {max}")
-        })?;
-        let row_values = (size as u64).saturating_mul(raster.0 as u64);
-        limits.window_values.check(row_values, |max| {
-            format!("a row of {size} px patches across {} px is over the limit of {max} values", raster.0)
-        })?;
-        Ok(grid)
+/// The grid, refused before anything is read or allocated when it has more patches, or a row of
+/// patches more values, than `limits` allow.
+fn checked_grid(raster: (usize, usize), size: i64, stride: i64, limits: &Limits) -> CallResult<PatchGrid> {
+    if !(1..=65_536).contains(&size) {
+        return Err(CallError::Invalid(format!("size must be 1..65536 px, got {size}")));
     }
-
-    /// The pixels a row of patches covers: full patch height, from column 0 to the last patch's edge.
-    fn band(&self, patch_row: usize) -> Window {
-        let width = if self.across == 0 { 0 } else { (self.across - 1) * self.stride + self.size };
-        Window { col: 0, row: patch_row * self.stride, width, height: self.size }
+    if !(1..=65_536).contains(&stride) {
+        return Err(CallError::Invalid(format!("stride must be 1..65536 px, got {stride}")));
     }
+    let (size, stride) = (size as usize, stride as usize);
+    let grid = PatchGrid::of(raster.0, raster.1, size, stride);
+    let count = grid.across.saturating_mul(grid.down);
+    limits.patches.check(count as u64, |max| {
+        format!("{count} patches of {size} px at stride {stride} is over the limit of {max}")
+    })?;
+    let row_values = (size as u64).saturating_mul(raster.0 as u64);
+    limits.window_values.check(row_values, |max| {
+        format!("a row of {size} px patches across {} px is over the limit of {max} values", raster.0)
+    })?;
+    Ok(grid)
 }
 
-/// Per pixel of one row of patches: S2 class (or None without S2), S1 nodata, NDVI (NaN where
-/// its inputs have no data or a cloud covers it), land-cover class (None without data or map).
-struct BandPixels {
-    s2: Vec<Option<PixelClass>>,
-    s1_nodata: Vec<bool>,
-    ndvi: Vec<f64>,
-    classes: Vec<Option<i64>>,
+/// The pixels a row of patches covers: full patch height, from column 0 to the last patch's edge.
+fn band_of(grid: &PatchGrid, patch_row: usize) -> Window {
+    let width = if grid.across == 0 { 0 } else { (grid.across - 1) * grid.stride + grid.size };
+    Window { col: 0, row: patch_row * grid.stride, width, height: grid.size }
 }
 
 impl TableFunction for Patches {
@@ -126,20 +97,77 @@ impl TableFunction for Patches {
         let size = arguments::integer(F, arguments, 1, "size")?.unwrap_or(DEFAULT_SIZE);
         let stride = arguments::integer(F, arguments, 2, "stride")?.unwrap_or(DEFAULT_STRIDE);
         let scene = resolve::scene(conn, F, &scene)?;
+        if (size, stride) == (DEFAULT_SIZE, DEFAULT_STRIDE) {
+            if let Some(rows) = stored(conn, &scene)? {
+                return Ok(Some(Patches::Stored(rows)));
+            }
+        }
+        Computed::new(conn, session, &scene, size, stride).map(|computed| Some(Patches::Computed(Box::new(computed))))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Patches::Stored(rows) => rows.len(),
+            Patches::Computed(computed) => computed.len(),
+        }
+    }
+
+    fn ready(&self, row: usize) -> bool {
+        match self {
+            Patches::Stored(_) => true,
+            Patches::Computed(computed) => computed.ready(row),
+        }
+    }
+
+    fn fill(&mut self, conn: &Connection, session: &Session, row: usize) -> Result<()> {
+        match self {
+            Patches::Stored(_) => Ok(()),
+            Patches::Computed(computed) => computed.fill(conn, session, row),
+        }
+    }
+
+    fn value(&self, row: usize, column: usize) -> Value {
+        match self {
+            Patches::Stored(rows) => rows[row][column].clone(),
+            Patches::Computed(computed) => computed.value(row, column),
+        }
+    }
+}
+
+/// The ingest's patches of `scene`, when every file they were counted from is on disk as the
+/// catalog knows it (same size and modification time): else None, and they are computed.
+fn stored(conn: &Connection, scene: &SceneRow) -> Result<Option<Vec<StoredPatch>>> {
+    let Some(rows) = read::stored_patches(conn, scene.scene_id, cloud_threshold(conn))? else { return Ok(None) };
+    let map = scene.dataset.and_then(Dataset::land_cover);
+    for modality in [Some(Modality::S2), Some(Modality::S1), map].into_iter().flatten() {
+        let Some(stamp) = read::file_stamp(conn, scene.scene_id, modality.name())? else { continue };
+        let target = resolve::optional_file_of(conn, F, scene, modality.name()).ok().flatten();
+        let on_disk = target.and_then(|t| vsi::stat(&t.path).ok()).map(|s| (s.bytes, s.mtime_ns));
+        if on_disk != Some(stamp) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(rows))
+}
+
+impl Computed {
+    /// The grid of `size` px patches at `stride` over the scene's S2 and S1 files (one of them
+    /// at least), checked against the limits before anything is read.
+    fn new(conn: &Connection, session: &Session, scene: &SceneRow, size: i64, stride: i64) -> Result<Computed> {
         let (s2, s1) = (
-            resolve::optional_file_of(conn, F, &scene, Modality::S2.name())?,
-            resolve::optional_file_of(conn, F, &scene, Modality::S1.name())?,
+            resolve::optional_file_of(conn, F, scene, Modality::S2.name())?,
+            resolve::optional_file_of(conn, F, scene, Modality::S1.name())?,
         );
         if s2.is_none() && s1.is_none() {
             return Err(fail(
                 F,
-                format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, &scene)?),
+                format!("scene {} has no s1 or s2 file ({})", scene.name, modalities_on_disk(conn, scene)?),
             ));
         }
         let mut call = session.call(F, conn);
         let raster = common_size(&mut call, s2.as_ref(), s1.as_ref())?;
-        let grid = Grid::new(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
-        let map = land_cover_map(conn, &mut call, &scene, raster)?;
+        let grid = checked_grid(raster, size, stride, &session.limits).map_err(|e| fail(F, e))?;
+        let map = land_cover_map(conn, &mut call, scene, raster)?;
         let clouds_measured = s2.as_ref().is_some_and(|t| cloud_band(&t.band_names).is_some());
         let s2 = match s2 {
             Some(target) => {
@@ -148,9 +176,8 @@ impl TableFunction for Patches {
             }
             None => None,
         };
-        let mapped = map.is_some();
         let sources = Sources { s2, s1, map, threshold: cloud_threshold(conn) };
-        Ok(Some(Patches { grid, sources, mapped, clouds_measured, patch_row: None, patches: Vec::new() }))
+        Ok(Computed { grid, sources, clouds_measured, patch_row: None, patches: Vec::new() })
     }
 
     fn len(&self) -> usize {
@@ -165,45 +192,31 @@ impl TableFunction for Patches {
     /// `size` raster rows, and memory holds one row of patches whatever the grid.
     fn fill(&mut self, conn: &Connection, session: &Session, row: usize) -> Result<()> {
         let patch_row = row / self.grid.across;
-        let band = self.grid.band(patch_row);
-        let pixels = read_band(&mut session.call(F, conn), &self.sources, band)?;
-        self.patches =
-            (0..self.grid.across).map(|j| count_patch(&pixels, band, j * self.grid.stride, self.grid.size)).collect();
+        let band = band_of(&self.grid, patch_row);
+        let [s2, s1, map] = count_band(&mut session.call(F, conn), &self.sources, band, self.grid)?;
+        self.patches = (0..self.grid.across)
+            .map(|j| {
+                PatchRow::of(self.grid.size, cell_at(&s2, j), self.clouds_measured, cell_at(&s1, j), cell_at(&map, j))
+            })
+            .collect();
         self.patch_row = Some(patch_row);
         Ok(())
     }
 
     fn value(&self, row: usize, column: usize) -> Value {
-        let p = &self.patches[row % self.grid.across];
-        let size = self.grid.size;
-        let pixels = (size * size) as f64;
-        let fraction =
-            |part: u64, whole: u64| if whole == 0 { Value::Null } else { Value::Real(part as f64 / whole as f64) };
+        let (patch_row, j) = (row / self.grid.across, row % self.grid.across);
+        let p = &self.patches[j];
+        let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
         match column {
-            0 => Value::Integer(p.col as i64),
-            1 => Value::Integer(p.row as i64),
-            2 | 3 => Value::Integer(size as i64),
-            4 if self.clouds_measured => fraction(p.cloudy, p.s2_valid),
-            4 => Value::Null,
-            5 => Value::Real(p.nodata as f64 / pixels),
-            6 if p.ndvi_count == 0 => Value::Null,
-            6 => Value::Real(p.ndvi_sum / p.ndvi_count as f64),
-            _ if self.mapped => class_mix(&p.classes),
-            _ => Value::Null,
+            0 => Value::Integer((j * self.grid.stride) as i64),
+            1 => Value::Integer((patch_row * self.grid.stride) as i64),
+            2 | 3 => Value::Integer(self.grid.size as i64),
+            4 => real(p.cloud_fraction),
+            5 => Value::Real(p.nodata_fraction),
+            6 => real(p.ndvi_mean),
+            _ => p.landcover.clone().map_or(Value::Null, Value::Text),
         }
     }
-}
-
-/// `{"10":0.25,"40":0.75}`: each class's share of the patch's pixels with data in the map, by
-/// class code in numeric order; NULL when no pixel has data.
-fn class_mix(classes: &BTreeMap<i64, u64>) -> Value {
-    let total: u64 = classes.values().sum();
-    if total == 0 {
-        return Value::Null;
-    }
-    let shares: Vec<String> =
-        classes.iter().map(|(class, count)| format!("\"{class}\":{}", *count as f64 / total as f64)).collect();
-    Value::Text(format!("{{{}}}", shares.join(",")))
 }
 
 /// The scene's land-cover map (WorldCover, SEN12MS's `lc`), when it is on disk and on the grid of
@@ -232,92 +245,46 @@ fn common_size(call: &mut Call, s2: Option<&Target>, s1: Option<&Target>) -> Res
     Ok(sizes[0])
 }
 
-/// Classifies every pixel of one row of patches, reading the map, S2 then S1 (one open dataset
-/// at a time).
-fn read_band(call: &mut Call, sources: &Sources, band: Window) -> Result<BandPixels> {
-    let threshold = sources.threshold;
-    let mut pixels = BandPixels {
-        s2: vec![None; band.pixels()],
-        s1_nodata: vec![false; band.pixels()],
-        ndvi: vec![f64::NAN; band.pixels()],
-        classes: vec![None; band.pixels()],
-    };
-    if let Some(target) = &sources.map {
-        call.with_dataset(target, |dataset, guard| {
-            let tag = nodata_tags(dataset, &[1])?[0];
-            let mut offset = 0;
-            for_each_strip(dataset, &[1], band, guard, |strips, count| {
-                for (i, &code) in strips[0][..count].iter().enumerate() {
-                    pixels.classes[offset + i] = (!is_nodata(code, tag)).then_some(code as i64);
-                }
-                offset += count;
-            })?;
-            Ok(())
-        })?;
-    }
-    if let Some((target, [nir, red])) = &sources.s2 {
-        let (nir, red) = (*nir, *red);
-        let read: Vec<usize> = (1..=target.band_names.len()).collect();
-        call.with_dataset(target, |dataset, guard| {
-            let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
+/// The cells of one row of patches in each of the scene's S2, S1 and map files (None for a file
+/// it does not have), with the rules the ingest counts its grid with: one open dataset at a time.
+fn count_band(call: &mut Call, sources: &Sources, band: Window, grid: PatchGrid) -> Result<[Option<Vec<Cell>>; 3]> {
+    let row_grid = PatchGrid { down: 1, ..grid };
+    let pass = |facts| GridPass::new(row_grid, band.width, facts);
+    let s2 = match &sources.s2 {
+        Some((target, [nir, red])) => Some(call.with_dataset(target, |dataset, guard| {
+            let read: Vec<usize> = (1..=target.band_names.len()).collect();
+            let mask = mask_of(dataset, &target.band_names, &read, sources.threshold)?;
             let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
-            let mut offset = 0;
-            for_each_strip(dataset, &read, band, guard, |strips, count| {
-                for i in 0..count {
-                    pixels.s2[offset + i] = Some(mask.classify(strips, i));
-                    if ndvi_mask.classify(strips, i) == PixelClass::Clear {
-                        pixels.ndvi[offset + i] = normalized_difference(strips[nir - 1][i], strips[red - 1][i]);
-                    }
-                }
-                offset += count;
+            let mut counts = pass(Facts::Optical { nir: nir - 1, red: red - 1 });
+            let (mut classes, mut ndvi_classes) = (Vec::new(), Vec::new());
+            for_each_strip(dataset, &read, band, guard, |strips, pixels| {
+                mask.classify_strip(strips, pixels, &mut classes);
+                ndvi_mask.classify_strip(strips, pixels, &mut ndvi_classes);
+                counts.add_strip(strips, pixels, Some((&classes, &ndvi_classes)));
             })?;
-            Ok(())
-        })?;
-    }
-    if let Some(target) = &sources.s1 {
-        let read: Vec<usize> = (1..=target.band_names.len()).collect();
+            Ok(counts.finish(sources.threshold).cells)
+        })?),
+        None => None,
+    };
+    let mut count = |target: &Target, facts: fn(Vec<Option<f64>>) -> Facts, read: Vec<usize>| {
         call.with_dataset(target, |dataset, guard| {
-            // S1 has no cloud band: the mask's only rule is that every band has data.
-            let mask = mask_of(dataset, &target.band_names, &read, threshold)?;
-            let mut offset = 0;
-            for_each_strip(dataset, &read, band, guard, |strips, count| {
-                for i in 0..count {
-                    pixels.s1_nodata[offset + i] = mask.classify(strips, i) == PixelClass::Invalid;
-                }
-                offset += count;
-            })?;
-            Ok(())
-        })?;
-    }
-    Ok(pixels)
-}
-
-/// The counts of the patch whose left edge is column `left` of the band.
-fn count_patch(pixels: &BandPixels, band: Window, left: usize, size: usize) -> Patch {
-    let mut patch = Patch { col: left, row: band.row, ..Patch::default() };
-    for y in 0..size {
-        for i in (y * band.width + left)..(y * band.width + left + size) {
-            let s2 = pixels.s2[i];
-            if pixels.s1_nodata[i] || s2 == Some(PixelClass::Invalid) {
-                patch.nodata += 1;
-            }
-            if s2 == Some(PixelClass::Cloudy) {
-                patch.cloudy += 1;
-            }
-            // NaN unless the NDVI inputs have data and the pixel is cloud-free.
-            if pixels.ndvi[i].is_finite() {
-                patch.ndvi_sum += pixels.ndvi[i];
-                patch.ndvi_count += 1;
-            }
-            if matches!(s2, Some(PixelClass::Cloudy | PixelClass::Clear)) {
-                patch.s2_valid += 1;
-            }
-            if let Some(class) = pixels.classes[i] {
-                *patch.classes.entry(class).or_default() += 1;
-            }
-        }
-    }
-    patch
+            let mut counts = pass(facts(nodata_tags(dataset, &read)?));
+            for_each_strip(dataset, &read, band, guard, |strips, pixels| counts.add_strip(strips, pixels, None))?;
+            Ok(counts.finish(sources.threshold).cells)
+        })
+    };
+    // S1 has no cloud band: a pixel has no data where any band has none.
+    let any_nodata: fn(Vec<Option<f64>>) -> Facts = |tags| Facts::AnyNodata(tags.into_iter().enumerate().collect());
+    let classes: fn(Vec<Option<f64>>) -> Facts = |tags| Facts::Classes { band: 0, tag: tags[0] };
+    let s1 = match &sources.s1 {
+        Some(target) => Some(count(target, any_nodata, (1..=target.band_names.len()).collect())?),
+        None => None,
+    };
+    let map = match &sources.map {
+        Some(target) => Some(count(target, classes, vec![1])?),
+        None => None,
+    };
+    Ok([s2, s1, map])
 }
 
 #[cfg(test)]
@@ -328,17 +295,17 @@ mod tests {
     fn the_grid_is_what_fits_and_is_bounded_before_reading() {
         // The authors' grid on a 2000 px scene: (2000 - 256) / 249 + 1 = 8 a side.
         let limits = Limits::built_in();
-        let grid = Grid::new((2000, 2000), 256, 249, &limits).unwrap();
+        let grid = checked_grid((2000, 2000), 256, 249, &limits).unwrap();
         assert_eq!((grid.across, grid.down), (8, 8));
-        assert_eq!(grid.band(7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
-        assert_eq!(Grid::new((240, 240), 256, 249, &limits).unwrap().across, 0);
-        let too_many = Grid::new((2000, 2000), 1, 1, &limits).unwrap_err();
+        assert_eq!(band_of(&grid, 7), Window { col: 0, row: 7 * 249, width: 7 * 249 + 256, height: 256 });
+        assert_eq!(checked_grid((240, 240), 256, 249, &limits).unwrap().across, 0);
+        let too_many = checked_grid((2000, 2000), 1, 1, &limits).unwrap_err();
         assert!(matches!(&too_many, CallError::Limit(e) if e.variable == "SEN12LITE_MAX_PATCHES"));
         assert_eq!(
             too_many.to_string(),
             "4000000 patches of 1 px at stride 1 is over the limit of 1048576 (SEN12LITE_MAX_PATCHES)"
         );
-        assert!(Grid::new((200_000, 10), 65_536, 1, &limits)
+        assert!(checked_grid((200_000, 10), 65_536, 1, &limits)
             .unwrap_err()
             .to_string()
             .contains("over the limit of 67108864 values"));

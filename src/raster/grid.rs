@@ -1,0 +1,327 @@
+//! The patch grid: square patches at a stride over a raster (the SEN12TP authors' 256 px every
+//! 249 px by default), and the per-patch counts one file gives while the ingest reads its strips
+//! anyway. The counts of a scene's S2, S1 and land-cover files together are the patch rows
+//! `s12_patches` computes: [`PatchRow::of`] joins them with the same rules.
+
+use super::indices::normalized_difference;
+use super::optical::PixelClass;
+use super::stats::is_nodata;
+use std::collections::BTreeMap;
+
+/// The SEN12TP authors' patch side, in pixels.
+pub const PATCH_SIZE: usize = 256;
+/// The SEN12TP authors' stride between patches, in pixels.
+pub const PATCH_STRIDE: usize = 249;
+
+/// Where the patches of a raster are: every `size` px square at a multiple of `stride` that fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grid {
+    /// Patch side.
+    pub size: usize,
+    /// Distance between neighbouring patches.
+    pub stride: usize,
+    /// Patches along a row.
+    pub across: usize,
+    /// Rows of patches.
+    pub down: usize,
+}
+
+impl Grid {
+    /// The grid of a `width` x `height` raster (`size` and `stride` at least 1).
+    pub fn of(width: usize, height: usize, size: usize, stride: usize) -> Grid {
+        let fit = |extent: usize| if extent < size { 0 } else { (extent - size) / stride + 1 };
+        Grid { size, stride, across: fit(width), down: fit(height) }
+    }
+
+    /// The authors' grid of a `width` x `height` raster.
+    pub fn authors(width: usize, height: usize) -> Grid {
+        Grid::of(width, height, PATCH_SIZE, PATCH_STRIDE)
+    }
+
+    /// Patches in the grid.
+    pub fn len(&self) -> usize {
+        self.across * self.down
+    }
+
+    /// Whether no patch fits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows of patches that raster row `y` lies in (at most two when patches overlap).
+    fn patch_rows_of(&self, y: usize) -> std::ops::Range<usize> {
+        let first = if y < self.size { 0 } else { (y - self.size) / self.stride + 1 };
+        first..(y / self.stride + 1).min(self.down)
+    }
+}
+
+/// What one file says about the pixels of one patch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    /// Pixels this file has no data at (S2: a reflectance band; S1: any band).
+    pub invalid: u64,
+    /// Where those pixels are: runs `[y, x0, x1)` in patch coordinates, row by row.
+    pub runs: Vec<[u16; 3]>,
+    /// S2: valid pixels (cloudy or clear).
+    pub valid: u64,
+    /// S2: valid pixels under cloud.
+    pub cloudy: u64,
+    /// S2: sum of NDVI over clear pixels where B8 and B4 have data, in row-major order.
+    pub ndvi_sum: f64,
+    /// S2: the pixels in that sum.
+    pub ndvi_count: u64,
+    /// A land-cover map: pixels of each class code with data.
+    pub classes: BTreeMap<i64, u64>,
+}
+
+/// What a file's pixels say on the grid.
+#[derive(Debug, Clone)]
+pub enum Facts {
+    /// An S2 file: the catalog's classes of each pixel, and NDVI from the `nir` and `red` bands.
+    Optical {
+        /// 0-based NIR band.
+        nir: usize,
+        /// 0-based red band.
+        red: usize,
+    },
+    /// An S1 file: a pixel has no data where any of these (0-based band, nodata tag) has none.
+    AnyNodata(Vec<(usize, Option<f64>)>),
+    /// A land-cover map: the class code of `band` (0-based) where it has data.
+    Classes {
+        /// 0-based band of the codes.
+        band: usize,
+        /// Its nodata tag.
+        tag: Option<f64>,
+    },
+}
+
+/// The classes of one strip's pixels, as an S2 pass finds them: under the catalog's mask, and
+/// under NDVI's own mask (B8 and B4 have data, no cloud).
+pub type StripClasses<'a> = (&'a [PixelClass], &'a [PixelClass]);
+
+/// The per-patch counts of one file, fed strip by strip from the top.
+#[derive(Debug, Clone)]
+pub struct GridPass {
+    grid: Grid,
+    width: usize,
+    facts: Facts,
+    next_row: usize,
+    cells: Vec<Cell>,
+}
+
+impl GridPass {
+    /// Counts on `grid` of a raster `width` px wide, from `facts`.
+    pub fn new(grid: Grid, width: usize, facts: Facts) -> GridPass {
+        GridPass { grid, width, facts, next_row: 0, cells: vec![Cell::default(); grid.len()] }
+    }
+
+    /// Adds the next strip: `pixels` values (whole rows) of each band in `strips`; an S2 pass
+    /// gives the strip's pixel classes too.
+    pub fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize, classes: Option<StripClasses>) {
+        let rows = pixels / self.width.max(1);
+        for r in 0..rows {
+            let y = self.next_row + r;
+            for patch_row in self.grid.patch_rows_of(y) {
+                let dy = (y - patch_row * self.grid.stride) as u16;
+                for patch_col in 0..self.grid.across {
+                    let left = r * self.width + patch_col * self.grid.stride;
+                    let cell = &mut self.cells[patch_row * self.grid.across + patch_col];
+                    add_line(cell, &self.facts, strips, classes, left..left + self.grid.size, dy);
+                }
+            }
+        }
+        self.next_row += rows;
+    }
+
+    /// The cells, counted with `cloud_threshold` (the S2 mask's).
+    pub fn finish(self, cloud_threshold: f64) -> PatchCounts {
+        PatchCounts { grid: self.grid, cloud_threshold, cells: self.cells }
+    }
+}
+
+/// One file's counts on a grid.
+#[derive(Debug, Clone)]
+pub struct PatchCounts {
+    /// The grid.
+    pub grid: Grid,
+    /// Cloudy above this cloud probability (percent), for an S2 file's counts.
+    pub cloud_threshold: f64,
+    /// Row-major (patch rows, then across).
+    pub cells: Vec<Cell>,
+}
+
+/// One row of a patch: the pixels `line` of the strip, row `dy` of the patch.
+fn add_line<T: Copy + Into<f64>>(
+    cell: &mut Cell,
+    facts: &Facts,
+    strips: &[Vec<T>],
+    classes: Option<StripClasses>,
+    line: std::ops::Range<usize>,
+    dy: u16,
+) {
+    let start = line.start;
+    let invalid_at = |i: usize, invalid: bool, cell: &mut Cell| {
+        if invalid {
+            cell.invalid += 1;
+            let x = (i - start) as u16;
+            match cell.runs.last_mut() {
+                Some(run) if run[0] == dy && run[2] == x => run[2] = x + 1,
+                _ => cell.runs.push([dy, x, x + 1]),
+            }
+        }
+    };
+    match facts {
+        Facts::Optical { nir, red } => {
+            let (mask, ndvi_mask) = classes.expect("an S2 pass gives its classes");
+            for i in line {
+                invalid_at(i, mask[i] == PixelClass::Invalid, cell);
+                cell.valid += u64::from(mask[i] != PixelClass::Invalid);
+                cell.cloudy += u64::from(mask[i] == PixelClass::Cloudy);
+                if ndvi_mask[i] == PixelClass::Clear {
+                    let value = normalized_difference(strips[*nir][i].into(), strips[*red][i].into());
+                    if value.is_finite() {
+                        cell.ndvi_sum += value;
+                        cell.ndvi_count += 1;
+                    }
+                }
+            }
+        }
+        Facts::AnyNodata(bands) => {
+            for i in line {
+                let invalid = bands.iter().any(|&(band, tag)| is_nodata(strips[band][i].into(), tag));
+                invalid_at(i, invalid, cell);
+            }
+        }
+        Facts::Classes { band, tag } => {
+            for i in line {
+                let code: f64 = strips[*band][i].into();
+                if !is_nodata(code, *tag) {
+                    *cell.classes.entry(code as i64).or_default() += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The cell at `index` of a file's cells, when the scene has the file.
+pub fn cell_at(cells: &Option<Vec<Cell>>, index: usize) -> Option<&Cell> {
+    cells.as_ref().map(|c| &c[index])
+}
+
+/// Pixels where either file has no data: the union of two cells' runs.
+pub fn invalid_in_either(a: &[[u16; 3]], b: &[[u16; 3]]) -> u64 {
+    let mut runs: Vec<[u16; 3]> = a.iter().chain(b).copied().collect();
+    runs.sort_unstable();
+    let mut count = 0u64;
+    let mut open: Option<[u16; 3]> = None;
+    for run in runs {
+        open = match open {
+            Some(o) if o[0] == run[0] && run[1] <= o[2] => Some([o[0], o[1], o[2].max(run[2])]),
+            Some(o) => {
+                count += u64::from(o[2] - o[1]);
+                Some(run)
+            }
+            None => Some(run),
+        };
+    }
+    count + open.map_or(0, |o| u64::from(o[2] - o[1]))
+}
+
+/// The runs of a cell as bytes (little-endian u16 triples), for the catalog.
+pub fn encode_runs(runs: &[[u16; 3]]) -> Vec<u8> {
+    runs.iter().flatten().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// [`encode_runs`] read back; None for bytes that are not whole triples.
+pub fn decode_runs(bytes: &[u8]) -> Option<Vec<[u16; 3]>> {
+    if !bytes.len().is_multiple_of(6) {
+        return None;
+    }
+    let value = |chunk: &[u8]| u16::from_le_bytes([chunk[0], chunk[1]]);
+    Some(bytes.chunks_exact(6).map(|c| [value(&c[0..2]), value(&c[2..4]), value(&c[4..6])]).collect())
+}
+
+/// One patch's row as `s12_patches` gives it, from the cells of a scene's files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchRow {
+    /// Cloudy over valid S2 pixels; None without a cloud band or a valid pixel.
+    pub cloud_fraction: Option<f64>,
+    /// Pixels where S2 or S1 has no data, over all pixels.
+    pub nodata_fraction: f64,
+    /// Mean NDVI over its pixels; None without one.
+    pub ndvi_mean: Option<f64>,
+    /// The land-cover mix as JSON; None without a map or a pixel with data in it.
+    pub landcover: Option<String>,
+}
+
+impl PatchRow {
+    /// The row of a `size` px patch from its S2 cell (`clouds_measured`: the file has a cloud
+    /// band), S1 cell and land-cover cell, each present when the scene has that file.
+    pub fn of(
+        size: usize,
+        s2: Option<&Cell>,
+        clouds_measured: bool,
+        s1: Option<&Cell>,
+        map: Option<&Cell>,
+    ) -> PatchRow {
+        let none = Cell::default();
+        let (s2_cell, s1_cell) = (s2.unwrap_or(&none), s1.unwrap_or(&none));
+        let fraction = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+        PatchRow {
+            cloud_fraction: if s2.is_some() && clouds_measured {
+                fraction(s2_cell.cloudy, s2_cell.valid)
+            } else {
+                None
+            },
+            nodata_fraction: invalid_in_either(&s2_cell.runs, &s1_cell.runs) as f64 / (size * size) as f64,
+            ndvi_mean: fraction(0, s2_cell.ndvi_count).map(|_| s2_cell.ndvi_sum / s2_cell.ndvi_count as f64),
+            landcover: map.and_then(|cell| class_mix(&cell.classes)),
+        }
+    }
+}
+
+/// `{"10":0.25,"40":0.75}`: each class's share of the patch's pixels with data in the map, by
+/// class code in numeric order; None when no pixel has data.
+pub fn class_mix(classes: &BTreeMap<i64, u64>) -> Option<String> {
+    let total: u64 = classes.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let shares: Vec<String> =
+        classes.iter().map(|(class, count)| format!("\"{class}\":{}", *count as f64 / total as f64)).collect();
+    Some(format!("{{{}}}", shares.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_authors_grid_on_a_published_scene_is_eight_a_side() {
+        let grid = Grid::authors(2000, 2000);
+        assert_eq!((grid.across, grid.down, grid.len()), (8, 8, 64));
+        assert!(Grid::authors(255, 2000).is_empty());
+    }
+
+    #[test]
+    fn each_raster_row_is_in_the_patch_rows_that_cover_it() {
+        for (size, stride) in [(256, 249), (4, 4), (5, 2), (3, 7)] {
+            let grid = Grid::of(40, 40, size.min(40), stride);
+            for y in 0..40 {
+                let expected: Vec<usize> =
+                    (0..grid.down).filter(|p| p * grid.stride <= y && y < p * grid.stride + grid.size).collect();
+                assert_eq!(grid.patch_rows_of(y).collect::<Vec<_>>(), expected, "{size} {stride} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_union_of_runs_counts_each_pixel_once() {
+        let a = [[0, 0, 4], [1, 2, 3]];
+        let b = [[0, 2, 6], [1, 3, 5], [2, 0, 1]];
+        // Row 0: 0..6 (6), row 1: 2..5 (3), row 2: 0..1 (1).
+        assert_eq!(invalid_in_either(&a, &b), 10);
+        assert_eq!(decode_runs(&encode_runs(&b)).unwrap(), b.to_vec());
+        assert_eq!(decode_runs(&[1, 2, 3]), None);
+    }
+}
