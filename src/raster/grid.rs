@@ -4,7 +4,7 @@
 //! `s12_patches` computes: [`PatchRow::of`] joins them with the same rules.
 
 use super::indices::normalized_difference;
-use super::optical::PixelClass;
+use super::optical::{OpticalMask, PixelClass};
 use super::stats::is_nodata;
 use std::collections::BTreeMap;
 
@@ -150,6 +150,40 @@ pub struct PatchCounts {
     pub cells: Vec<Cell>,
 }
 
+impl super::strips::StripVisitor for GridPass {
+    /// A strip of a file whose facts need no S2 classes (S1, a map).
+    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+        self.add_strip(strips, pixels, None);
+    }
+}
+
+/// An S2 file's strips classified under the catalog's mask and NDVI's, into its grid counts.
+pub struct OpticalCells<'m> {
+    /// The catalog's mask.
+    pub mask: &'m OpticalMask,
+    /// NDVI's mask (B8 and B4 have data, no cloud).
+    pub ndvi_mask: &'m OpticalMask,
+    /// The counts.
+    pub counts: GridPass,
+    classes: (Vec<PixelClass>, Vec<PixelClass>),
+}
+
+impl<'m> OpticalCells<'m> {
+    /// Counts of an S2 file under `mask` and `ndvi_mask` into `counts`.
+    pub fn new(mask: &'m OpticalMask, ndvi_mask: &'m OpticalMask, counts: GridPass) -> OpticalCells<'m> {
+        OpticalCells { mask, ndvi_mask, counts, classes: Default::default() }
+    }
+}
+
+impl super::strips::StripVisitor for OpticalCells<'_> {
+    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+        let (classes, ndvi_classes) = &mut self.classes;
+        self.mask.classify_strip(strips, pixels, classes);
+        self.ndvi_mask.classify_strip(strips, pixels, ndvi_classes);
+        self.counts.add_strip(strips, pixels, Some((classes, ndvi_classes)));
+    }
+}
+
 /// One row of a patch: the pixels `line` of the strip, row `dy` of the patch.
 fn add_line<T: Copy + Into<f64>>(
     cell: &mut Cell,
@@ -193,11 +227,18 @@ fn add_line<T: Copy + Into<f64>>(
             }
         }
         Facts::Classes { band, tag } => {
-            for i in line {
-                let code: f64 = strips[*band][i].into();
+            // Counted a run of equal codes at a time: a map's classes come in patches, and one
+            // map update a pixel was most of the grid's cost on a land-cover file.
+            let codes = &strips[*band][line];
+            let mut at = 0;
+            while at < codes.len() {
+                let code: f64 = codes[at].into();
+                // At least the pixel itself: a NaN code equals nothing, not even itself.
+                let run = 1 + codes[at + 1..].iter().take_while(|c| (**c).into() == code).count();
                 if !is_nodata(code, *tag) {
-                    *cell.classes.entry(code as i64).or_default() += 1;
+                    *cell.classes.entry(code as i64).or_default() += run as u64;
                 }
+                at += run;
             }
         }
     }

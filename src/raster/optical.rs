@@ -40,18 +40,21 @@ impl OpticalMask {
     /// The class of each of the first `pixels` pixels of a read whose bands are `strips`, into
     /// `classes`: band after band, so that each pass reads one band's values in order (a pixel at
     /// a time would jump between the bands' buffers for every value).
-    pub fn classify_strip(&self, strips: &[Vec<f64>], pixels: usize, classes: &mut Vec<PixelClass>) {
+    /// The strips may hold the file's own sample type: a value is compared as f64 in a register,
+    /// which costs less than writing the strip out as f64 first.
+    pub fn classify_strip<T: Copy + Into<f64>>(&self, strips: &[Vec<T>], pixels: usize, classes: &mut Vec<PixelClass>) {
         classes.clear();
         classes.resize(pixels, PixelClass::Clear);
         for &(band, tag) in &self.reflectance {
             for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
-                if is_nodata(value, tag) {
+                if is_nodata(value.into(), tag) {
                     *class = PixelClass::Invalid;
                 }
             }
         }
         if let Some((band, tag)) = self.cloud {
             for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
+                let value: f64 = value.into();
                 if *class == PixelClass::Clear && !is_nodata(value, tag) && value > self.threshold {
                     *class = PixelClass::Cloudy;
                 }
@@ -93,13 +96,13 @@ impl OpticalCounts {
     /// Valid and cloudy pixels follow `mask`; the index, `index(strips, i)`, is averaged over the
     /// pixels `index_mask` finds clear (its input bands have data, no cloud). NaN or infinite
     /// values (a zero denominator) are left out.
-    pub fn add_strip(
+    pub fn add_strip<T: Copy + Into<f64>>(
         &mut self,
         mask: &OpticalMask,
         index_mask: &OpticalMask,
-        strips: &[Vec<f64>],
+        strips: &[Vec<T>],
         pixels: usize,
-        index: impl Fn(&[Vec<f64>], usize) -> f64,
+        index: impl Fn(&[Vec<T>], usize) -> f64,
     ) {
         self.pixels += pixels as u64;
         let [classes, index_classes] = &mut self.classes;

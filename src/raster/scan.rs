@@ -251,22 +251,14 @@ fn read_all_strips(
     let pass = StripPass { dataset, window: Window::whole(width, height), bands };
     let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid));
     match common_type(dataset, bands) {
-        Some(GdalDataType::UInt8) => {
-            pass.run_converted(&mut buffers.u8, &mut buffers.f64, to, BandAccumulator::push_integers)
-        }
-        Some(GdalDataType::UInt16) => {
-            pass.run_converted(&mut buffers.u16, &mut buffers.f64, to, BandAccumulator::push_integers)
-        }
-        Some(GdalDataType::Int16) => {
-            pass.run_converted(&mut buffers.i16, &mut buffers.f64, to, BandAccumulator::push_integers)
-        }
-        Some(GdalDataType::Float32) => {
-            pass.run_converted(&mut buffers.f32, &mut buffers.f64, to, BandAccumulator::push_f32s)
-        }
+        Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, to, BandAccumulator::push_integers),
+        Some(GdalDataType::UInt16) => pass.run(&mut buffers.u16, to, BandAccumulator::push_integers),
+        Some(GdalDataType::Int16) => pass.run(&mut buffers.i16, to, BandAccumulator::push_integers),
+        Some(GdalDataType::Float32) => pass.run(&mut buffers.f32, to, BandAccumulator::push_f32s),
         _ if to.0.iter().all(BandAccumulator::counts_integers) => {
-            pass.run_converted(&mut buffers.i32, &mut buffers.f64, to, BandAccumulator::push_integers)
+            pass.run(&mut buffers.i32, to, BandAccumulator::push_integers)
         }
-        _ => pass.run(&mut buffers.f64, to, BandAccumulator::push, OpticalPass::add_strip),
+        _ => pass.run(&mut buffers.f64, to, BandAccumulator::push),
     }?;
     if let Measures::Classes { band } = measures {
         scan.classes = accumulators.get(*band).and_then(BandAccumulator::class_counts);
@@ -307,26 +299,14 @@ struct StripPass<'a> {
 }
 
 impl StripPass<'_> {
-    /// [`StripPass::run`] of bands read in another type than f64: the S2 measures get their few
-    /// bands converted into `as_f64`.
-    fn run_converted<T: GdalType + Copy + Default + Into<f64>>(
-        &self,
-        buffers: &mut Vec<Vec<T>>,
-        as_f64: &mut Vec<Vec<f64>>,
-        targets: Targets,
-        push: impl Fn(&mut BandAccumulator, &[T]),
-    ) -> Result<()> {
-        self.run(buffers, targets, push, |optical, strips, pixels| optical.add_converted_strip(strips, pixels, as_f64))
-    }
-
-    /// Reads the bands as `T` into `buffers`, hands each band's strip to `push` and the strip of
-    /// all bands to `measure` (the S2 measures, for an S2 file).
+    /// Reads the bands as `T` into `buffers` (the file's own type, so GDAL copies without
+    /// converting), hands each band's strip to `push`, and the strip of all bands to the S2
+    /// measures and the patch grid.
     fn run<T: GdalType + Copy + Default + Into<f64>>(
         &self,
         buffers: &mut Vec<Vec<T>>,
         (accumulators, optical, grid): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
-        mut measure: impl FnMut(&mut OpticalPass, &[Vec<T>], usize),
     ) -> Result<()> {
         let all_bands: Vec<usize> = (1..=self.bands).collect();
         for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
@@ -334,7 +314,7 @@ impl StripPass<'_> {
                 push(accumulator, &strip[..pixels]);
             }
             if let Some(optical) = optical.as_mut() {
-                measure(optical, strips, pixels);
+                optical.add_strip(strips, pixels);
             }
             if let Some(grid) = grid.as_mut() {
                 grid.add_strip(strips, pixels, optical.as_ref().map(|o| o.counts.strip_classes()));
@@ -378,29 +358,9 @@ impl OpticalPass {
         OpticalPass { mask, ndvi_mask, red: bands.red, nir: bands.nir, counts: OpticalCounts::default() }
     }
 
-    /// [`OpticalPass::add_strip`] of a strip read in another type: the bands the measures look
-    /// at are converted into `as_f64`, the others left empty.
-    fn add_converted_strip<T: Copy + Into<f64>>(
-        &mut self,
-        strips: &[Vec<T>],
-        pixels: usize,
-        as_f64: &mut Vec<Vec<f64>>,
-    ) {
-        let mut needed: Vec<usize> = self.mask.reflectance.iter().map(|(slot, _)| *slot).collect();
-        needed.extend(self.mask.cloud.map(|(slot, _)| slot).into_iter().chain([self.red, self.nir]));
-        as_f64.resize_with(strips.len(), Vec::new);
-        for (slot, (converted, strip)) in as_f64.iter_mut().zip(strips).enumerate() {
-            converted.clear();
-            if needed.contains(&slot) {
-                converted.extend(strip[..pixels].iter().map(|v| (*v).into()));
-            }
-        }
-        self.add_strip(as_f64, pixels);
-    }
-
-    fn add_strip(&mut self, strips: &[Vec<f64>], pixels: usize) {
+    fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
         let (red, nir) = (self.red, self.nir);
-        let ndvi = |strips: &[Vec<f64>], i: usize| normalized_difference(strips[nir][i], strips[red][i]);
+        let ndvi = |strips: &[Vec<T>], i: usize| normalized_difference(strips[nir][i].into(), strips[red][i].into());
         self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, ndvi);
     }
 

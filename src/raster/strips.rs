@@ -89,6 +89,50 @@ pub fn for_each_strip(
     for_each_strip_in(dataset, bands, window, guard, &mut Vec::new(), visit)
 }
 
+/// What visits the strips of a read whatever their sample type.
+pub trait StripVisitor {
+    /// The next strip: `pixels` values of each band.
+    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize);
+}
+
+/// [`for_each_strip`] with the strips in the bands' own sample type when they share one (8-, 16- or
+/// 32-bit integers, float32), else as f64: GDAL copies them without converting, and a strip is
+/// 2 to 8 times less memory to write and read again.
+pub fn for_each_native_strip(
+    dataset: &Dataset,
+    bands: &[usize],
+    window: Window,
+    guard: &mut dyn ReadGuard,
+    visitor: &mut impl StripVisitor,
+) -> Result<()> {
+    use gdal::raster::GdalDataType::{Float32, Int16, Int32, UInt16, UInt32, UInt8};
+    let types: Vec<_> = bands
+        .iter()
+        .map(|&b| dataset.rasterband(b).map(|r| r.band_type()).map_err(|e| RasterError::no_band(b, e)))
+        .collect::<Result<_>>()?;
+    let common = types.first().copied().filter(|first| types.iter().all(|t| t == first));
+    fn run<T: GdalType + Copy + Default + Into<f64>>(
+        dataset: &Dataset,
+        bands: &[usize],
+        window: Window,
+        guard: &mut dyn ReadGuard,
+        visitor: &mut impl StripVisitor,
+    ) -> Result<()> {
+        for_each_strip_in::<T>(dataset, bands, window, guard, &mut Vec::new(), |strips, pixels| {
+            visitor.visit(strips, pixels)
+        })
+    }
+    match common {
+        Some(UInt8) => run::<u8>(dataset, bands, window, guard, visitor),
+        Some(UInt16) => run::<u16>(dataset, bands, window, guard, visitor),
+        Some(Int16) => run::<i16>(dataset, bands, window, guard, visitor),
+        Some(UInt32) => run::<u32>(dataset, bands, window, guard, visitor),
+        Some(Int32) => run::<i32>(dataset, bands, window, guard, visitor),
+        Some(Float32) => run::<f32>(dataset, bands, window, guard, visitor),
+        _ => run::<f64>(dataset, bands, window, guard, visitor),
+    }
+}
+
 /// [`for_each_strip`], reading values as `T` (GDAL converts) into `strips`, whose buffers are
 /// grown as needed and kept for the caller's next read (an ingest worker reads thousands of small
 /// files; an integer band read as integers costs GDAL no conversion to f64 and its histogram no

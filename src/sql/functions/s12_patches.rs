@@ -10,9 +10,11 @@
 use crate::catalog::cloud_threshold;
 use crate::catalog::read::{self, SceneRow, StoredPatch};
 use crate::layout::{Dataset, Modality};
-use crate::raster::grid::{cell_at, Cell, Facts, Grid as PatchGrid, GridPass, PatchRow, PATCH_SIZE, PATCH_STRIDE};
+use crate::raster::grid::{
+    cell_at, Cell, Facts, Grid as PatchGrid, GridPass, OpticalCells, PatchRow, PATCH_SIZE, PATCH_STRIDE,
+};
 use crate::raster::optical::{cloud_band, mask_of, nodata_tags};
-use crate::raster::strips::{for_each_strip, Window};
+use crate::raster::strips::{for_each_native_strip, Window};
 use crate::raster::vsi;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
@@ -255,21 +257,17 @@ fn count_band(call: &mut Call, sources: &Sources, band: Window, grid: PatchGrid)
             let read: Vec<usize> = (1..=target.band_names.len()).collect();
             let mask = mask_of(dataset, &target.band_names, &read, sources.threshold)?;
             let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
-            let mut counts = pass(Facts::Optical { nir: nir - 1, red: red - 1 });
-            let (mut classes, mut ndvi_classes) = (Vec::new(), Vec::new());
-            for_each_strip(dataset, &read, band, guard, |strips, pixels| {
-                mask.classify_strip(strips, pixels, &mut classes);
-                ndvi_mask.classify_strip(strips, pixels, &mut ndvi_classes);
-                counts.add_strip(strips, pixels, Some((&classes, &ndvi_classes)));
-            })?;
-            Ok(counts.finish(sources.threshold).cells)
+            let counts = pass(Facts::Optical { nir: nir - 1, red: red - 1 });
+            let mut cells = OpticalCells::new(&mask, &ndvi_mask, counts);
+            for_each_native_strip(dataset, &read, band, guard, &mut cells)?;
+            Ok(cells.counts.finish(sources.threshold).cells)
         })?),
         None => None,
     };
     let mut count = |target: &Target, facts: fn(Vec<Option<f64>>) -> Facts, read: Vec<usize>| {
         call.with_dataset(target, |dataset, guard| {
             let mut counts = pass(facts(nodata_tags(dataset, &read)?));
-            for_each_strip(dataset, &read, band, guard, |strips, pixels| counts.add_strip(strips, pixels, None))?;
+            for_each_native_strip(dataset, &read, band, guard, &mut counts)?;
             Ok(counts.finish(sources.threshold).cells)
         })
     };
