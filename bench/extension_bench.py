@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
+from gdal_baseline import decode
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = os.environ.get("S12_BIN", str(ROOT / "target/release/sen12lite"))
 EXT = os.environ.get("S12_EXT", str(ROOT / "dist/sen12lite.so"))
@@ -127,19 +129,6 @@ def zonal_bench(conn, scenes):
     print(f"s12_zonal(scene, 's2', 'B8', zone holding the scene) over {len(scenes)} whole {w}x{h} scenes (ms per scene):")
     print(f"  gdal.Open + ReadAsArray of B8:     {raw / len(scenes) * 1e3:6.1f}")
     print(f"  s12_zonal:                         {ext / len(scenes) * 1e3:6.1f}   ratio {ext / raw:.2f}x  (target <= 1.5x)")
-
-
-def decode(paths):
-    """GDAL decoding every pixel of every band of `paths`, a tile row at a time (one process)."""
-    for path in paths:
-        ds = gdal.Open(path)
-        w, h, n = ds.RasterXSize, ds.RasterYSize, ds.RasterCount
-        rows = ds.GetRasterBand(1).GetBlockSize()[1]
-        size = gdal.GetDataTypeSize(ds.GetRasterBand(1).DataType) // 8
-        buf = bytearray(w * rows * n * size)
-        for y in range(0, h, rows):
-            r = min(rows, h - y)
-            ds.ReadRaster(0, y, w, r, buf_obj=memoryview(buf)[:w * r * n * size])
 
 
 def patch_grid_bench(db, conn, scenes):

@@ -2,8 +2,8 @@
 
 Baselines, each in as many processes as the ingest has threads (the machine's cores), the files
 dealt out so that each process gets the same bytes:
-- decode-only: GDAL opens each file and decodes every pixel of every band (`Dataset.ReadRaster`,
-  a tile row at a time into one buffer); the floor of any pass that reads every pixel;
+- decode-only: GDAL opens each file and decodes every pixel of every band (bench/gdal_baseline.py);
+  the floor of any pass that reads every pixel;
 - GDAL's statistics: `Band.ComputeStatistics` of every band (min, max, mean, stddev; no percentiles,
   sketches, cloud fractions, NDVI, land-cover mix or patch grid, which the ingest also computes).
 The ingest runs with `--no-checksums` (GDAL checks no md5). Best of ROUNDS rounds each, files in the
@@ -29,32 +29,6 @@ TREES = [
     ("sen12tp", "sen12tp", int(os.environ.get("BENCH_SCENES", "10")), 2000),
     ("sen12ms", "sen12ms", int(os.environ.get("BENCH_TRIPLETS", "400")), 256),
 ]
-
-# One GDAL worker: reads the file names on stdin, decodes or computes statistics of each. Decoding
-# goes a tile row of all bands at a time into one reused buffer, GDAL's fastest way through a file
-# here (whole-file ReadRaster allocates the file's size and was 20-30 % slower).
-WORKER = r"""
-import sys
-from osgeo import gdal
-gdal.UseExceptions()
-mode = sys.argv[1]
-for name in sys.stdin.read().split("\n"):
-    if not name:
-        continue
-    ds = gdal.Open(name)
-    if mode == "decode":
-        w, h, n = ds.RasterXSize, ds.RasterYSize, ds.RasterCount
-        rows = ds.GetRasterBand(1).GetBlockSize()[1]
-        size = gdal.GetDataTypeSize(ds.GetRasterBand(1).DataType) // 8
-        buf = bytearray(w * rows * n * size)
-        for y in range(0, h, rows):
-            r = min(rows, h - y)
-            ds.ReadRaster(0, y, w, r, buf_obj=memoryview(buf)[:w * r * n * size])
-    else:
-        for i in range(1, ds.RasterCount + 1):
-            ds.GetRasterBand(i).ComputeStatistics(False)
-"""
-
 
 def tree(name, layout, scenes, size):
     data = ROOT / "bench-data" / name
@@ -83,7 +57,7 @@ def gdal_in_processes(mode, files):
     """Seconds for CORES GDAL processes to go through `files` (`mode`: decode | statistics)."""
     env = dict(os.environ, GDAL_PAM_ENABLED="NO")
     start = time.perf_counter()
-    workers = [subprocess.Popen([PYTHON, "-c", WORKER, mode], stdin=subprocess.PIPE, env=env)
+    workers = [subprocess.Popen([PYTHON, str(ROOT / "bench/gdal_baseline.py"), mode], stdin=subprocess.PIPE, env=env)
                for _ in range(CORES)]
     for worker, hand in zip(workers, dealt(files, CORES)):
         worker.stdin.write("\n".join(hand).encode())

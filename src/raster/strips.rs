@@ -111,10 +111,9 @@ pub fn for_each_native_strip(
         .map(|&b| dataset.rasterband(b).map(|r| r.band_type()).map_err(|e| RasterError::no_band(b, e)))
         .collect::<Result<_>>()?;
     let common = types.first().copied().filter(|first| types.iter().all(|t| t == first));
+    /// The read as `T`; `read` is (dataset, bands, window).
     fn run<T: GdalType + Copy + Default + Into<f64>>(
-        dataset: &Dataset,
-        bands: &[usize],
-        window: Window,
+        (dataset, bands, window): (&Dataset, &[usize], Window),
         guard: &mut dyn ReadGuard,
         visitor: &mut impl StripVisitor,
     ) -> Result<()> {
@@ -122,14 +121,15 @@ pub fn for_each_native_strip(
             visitor.visit(strips, pixels)
         })
     }
+    let read = (dataset, bands, window);
     match common {
-        Some(UInt8) => run::<u8>(dataset, bands, window, guard, visitor),
-        Some(UInt16) => run::<u16>(dataset, bands, window, guard, visitor),
-        Some(Int16) => run::<i16>(dataset, bands, window, guard, visitor),
-        Some(UInt32) => run::<u32>(dataset, bands, window, guard, visitor),
-        Some(Int32) => run::<i32>(dataset, bands, window, guard, visitor),
-        Some(Float32) => run::<f32>(dataset, bands, window, guard, visitor),
-        _ => run::<f64>(dataset, bands, window, guard, visitor),
+        Some(UInt8) => run::<u8>(read, guard, visitor),
+        Some(UInt16) => run::<u16>(read, guard, visitor),
+        Some(Int16) => run::<i16>(read, guard, visitor),
+        Some(UInt32) => run::<u32>(read, guard, visitor),
+        Some(Int32) => run::<i32>(read, guard, visitor),
+        Some(Float32) => run::<f32>(read, guard, visitor),
+        _ => run::<f64>(read, guard, visitor),
     }
 }
 
