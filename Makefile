@@ -86,10 +86,13 @@ build: deps
 EXT_IMPL := dist/sen12lite.libs/sen12lite_impl.so
 SQLITE_FLOOR := $(abspath vendor/sqlite-3.31.0)
 LOADABLE := SQLITE3_LIB_DIR=$(SQLITE_FLOOR) SQLITE3_INCLUDE_DIR=$(SQLITE_FLOOR) $(CARGO)
+# The libraries are written beside their place and renamed into it: a process that has the old
+# one loaded (a Datasette, a notebook) keeps its pages; copying over it in place crashes that process.
 ext: deps
 	$(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
-	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL)
-	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -I$(SQLITE_FLOOR) -o dist/sen12lite.so src/extension/shim.c -ldl
+	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL).new && mv $(EXT_IMPL).new $(EXT_IMPL)
+	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -I$(SQLITE_FLOOR) -o dist/sen12lite.so.new src/extension/shim.c -ldl
+	mv dist/sen12lite.so.new dist/sen12lite.so
 
 # The Python package (dist/sen12lite-*.whl): the extension, the command, the Datasette and
 # sqlite-utils plugins, with GDAL and every library it needs vendored by auditwheel (see

@@ -16,6 +16,7 @@ block cache of 512 MB, with the extension).
   ReadAsArray of B8, each from an emptied block cache.
 - s12_patches(scene) from the catalog against the same grid computed from the rasters, and
   another grid against GDAL decoding the scene's s1 and s2 files.
+- s12_png(scene, 'rgb'), kept by the ingest, against drawing the whole scene.
 - s12_batch's patches per second (one call a batch of 16) against GDAL reading the same shuffled
   patches (the authors' 256 px grid of the six scenes, all 13 S2 bands): datasets opened once in one
   process and in 2, and the authors' loader pattern (every worker opens the file and reads the
@@ -71,6 +72,7 @@ def main(db):
     window_bench(conn, scenes[:4])
     zonal_bench(conn, scenes[4:6])
     patch_grid_bench(db, conn, scenes[4:6])
+    quicklook_bench(conn, scenes[4:6])
 
 
 def index_mean_bench(conn, scenes):
@@ -129,6 +131,20 @@ def zonal_bench(conn, scenes):
     print(f"s12_zonal(scene, 's2', 'B8', zone holding the scene) over {len(scenes)} whole {w}x{h} scenes (ms per scene):")
     print(f"  gdal.Open + ReadAsArray of B8:     {raw / len(scenes) * 1e3:6.1f}")
     print(f"  s12_zonal:                         {ext / len(scenes) * 1e3:6.1f}   ratio {ext / raw:.2f}x  (target <= 1.5x)")
+
+
+def quicklook_bench(conn, scenes):
+    """s12_png(scene, 'rgb'), the quicklook the ingest kept, against drawing the whole scene at full
+    resolution (s12_png(scene, 'rgb', 0, 0, w, h)), one thread."""
+    ids = [s for s, _, _, _ in scenes]
+    w, h = scenes[0][2], scenes[0][3]
+    kept = best_of(5, lambda: [conn.execute("SELECT s12_png(?, 'rgb')", (s,)).fetchone() for s in ids])
+    drawn = best_of(2, lambda: [conn.execute("SELECT s12_png(?, 'rgb', 0, 0, ?, ?)", (s, w, h)).fetchone()
+                                for s in ids])
+    print(f"s12_png of {len(ids)} whole {w} px scenes (ms per scene):")
+    print(f"  the kept quicklook, s12_png(scene, 'rgb'):  {kept / len(ids) * 1e3:8.2f}")
+    print(f"  drawn from the file at {w} px:            {drawn / len(ids) * 1e3:8.1f}   the kept one is "
+          f"{kept / drawn * 100:.2f} % of it  (goal <= 5 %)")
 
 
 def patch_grid_bench(db, conn, scenes):

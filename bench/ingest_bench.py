@@ -12,6 +12,7 @@ and SEN12MS triplets of 256 px (many small files).
 """
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -68,16 +69,18 @@ def gdal_in_processes(mode, files):
 
 
 def ingest(data, *flags):
-    """(seconds, peak resident MB) of one ingest into a new catalog."""
+    """(seconds, peak resident MB, bytes of its quicklooks) of one ingest into a new catalog."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         process = subprocess.Popen([BIN, "ingest", str(data), "--db", f"{tmp}/bench.db", "--no-checksums", *flags],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"bench: ingest of {data} failed")
-    return seconds, usage.ru_maxrss / 1024
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"bench: ingest of {data} failed")
+        with sqlite3.connect(f"{tmp}/bench.db") as conn:
+            kept = conn.execute("SELECT coalesce(sum(length(png)), 0) FROM quicklooks").fetchone()[0]
+    return seconds, usage.ru_maxrss / 1024, kept
 
 
 def best(run):
@@ -91,7 +94,8 @@ def bench_tree(name, layout, scenes, size):
         f.read_bytes()  # into the page cache, for every contender
     decode = best(lambda: gdal_in_processes("decode", files))
     statistics = best(lambda: gdal_in_processes("statistics", files))
-    ours, peak = min(ingest(data) for _ in range(ROUNDS))
+    ours, peak, kept = min(ingest(data) for _ in range(ROUNDS))
+    without, _, _ = min(ingest(data, "--no-quicklooks") for _ in range(ROUNDS))
     mb = sum(f.stat().st_size for f in files) / 1e6
     print(f"{name}: {len(files)} GeoTIFFs, {mb:.0f} MB, {scenes} scenes of {size} px, {CORES} cores, best of {ROUNDS}")
     print(f"  GDAL decode-only, {CORES} processes:        {decode:6.2f} s")
@@ -99,6 +103,8 @@ def bench_tree(name, layout, scenes, size):
     print(f"  sen12lite ingest --no-checksums:       {ours:6.2f} s   peak RSS {peak:.0f} MB (goal < 512 MB)")
     print(f"  ingest / decode-only:                  {ours / decode:6.2f}x  (goal <= 1.15x)")
     print(f"  GDAL statistics / ingest:              {statistics / ours:6.2f}x  (goal > 1x: faster than GDAL's)")
+    print(f"  ingest --no-quicklooks:                {without:6.2f} s   with quicklooks {ours / without:.2f}x  "
+          f"(goal <= 1.03x); they take {kept / scenes / 1024:.0f} KiB a scene")
 
 
 def main():

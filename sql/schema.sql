@@ -133,6 +133,19 @@ CREATE TABLE IF NOT EXISTS patches (
   PRIMARY KEY (scene_id, row, col)
 ) WITHOUT ROWID;
 
+-- A whole-file quicklook of each s2 (`rgb`, B4 B3 B2 over each band's 2-98 %), s1 (`vv`, the same
+-- stretch) and land-cover file (`worldcover`, `igbp`: the legend's colours), at most 512 px on its
+-- longer side (every step-th pixel from the middle of its block), kept by the ingest; s12_png(scene, what).
+CREATE TABLE IF NOT EXISTS quicklooks (
+  scene_id INTEGER NOT NULL REFERENCES scenes (scene_id) ON DELETE CASCADE,
+  what     TEXT NOT NULL,                -- rgb | vv | worldcover | igbp
+  modality TEXT NOT NULL,                -- the file it is drawn from
+  width    INTEGER NOT NULL,
+  height   INTEGER NOT NULL,
+  png      BLOB NOT NULL,                -- RGBA, no data transparent
+  PRIMARY KEY (scene_id, what)
+);
+
 -- The scenes whose `patches` are complete, and the cloud threshold they follow.
 CREATE TABLE IF NOT EXISTS patch_grids (
   scene_id        INTEGER PRIMARY KEY REFERENCES scenes (scene_id) ON DELETE CASCADE,

@@ -40,6 +40,10 @@ enum Command {
         /// Do not check files against md5sums.txt (checked by default when the tree has one).
         #[arg(long)]
         no_checksums: bool,
+        /// Keep no quicklooks (each s1, s2 and land-cover file's, at most 512 px; a 256 px SEN12MS
+        /// triplet's take about as many bytes as its statistics, see docs/catalog.md).
+        #[arg(long)]
+        no_quicklooks: bool,
         /// Catalogue files that are symlinks to places outside DATA_DIR (refused by default).
         #[arg(long)]
         follow_symlinks: bool,
@@ -135,12 +139,23 @@ fn main() -> ExitCode {
 /// Runs one verb; Err is a usage or setup problem (exit 2), Ok(1) a run that found failures.
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Ingest { data, db, jobs, no_stats, no_checksums, follow_symlinks, batch_files, allow_remote } => {
+        Command::Ingest {
+            data,
+            db,
+            jobs,
+            no_stats,
+            no_checksums,
+            no_quicklooks,
+            follow_symlinks,
+            batch_files,
+            allow_remote,
+        } => {
             let (data_dir, archives) = folder_and_archives(&data)?;
             let options = IngestOptions {
                 jobs: jobs.unwrap_or_else(default_jobs),
                 statistics: !no_stats,
                 checksums: !no_checksums,
+                quicklooks: !no_quicklooks,
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
                 archives,

@@ -5,7 +5,7 @@
 use super::archives::{self, tar_member, TarStream};
 use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
-use super::{patch_grid, seasons, write, CatalogError, CatalogResult};
+use super::{patch_grid, quicklooks, seasons, write, CatalogError, CatalogResult};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
@@ -39,6 +39,8 @@ pub struct IngestOptions {
     pub statistics: bool,
     /// Check files against the tree's md5sums.txt lists.
     pub checksums: bool,
+    /// Keep a quicklook of each s1, s2 and land-cover file (with statistics: they give its stretch).
+    pub quicklooks: bool,
     /// Catalogue files symlinked from outside the data folder.
     pub follow_symlinks: bool,
     /// Commit after this many files at most (and at least every COMMIT_EVERY).
@@ -58,6 +60,7 @@ impl Default for IngestOptions {
             jobs: crate::parallel::default_jobs(),
             statistics: true,
             checksums: true,
+            quicklooks: true,
             follow_symlinks: false,
             batch_files: None,
             archives: Vec::new(),
@@ -203,6 +206,7 @@ fn ingest_tree(
         spatial_ids,
         checksums,
         statistics: options.statistics,
+        quicklooks: options.quicklooks,
         cloud_threshold,
         streams: Default::default(),
         open_streams: options.jobs.max(1) + 1,
@@ -251,6 +255,7 @@ struct Scanner {
     spatial_ids: HashMap<i64, i64>,
     checksums: HashMap<String, String>,
     statistics: bool,
+    quicklooks: bool,
     cloud_threshold: f64,
     /// The tar archives being read, each front to back once, most recently used first: members
     /// come grouped by archive, so a few are open at a time (each holds GDAL's decompression state).
@@ -278,7 +283,7 @@ impl Scanner {
                 _ => {}
             }
         }
-        let request = scan_request(file, self.statistics, self.cloud_threshold);
+        let request = scan_request(file, self);
         let listed = self.checksums.get(&file.relative).map(String::as_str);
         let (mut scan, checksum_problem) = match (tar_member(&file.path), listed) {
             (Some((archive, member)), _) => {
@@ -592,7 +597,8 @@ fn forget_vanished(conn: &Connection, found: &Found, archives: &[String]) -> rus
 
 /// What to check and measure in a file: its modality's bands and types, the S2 measures, the
 /// land-cover mix, and for SEN12MS and SEN12MS-CR (which have no metadata file) the footprint.
-fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> ScanRequest<'static> {
+fn scan_request(file: &FoundFile, scanner: &Scanner) -> ScanRequest<'static> {
+    let (statistics, cloud_threshold) = (scanner.statistics, scanner.cloud_threshold);
     let dataset = file.scene.dataset();
     let measures = match dataset.modality(&file.modality) {
         Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold },
@@ -606,6 +612,7 @@ fn scan_request(file: &FoundFile, statistics: bool, cloud_threshold: f64) -> Sca
         statistics,
         footprint: dataset != Dataset::Sen12tp,
         patch_grid: (statistics && on_patch_grid(file)).then_some(cloud_threshold),
+        quicklook: quicklooks::kept_look(file).filter(|_| statistics && scanner.quicklooks).map(|(_, look)| look),
     }
 }
 

@@ -12,6 +12,8 @@ pub mod export;
 pub mod ingest;
 #[cfg(feature = "bundled")]
 mod patch_grid;
+#[cfg(feature = "bundled")]
+mod quicklooks;
 pub mod read;
 #[cfg(feature = "bundled")]
 mod seasons;

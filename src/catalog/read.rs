@@ -315,3 +315,18 @@ pub fn file_stamp(conn: &Connection, scene_id: i64, modality: &str) -> Result<Op
         .query_row(params![scene_id, modality], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)))
         .optional()
 }
+
+/// The quicklook the ingest kept of a scene as `what` (`rgb`, `vv`, `worldcover`, `igbp`): the
+/// modality of the file it shows and the PNG.
+pub fn kept_quicklook(conn: &Connection, scene_id: i64, what: &str) -> Result<Option<(String, Vec<u8>)>> {
+    conn.prepare_cached("SELECT modality, png FROM quicklooks WHERE scene_id = ?1 AND what = ?2")?
+        .query_row(params![scene_id, what], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// What the ingest kept quicklooks of for a scene, sorted.
+pub fn kept_quicklooks(conn: &Connection, scene_id: i64) -> Result<Vec<String>> {
+    conn.prepare_cached("SELECT what FROM quicklooks WHERE scene_id = ?1 ORDER BY what")?
+        .query_map([scene_id], |r| r.get(0))?
+        .collect()
+}

@@ -130,6 +130,7 @@ pub fn upsert_patch_scene(
 /// Removes everything a file contributed: its row, band statistics and derived scene measures.
 pub fn forget_file(conn: &Connection, scene_id: i64, modality: &str) -> Result<()> {
     super::patch_grid::forget(conn, scene_id, modality)?;
+    super::quicklooks::forget(conn, scene_id, modality)?;
     conn.prepare_cached("DELETE FROM files WHERE scene_id = ?1 AND modality = ?2")?
         .execute(params![scene_id, modality])?;
     conn.prepare_cached("DELETE FROM band_stats WHERE scene_id = ?1 AND modality = ?2")?
@@ -160,6 +161,9 @@ pub fn write_scan(conn: &Connection, file: &FoundFile, scan: &FileScan) -> Resul
     insert_band_stats(conn, scene_id, &file.modality, scan)?;
     if let Some(counts) = &scan.patch_counts {
         super::patch_grid::write_cells(conn, scene_id, &file.modality, counts)?;
+    }
+    if let Some(image) = &scan.quicklook {
+        super::quicklooks::write(conn, scene_id, file, image)?;
     }
     write_scene_measures(conn, scene_id, file, scan)
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod f32_histogram;
 pub mod grid;
 pub mod indices;
+pub mod kept_quicklook;
 pub mod npy;
 pub mod open;
 pub mod optical;

@@ -5,6 +5,7 @@ use super::crs::{CrsCache, FileCrs};
 use super::error::{RasterError, Result};
 use super::grid::{Facts, Grid, GridPass, PatchCounts};
 use super::indices::normalized_difference;
+use super::kept_quicklook::{KeptImage, Look, QuicklookPass};
 use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
@@ -71,6 +72,8 @@ pub struct ScanRequest<'a> {
     /// S2 file measures (cloudy above this cloud probability), where an S1 file has no data, the
     /// classes of a map. None: no grid.
     pub patch_grid: Option<f64>,
+    /// Keep a quicklook of the whole file, drawn so (statistics give its stretch).
+    pub quicklook: Option<Look>,
 }
 
 /// The S2 measures of a scene, as the `scenes` table keeps them.
@@ -103,6 +106,8 @@ pub struct FileScan {
     pub warnings: Vec<(&'static str, String)>,
     /// The counts of each patch of the authors' grid, when they were asked for.
     pub patch_counts: Option<PatchCounts>,
+    /// The kept quicklook, when one was asked for.
+    pub quicklook: Option<KeptImage>,
 }
 
 /// Exact percentiles of float bands keep every valid value; past this a file is catalogued
@@ -151,6 +156,7 @@ pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) 
         footprint,
         warnings: Vec::new(),
         patch_counts: None,
+        quicklook: None,
     };
     if request.statistics {
         match float_value_bytes(&dataset, &scan.info) {
@@ -248,8 +254,9 @@ fn read_all_strips(
     let (width, height) = (scan.info.width, scan.info.height);
     let facts = || grid_facts(measures, &accumulators);
     let mut grid = request.patch_grid.map(|_| GridPass::new(Grid::authors(width, height), width, facts()));
+    let mut look = request.quicklook.clone().map(|look| QuicklookPass::new(width, height, look));
     let pass = StripPass { dataset, window: Window::whole(width, height), bands };
-    let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid));
+    let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid, &mut look));
     match common_type(dataset, bands) {
         Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, to, BandAccumulator::push_integers),
         Some(GdalDataType::UInt16) => pass.run(&mut buffers.u16, to, BandAccumulator::push_integers),
@@ -265,7 +272,11 @@ fn read_all_strips(
     }
     scan.optical = optical.map(|o| o.summary());
     scan.patch_counts = grid.zip(request.patch_grid).map(|(grid, threshold)| grid.finish(threshold));
+    let tags: Vec<Option<f64>> = accumulators.iter().map(BandAccumulator::nodata).collect();
     scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
+    if let (Some(pass), Some(drawn)) = (look, &request.quicklook) {
+        scan.quicklook = pass.finish(&drawn_of(drawn, &tags), &stretch_of(drawn, &scan.band_stats))?;
+    }
     Ok(())
 }
 
@@ -288,8 +299,28 @@ fn grid_facts(measures: &Measures, accumulators: &[BandAccumulator]) -> Facts {
     }
 }
 
-/// What a pass feeds: each band's accumulator, the S2 measures of an S2 file, the patch grid.
-type Targets<'a> = (&'a mut [BandAccumulator], &'a mut Option<OpticalPass>, &'a mut Option<GridPass>);
+/// The nodata tags of the bands a look draws.
+fn drawn_of(look: &Look, tags: &[Option<f64>]) -> Vec<Option<f64>> {
+    let tag = |band: &usize| tags.get(*band).copied().flatten();
+    match look {
+        Look::Stretched(bands) => bands.iter().map(tag).collect(),
+        Look::Classes { band, .. } => vec![tag(band)],
+    }
+}
+
+/// The 2nd and 98th percentiles of the bands a stretched look draws, from the file's statistics.
+fn stretch_of(look: &Look, stats: &[BandStats]) -> Vec<Option<(f64, f64)>> {
+    let bounds = |band: &usize| stats.get(*band)?.summary.as_ref().map(|s| (s.percentiles[0], s.percentiles[2]));
+    match look {
+        Look::Stretched(bands) => bands.iter().map(bounds).collect(),
+        Look::Classes { .. } => Vec::new(),
+    }
+}
+
+/// What a pass feeds: each band's accumulator, the S2 measures of an S2 file, the patch grid, the
+/// kept quicklook.
+type Targets<'a> =
+    (&'a mut [BandAccumulator], &'a mut Option<OpticalPass>, &'a mut Option<GridPass>, &'a mut Option<QuicklookPass>);
 
 /// Every band of a file, strip by strip, into its accumulators and the S2 measures.
 struct StripPass<'a> {
@@ -305,7 +336,7 @@ impl StripPass<'_> {
     fn run<T: GdalType + Copy + Default + Into<f64>>(
         &self,
         buffers: &mut Vec<Vec<T>>,
-        (accumulators, optical, grid): Targets,
+        (accumulators, optical, grid, look): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
     ) -> Result<()> {
         let all_bands: Vec<usize> = (1..=self.bands).collect();
@@ -318,6 +349,9 @@ impl StripPass<'_> {
             }
             if let Some(grid) = grid.as_mut() {
                 grid.add_strip(strips, pixels, optical.as_ref().map(|o| o.counts.strip_classes()));
+            }
+            if let Some(look) = look.as_mut() {
+                look.add_strip(strips, pixels);
             }
         })
     }

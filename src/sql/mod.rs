@@ -35,6 +35,7 @@ pub const FUNCTIONS: &[SqlFunction] = &[
     scalar("s12_index_mean", 2, ReadsFiles, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
     scalar("s12_index_mean", 6, ReadsFiles, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
     scalar("s12_intersects", 2, ReadsCatalog, |ctx, _| s12_intersects::intersects(ctx).map(Value::from)),
+    scalar("s12_png", 2, ReadsFiles, |ctx, session| s12_png::kept(ctx, session).map(Value::from)),
     scalar("s12_png", 6, ReadsFiles, |ctx, session| s12_png::png(ctx, session).map(Value::from)),
     scalar("s12_zonal", 4, ReadsFiles, |ctx, session| s12_zonal::zonal(ctx, session).map(Value::from)),
     aggregate("s12_band_summary", 3, s12_band_summary::band_summary),

@@ -15,7 +15,6 @@ use crate::raster::grid::{
 };
 use crate::raster::optical::{cloud_band, mask_of, nodata_tags};
 use crate::raster::strips::{for_each_native_strip, Window};
-use crate::raster::vsi;
 use crate::sql::runtime::arguments;
 use crate::sql::runtime::arguments::fail;
 use crate::sql::runtime::error::{CallError, CallResult};
@@ -142,10 +141,7 @@ fn stored(conn: &Connection, scene: &SceneRow) -> Result<Option<Vec<StoredPatch>
     let Some(rows) = read::stored_patches(conn, scene.scene_id, cloud_threshold(conn))? else { return Ok(None) };
     let map = scene.dataset.and_then(Dataset::land_cover);
     for modality in [Some(Modality::S2), Some(Modality::S1), map].into_iter().flatten() {
-        let Some(stamp) = read::file_stamp(conn, scene.scene_id, modality.name())? else { continue };
-        let target = resolve::optional_file_of(conn, F, scene, modality.name()).ok().flatten();
-        let on_disk = target.and_then(|t| vsi::stat(&t.path).ok()).map(|s| (s.bytes, s.mtime_ns));
-        if on_disk != Some(stamp) {
+        if !resolve::as_catalogued(conn, F, scene, modality.name())? {
             return Ok(None);
         }
     }

@@ -4,7 +4,7 @@
 //! colours) or an index name (red-yellow-green ramp over -1..1
 //! for normalized differences, over the 2–98 % stretch for the others). No data is transparent.
 
-use crate::catalog::read::SceneRef;
+use crate::catalog::read::{self, SceneRef};
 use crate::layout::sen12ms::IGBP_PALETTE;
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
 use crate::layout::Modality;
@@ -66,6 +66,39 @@ pub(crate) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
         _ => stretched(&mut call, &values, dtype, nodata)?,
     };
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
+}
+
+/// `s12_png(scene, what)`: the whole-scene quicklook the ingest kept, read from the catalog alone.
+pub(crate) fn kept(ctx: &Context, _: &Session) -> Result<Option<Vec<u8>>> {
+    let (Some(scene), Some(what)) = (arguments::scene(F, ctx, 0)?, arguments::text(F, ctx, 1, "what")?) else {
+        return Ok(None);
+    };
+    let conn = arguments::connection(ctx)?;
+    let row = resolve::scene(&conn, F, &scene)?;
+    let what = what.to_ascii_lowercase();
+    let Some((modality, png)) = read::kept_quicklook(&conn, row.scene_id, &what)? else {
+        let kept = read::kept_quicklooks(&conn, row.scene_id)?;
+        let kept = if kept.is_empty() { "none".to_string() } else { kept.join(", ") };
+        let shown: String = what.chars().take(40).collect();
+        return Err(fail(
+            F,
+            format!(
+                "no quicklook '{shown}' of scene {} in the catalog (kept: {kept}); \
+                 s12_png(scene, what, col, row, width, height) draws one from the files",
+                row.name
+            ),
+        ));
+    };
+    if !resolve::as_catalogued(&conn, F, &row, &modality)? {
+        return Err(fail(
+            F,
+            format!(
+                "scene {}'s {modality} file changed since the ingest kept its quicklook: run sen12lite ingest again",
+                row.name
+            ),
+        ));
+    }
+    Ok(Some(png))
 }
 
 /// The PNG of `image`, unless the host interrupts the statement while it is encoded.

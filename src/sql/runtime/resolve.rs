@@ -71,6 +71,15 @@ pub fn optional_file_of(
     target_of(conn, function, scene, modality, file, read::data_root(conn)?).map(Some)
 }
 
+/// Whether the scene's file of `modality` is on disk as the catalog knows it (same size and
+/// modification time), so that what the ingest kept of it (patches, a quicklook) still holds. True
+/// when the catalog has no such file: nothing was kept of it.
+pub fn as_catalogued(conn: &Connection, function: &str, scene: &SceneRow, modality: &str) -> rusqlite::Result<bool> {
+    let Some(stamp) = read::file_stamp(conn, scene.scene_id, modality)? else { return Ok(true) };
+    let target = optional_file_of(conn, function, scene, modality).ok().flatten();
+    Ok(target.and_then(|t| vsi::stat(&t.path).ok()).map(|s| (s.bytes, s.mtime_ns)) == Some(stamp))
+}
+
 /// The target of a catalogued file, confined to `data_root`.
 fn target_of(
     conn: &Connection,

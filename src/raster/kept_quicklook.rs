@@ -1,0 +1,201 @@
+//! The quicklooks the ingest keeps: a whole file drawn at most [`KEPT_SIDE`] px on its longer side,
+//! from the strips the statistics pass decodes anyway. Each output pixel is the source pixel at the
+//! middle of its block (nearest neighbour, as GDAL's overviews by default): column
+//! `min(j * step + step / 2, width - 1)` for the `step` that brings the longer side under the limit.
+//! Stretched looks use the file's own exact 2nd and 98th percentiles, which `s12_png` uses when it
+//! draws the whole scene; classes are drawn in their legend's colours. Encoded with fdeflate's fast
+//! compression: GDAL's PNG driver (zlib) takes as long as decoding a small file.
+
+use super::error::{RasterError, Result};
+use super::quicklook::scale;
+use super::stats::is_nodata;
+
+/// Longest side of a kept quicklook, in pixels.
+pub const KEPT_SIDE: usize = 512;
+
+/// What a kept quicklook draws.
+#[derive(Debug, Clone)]
+pub enum Look {
+    /// One band as grey or three as RGB (0-based bands), each stretched over its 2–98 %.
+    Stretched(Vec<usize>),
+    /// The class codes of a band (0-based) in a legend's colours; codes outside it transparent.
+    Classes {
+        /// The band.
+        band: usize,
+        /// (class code, colour) of the legend.
+        colours: &'static [(u8, [u8; 3])],
+    },
+}
+
+/// The samples of one file's quicklook, taken strip by strip from the top.
+#[derive(Debug, Clone)]
+pub struct QuicklookPass {
+    look: Look,
+    step: usize,
+    source_width: usize,
+    source_height: usize,
+    width: usize,
+    height: usize,
+    next_row: usize,
+    /// The source column of each quicklook column.
+    columns: Vec<usize>,
+    /// Per drawn band, the sampled values, row-major.
+    samples: Vec<Vec<f64>>,
+}
+
+impl QuicklookPass {
+    /// The pass of a `width` x `height` file drawn as `look`.
+    pub fn new(width: usize, height: usize, look: Look) -> QuicklookPass {
+        let step = width.max(height).div_ceil(KEPT_SIDE).max(1);
+        let (out_w, out_h) = (width.div_ceil(step), height.div_ceil(step));
+        let bands = match &look {
+            Look::Stretched(bands) => bands.len(),
+            Look::Classes { .. } => 1,
+        };
+        let mut pass = QuicklookPass {
+            look,
+            step,
+            source_width: width,
+            source_height: height,
+            width: out_w,
+            height: out_h,
+            next_row: 0,
+            columns: Vec::new(),
+            samples: vec![Vec::with_capacity(out_w * out_h); bands],
+        };
+        pass.columns = (0..out_w).map(|j| pass.source(j, width)).collect();
+        pass
+    }
+
+    /// The source row or column a quicklook row or column `j` samples.
+    fn source(&self, j: usize, extent: usize) -> usize {
+        (j * self.step + self.step / 2).min(extent - 1)
+    }
+
+    /// Samples the next strip (`pixels` values, whole rows, of every band of the file).
+    pub fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+        let rows = pixels / self.source_width.max(1);
+        let bands: Vec<usize> = match &self.look {
+            Look::Stretched(bands) => bands.clone(),
+            Look::Classes { band, .. } => vec![*band],
+        };
+        while self.samples[0].len() < self.width * self.height {
+            let out_row = self.samples[0].len() / self.width;
+            let y = self.source(out_row, self.source_height);
+            if y >= self.next_row + rows {
+                break;
+            }
+            let line = (y - self.next_row) * self.source_width;
+            for (samples, &band) in self.samples.iter_mut().zip(&bands) {
+                samples.extend(self.columns.iter().map(|x| strips[band][line + x].into()));
+            }
+        }
+        self.next_row += rows;
+    }
+
+    /// The quicklook, with the drawn bands' nodata tags and (for a stretched look) their
+    /// 2nd and 98th percentiles, encoded as PNG; None when the file was not read to its end.
+    pub fn finish(self, tags: &[Option<f64>], bounds: &[Option<(f64, f64)>]) -> Result<Option<KeptImage>> {
+        let count = self.width * self.height;
+        if self.samples[0].len() != count {
+            return Ok(None);
+        }
+        let png = match &self.look {
+            Look::Stretched(_) => {
+                let nodata = |i: usize| self.samples.iter().zip(tags).any(|(s, tag)| is_nodata(s[i], *tag));
+                let level = |k: usize, i: usize| bounds[k].map_or(0, |range| scale(self.samples[k][i], range));
+                // Grey and alpha for one band, RGB and alpha for three: what the look needs, no more.
+                let channels = self.samples.len() + 1;
+                let mut bytes = Vec::with_capacity(count * channels);
+                for i in 0..count {
+                    let opaque = !nodata(i);
+                    bytes.extend((0..self.samples.len()).map(|k| if opaque { level(k, i) } else { 0 }));
+                    bytes.push(if opaque { 255 } else { 0 });
+                }
+                let colour = if channels == 2 { png::ColorType::GrayscaleAlpha } else { png::ColorType::Rgba };
+                encode(self.width, self.height, colour, None, &bytes)?
+            }
+            Look::Classes { colours, .. } => {
+                // Indexed: entry k is the legend's k-th class, the last entry transparent.
+                let none = colours.len() as u8;
+                let index = |code: f64| colours.iter().position(|(class, _)| f64::from(*class) == code);
+                let bytes: Vec<u8> = self.samples[0]
+                    .iter()
+                    .map(|&code| if is_nodata(code, tags[0]) { none } else { index(code).map_or(none, |k| k as u8) })
+                    .collect();
+                encode(self.width, self.height, png::ColorType::Indexed, Some(colours), &bytes)?
+            }
+        };
+        Ok(Some(KeptImage { width: self.width, height: self.height, png }))
+    }
+}
+
+/// A kept quicklook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptImage {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// The PNG: RGB and alpha, grey and alpha, or indexed with a transparent entry (8 bits).
+    pub png: Vec<u8>,
+}
+
+/// 8-bit `bytes` of `colour` as a PNG compressed with fdeflate's fast setting; an indexed image
+/// takes its palette from `legend`, plus a last, transparent entry.
+fn encode(
+    width: usize,
+    height: usize,
+    colour: png::ColorType,
+    legend: Option<&[(u8, [u8; 3])]>,
+    bytes: &[u8],
+) -> Result<Vec<u8>> {
+    let failed = |e: png::EncodingError| RasterError::Image(format!("cannot encode PNG: {e}"));
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
+    encoder.set_color(colour);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    if let Some(legend) = legend {
+        let mut palette: Vec<u8> = legend.iter().flat_map(|(_, rgb)| *rgb).collect();
+        palette.extend([0, 0, 0]);
+        let mut alpha = vec![255u8; legend.len()];
+        alpha.push(0);
+        encoder.set_palette(palette);
+        encoder.set_trns(alpha);
+    }
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(bytes).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_2000_px_file_is_sampled_every_fourth_pixel_from_the_middle_of_its_block() {
+        let pass = QuicklookPass::new(2000, 1000, Look::Stretched(vec![0]));
+        assert_eq!((pass.width, pass.height, pass.step), (500, 250, 4));
+        assert_eq!((pass.source(0, 2000), pass.source(499, 2000)), (2, 1998));
+        let small = QuicklookPass::new(256, 256, Look::Stretched(vec![0]));
+        assert_eq!((small.width, small.step, small.source(255, 256)), (256, 1, 255));
+        let odd = QuicklookPass::new(1025, 10, Look::Stretched(vec![0]));
+        assert_eq!((odd.step, odd.width, odd.source(341, 1025)), (3, 342, 1024));
+    }
+
+    #[test]
+    fn strips_of_any_height_give_the_same_samples() {
+        let (w, h) = (10, 1030);
+        let band: Vec<u16> = (0..w * h).map(|i| i as u16).collect();
+        let mut whole = QuicklookPass::new(w, h, Look::Stretched(vec![0]));
+        whole.add_strip(std::slice::from_ref(&band), w * h);
+        let mut in_strips = QuicklookPass::new(w, h, Look::Stretched(vec![0]));
+        for rows in band.chunks(w * 7) {
+            in_strips.add_strip(&[rows.to_vec()], rows.len());
+        }
+        assert_eq!(whole.samples, in_strips.samples);
+        assert_eq!(whole.samples[0][..3], [11.0, 14.0, 17.0]); // step 3: row 1, columns 1, 4, 7
+    }
+}
