@@ -5,7 +5,7 @@ mod cli;
 use clap::{Parser, Subcommand};
 use cli::progress::ProgressLine;
 use sen12lite::catalog::export::{export, Format};
-use sen12lite::catalog::ingest::{ingest, IngestOptions};
+use sen12lite::catalog::ingest::{ingest, IngestOptions, KeptQuicklooks};
 use sen12lite::layout::is_archive;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
@@ -40,10 +40,11 @@ enum Command {
         /// Do not check files against md5sums.txt (checked by default when the tree has one).
         #[arg(long)]
         no_checksums: bool,
-        /// Keep no quicklooks (each s1, s2 and land-cover file's, at most 512 px; a 256 px SEN12MS
-        /// triplet's take about as many bytes as its statistics, see docs/catalog.md).
-        #[arg(long)]
-        no_quicklooks: bool,
+        /// Whose quicklooks to keep (at most 512 px, what s12_png(scene, what) returns): `large`,
+        /// the files larger than that (SEN12TP's scenes); `all` (SEN12MS's too: about 250 KB a
+        /// triplet); `none`.
+        #[arg(long, default_value = "large")]
+        quicklooks: KeptQuicklooks,
         /// Catalogue files that are symlinks to places outside DATA_DIR (refused by default).
         #[arg(long)]
         follow_symlinks: bool,
@@ -145,7 +146,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             jobs,
             no_stats,
             no_checksums,
-            no_quicklooks,
+            quicklooks,
             follow_symlinks,
             batch_files,
             allow_remote,
@@ -155,7 +156,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 jobs: jobs.unwrap_or_else(default_jobs),
                 statistics: !no_stats,
                 checksums: !no_checksums,
-                quicklooks: !no_quicklooks,
+                quicklooks,
                 follow_symlinks,
                 batch_files: batch_files.map(|n| n as usize),
                 archives,

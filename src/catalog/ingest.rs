@@ -10,6 +10,7 @@ use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
 use crate::progress::Progress;
+use crate::raster::kept_quicklook::KEPT_SIDE;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
 use crate::raster::vsi;
@@ -39,8 +40,8 @@ pub struct IngestOptions {
     pub statistics: bool,
     /// Check files against the tree's md5sums.txt lists.
     pub checksums: bool,
-    /// Keep a quicklook of each s1, s2 and land-cover file (with statistics: they give its stretch).
-    pub quicklooks: bool,
+    /// Which s1, s2 and land-cover files get a kept quicklook (with statistics: they give its stretch).
+    pub quicklooks: KeptQuicklooks,
     /// Catalogue files symlinked from outside the data folder.
     pub follow_symlinks: bool,
     /// Commit after this many files at most (and at least every COMMIT_EVERY).
@@ -53,6 +54,43 @@ pub struct IngestOptions {
     pub allow_remote: bool,
 }
 
+/// Which files' quicklooks the ingest keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptQuicklooks {
+    /// Files larger than a quicklook (SEN12TP's 2000 px scenes), whose drawing on demand reads
+    /// 4 Mi pixels a band: `s12_png(scene, what)` draws a smaller one from its file in milliseconds.
+    Large,
+    /// Every s1, s2 and land-cover file (a 256 px SEN12MS triplet's three take about 250 KB and
+    /// half again its ingest time, docs/benchmarks.md).
+    All,
+    /// None.
+    None,
+}
+
+impl KeptQuicklooks {
+    /// Whether the quicklook of `file` is kept.
+    pub fn keeps(self, file: &FoundFile) -> bool {
+        match self {
+            KeptQuicklooks::All => true,
+            KeptQuicklooks::None => false,
+            KeptQuicklooks::Large => file.scene.dataset().published_size() > KEPT_SIDE,
+        }
+    }
+}
+
+impl std::str::FromStr for KeptQuicklooks {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<KeptQuicklooks, String> {
+        match name {
+            "large" => Ok(KeptQuicklooks::Large),
+            "all" => Ok(KeptQuicklooks::All),
+            "none" => Ok(KeptQuicklooks::None),
+            other => Err(format!("unknown choice '{other}' (known: large, all, none)")),
+        }
+    }
+}
+
 impl Default for IngestOptions {
     /// Every core, statistics and checksums on, symlinks out refused, batches by time.
     fn default() -> Self {
@@ -60,7 +98,7 @@ impl Default for IngestOptions {
             jobs: crate::parallel::default_jobs(),
             statistics: true,
             checksums: true,
-            quicklooks: true,
+            quicklooks: KeptQuicklooks::Large,
             follow_symlinks: false,
             batch_files: None,
             archives: Vec::new(),
@@ -255,7 +293,7 @@ struct Scanner {
     spatial_ids: HashMap<i64, i64>,
     checksums: HashMap<String, String>,
     statistics: bool,
-    quicklooks: bool,
+    quicklooks: KeptQuicklooks,
     cloud_threshold: f64,
     /// The tar archives being read, each front to back once, most recently used first: members
     /// come grouped by archive, so a few are open at a time (each holds GDAL's decompression state).
@@ -612,7 +650,9 @@ fn scan_request(file: &FoundFile, scanner: &Scanner) -> ScanRequest<'static> {
         statistics,
         footprint: dataset != Dataset::Sen12tp,
         patch_grid: (statistics && on_patch_grid(file)).then_some(cloud_threshold),
-        quicklook: quicklooks::kept_look(file).filter(|_| statistics && scanner.quicklooks).map(|(_, look)| look),
+        quicklook: quicklooks::kept_look(file)
+            .filter(|_| statistics && scanner.quicklooks.keeps(file))
+            .map(|(_, look)| look),
     }
 }
 

@@ -8,10 +8,82 @@
 
 use super::error::{RasterError, Result};
 use super::quicklook::scale;
-use super::stats::is_nodata;
+use super::stats::{is_nodata, BandAccumulator};
+use super::strips::{for_each_native_strip, ReadGuard, StripVisitor, Window};
+use crate::layout::sen12ms::IGBP_PALETTE;
+use crate::layout::sen12tp::WORLDCOVER_PALETTE;
+use crate::layout::{Dataset, Modality};
+use gdal::Dataset as GdalDataset;
 
 /// Longest side of a kept quicklook, in pixels.
 pub const KEPT_SIDE: usize = 512;
+
+/// What `s12_png` calls the quicklook of a file of `modality` of `dataset`, and how it is drawn: an
+/// S2 file in true colour (`rgb`: B4, B3, B2), an S1 file's VV (`vv`), a land-cover map in its
+/// legend's colours (`worldcover`, `igbp`); None for the other files.
+pub fn look_of(dataset: Dataset, modality: &str) -> Option<(&'static str, Look)> {
+    let names = dataset.band_names(modality)?;
+    let band = |name: &str| names.iter().position(|n| *n == name || n.strip_suffix("_sigma0") == Some(name));
+    match dataset.modality(modality)? {
+        Modality::S2 => Some(("rgb", Look::Stretched(vec![band("B4")?, band("B3")?, band("B2")?]))),
+        Modality::S1 => Some(("vv", Look::Stretched(vec![band("VV")?]))),
+        Modality::Worldcover => Some(("worldcover", Look::Classes { band: 0, colours: &WORLDCOVER_PALETTE })),
+        Modality::Lc => Some(("igbp", Look::Classes { band: 0, colours: &IGBP_PALETTE })),
+        _ => None,
+    }
+}
+
+/// The modality and look `s12_png` calls `what` in `dataset`.
+pub fn look_named(dataset: Dataset, what: &str) -> Option<(Modality, Look)> {
+    [Modality::S2, Modality::S1, Modality::Worldcover, Modality::Lc]
+        .into_iter()
+        .find_map(|m| look_of(dataset, m.name()).filter(|(name, _)| *name == what).map(|(_, look)| (m, look)))
+}
+
+/// The quicklook of a whole file as the ingest keeps it, drawn from the file (for a file the ingest
+/// kept none of): the same samples, each drawn band's exact 2–98 % over the file.
+pub fn draw_whole(dataset: &GdalDataset, look: Look, guard: &mut dyn ReadGuard) -> Result<Option<KeptImage>> {
+    let (width, height) = dataset.raster_size();
+    let drawn: Vec<usize> = match &look {
+        Look::Stretched(bands) => bands.clone(),
+        Look::Classes { band, .. } => vec![*band],
+    };
+    let mut accumulators = drawn
+        .iter()
+        .map(|&b| {
+            let band = dataset.rasterband(b + 1).map_err(|e| RasterError::no_band(b + 1, e))?;
+            Ok(BandAccumulator::new(band.band_type(), band.no_data_value()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tags: Vec<Option<f64>> = accumulators.iter().map(BandAccumulator::nodata).collect();
+    // The drawn bands are read alone: strips' band k is drawn band k.
+    let read_look = match &look {
+        Look::Stretched(bands) => Look::Stretched((0..bands.len()).collect()),
+        Look::Classes { colours, .. } => Look::Classes { band: 0, colours },
+    };
+    let mut whole = WholeFile { pass: QuicklookPass::new(width, height, read_look), accumulators: &mut accumulators };
+    let read: Vec<usize> = drawn.iter().map(|b| b + 1).collect();
+    for_each_native_strip(dataset, &read, Window::whole(width, height), guard, &mut whole)?;
+    let pass = whole.pass;
+    let bounds: Vec<Option<(f64, f64)>> =
+        accumulators.into_iter().map(|a| a.finish().summary.map(|s| (s.percentiles[0], s.percentiles[2]))).collect();
+    pass.finish(&tags, &bounds)
+}
+
+/// A whole file's strips into a quicklook and its drawn bands' statistics.
+struct WholeFile<'a> {
+    pass: QuicklookPass,
+    accumulators: &'a mut [BandAccumulator],
+}
+
+impl StripVisitor for WholeFile<'_> {
+    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+        for (accumulator, strip) in self.accumulators.iter_mut().zip(strips) {
+            accumulator.push(&strip[..pixels].iter().map(|v| (*v).into()).collect::<Vec<f64>>());
+        }
+        self.pass.add_strip(strips, pixels);
+    }
+}
 
 /// What a kept quicklook draws.
 #[derive(Debug, Clone)]
@@ -87,7 +159,13 @@ impl QuicklookPass {
             }
             let line = (y - self.next_row) * self.source_width;
             for (samples, &band) in self.samples.iter_mut().zip(&bands) {
-                samples.extend(self.columns.iter().map(|x| strips[band][line + x].into()));
+                let row = &strips[band][line..line + self.source_width];
+                if self.step == 1 {
+                    // Every pixel: a straight conversion, which the compiler vectorizes.
+                    samples.extend(row.iter().map(|v| (*v).into()));
+                } else {
+                    samples.extend(self.columns.iter().map(|x| row[*x].into()));
+                }
             }
         }
         self.next_row += rows;

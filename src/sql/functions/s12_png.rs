@@ -10,6 +10,7 @@ use crate::layout::sen12tp::WORLDCOVER_PALETTE;
 use crate::layout::Modality;
 use crate::raster::indices::find_index;
 use crate::raster::indices::for_each_index_value;
+use crate::raster::kept_quicklook::{draw_whole, look_named};
 use crate::raster::quicklook::{encode_png, ramp, scale, stretch_bounds, Image, TRANSPARENT};
 use crate::raster::stats::is_nodata;
 use crate::raster::strips::read_bands;
@@ -68,37 +69,35 @@ pub(crate) fn png(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     encode(&mut call, &Image { width: window.width, height: window.height, pixels }).map(Some)
 }
 
-/// `s12_png(scene, what)`: the whole-scene quicklook the ingest kept, read from the catalog alone.
-pub(crate) fn kept(ctx: &Context, _: &Session) -> Result<Option<Vec<u8>>> {
+/// `s12_png(scene, what)`: the whole-scene quicklook the ingest kept, read from the catalog alone;
+/// drawn from the file with the ingest's rules when none was kept or its file changed since.
+pub(crate) fn kept(ctx: &Context, session: &Session) -> Result<Option<Vec<u8>>> {
     let (Some(scene), Some(what)) = (arguments::scene(F, ctx, 0)?, arguments::text(F, ctx, 1, "what")?) else {
         return Ok(None);
     };
     let conn = arguments::connection(ctx)?;
     let row = resolve::scene(&conn, F, &scene)?;
     let what = what.to_ascii_lowercase();
-    let Some((modality, png)) = read::kept_quicklook(&conn, row.scene_id, &what)? else {
-        let kept = read::kept_quicklooks(&conn, row.scene_id)?;
-        let kept = if kept.is_empty() { "none".to_string() } else { kept.join(", ") };
+    if let Some((modality, png)) = read::kept_quicklook(&conn, row.scene_id, &what)? {
+        if resolve::as_catalogued(&conn, F, &row, &modality)? {
+            return Ok(Some(png));
+        }
+    }
+    let Some((modality, look)) = row.dataset.and_then(|dataset| look_named(dataset, &what)) else {
         let shown: String = what.chars().take(40).collect();
         return Err(fail(
             F,
             format!(
-                "no quicklook '{shown}' of scene {} in the catalog (kept: {kept}); \
-                 s12_png(scene, what, col, row, width, height) draws one from the files",
+                "cannot draw '{shown}' of scene {} whole: use 'rgb', 'vv', 'worldcover' (SEN12TP) or 'igbp' \
+                 (SEN12MS), or a window: s12_png(scene, what, col, row, width, height)",
                 row.name
             ),
         ));
     };
-    if !resolve::as_catalogued(&conn, F, &row, &modality)? {
-        return Err(fail(
-            F,
-            format!(
-                "scene {}'s {modality} file changed since the ingest kept its quicklook: run sen12lite ingest again",
-                row.name
-            ),
-        ));
-    }
-    Ok(Some(png))
+    let target = resolve::file_of(&conn, F, &row, modality.name())?;
+    let mut call = session.call(F, &conn);
+    let image = call.with_dataset(&target, |dataset, guard| Ok(draw_whole(dataset, look, guard)?))?;
+    image.map(|image| Some(image.png)).ok_or_else(|| call.fail("the file was not read to its end"))
 }
 
 /// The PNG of `image`, unless the host interrupts the statement while it is encoded.
