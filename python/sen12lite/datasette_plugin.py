@@ -1,6 +1,7 @@
 """Datasette plugin: the extension on every connection, s12_png results shown as images, .npy
-blobs described and downloadable as .npy, a map of the footprints on pages that list scenes,
-and the README's example queries as canned queries of every sen12lite catalog."""
+blobs described and downloadable as .npy, a thumbnail beside every scene id, a scene's quicklooks
+and patch grid on its row page, a map of the footprints on pages that list scenes, and the README's
+example queries as canned queries of every sen12lite catalog."""
 
 import base64
 import hashlib
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from datasette import hookimpl
 from datasette.blob_renderer import render_blob
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 import sen12lite
@@ -58,6 +60,54 @@ async def render_npy(datasette, database, rows, columns, request, table, view_na
 @hookimpl
 def register_output_renderer():
     return {"extension": "npy", "render": render_npy, "can_render": lambda: False}
+
+
+QUICKLOOK_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/(?P<what>rgb|vv|worldcover|igbp)\.png$"
+PATCHES_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/patches\.json$"
+
+
+@hookimpl
+def register_routes():
+    return [(QUICKLOOK_ROUTE, quicklook), (PATCHES_ROUTE, patches)]
+
+
+async def catalog_of(datasette, request):
+    """The catalog a route names, when the visitor may see it; None otherwise."""
+    name = request.url_vars["database"]
+    if name not in datasette.databases:
+        return None
+    if not await datasette.permission_allowed(request.actor, "view-database", resource=name, default=True):
+        return None
+    return datasette.get_database(name)
+
+
+async def quicklook(datasette, request):
+    """A scene's whole quicklook, `s12_png(scene, what)`: kept by the ingest, or drawn from its file."""
+    db = await catalog_of(datasette, request)
+    if db is None:
+        return Response.text("no such catalog", status=404)
+    scene, what = int(request.url_vars["scene"]), request.url_vars["what"]
+    try:
+        png = (await db.execute("SELECT s12_png(?, ?)", [scene, what])).first()[0]
+    except Exception as error:  # the extension's message says why (no such file, a limit)
+        return Response.text(str(error), status=404)
+    return Response(png, content_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
+
+async def patches(datasette, request):
+    """A scene's size and its patches of the authors' grid, `s12_patches(scene)`, as JSON."""
+    db = await catalog_of(datasette, request)
+    if db is None:
+        return Response.json({"error": "no such catalog"}, status=404)
+    scene = int(request.url_vars["scene"])
+    try:
+        size = (await db.execute("SELECT width, height FROM scenes WHERE scene_id = ?", [scene])).first()
+        rows = await db.execute("SELECT col, row, width, height, cloud_fraction, nodata_fraction FROM "
+                                "s12_patches(?)", [scene])
+    except Exception as error:
+        return Response.json({"error": str(error)}, status=404)
+    keys = ["col", "row", "width", "height", "cloud_fraction", "nodata_fraction"]
+    return Response.json({"width": size[0], "height": size[1], "patches": [dict(zip(keys, r)) for r in rows]})
 
 
 @hookimpl
