@@ -36,6 +36,7 @@ def package_files() -> dict:
     files = {f"sen12lite/{p.name}": p for p in (ROOT / "python/sen12lite").iterdir()
              if p.suffix in (".py", ".js")}
     files |= {f"sen12lite/examples/{p.name}": p for p in (ROOT / "sql/examples").glob("*.sql")}
+    files |= {f"sen12lite/static/{p.name}": p for p in (ROOT / "python/sen12lite/static").iterdir()}
     files["sen12lite/sen12lite.so"] = ROOT / "dist/sen12lite.so"
     files["sen12lite/sen12lite.libs/sen12lite_impl.so"] = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
     files["sen12lite/bin/sen12lite"] = ROOT / "target/release/sen12lite"

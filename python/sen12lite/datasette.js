@@ -20,55 +20,92 @@
     }
   }
 
-  // The footprints of the rows on this page, drawn as one SVG map above the table (lon/lat
-  // degrees, equirectangular). No tiles and no library: it works offline and on a public instance
-  // that must not send its visitors to a third-party tile server. Hover a polygon for its scene.
-  function footprintMap() {
-    const SVG = "http://www.w3.org/2000/svg";
-    const rows = [...document.querySelectorAll("table.rows-and-columns tbody tr")];
-    const scenes = rows.map(row => {
-      const cell = row.querySelector("td.col-footprint");
-      const name = row.querySelector("td.col-name");
-      try {
-        const geometry = JSON.parse(cell.textContent);
-        return geometry.type === "Polygon" ? { ring: geometry.coordinates[0], name: name ? name.textContent.trim() : "" } : null;
-      } catch (e) {
-        return null;
-      }
-    }).filter(Boolean);
-    if (!scenes.length) return;
+  // The footprints of the whole result — every page of it, up to MAX_FOOTPRINTS — on a map that
+  // pans and zooms over Natural Earth's land and borders, shipped in the wheel (no tile server: no
+  // request leaves the instance), coloured by a column the visitor picks; a footprint links to its
+  // scene's row page.
+  const MAX_FOOTPRINTS = 50000;
+  const CATEGORIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-    const points = scenes.flatMap(s => s.ring);
-    const lons = points.map(p => p[0]), lats = points.map(p => p[1]);
-    const pad = 0.5;
-    const west = Math.min(...lons) - pad, east = Math.max(...lons) + pad;
-    const south = Math.min(...lats) - pad, north = Math.max(...lats) + pad;
-
-    const svg = document.createElementNS(SVG, "svg");
-    svg.id = "s12-footprints";
-    svg.setAttribute("viewBox", `${west} ${-north} ${east - west} ${north - south}`);
-    svg.setAttribute("style", "width: 100%; height: 320px; background: #eef3f7; border: 1px solid #ccc");
-    // Meridians and parallels every 10 degrees, to place the scenes without a base map.
-    const line = (x1, y1, x2, y2) => {
-      const l = document.createElementNS(SVG, "line");
-      Object.entries({ x1, y1, x2, y2 }).forEach(([k, v]) => l.setAttribute(k, v));
-      l.setAttribute("style", "stroke: #bcc8d2; stroke-width: 1px; vector-effect: non-scaling-stroke");
-      svg.appendChild(l);
-    };
-    for (let lon = Math.ceil(west / 10) * 10; lon <= east; lon += 10) line(lon, -north, lon, -south);
-    for (let lat = Math.ceil(south / 10) * 10; lat <= north; lat += 10) line(west, -lat, east, -lat);
-    for (const scene of scenes) {
-      const polygon = document.createElementNS(SVG, "polygon");
-      polygon.setAttribute("points", scene.ring.map(([lon, lat]) => `${lon},${-lat}`).join(" "));
-      polygon.setAttribute("style", "fill: rgba(0, 110, 60, 0.35); stroke: #064; stroke-width: 5px; stroke-linejoin: round; vector-effect: non-scaling-stroke");
-      const title = document.createElementNS(SVG, "title");
-      title.textContent = scene.name;
-      polygon.appendChild(title);
-      svg.appendChild(polygon);
+  // The rows of this page's table or query as JSON objects, following Datasette's next pages.
+  async function allRows() {
+    const url = new URL(window.location);
+    if (!/\.[a-z]+$/.test(url.pathname)) url.pathname += ".json";
+    url.searchParams.set("_shape", "objects");
+    url.searchParams.set("_size", "max");
+    url.searchParams.delete("_next");
+    const rows = [];
+    for (let next = url.toString(); next && rows.length < MAX_FOOTPRINTS;) {
+      const page = await (await fetch(next)).json();
+      rows.push(...(page.rows || []));
+      next = page.next_url;
     }
-    // A 5 px outline keeps a 20 km scene visible on a map of the world.
+    return rows;
+  }
+
+  // A colour for each row's value of `column`: a ramp over the range of numbers, else one of ten
+  // colours per value (the legend lists them).
+  function colouring(rows, column) {
+    const values = rows.map(r => r[column]);
+    const numbers = values.filter(v => typeof v === "number");
+    if (numbers.length && numbers.length === values.filter(v => v !== null).length) {
+      const lo = Math.min(...numbers), hi = Math.max(...numbers);
+      const ramp = v => v === null ? "#999" : `hsl(${120 * (hi > lo ? (v - lo) / (hi - lo) : 0.5)}, 70%, 40%)`;
+      return { colour: r => ramp(r[column]), legend: [[`${lo} (red) .. ${hi} (green)`, "#555"]] };
+    }
+    const kinds = [...new Set(values.map(String))].slice(0, CATEGORIES.length);
+    const colour = v => CATEGORIES[kinds.indexOf(String(v))] || "#999";
+    return { colour: r => colour(r[column]), legend: kinds.map(k => [k, colour(k)]) };
+  }
+
+  async function footprintMap() {
     const wrapper = document.querySelector(".table-wrapper");
-    wrapper.parentNode.insertBefore(svg, wrapper);
+    if (!window.L || !window.topojson || !wrapper || !document.querySelector("table.rows-and-columns th.col-footprint")
+        || document.body.classList.contains("row")) return;
+    const box = document.createElement("div");
+    box.id = "s12-map";
+    box.style = "height: 420px; margin: 1em 0; background: #cfe2ef; border: 1px solid #bbb";
+    const controls = document.createElement("div");
+    controls.id = "s12-map-controls";
+    wrapper.parentNode.insertBefore(box, wrapper);
+    wrapper.parentNode.insertBefore(controls, wrapper);
+    const map = L.map(box, { preferCanvas: true, worldCopyJump: true, minZoom: 1 }).setView([20, 0], 1);
+    const world = await (await fetch(window.S12_STATIC + "countries-50m.json")).json();
+    const land = topojson.feature(world, world.objects.land);
+    window.s12Land = land;
+    L.geoJSON(land, { interactive: false, style: { stroke: false, fillColor: "#f3efe6", fillOpacity: 1 } }).addTo(map);
+    L.geoJSON(topojson.mesh(world, world.objects.countries, (a, b) => a !== b),
+              { interactive: false, style: { color: "#b8b0a0", weight: 0.7 } }).addTo(map);
+    const rows = (await allRows()).filter(r => r.footprint);
+    const columns = Object.keys(rows[0] || {}).filter(c => !["footprint", "geom"].includes(c));
+    const select = document.createElement("select");
+    select.id = "s12-colour";
+    select.innerHTML = columns.map(c => `<option>${c}</option>`).join("");
+    select.value = columns.includes("season") ? "season" : (columns.includes("split") ? "split" : columns[0]);
+    const legend = document.createElement("span");
+    controls.append("Footprints coloured by ", select, " ", legend);
+    const database = (document.body.className.match(/\bdb-(\S+)/) || [])[1];
+    let layer = null;
+    const draw = () => {
+      const { colour, legend: entries } = colouring(rows, select.value);
+      if (layer) layer.remove();
+      const features = rows.map(r => ({ type: "Feature", geometry: JSON.parse(r.footprint), properties: r }));
+      layer = L.geoJSON(features, {
+        style: f => ({ color: colour(f.properties), fillColor: colour(f.properties), weight: 2, fillOpacity: 0.5 }),
+        onEachFeature: (f, l) => {
+          l.bindTooltip(String(f.properties.name ?? f.properties.scene_id ?? ""));
+          if (f.properties.scene_id !== undefined) {
+            l.on("click", () => { window.location = `/${database}/scenes/${f.properties.scene_id}`; });
+          }
+        },
+      }).addTo(map);
+      legend.innerHTML = entries.map(([k, c]) => `<span style="color:${c}">&#9632;</span> ${k}`).join(" &nbsp; ");
+      box.dataset.footprints = features.length;
+      window.s12Footprints = features;
+    };
+    select.addEventListener("change", draw);
+    draw();
+    if (rows.length) map.fitBounds(layer.getBounds(), { maxZoom: 8, padding: [10, 10] });
   }
 
   // A scene's row page: its quicklooks (S2, S1, land cover) and, over the S2 one, its patches of
@@ -100,9 +137,8 @@
     figure("vv", "S1 VV");
     figure("worldcover", "WorldCover");
     figure("igbp", "IGBP land cover");
-    // Above the footprint map and the row's table: the pictures are what a visitor came for.
-    const anchor = document.getElementById("s12-footprints") || document.querySelector(".table-wrapper")
-      || document.querySelector("table");
+    // Above the row's table: the pictures are what a visitor came for.
+    const anchor = document.querySelector(".table-wrapper") || document.querySelector("table");
     if (anchor) anchor.parentNode.insertBefore(panel, anchor);
     fetch(`${route}/patches.json`).then(r => r.json()).then(grid => {
       if (!grid.patches) return;

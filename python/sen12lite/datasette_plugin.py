@@ -5,6 +5,7 @@ example queries as canned queries of every sen12lite catalog."""
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 
 from datasette import hookimpl
@@ -68,7 +69,7 @@ PATCHES_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/patches\.json$"
 
 @hookimpl
 def register_routes():
-    return [(QUICKLOOK_ROUTE, quicklook), (PATCHES_ROUTE, patches)]
+    return [(QUICKLOOK_ROUTE, quicklook), (PATCHES_ROUTE, patches), (STATIC_ROUTE, static_file)]
 
 
 async def catalog_of(datasette, request):
@@ -110,9 +111,38 @@ async def patches(datasette, request):
     return Response.json({"width": size[0], "height": size[1], "patches": [dict(zip(keys, r)) for r in rows]})
 
 
+# Leaflet, TopoJSON's client and Natural Earth's countries, shipped in the wheel (static/LICENSES.md)
+# and served by the plugin's own route: Datasette's static-plugins directory is found for plugin
+# packages, and this plugin is a module.
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_TYPES = {".js": "application/javascript", ".css": "text/css", ".json": "application/json"}
+STATIC_ROUTE = r"^/-/s12/static/(?P<name>leaflet\.js|leaflet\.css|topojson-client\.min\.js|countries-50m\.json)$"
+
+
+def static_url(datasette, name):
+    return datasette.urls.path(f"/-/s12/static/{name}")
+
+
+async def static_file(request):
+    path = STATIC / request.url_vars["name"]
+    return Response(path.read_bytes(), content_type=STATIC_TYPES[path.suffix],
+                    headers={"Cache-Control": "max-age=86400"})
+
+
 @hookimpl
-def extra_body_script():
-    return PAGE_SCRIPT
+def extra_js_urls(datasette):
+    return [static_url(datasette, name) for name in ("leaflet.js", "topojson-client.min.js")]
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [static_url(datasette, "leaflet.css")]
+
+
+@hookimpl
+def extra_body_script(datasette):
+    # Where the page script finds the world's land and borders.
+    return f"window.S12_STATIC = {json.dumps(static_url(datasette, ''))};\n" + PAGE_SCRIPT
 
 
 @hookimpl
