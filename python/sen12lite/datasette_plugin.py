@@ -1,6 +1,7 @@
 """Datasette plugin: the extension on every connection, s12_png results shown as images, .npy
-blobs described and downloadable as .npy, a thumbnail beside every scene id, a scene's quicklooks
-and patch grid on its row page, a map of the footprints on pages that list scenes, and the README's
+blobs described and downloadable as .npy, and, by the page script (datasette.js): a thumbnail beside
+every scene id, a scene's quicklooks and patch grid on its row page, a map of the whole result's
+footprints on pages that list scenes (Leaflet over Natural Earth, shipped in static/); the README's
 example queries as canned queries of every sen12lite catalog."""
 
 import base64
