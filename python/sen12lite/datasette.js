@@ -58,6 +58,19 @@
     return { colour: r => colour(r[column]), legend: kinds.map(k => [k, colour(k)]) };
   }
 
+  // A ring that crosses the antimeridian (Afro-Eurasia's, at Chukotka, in Natural Earth's land) has a
+  // side from 180 to -180 that a flat map draws across the whole world: its far side goes on past 180.
+  function unwrapped(collection) {
+    const crosses = ring => ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180);
+    // Only the far side moves: Afro-Eurasia's ring reaches past 180 at Chukotka and west of 0 in Europe.
+    const unwrap = ring => crosses(ring) ? ring.map(([x, y]) => [x < -90 ? x + 360 : x, y]) : ring;
+    for (const feature of collection.features) {
+      const g = feature.geometry;
+      g.coordinates = g.type === "Polygon" ? g.coordinates.map(unwrap) : g.coordinates.map(p => p.map(unwrap));
+    }
+    return collection;
+  }
+
   async function footprintMap() {
     const wrapper = document.querySelector(".table-wrapper");
     if (!window.L || !window.topojson || !wrapper || !document.querySelector("table.rows-and-columns th.col-footprint")
@@ -71,7 +84,7 @@
     wrapper.parentNode.insertBefore(controls, wrapper);
     const map = L.map(box, { preferCanvas: true, worldCopyJump: true, minZoom: 1 }).setView([20, 0], 1);
     const world = await (await fetch(window.S12_STATIC + "countries-50m.json")).json();
-    const land = topojson.feature(world, world.objects.land);
+    const land = unwrapped(topojson.feature(world, world.objects.land));
     window.s12Land = land;
     L.geoJSON(land, { interactive: false, style: { stroke: false, fillColor: "#f3efe6", fillOpacity: 1 } }).addTo(map);
     L.geoJSON(topojson.mesh(world, world.objects.countries, (a, b) => a !== b),
