@@ -148,8 +148,17 @@
     };
     const s2 = figure("rgb", "S2 true colour; patches of the authors' grid, clean ones in green");
     figure("vv", "S1 VV");
-    figure("worldcover", "WorldCover");
-    figure("igbp", "IGBP land cover");
+    const maps = [figure("worldcover", "WorldCover"), figure("igbp", "IGBP land cover")];
+    // The map's legend: the scene's classes, largest first, in the quicklook's colours.
+    fetch(`${route}/legend.json`).then(r => r.json()).then(({ classes }) => {
+      if (!classes || !classes.length) return;
+      const list = document.createElement("ul");
+      list.className = "s12-legend";
+      list.style = "list-style: none; padding: 0; margin: 4px 0; font-size: 0.85em";
+      list.innerHTML = classes.map(c => `<li><span style="color: ${c.colour}">&#9632;</span> ${c.class} ${c.label} `
+                                          + `(${(100 * c.fraction).toFixed(1)} %)</li>`).join("");
+      maps.filter(m => m.isConnected).forEach(m => m.appendChild(list.cloneNode(true)));
+    });
     // Above the row's table: the pictures are what a visitor came for.
     const anchor = document.querySelector(".table-wrapper") || document.querySelector("table");
     if (anchor) anchor.parentNode.insertBefore(panel, anchor);

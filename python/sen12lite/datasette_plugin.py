@@ -66,11 +66,13 @@ def register_output_renderer():
 
 QUICKLOOK_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/(?P<what>rgb|vv|worldcover|igbp)\.png$"
 PATCHES_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/patches\.json$"
+LEGEND_ROUTE = r"^/-/s12/(?P<database>[^/]+)/(?P<scene>[0-9]+)/legend\.json$"
 
 
 @hookimpl
 def register_routes():
-    return [(QUICKLOOK_ROUTE, quicklook), (PATCHES_ROUTE, patches), (STATIC_ROUTE, static_file)]
+    return [(QUICKLOOK_ROUTE, quicklook), (PATCHES_ROUTE, patches), (LEGEND_ROUTE, legend),
+            (STATIC_ROUTE, static_file)]
 
 
 async def catalog_of(datasette, request):
@@ -138,6 +140,18 @@ def extra_js_urls(datasette):
 @hookimpl
 def extra_css_urls(datasette):
     return [static_url(datasette, "leaflet.css")]
+
+
+async def legend(datasette, request):
+    """The classes of a scene's land-cover map, largest first, with their colours (s12_legends)."""
+    db = await catalog_of(datasette, request)
+    if db is None:
+        return Response.json({"error": "no such catalog"}, status=404)
+    rows = await db.execute("SELECT l.class, l.label, g.colour, l.fraction FROM landcover l JOIN s12_legends g "
+                            "ON g.source = l.source AND g.class = l.class WHERE l.scene_id = ? ORDER BY l.fraction DESC",
+                            [int(request.url_vars["scene"])])
+    keys = ["class", "label", "colour", "fraction"]
+    return Response.json({"classes": [dict(zip(keys, r)) for r in rows]})
 
 
 @hookimpl

@@ -47,6 +47,7 @@ pub const FUNCTIONS: &[SqlFunction] = &[
         shape: Shape::RowAggregate { arity: 7, add: s12_batch::register },
     },
     table_function("s12_indices", Pure, table::register::<s12_indices::IndexList>),
+    table_function("s12_legends", Pure, table::register::<s12_legends::LegendList>),
     table_function("s12_patches", ReadsFiles, table::register::<s12_patches::Patches>),
     table_function("s12_pixels", ReadsFiles, table::register::<s12_pixels::Pixels>),
     table_function("s12_nearest", ReadsCatalog, table::register::<s12_nearest::Nearest>),

@@ -175,10 +175,13 @@ SCENE_PAGE_CHECK = """<!doctype html>
 function report(tries) {
   const row = document.getElementById("row").contentDocument;
   const scenes = document.getElementById("scenes").contentDocument;
-  if (!row.querySelector("#s12-patch-grid") && tries < 100) return setTimeout(() => report(tries + 1), 100);
+  if ((!row.querySelector("#s12-patch-grid") || !row.querySelector(".s12-legend")) && tries < 100) {
+    return setTimeout(() => report(tries + 1), 100);
+  }
   document.getElementById("result").textContent = JSON.stringify({
     quicklooks: [...row.querySelectorAll("img.s12-quicklook")].map(i => [i.dataset.what, i.naturalWidth, i.naturalHeight]),
     patches: row.querySelectorAll("#s12-patch-grid rect").length,
+    legend: [...row.querySelectorAll(".s12-legend li")].map(li => li.textContent.trim().split(" ")[1]),
     clean: [...row.querySelectorAll("#s12-patch-grid rect.s12-clean")].map(r => [+r.getAttribute("x"), +r.getAttribute("y")]),
     thumbnails: [...scenes.querySelectorAll("img.s12-thumb")].map(i => i.naturalWidth),
   });
@@ -214,4 +217,8 @@ def test_a_scenes_row_page_shows_its_quicklooks_and_clean_patches_and_the_table_
                     if cloud <= 0.001 and nodata == 0]
     assert seen["patches"] == 64 and sorted(seen["clean"]) == sorted(expected), seen
     assert seen["thumbnails"] == [500], seen
+    with closing(sqlite3.connect(big_db)) as conn:  # the map's classes, largest first
+        classes = [str(c) for (c,) in conn.execute(
+            "SELECT class FROM landcover WHERE scene_id = ? ORDER BY fraction DESC", (scene,))]
+    assert seen["legend"] == classes and classes, seen
     assert shot.stat().st_size > 20_000

@@ -8,6 +8,7 @@ pub mod s12_index;
 pub mod s12_indices;
 pub mod s12_intersecting;
 pub mod s12_intersects;
+pub mod s12_legends;
 pub mod s12_nearest;
 pub mod s12_normalization;
 pub mod s12_patches;
