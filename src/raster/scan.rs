@@ -275,7 +275,12 @@ fn read_all_strips(
     let tags: Vec<Option<f64>> = accumulators.iter().map(BandAccumulator::nodata).collect();
     scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
     if let (Some(pass), Some(drawn)) = (look, &request.quicklook) {
-        scan.quicklook = pass.finish(&drawn_of(drawn, &tags), &stretch_of(drawn, &scan.band_stats))?;
+        // A quicklook that cannot be made leaves the file catalogued: the warning is an ingest_errors
+        // row, and s12_png(scene, what) draws one from the file when asked.
+        match pass.finish(&drawn_of(drawn, &tags), &stretch_of(drawn, &scan.band_stats)) {
+            Ok(image) => scan.quicklook = image,
+            Err(error) => scan.warnings.push(("quicklook", error.to_string())),
+        }
     }
     Ok(())
 }
