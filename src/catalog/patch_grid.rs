@@ -16,15 +16,15 @@ pub fn write_cells(conn: &Connection, scene_id: i64, modality: &str, counts: &Pa
     )?;
     let s2 = Modality::S2.is(modality);
     for (index, cell) in counts.cells.iter().enumerate() {
-        let (row, col) = corner(&counts.grid, index);
+        let (row, col) = counts.grid.corner(index);
         let runs = (!cell.runs.is_empty()).then(|| encode_runs(&cell.runs));
         let classes = (!cell.classes.is_empty()).then(|| serde_json::to_string(&cell.classes).unwrap_or_default());
         let optical = |value: u64| s2.then_some(value as i64);
         insert.execute(params![
             scene_id,
             modality,
-            row,
-            col,
+            row as i64,
+            col as i64,
             cell.invalid as i64,
             runs,
             optical(cell.valid),
@@ -143,7 +143,7 @@ impl ScenePatches {
                                   landcover) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for index in 0..self.grid.len() {
-            let (row, col) = corner(&self.grid, index);
+            let (row, col) = self.grid.corner(index);
             let patch = PatchRow::of(
                 self.grid.size,
                 at(&self.s2, index),
@@ -153,8 +153,8 @@ impl ScenePatches {
             );
             insert.execute(params![
                 scene_id,
-                row,
-                col,
+                row as i64,
+                col as i64,
                 self.grid.size as i64,
                 patch.cloud_fraction,
                 patch.nodata_fraction,
@@ -166,12 +166,6 @@ impl ScenePatches {
             .execute(params![scene_id, self.grid.len() as i64, self.cloud_threshold])?;
         Ok(())
     }
-}
-
-/// (row, col) pixel corner of the patch at `index` (row-major) of the grid.
-fn corner(grid: &Grid, index: usize) -> (i64, i64) {
-    let across = grid.across.max(1);
-    (((index / across) * grid.stride) as i64, ((index % across) * grid.stride) as i64)
 }
 
 /// Whether the scene's S2 file has the cloud band (SEN12TP's; SEN12MS has none).

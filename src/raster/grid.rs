@@ -48,6 +48,12 @@ impl Grid {
         self.len() == 0
     }
 
+    /// The (row, col) pixel corner of the patch at `index`, the patches numbered row-major.
+    pub fn corner(&self, index: usize) -> (usize, usize) {
+        let across = self.across.max(1);
+        ((index / across) * self.stride, (index % across) * self.stride)
+    }
+
     /// The rows of patches that raster row `y` lies in (at most two when patches overlap).
     fn patch_rows_of(&self, y: usize) -> std::ops::Range<usize> {
         let first = if y < self.size { 0 } else { (y - self.size) / self.stride + 1 };

@@ -44,10 +44,7 @@ pub fn look_named(dataset: Dataset, what: &str) -> Option<(Modality, Look)> {
 /// kept none of): the same samples, each drawn band's exact 2–98 % over the file.
 pub fn draw_whole(dataset: &GdalDataset, look: Look, guard: &mut dyn ReadGuard) -> Result<Option<KeptImage>> {
     let (width, height) = dataset.raster_size();
-    let drawn: Vec<usize> = match &look {
-        Look::Stretched(bands) => bands.clone(),
-        Look::Classes { band, .. } => vec![*band],
-    };
+    let drawn = look.bands();
     let mut accumulators = drawn
         .iter()
         .map(|&b| {
@@ -99,10 +96,22 @@ pub enum Look {
     },
 }
 
+impl Look {
+    /// The 0-based bands the look draws, in drawing order.
+    pub fn bands(&self) -> Vec<usize> {
+        match self {
+            Look::Stretched(bands) => bands.clone(),
+            Look::Classes { band, .. } => vec![*band],
+        }
+    }
+}
+
 /// The samples of one file's quicklook, taken strip by strip from the top.
 #[derive(Debug, Clone)]
 pub struct QuicklookPass {
     look: Look,
+    /// `look.bands()`.
+    bands: Vec<usize>,
     step: usize,
     source_width: usize,
     source_height: usize,
@@ -120,11 +129,10 @@ impl QuicklookPass {
     pub fn new(width: usize, height: usize, look: Look) -> QuicklookPass {
         let step = width.max(height).div_ceil(KEPT_SIDE).max(1);
         let (out_w, out_h) = (width.div_ceil(step), height.div_ceil(step));
-        let bands = match &look {
-            Look::Stretched(bands) => bands.len(),
-            Look::Classes { .. } => 1,
-        };
+        let bands = look.bands();
         let mut pass = QuicklookPass {
+            samples: vec![Vec::with_capacity(out_w * out_h); bands.len()],
+            bands,
             look,
             step,
             source_width: width,
@@ -133,7 +141,6 @@ impl QuicklookPass {
             height: out_h,
             next_row: 0,
             columns: Vec::new(),
-            samples: vec![Vec::with_capacity(out_w * out_h); bands],
         };
         pass.columns = (0..out_w).map(|j| pass.source(j, width)).collect();
         pass
@@ -147,10 +154,6 @@ impl QuicklookPass {
     /// Samples the next strip (`pixels` values, whole rows, of every band of the file).
     pub fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
         let rows = pixels / self.source_width.max(1);
-        let bands: Vec<usize> = match &self.look {
-            Look::Stretched(bands) => bands.clone(),
-            Look::Classes { band, .. } => vec![*band],
-        };
         while self.samples[0].len() < self.width * self.height {
             let out_row = self.samples[0].len() / self.width;
             let y = self.source(out_row, self.source_height);
@@ -158,7 +161,7 @@ impl QuicklookPass {
                 break;
             }
             let line = (y - self.next_row) * self.source_width;
-            for (samples, &band) in self.samples.iter_mut().zip(&bands) {
+            for (samples, &band) in self.samples.iter_mut().zip(&self.bands) {
                 let row = &strips[band][line..line + self.source_width];
                 if self.step == 1 {
                     // Every pixel: a straight conversion, which the compiler vectorizes.

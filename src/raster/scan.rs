@@ -306,20 +306,14 @@ fn grid_facts(measures: &Measures, accumulators: &[BandAccumulator]) -> Facts {
 
 /// The nodata tags of the bands a look draws.
 fn drawn_of(look: &Look, tags: &[Option<f64>]) -> Vec<Option<f64>> {
-    let tag = |band: &usize| tags.get(*band).copied().flatten();
-    match look {
-        Look::Stretched(bands) => bands.iter().map(tag).collect(),
-        Look::Classes { band, .. } => vec![tag(band)],
-    }
+    look.bands().iter().map(|band| tags.get(*band).copied().flatten()).collect()
 }
 
-/// The 2nd and 98th percentiles of the bands a stretched look draws, from the file's statistics.
+/// The 2nd and 98th percentiles of the bands a look draws, from the file's statistics (a class
+/// look ignores them).
 fn stretch_of(look: &Look, stats: &[BandStats]) -> Vec<Option<(f64, f64)>> {
     let bounds = |band: &usize| stats.get(*band)?.summary.as_ref().map(|s| (s.percentiles[0], s.percentiles[2]));
-    match look {
-        Look::Stretched(bands) => bands.iter().map(bounds).collect(),
-        Look::Classes { .. } => Vec::new(),
-    }
+    look.bands().iter().map(bounds).collect()
 }
 
 /// What a pass feeds: each band's accumulator, the S2 measures of an S2 file, the patch grid, the

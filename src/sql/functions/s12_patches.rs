@@ -202,12 +202,12 @@ impl Computed {
     }
 
     fn value(&self, row: usize, column: usize) -> Value {
-        let (patch_row, j) = (row / self.grid.across, row % self.grid.across);
-        let p = &self.patches[j];
+        let p = &self.patches[row % self.grid.across];
+        let (top, left) = self.grid.corner(row);
         let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
         match column {
-            0 => Value::Integer((j * self.grid.stride) as i64),
-            1 => Value::Integer((patch_row * self.grid.stride) as i64),
+            0 => Value::Integer(left as i64),
+            1 => Value::Integer(top as i64),
             2 | 3 => Value::Integer(self.grid.size as i64),
             4 => real(p.cloud_fraction),
             5 => Value::Real(p.nodata_fraction),
