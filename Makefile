@@ -36,7 +36,7 @@ hosts: deps
 # wheel offline (build/wheelhouse).
 wheelhosts: deps
 	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
-	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy, nbclient, nbformat, ipykernel' 2>/dev/null || \
+	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy, nbclient, nbformat, ipykernel, matplotlib' 2>/dev/null || \
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
 	@ls build/wheelhouse/pysqlite3_binary-* build/wheelhouse/numpy-* >/dev/null 2>&1 || \
 	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse numpy==2.4.6 pysqlite3-binary==0.5.4.post2
