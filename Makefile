@@ -36,7 +36,7 @@ hosts: deps
 # wheel offline (build/wheelhouse).
 wheelhosts: deps
 	@test -x build/wheelhosts/bin/python || $(HOST_PYTHON) -m venv build/wheelhosts
-	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy, nbclient, nbformat, ipykernel, matplotlib' 2>/dev/null || \
+	@build/wheelhosts/bin/python -c 'import datasette, sqlite_utils, pysqlite3, rasterio, pyproj, numpy, apsw, sqlean, pandas, sqlalchemy, nbclient, nbformat, ipykernel, matplotlib, distributed' 2>/dev/null || \
 	  build/wheelhosts/bin/pip install -q --disable-pip-version-check -r tests/python/wheel-hosts-requirements.txt
 	@ls build/wheelhouse/pysqlite3_binary-* build/wheelhouse/numpy-* >/dev/null 2>&1 || \
 	  build/wheelhosts/bin/pip download -q --disable-pip-version-check -d build/wheelhouse numpy==2.4.6 pysqlite3-binary==0.5.4.post2
@@ -135,7 +135,7 @@ test: lint msrv build ext wheel pylib hosts wheelhosts node clients servers stac
 SLOW_TESTS := test_clients.py test_clients_doc.py test_datasette_plugin.py test_examples.py test_host_safety.py \
               test_memory_bounds.py test_node.py test_remote_ingest.py test_remote_roots.py test_wheel.py \
               test_export.py test_export_stac.py test_ingest_faults.py test_ingest_behaviour.py test_concurrency.py \
-              test_hostile_datasets.py test_real_trees.py test_train_loader.py
+              test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py
 CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard tests/python/test_*.py))
 check: lint build ext pylib
 	$(CARGO) test --release --locked
@@ -144,7 +144,7 @@ check: lint build ext pylib
 demo: build
 	$(BIN) demo
 
-bench: build ext servers
+bench: build ext servers wheel wheelhosts
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/extension_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/archive_bench.py
@@ -152,6 +152,8 @@ bench: build ext servers
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/ingest_scale_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/remote_bench.py
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/checksum_bench.py
+	build/wheelhosts/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall dist/sen12lite-*.whl
+	build/wheelhosts/bin/python bench/distributed_bench.py
 
 # 100k random calls of every s12_ function through the stock sqlite3 shell (fuzz/fuzz_sql.py).
 FUZZ_CALLS ?= 100000

@@ -56,6 +56,10 @@ License: MIT OR Apache-2.0
 Requires-Python: >=3.9
 Requires-Dist: numpy>=1.21
 Requires-Dist: pysqlite3-binary>=0.5.4
+Provides-Extra: distributed
+Requires-Dist: distributed>=2023.1; extra == "distributed"
+Provides-Extra: notebook
+Requires-Dist: matplotlib>=3.5; extra == "notebook"
 
 {readme}
 """,

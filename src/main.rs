@@ -1,4 +1,4 @@
-//! The `sen12lite` command: ingest, synth, verify, demo, sql.
+//! The `sen12lite` command: ingest, merge, synth, verify, demo, export, sql.
 
 mod cli;
 
@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use cli::progress::ProgressLine;
 use sen12lite::catalog::export::{export, Format};
 use sen12lite::catalog::ingest::{ingest, IngestOptions, KeptQuicklooks};
+use sen12lite::catalog::merge::merge;
+use sen12lite::catalog::shard::{ingest_part, Shard};
 use sen12lite::layout::is_archive;
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
@@ -55,6 +57,17 @@ enum Command {
         /// the catalog then names that root (also allowed by a prefix in SEN12LITE_ALLOW_REMOTE).
         #[arg(long)]
         allow_remote: bool,
+        /// Only shard K of N (0-based: 0/4 to 3/4), each scene's or triplet's files together, into a
+        /// part for `sen12lite merge`; --db is written as DB.partial and renamed when the shard is done.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+    },
+    /// Join the parts of a sharded ingest (`ingest --shard K/N`, every K once) into one catalog,
+    /// the one an ingest of the whole tree gives. OUT is written whole or left as it was.
+    Merge {
+        out: PathBuf,
+        #[arg(required = true, value_name = "PART")]
+        parts: Vec<PathBuf>,
     },
     /// Write deterministic test data in the exact layout of a dataset.
     Synth {
@@ -150,6 +163,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             follow_symlinks,
             batch_files,
             allow_remote,
+            shard,
         } => {
             let (data_dir, archives) = folder_and_archives(&data)?;
             let options = IngestOptions {
@@ -161,8 +175,21 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 batch_files: batch_files.map(|n| n as usize),
                 archives,
                 allow_remote,
+                shard,
             };
             run_ingest(&data_dir, &db, &options)
+        }
+        Command::Merge { out, parts } => {
+            let report = merge(&out, &parts).map_err(|e| e.to_string())?;
+            println!(
+                "merge: {} parts into {}: {} scenes, {} files, {} ingest errors",
+                report.parts,
+                out.display(),
+                report.scenes,
+                report.files,
+                report.errors
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Synth { out_dir, layout, metadata, scenes, size, seed, lc_dtype, archives, scene_ids } => {
             let text = match metadata {
@@ -256,7 +283,12 @@ fn folder_of(path: &Path) -> PathBuf {
 
 /// Ingests and reports: exit 1 when the catalog could not be written whole or an input failed.
 fn run_ingest(data_dir: &Path, db: &Path, options: &IngestOptions) -> Result<ExitCode, String> {
-    let report = ingest(data_dir, db, options, &mut ProgressLine::new("ingest")).map_err(|e| e.to_string())?;
+    let progress = &mut ProgressLine::new("ingest");
+    let report = match options.shard {
+        Some(_) => ingest_part(data_dir, db, options, progress),
+        None => ingest(data_dir, db, options, progress),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(message) = &report.nothing_to_ingest {
         eprintln!("sen12lite: ingest {}: {message}", data_dir.display());
         return Ok(ExitCode::from(1));

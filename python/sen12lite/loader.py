@@ -62,6 +62,15 @@ class SqlPatchDataset:
                 return
             yield self._read(chunk)
 
+    def batch(self, indices):
+        """The samples at `indices` as one batch {"image": (N, C, H, W)} (and "mask"), in that order."""
+        return self._read([self.rows[i] for i in indices])
+
+    def __getstate__(self):
+        """Pickled (to a Dask worker, a spawned DataLoader worker) without its connection: the
+        receiving process opens its own."""
+        return {**self.__dict__, "_conn": None, "_pid": None}
+
     def _connection(self):
         if self._conn is None or self._pid != os.getpid():  # never a parent's connection after a fork
             self._conn, self._pid = sen12lite.connect(self.catalog), os.getpid()

@@ -4,6 +4,7 @@
 
 use super::archives::{self, tar_member, TarStream};
 use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
+use super::shard::{self, Shard};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{patch_grid, quicklooks, seasons, write, CatalogError, CatalogResult};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
@@ -52,6 +53,8 @@ pub struct IngestOptions {
     /// Ingest a tree in object storage (a GDAL virtual path) even if $SEN12LITE_ALLOW_REMOTE does
     /// not list it: the operator said so on the command line.
     pub allow_remote: bool,
+    /// Only this shard's scenes (`--shard K/N`, into a part for `sen12lite merge`); None: all.
+    pub shard: Option<Shard>,
 }
 
 /// Which files' quicklooks the ingest keeps.
@@ -103,6 +106,7 @@ impl Default for IngestOptions {
             batch_files: None,
             archives: Vec::new(),
             allow_remote: false,
+            shard: None,
         }
     }
 }
@@ -183,6 +187,10 @@ pub fn ingest(
         Some(conn) => conn,
         None => open_catalog(db)?,
     };
+    shard::claim(&conn, db, options.shard)?;
+    if let Some(shard) = options.shard {
+        shard.select(&mut found);
+    }
     let mut report = IngestReport::default();
     let outcome = claim_data_root(&conn, &root)
         .and_then(|()| ingest_tree(&conn, &root, found, options, progress, &mut report))
@@ -234,7 +242,8 @@ fn ingest_tree(
     let splits = read_split_lists(root, &mut found);
     report.files_found = found.files.len();
     report.archived_copies = found.archived_copies.len();
-    let spatial_ids = if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, report)? } else { HashMap::new() };
+    let spatial_ids =
+        if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, options.shard, report)? } else { HashMap::new() };
     record_discovery(conn, &found, &options.archives, report)?;
     let todo = files_to_scan(conn, &found, options.statistics)?;
     report.files_unchanged = found.files.len() - todo.len();
@@ -501,13 +510,15 @@ fn claim_data_root(conn: &Connection, root: &Path) -> Result<(), Stop> {
     }
 }
 
-/// Upserts every scene of the metadata (the tree's file, else the embedded copy) in one
-/// transaction; returns scene_id -> spatial_id. A tree's file that cannot be read or parsed is
-/// recorded and the embedded copy (the published file) is used, so its scenes' files still ingest.
+/// Upserts every scene of the metadata (the tree's file, else the embedded copy; a shard's part,
+/// see `Shard::writes_metadata_of`) in one transaction; returns scene_id -> spatial_id of every
+/// scene. A tree's file that cannot be read or parsed is recorded and the embedded copy (the
+/// published file) is used, so its scenes' files still ingest.
 fn ingest_metadata(
     conn: &Connection,
     root: &Path,
     found: &Found,
+    shard: Option<Shard>,
     report: &mut IngestReport,
 ) -> Result<HashMap<i64, i64>, Stop> {
     let embedded = || parse_metadata(EMBEDDED_METADATA).expect("the embedded metadata parses (a unit test checks it)");
@@ -531,7 +542,7 @@ fn ingest_metadata(
     for message in problems.iter().chain(&metadata.errors) {
         write::record_error(conn, &source, "metadata", message)?;
     }
-    for scene in &metadata.scenes {
+    for scene in metadata.scenes.iter().filter(|s| shard.is_none_or(|shard| shard.writes_metadata_of(s.scene_id))) {
         write::upsert_metadata_scene(conn, scene)?;
     }
     meta_set(conn, "metadata_source", &source)?;

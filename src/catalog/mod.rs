@@ -11,12 +11,16 @@ pub mod export;
 #[cfg(feature = "bundled")]
 pub mod ingest;
 #[cfg(feature = "bundled")]
+pub mod merge;
+#[cfg(feature = "bundled")]
 mod patch_grid;
 #[cfg(feature = "bundled")]
 mod quicklooks;
 pub mod read;
 #[cfg(feature = "bundled")]
 mod seasons;
+#[cfg(feature = "bundled")]
+pub mod shard;
 #[cfg(feature = "bundled")]
 mod write;
 

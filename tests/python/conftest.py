@@ -90,6 +90,29 @@ def content(db):
     return out
 
 
+@pytest.fixture(scope="session")
+def fail_io(tmp_path_factory):
+    """tests/python/faults/fail_io.c built: an LD_PRELOAD library that fails reads or writes of a file."""
+    library = tmp_path_factory.mktemp("fault") / "fail_io.so"
+    source = Path(__file__).parent / "faults" / "fail_io.c"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(library), str(source), "-ldl"], check=True)
+    return library
+
+
+def every_table(db):
+    """Every table's rows, sorted, but the times of an ingest run (`ingest_errors.at`,
+    `s12_meta.last_ingest`): what a merge of a sharded ingest and one ingest must agree on."""
+    out = {}
+    with closing(sqlite3.connect(db)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'scenes_rtree_%'")]
+        for table in tables:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info('{table}')") if (table, c[1]) != ("ingest_errors", "at")]
+            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            out[table] = sorted((r for r in rows if table != "s12_meta" or r[0] != "last_ingest"), key=repr)
+    return out
+
+
 def content_hash(db):
     """SHA-256 of `content`: one value per catalog to compare runs by."""
     return hashlib.sha256(repr(content(db)).encode()).hexdigest()

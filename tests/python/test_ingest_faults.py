@@ -7,13 +7,11 @@ import os
 import sqlite3
 import subprocess
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
 from conftest import BIN, Tmpfs, content, content_hash, run
 
-FAULTS = Path(__file__).parent / "faults"
 BATCH = "10"
 
 
@@ -124,14 +122,6 @@ def test_a_catalog_with_a_broken_stats_promise_is_repaired(triplets, reference, 
     result = ingest(triplets, db)
     assert result.returncode == 0 and "1 scanned" in result.stdout, result.stdout
     assert broken_promises(db) == [] and content_hash(db) == content_hash(reference)
-
-
-@pytest.fixture(scope="module")
-def fail_io(tmp_path_factory):
-    library = tmp_path_factory.mktemp("fault") / "fail_io.so"
-    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(library), str(FAULTS / "fail_io.c"), "-ldl"],
-                   check=True)
-    return library
 
 
 @pytest.mark.parametrize("after", [0, 40, 150, 300, 500])
