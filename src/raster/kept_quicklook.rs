@@ -3,11 +3,11 @@
 //! middle of its block (nearest neighbour, as GDAL's overviews by default): column
 //! `min(j * step + step / 2, width - 1)` for the `step` that brings the longer side under the limit.
 //! Stretched looks use the file's own exact 2nd and 98th percentiles, which `s12_png` uses when it
-//! draws the whole scene; classes are drawn in their legend's colours. Encoded with fdeflate's fast
-//! compression: GDAL's PNG driver (zlib) takes as long as decoding a small file.
+//! draws the whole scene; classes are drawn in their legend's colours. Encoded as `s12_png`'s
+//! windows are ([`super::quicklook::encode`]).
 
 use super::error::{RasterError, Result};
-use super::quicklook::scale;
+use super::quicklook::{encode, scale};
 use super::stats::{is_nodata, BandAccumulator};
 use super::strips::{for_each_native_strip, ReadGuard, StripVisitor, Window};
 use crate::layout::sen12ms::IGBP_PALETTE;
@@ -220,35 +220,6 @@ pub struct KeptImage {
     pub height: usize,
     /// The PNG: RGB and alpha, grey and alpha, or indexed with a transparent entry (8 bits).
     pub png: Vec<u8>,
-}
-
-/// 8-bit `bytes` of `colour` as a PNG compressed with fdeflate's fast setting; an indexed image
-/// takes its palette from `legend`, plus a last, transparent entry.
-fn encode(
-    width: usize,
-    height: usize,
-    colour: png::ColorType,
-    legend: Option<&[(u8, [u8; 3])]>,
-    bytes: &[u8],
-) -> Result<Vec<u8>> {
-    let failed = |e: png::EncodingError| RasterError::Image(format!("cannot encode PNG: {e}"));
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
-    encoder.set_color(colour);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
-    if let Some(legend) = legend {
-        let mut palette: Vec<u8> = legend.iter().flat_map(|(_, rgb)| *rgb).collect();
-        palette.extend([0, 0, 0]);
-        let mut alpha = vec![255u8; legend.len()];
-        alpha.push(0);
-        encoder.set_palette(palette);
-        encoder.set_trns(alpha);
-    }
-    let mut writer = encoder.write_header().map_err(failed)?;
-    writer.write_image_data(bytes).map_err(failed)?;
-    writer.finish().map_err(failed)?;
-    Ok(out)
 }
 
 #[cfg(test)]

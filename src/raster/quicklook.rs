@@ -1,14 +1,9 @@
-//! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding through GDAL's own PNG
-//! driver (in memory: `/vsimem/`, nothing written to disk).
+//! Quicklook images: a 2–98 % stretch, a colour ramp, and PNG encoding (the png crate, in memory).
 
 use super::error::{RasterError, Result};
-use super::open::{last_gdal_error, unique_vsimem_path, QuietGdal};
 use super::stats::BandAccumulator;
 use super::strips::ReadGuard;
-use gdal::raster::{Buffer, GdalDataType, RasterCreationOptions};
-use gdal::DriverManager;
-use std::ffi::{c_char, c_int, c_void, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use gdal::raster::GdalDataType;
 
 /// An RGBA image, row-major; alpha 0 where there is no data.
 pub struct Image {
@@ -51,73 +46,45 @@ pub fn ramp(level: u8) -> [u8; 4] {
     [mix(0), mix(1), mix(2), 255]
 }
 
-/// The PNG of `image`. GDAL's PNG writer reports its progress once a row, and `guard` is polled
-/// there: a host's interrupt stops the encoding of a large quicklook too.
+/// The PNG of `image` (RGBA). `guard` is polled before: fdeflate encodes a 2000 px quicklook in
+/// tens of milliseconds, well within what a host waits for an interrupt.
 pub fn encode_png(image: &Image, guard: &mut dyn ReadGuard) -> Result<Vec<u8>> {
-    let _quiet = QuietGdal::new();
-    let (w, h) = (image.width, image.height);
-    let memory = DriverManager::get_driver_by_name("MEM").map_err(|e| image_error("GDAL has no MEM driver", e))?;
-    let png = DriverManager::get_driver_by_name("PNG").map_err(|e| image_error("GDAL has no PNG driver", e))?;
-    let dataset =
-        memory.create_with_band_type::<u8, _>("", w, h, 4).map_err(|e| image_error("cannot make an image", e))?;
-    for channel in 0..4 {
-        guard.poll()?;
-        let mut band = dataset.rasterband(channel + 1).map_err(|e| RasterError::no_band(channel + 1, e))?;
-        let mut buffer = Buffer::new((w, h), image.pixels.iter().map(|p| p[channel]).collect());
-        band.write((0, 0), (w, h), &mut buffer).map_err(|e| image_error("cannot fill the image", e))?;
-    }
-    let name = unique_vsimem_path("png", "png");
-    // zlib's fastest level: a quicklook is drawn once and looked at, and deflate at the default
-    // level took over half the time of a whole-scene s12_png.
-    let options = RasterCreationOptions::from_iter(["ZLEVEL=1"]);
-    let path = CString::new(name.as_str()).map_err(|e| RasterError::Internal(e.to_string()))?;
-    let mut polled = Polled { guard, stopped: None };
-    // SAFETY: valid driver, dataset and NUL-terminated strings; `polled` outlives the call, and
-    // `keep_going` only reads it through the pointer GDAL hands back.
-    let written = unsafe {
-        gdal_sys::GDALCreateCopy(
-            png.c_driver(),
-            path.as_ptr(),
-            dataset.c_dataset(),
-            0,
-            options.as_ptr(),
-            Some(keep_going),
-            (&mut polled as *mut Polled).cast::<c_void>(),
-        )
-    };
-    if written.is_null() {
-        let _ = gdal::vsi::unlink_mem_file(&name);
-        return Err(polled.stopped.unwrap_or_else(|| image_error("cannot encode PNG", last_gdal_error())));
-    }
-    // SAFETY: closes the dataset GDALCreateCopy returned, once.
-    unsafe { gdal_sys::GDALClose(written) };
-    gdal::vsi::get_vsi_mem_file_bytes_owned(&name).map_err(|e| image_error("cannot read the encoded PNG", e))
+    guard.poll()?;
+    let bytes: Vec<u8> = image.pixels.iter().flatten().copied().collect();
+    encode(image.width, image.height, png::ColorType::Rgba, None, &bytes)
 }
 
-/// [`RasterError::Image`]: what failed, and GDAL's reason.
+/// 8-bit `bytes` of `colour` (row-major) as a PNG compressed with fdeflate's fast setting (a
+/// quicklook is drawn once and looked at); an indexed image takes its palette from `legend`, plus
+/// a last, transparent entry.
+pub fn encode(
+    width: usize,
+    height: usize,
+    colour: png::ColorType,
+    legend: Option<&[(u8, [u8; 3])]>,
+    bytes: &[u8],
+) -> Result<Vec<u8>> {
+    let failed = |e: png::EncodingError| image_error("cannot encode PNG", e);
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
+    encoder.set_color(colour);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    if let Some(legend) = legend {
+        let mut palette: Vec<u8> = legend.iter().flat_map(|(_, rgb)| *rgb).collect();
+        palette.extend([0, 0, 0]);
+        let mut alpha = vec![255u8; legend.len()];
+        alpha.push(0);
+        encoder.set_palette(palette);
+        encoder.set_trns(alpha);
+    }
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(bytes).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(out)
+}
+
+/// [`RasterError::Image`]: what failed, and why.
 fn image_error(what: &str, reason: impl std::fmt::Display) -> RasterError {
     RasterError::Image(format!("{what}: {reason}"))
-}
-
-/// The guard of an encoding, and why it stopped it.
-struct Polled<'g> {
-    guard: &'g mut dyn ReadGuard,
-    stopped: Option<RasterError>,
-}
-
-/// GDAL's progress callback: FALSE (stop) when the guard says so. No panic may unwind into GDAL.
-unsafe extern "C" fn keep_going(_: f64, _: *const c_char, polled: *mut c_void) -> c_int {
-    // SAFETY: `polled` is the `Polled` that encode_png passed and keeps alive during the call.
-    let polled = unsafe { &mut *polled.cast::<Polled>() };
-    match catch_unwind(AssertUnwindSafe(|| polled.guard.poll())) {
-        Ok(Ok(())) => 1,
-        Ok(Err(message)) => {
-            polled.stopped = Some(message);
-            0
-        }
-        Err(_) => {
-            polled.stopped = Some(RasterError::Internal("while encoding (a bug: please report it)".into()));
-            0
-        }
-    }
 }
