@@ -8,7 +8,7 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check demo bench fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check demo bench soak fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -135,7 +135,7 @@ test: lint msrv build ext wheel pylib hosts wheelhosts node clients servers stac
 SLOW_TESTS := test_clients.py test_clients_doc.py test_datasette_plugin.py test_examples.py test_host_safety.py \
               test_memory_bounds.py test_node.py test_remote_ingest.py test_remote_roots.py test_wheel.py \
               test_export.py test_export_stac.py test_ingest_faults.py test_ingest_behaviour.py test_concurrency.py \
-              test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py
+              test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py test_soak.py
 CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard tests/python/test_*.py))
 check: lint build ext pylib
 	$(CARGO) test --release --locked
@@ -154,6 +154,12 @@ bench: build ext servers wheel wheelhosts
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/checksum_bench.py
 	build/wheelhosts/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall dist/sen12lite-*.whl
 	build/wheelhosts/bin/python bench/distributed_bench.py
+
+# The soaks, full size (minutes; `make test` runs a short version of each: test_soak.py): files
+# changing during reads, a long-running host, the public Datasette recipe under 16 clients.
+soak: build ext wheel wheelhosts
+	build/wheelhosts/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall dist/sen12lite-*.whl
+	PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) $(PYTHON) tests/python/soak.py --full
 
 # 100k random calls of every s12_ function through the stock sqlite3 shell (fuzz/fuzz_sql.py).
 FUZZ_CALLS ?= 100000

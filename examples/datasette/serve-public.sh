@@ -23,6 +23,9 @@ export SEN12LITE_MAX_WINDOW_VALUES=${SEN12LITE_MAX_WINDOW_VALUES:-1048576} # a 2
 export SEN12LITE_MAX_PNG_PIXELS=${SEN12LITE_MAX_PNG_PIXELS:-262144}        # 512 x 512 quicklooks
 export SEN12LITE_MAX_PIXEL_ROWS=${SEN12LITE_MAX_PIXEL_ROWS:-65536}
 export SEN12LITE_MAX_PATCHES=${SEN12LITE_MAX_PATCHES:-4096}
+# The server's memory beyond Datasette's own: GDAL's block cache (MB; tiles decoded once stay there)
+# and 16 open files per connection (docs/scale.md).
+export GDAL_CACHEMAX=${GDAL_CACHEMAX:-128}
 
 # With the wheel's Datasette plugin installed, Datasette loads the extension on its own.
 datasette=${DATASETTE:-datasette}

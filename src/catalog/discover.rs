@@ -394,6 +394,16 @@ fn classify(root: &Path, path: &Path, stat: impl FnOnce(&Path) -> Result<Stat, S
     }
 }
 
+/// Whether a local file is no longer the one listed (its size or time changed): then what was read
+/// of it may mix two versions. Members of archives (`/vsitar/`, `/vsizip/`) and remote objects are
+/// not asked again.
+pub fn changed_since_listed(file: &FoundFile) -> bool {
+    if crate::raster::open::is_virtual(&file.path) {
+        return false;
+    }
+    std::fs::metadata(&file.path).map_or(true, |meta| meta.len() != file.bytes || mtime_ns(&meta) != file.mtime_ns)
+}
+
 /// A file's modification time in nanoseconds since the Unix epoch (0 when unknown).
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)

@@ -3,7 +3,7 @@
 //! error), the catalog holds whole files only; the next run takes what is missing.
 
 use super::archives::{self, tar_member, TarStream};
-use super::discover::{discover, discover_remote, first_names, Found, FoundFile, SceneKey};
+use super::discover::{changed_since_listed, discover, discover_remote, first_names, Found, FoundFile, SceneKey};
 use super::shard::{self, Shard};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{patch_grid, quicklooks, seasons, write, CatalogError, CatalogResult};
@@ -11,6 +11,7 @@ use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
 use crate::progress::Progress;
+use crate::raster::cache::CHANGED;
 use crate::raster::kept_quicklook::KEPT_SIDE;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
@@ -344,6 +345,11 @@ impl Scanner {
         }
         if let Some(problem) = outside_legend(file, &scan) {
             scan.warnings.push(("classes", problem));
+        }
+        // A file rewritten during its scan gave statistics of two versions: an error row instead,
+        // and the next ingest, which sees its new size or time, reads it whole.
+        if changed_since_listed(file) {
+            return Err(RasterError::unreadable(Path::new(&file.relative), CHANGED).into());
         }
         Ok(scan)
     }

@@ -3,7 +3,8 @@
 //!
 //! A cached dataset is used only while it is still the file it was opened from (same device,
 //! inode, size and mtime): a file replaced on disk (a new download, then a re-ingest) is opened
-//! afresh. After a fork the child never touches a dataset its parent opened: their file
+//! afresh, and a read during which the file changed is refused (it may mix the two versions).
+//! After a fork the child never touches a dataset its parent opened: their file
 //! descriptors, and so their file offsets, are shared with the parent, and concurrent reads through
 //! them return wrong pixels without an error. The child forgets them (never closes: closing runs
 //! GDAL code on the parent's objects) and opens its own.
@@ -15,10 +16,12 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 const OPEN_DATASETS: usize = 16;
+/// Why a read whose file changed under it is refused.
+pub const CHANGED: &str = "the file changed while it was read (a download or a copy over it?): read it again";
 
 /// What tells one file at a path from another put there later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileIdentity {
+pub struct FileIdentity {
     device: u64,
     inode: u64,
     bytes: u64,
@@ -28,7 +31,7 @@ struct FileIdentity {
 impl FileIdentity {
     /// The identity of the file on disk behind a GDAL path: for a member of an archive
     /// (`/vsitar/{archive}/{member}`), the archive's.
-    fn of(path: &Path) -> Result<FileIdentity> {
+    pub fn of(path: &Path) -> Result<FileIdentity> {
         let archive = archive_member(path).map(|(archive, _)| archive);
         let file = archive.as_deref().unwrap_or(path);
         if is_virtual(file) {
@@ -48,6 +51,23 @@ impl FileIdentity {
         let stat = super::vsi::stat(path)
             .map_err(|_| RasterError::unreadable(path, "no such object, or the server did not answer"))?;
         Ok(FileIdentity { device: 0, inode: 0, bytes: stat.bytes, mtime_ns: stat.mtime_ns as i128 })
+    }
+}
+
+/// The files a result read in several calls comes from (a table's rows, a batch's windows), as
+/// they were when it began: each call is of one version of its file (`with_dataset` sees to it),
+/// and the result must be too.
+pub struct Pinned(Vec<(PathBuf, Option<FileIdentity>)>);
+
+impl Pinned {
+    /// The files at `paths` now (None where one cannot be had: its read will say why).
+    pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Pinned {
+        Pinned(paths.into_iter().map(|path| (path.to_path_buf(), FileIdentity::of(path).ok())).collect())
+    }
+
+    /// The index (in the order given) of the first file that is no longer the one pinned.
+    pub fn changed(&self) -> Option<usize> {
+        self.0.iter().position(|(path, was)| FileIdentity::of(path).ok() != *was)
     }
 }
 
@@ -87,7 +107,14 @@ impl DatasetCache {
         };
         self.open.insert(0, entry);
         self.open.truncate(OPEN_DATASETS);
-        f(&self.open[0].dataset)
+        let result = f(&self.open[0].dataset);
+        // A file rewritten or replaced during the read may have given some blocks of each version:
+        // its result is refused whole, and the dataset is not used again.
+        if FileIdentity::of(path).ok() != Some(identity) {
+            self.open.remove(0);
+            return Err(RasterError::unreadable(path, CHANGED).into());
+        }
+        result
     }
 
     fn forget_inherited(&mut self) {

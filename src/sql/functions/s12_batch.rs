@@ -8,7 +8,7 @@
 //! straight into its place in the result; every read asks first whether the host interrupted the
 //! statement. SQLite takes the result as it is, without a copy (`blob_result`).
 
-use crate::raster::cache::DatasetCache;
+use crate::raster::cache::{DatasetCache, Pinned, CHANGED};
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
 use crate::raster::open::QuietGdal;
 use crate::raster::strips::{ReadGuard, Window};
@@ -68,7 +68,12 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     }
     // SAFETY: the handle is only asked whether the statement was interrupted, while it runs.
     let db = Db(unsafe { conn.handle() });
+    let pinned = Pinned::of(list.iter().map(|sample| sample.target.path.as_path()));
     read_all(session, db, &list, dtype, values, sample_bytes)?;
+    // Each window is of one version of its file; the batch must be too.
+    if let Some(index) = pinned.changed() {
+        return Err(fail(F, format!("{}: {CHANGED}", list[index].target.relative)));
+    }
     Ok(Some(blob))
 }
 

@@ -10,6 +10,7 @@
 use crate::catalog::cloud_threshold;
 use crate::catalog::read::{self, SceneRow, StoredPatch};
 use crate::layout::{Dataset, Modality};
+use crate::raster::cache::{Pinned, CHANGED};
 use crate::raster::grid::{
     cell_at, Cell, Facts, Grid as PatchGrid, GridPass, OpticalCells, PatchRow, PATCH_SIZE, PATCH_STRIDE,
 };
@@ -46,6 +47,15 @@ pub(crate) struct Computed {
     /// The row of patches computed last (rows come a row of patches at a time), and its patches.
     patch_row: Option<usize>,
     patches: Vec<PatchRow>,
+    /// The files as they were at the first row: a row read from a file changed since is refused.
+    pinned: Pinned,
+}
+
+impl Sources {
+    /// The files, in a fixed order: S2, S1, the land-cover map.
+    fn targets(&self) -> impl Iterator<Item = &Target> {
+        self.s2.iter().map(|(target, _)| target).chain(&self.s1).chain(&self.map)
+    }
 }
 
 /// The files a row of patches is read from, and the cloud rule.
@@ -175,7 +185,8 @@ impl Computed {
             None => None,
         };
         let sources = Sources { s2, s1, map, threshold: cloud_threshold(conn) };
-        Ok(Computed { grid, sources, clouds_measured, patch_row: None, patches: Vec::new() })
+        let pinned = Pinned::of(sources.targets().map(|target| target.path.as_path()));
+        Ok(Computed { grid, sources, clouds_measured, patch_row: None, patches: Vec::new(), pinned })
     }
 
     fn len(&self) -> usize {
@@ -192,6 +203,10 @@ impl Computed {
         let patch_row = row / self.grid.across;
         let band = band_of(&self.grid, patch_row);
         let [s2, s1, map] = count_band(&mut session.call(F, conn), &self.sources, band, self.grid)?;
+        if let Some(index) = self.pinned.changed() {
+            let relative = self.sources.targets().nth(index).map_or("", |target| target.relative.as_str());
+            return Err(fail(F, format!("{relative}: {CHANGED}")));
+        }
         self.patches = (0..self.grid.across)
             .map(|j| {
                 PatchRow::of(self.grid.size, cell_at(&s2, j), self.clouds_measured, cell_at(&s1, j), cell_at(&map, j))

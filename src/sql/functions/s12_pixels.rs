@@ -2,6 +2,7 @@
 //! row per pixel and band of a window, the pixel's centre in WGS84, NULL values at nodata. The
 //! window is read CHUNK_ROWS rows at a time as the rows are asked for.
 
+use crate::raster::cache::{Pinned, CHANGED};
 use crate::raster::open::pixels_to_lonlat;
 use crate::raster::strips::{read_bands, ReadGuard, Window};
 use crate::raster::RasterError;
@@ -29,6 +30,8 @@ pub(crate) struct Pixels {
     values: Vec<Vec<Value>>,
     /// Per pixel of the chunk, the centre in lon/lat.
     centres: Vec<[f64; 2]>,
+    /// The file as it was when the table began: a chunk read from it changed since is refused.
+    pinned: Pinned,
 }
 
 impl TableFunction for Pixels {
@@ -56,7 +59,8 @@ impl TableFunction for Pixels {
         let window = session
             .call(F, conn)
             .with_dataset(&target, |dataset, _| checked_window(requested, dataset.raster_size(), bands, limit))?;
-        Ok(Some(Pixels { target, window, chunk: None, values: Vec::new(), centres: Vec::new() }))
+        let pinned = Pinned::of([target.path.as_path()]);
+        Ok(Some(Pixels { target, window, chunk: None, values: Vec::new(), centres: Vec::new(), pinned }))
     }
 
     fn len(&self) -> usize {
@@ -77,6 +81,9 @@ impl TableFunction for Pixels {
         let (values, centres) = session.call(F, conn).with_dataset(&self.target, |dataset, guard| {
             Ok((sql_values(dataset, bands, rows, guard)?, centres(dataset, rows, guard)?))
         })?;
+        if self.pinned.changed().is_some() {
+            return Err(fail(F, format!("{}: {CHANGED}", self.target.relative)));
+        }
         (self.values, self.centres, self.chunk) = (values, centres, Some(chunk));
         Ok(())
     }
