@@ -223,6 +223,170 @@ def catalogued_mean(db, relative):
 
 
 # ---------------------------------------------------------------------------------------------
+# Files that lie: mutants of valid GeoTIFFs
+
+TAGS = {"width": 256, "height": 257, "bits": 258, "samples": 277, "sample_format": 339,
+        "tile_width": 322, "tile_length": 323, "tile_offsets": 324, "tile_counts": 325,
+        "strip_offsets": 273, "strip_counts": 279, "rows_per_strip": 278}
+EXTREMES = [0, 1, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF]
+
+
+def ifd_entries(data):
+    """(tag, type, count, offset of the value field) of a little-endian classic TIFF's first IFD,
+    and the offset of its next-IFD pointer; None when the header is not that."""
+    if data[:4] != b"II*\0":
+        return None
+    at = int.from_bytes(data[4:8], "little")
+    if at + 2 > len(data):
+        return None
+    count = int.from_bytes(data[at:at + 2], "little")
+    entries = []
+    for i in range(count):
+        e = at + 2 + 12 * i
+        if e + 12 > len(data):
+            return None
+        entries.append((int.from_bytes(data[e:e + 2], "little"), int.from_bytes(data[e + 2:e + 4], "little"),
+                        int.from_bytes(data[e + 4:e + 8], "little"), e + 8))
+    return entries, at + 2 + 12 * count, at
+
+
+def mutate(data, rng):
+    """One mutant of `data` and what was done: bytes changed in the header or anywhere, cut short,
+    grown, or a tag set to an extreme (dimensions, band count, sample format, tile and strip
+    offsets and byte counts out of range), or the IFD made a loop."""
+    out = bytearray(data)
+    parsed = ifd_entries(data)
+    how = rng.choice(["header bytes", "any bytes", "truncated", "grown", "tag", "tag", "tag", "ifd loop"])
+    if how == "header bytes":
+        for _ in range(rng.randint(1, 8)):
+            out[rng.randrange(min(len(out), 1024))] = rng.randrange(256)
+    elif how == "any bytes":
+        for _ in range(rng.randint(1, 32)):
+            out[rng.randrange(len(out))] = rng.randrange(256)
+    elif how == "truncated":
+        del out[rng.randrange(len(out)):]
+    elif how == "grown":
+        out += bytes(rng.randrange(256) for _ in range(rng.randint(1, 4096)))
+    elif parsed and how == "tag":
+        entries, _, _ = parsed
+        known = [e for e in entries if e[0] in TAGS.values()]
+        tag, kind, count, field = rng.choice(known)
+        value = rng.choice(EXTREMES)
+        if count > 1 and kind in (3, 4, 16):  # an array elsewhere in the file: change one element
+            where = int.from_bytes(out[field:field + 4], "little")
+            size = 2 if kind == 3 else 4 if kind == 4 else 8
+            index = where + size * rng.randrange(count)
+            if index + size <= len(out):
+                out[index:index + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        else:
+            out[field:field + (2 if kind == 3 else 4)] = (value & (0xFFFF if kind == 3 else 0xFFFFFFFF)).to_bytes(
+                2 if kind == 3 else 4, "little")
+        how = f"tag {tag} = {value}"
+    elif parsed:  # the IFD's next pointer back at itself
+        _, next_at, start = parsed
+        out[next_at:next_at + 4] = start.to_bytes(4, "little")
+        how = "ifd loop"
+    return bytes(out), how.split(" =")[0]
+
+
+def limited(megabytes):
+    """A preexec_fn capping the child's address space."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+    return cap
+
+
+CALLS = {
+    "s2": ["SELECT length(s12_window({id}, 's2', '*', 0, 0, 16, 16));", "SELECT s12_index_mean({id}, 'ndvi');",
+           "SELECT length(s12_png({id}, 'rgb'));"],
+    "s1": ["SELECT length(s12_window({id}, 's1', '*', 0, 0, 16, 16));", "SELECT length(s12_png({id}, 'vv', 0, 0, 16, 16));",
+           "SELECT s12_value({id}, 's1', 'VV', 8, 8);"],
+    "lc": ["SELECT length(s12_window({id}, 'lc', '*', 0, 0, 16, 16));", "SELECT length(s12_png({id}, 'igbp'));",
+           "SELECT s12_pixel({id}, 'lc', 1, 3, 3);"],
+}
+COMMON = ["SELECT s12_stats({id}, '{m}', 1);", "SELECT count(*) FROM s12_patches({id}, 16, 16);",
+          "SELECT count(*) FROM s12_pixels({id}, '{m}', 0, 0, 4, 4);",
+          "SELECT length(s12_batch({id}, '{m}', '1', 0, 0, 8, 8));", "SELECT s12_zonal({id}, '{m}', 1, "
+          "(SELECT footprint FROM scenes WHERE scene_id = {id}));"]
+
+
+def shell_errors(stderr):
+    """The sqlite3 shell's error messages, a message's continuation lines (GDAL's own message may
+    hold a newline) joined to it."""
+    errors = []
+    for line in stderr.splitlines():
+        if line.startswith(("Runtime error", "Parse error", "Error:")) or not errors:
+            errors.append(line)
+        else:
+            errors[-1] += "\n" + line
+    return errors
+
+
+def lying_files(folder, count, out=print, memory_mb=2048):
+    """`count` mutants of SEN12MS's s1, s2 and lc files through the ingest and 8 pixel-reading calls
+    each, in processes capped at `memory_mb` of address space. Returns the figures."""
+    folder = Path(folder)
+    seeds = folder / "seeds"
+    subprocess.run([BIN, "synth", seeds, "--layout", "sen12ms", "--scenes", "3", "--size", "32"], check=True,
+                   capture_output=True)
+    originals = {kind: sorted(seeds.rglob(f"*_{kind}_*.tif")) for kind in ("s1", "s2", "lc")}
+    tree = folder / "mutants"
+    rng = random.Random(2026)
+    hows, kinds, mutants = {}, {}, {}
+    for k in range(count):
+        kind = ("s1", "s2", "lc")[k % 3]
+        original = rng.choice(originals[kind]).read_bytes()
+        data, how = mutate(original, rng)
+        hows[how] = hows.get(how, 0) + 1
+        scene, patch = 100 + k // 9000, k % 9000 + 1
+        path = tree / "ROIs1158_spring" / f"{kind}_{scene}" / f"ROIs1158_spring_{kind}_{scene}_p{patch}.tif"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(original)  # first as it was: the catalog of the readers' phase believes it
+        kinds[str(path.relative_to(tree))], mutants[path] = kind, data
+    believing = folder / "believing.db"
+    subprocess.run([BIN, "ingest", tree, "--db", believing, "--no-checksums"], check=True, capture_output=True)
+    for path, data in mutants.items():
+        path.write_bytes(data)
+    # The ingest of the mutants: each is catalogued or an error row, and nothing dies.
+    db = folder / "mutants.db"
+    started = time.perf_counter()
+    ingest = subprocess.run([BIN, "ingest", tree, "--db", db, "--no-checksums", "--quicklooks", "all"],
+                            capture_output=True, text=True, preexec_fn=limited(memory_mb), timeout=3600)
+    ingest_s = time.perf_counter() - started
+    assert ingest.returncode in (0, 1), (ingest.returncode, ingest.stderr[-2000:])
+    with closing(sqlite3.connect(db)) as conn:
+        catalogued = {r[0] for r in conn.execute("SELECT path FROM files")}
+        recorded = {r[0] for r in conn.execute("SELECT path FROM ingest_errors")}
+    unaccounted = [p for p in kinds if p not in catalogued and p not in recorded]
+    assert not unaccounted, unaccounted[:5]
+    # The readers, on a catalog that believes every file: each mutant meets every call.
+    with closing(sqlite3.connect(believing)) as conn:
+        believed = conn.execute("SELECT path, scene_id FROM files").fetchall()
+    script = [sql.format(id=scene_id, m=kinds[path]) for path, scene_id in believed
+              for sql in CALLS[kinds[path]] + COMMON]
+    script.append("SELECT 'the shell is alive';")
+    started = time.perf_counter()
+    shell = subprocess.run(["/usr/bin/sqlite3", str(believing)], input="\n".join([f".load {EXT}", *script]),
+                           capture_output=True, text=True, preexec_fn=limited(memory_mb), timeout=3600,
+                           env={**os.environ, "SEN12LITE_MAX_STATEMENT_MS": "10000"})
+    calls_s = time.perf_counter() - started
+    errors = shell_errors(shell.stderr)
+    assert shell.returncode in (0, 1) and shell.stdout.rstrip().endswith("the shell is alive"), \
+        (shell.returncode, shell.stderr[-2000:])
+    unnamed = [e for e in errors if "s12_" not in e.split(": ", 1)[-1][:40]]
+    assert not unnamed, unnamed[:5]
+    out(f"lying files: {count} mutants {dict(sorted(hows.items()))}; ingest (address space capped at {memory_mb} MB) "
+        f"in {ingest_s:.0f} s, exit {ingest.returncode}: {len(catalogued)} catalogued, {len(recorded)} error rows, "
+        f"0 unaccounted")
+    out(f"  {len(script) - 1} pixel-reading calls on all of them (a catalog of the files before they changed) in "
+        f"{calls_s:.0f} s: "
+        f"{len(script) - 1 - len(errors)} values, {len(errors)} SQL errors naming their function, the shell alive")
+    return {"catalogued": len(catalogued), "recorded": len(recorded), "calls": len(script) - 1, "errors": len(errors)}
+
+
+# ---------------------------------------------------------------------------------------------
 # A long-running host
 
 def long_running_host(db, connections, calls, out=print):
@@ -372,6 +536,7 @@ def main():
                        check=True, capture_output=True)
         db = folder / "catalog.db"
         subprocess.run([BIN, "ingest", tree, "--db", db], check=True, capture_output=True)
+        lying_files(folder / "lying", 10_000 if full else 1_000)
         long_running_host(db, 10_000 if full else 1_000, 100_000 if full else 10_000)
         changing_files(tree, db, 60 if full else 10)
         big = folder / "big" / "data"

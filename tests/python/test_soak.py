@@ -2,7 +2,8 @@
 files that change while s12_window, s12_batch, s12_patches and the ingest read them give one
 version's result or an SQL error naming the function, never a mix and never a crash, and the next
 ingest catalogues the file as it ends up; a host that opens and closes connections and runs mixed
-calls keeps its file descriptors; the public Datasette recipe under 16 concurrent clients answers
+calls keeps its file descriptors; mutants of valid GeoTIFFs are catalogued or recorded by the ingest
+and every pixel-reading call on them is a value or an error naming the function; the public Datasette recipe under 16 concurrent clients answers
 or refuses, by name, every request, with no 5xx and no dropped connection."""
 import shutil
 
@@ -37,3 +38,11 @@ def test_the_public_recipe_under_16_clients_answers_or_refuses_by_name(big_db, w
         assert text == "403: arbitrary SQL is not allowed" or named, text
         if "over the limit" in text:
             assert "(SEN12LITE_MAX_" in text, text
+
+
+def test_lying_files_are_catalogued_or_recorded_and_every_call_on_them_is_a_value_or_a_named_error(tmp_path):
+    """300 mutants of s1, s2 and lc files (bytes changed, cut, grown, tags set to extremes, IFD
+    loops) under a 2 GB address-space cap: the ingest accounts for each, and 8 pixel-reading calls
+    on each, through a catalog that believed the files, never kill the shell."""
+    figures = soak.lying_files(tmp_path, 300)
+    assert figures["catalogued"] + figures["recorded"] >= 300 and figures["calls"] == 300 * 8, figures
