@@ -168,11 +168,12 @@ fuzz: build ext
 	$(BIN) ingest build/fuzz/data --db build/fuzz/catalog.db >/dev/null
 	$(PYTHON) fuzz/fuzz_sql.py build/fuzz/catalog.db $(FUZZ_CALLS) 1
 
-# cargo-fuzz (libFuzzer) on the metadata, name and geometry parsers, FUZZ_SECONDS each; stable
-# Rust runs it without sanitizers (-s none). Seeds are written from real inputs first.
+# cargo-fuzz (libFuzzer) on the metadata, name and geometry parsers and on the ingest's scan of one
+# GeoTIFF from memory, FUZZ_SECONDS each; stable Rust runs it without sanitizers (-s none). Seeds
+# are written from real inputs first (the scan's: synthesized SEN12MS files).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := metadata names geometry
-fuzz-parsers: deps
+FUZZ_TARGETS := metadata names geometry scan
+fuzz-parsers: deps build
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
 	for t in $(FUZZ_TARGETS); do mkdir -p fuzz/corpus/$$t; done
 	head -c 3000 data/sen12tp-metadata.json > fuzz/corpus/metadata/seed-real-head
@@ -180,6 +181,10 @@ fuzz-parsers: deps
 	printf 'ROIs1158_spring/s2_1/ROIs1158_spring_s2_1_p30.tif' > fuzz/corpus/names/seed-sen12ms
 	printf '{"type":"Polygon","coordinates":[[[11.3,47.2],[11.5,47.2],[11.5,47.3],[11.3,47.2]]]}' > fuzz/corpus/geometry/seed-geojson
 	printf 'POLYGON((11.3 47.2,11.5 47.2,11.5 47.3,11.3 47.2))' > fuzz/corpus/geometry/seed-wkt
+	rm -rf build/fuzz-seeds && $(BIN) synth build/fuzz-seeds --layout sen12ms --scenes 1 --size 32 >/dev/null
+	{ printf '\000'; cat build/fuzz-seeds/*/s1_*/*_p1.tif; } > fuzz/corpus/scan/seed-s1
+	{ printf '\001'; cat build/fuzz-seeds/*/s2_*/*_p1.tif; } > fuzz/corpus/scan/seed-s2
+	{ printf '\002'; cat build/fuzz-seeds/*/lc_*/*_p1.tif; } > fuzz/corpus/scan/seed-lc
 	cd fuzz && for t in $(FUZZ_TARGETS); do cargo fuzz run -s none -O $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:

@@ -1,9 +1,12 @@
-//! What must hold for any input to the parsers of names, metadata and user geometries. Each
-//! function panics when a property breaks and never otherwise: the cargo-fuzz targets (`fuzz/`)
-//! call them with libFuzzer's inputs, `tests/parsers.rs` with mutations of real inputs.
+//! What must hold for any input to the parsers of names, metadata and user geometries, and to the
+//! ingest's scan of one GeoTIFF. Each function panics when a property breaks and never otherwise:
+//! the cargo-fuzz targets (`fuzz/`) call them with libFuzzer's inputs, `tests/parsers.rs` with
+//! mutations of real inputs.
 
 use crate::geometry::parse::parse_geometry;
-use crate::layout::{season, sen12ms, sen12tp};
+use crate::layout::{season, sen12ms, sen12tp, Dataset, Modality};
+use crate::raster::kept_quicklook::{look_of, KEPT_SIDE};
+use crate::raster::scan::{scan_file, Measures, ScanRequest, ScanScratch};
 use geo::CoordsIter;
 
 /// The metadata parser either refuses the text or returns scenes that the catalog can store:
@@ -63,4 +66,69 @@ pub fn check_geometry(data: &[u8]) {
             c.y
         );
     }
+}
+
+/// The SEN12MS modalities `check_scan` scans a file as, chosen by the input's first byte.
+pub const SCANNED_AS: [&str; 3] = ["s1", "s2", "lc"];
+
+/// The ingest's whole scan of one GeoTIFF (header checks, statistics, S2 measures or class counts,
+/// footprint, patch grid, quicklook), from memory as the ingest reads archive members, either
+/// refuses the file or gives what the catalog can store: a statistics row per band with
+/// min <= p02 <= p50 <= p98 <= max and the mean between, fractions in 0..=1, counts that add up, a
+/// closed footprint of finite positions and a quicklook PNG of at most KEPT_SIDE px. The first
+/// byte chooses the modality (`SCANNED_AS`); the rest is the file. True when the file was accepted.
+pub fn check_scan(data: &[u8]) -> bool {
+    let Some((&choice, file)) = data.split_first() else { return false };
+    if file.is_empty() {
+        return false; // GDAL frees what it is given, and an empty vector's address was never allocated
+    }
+    let modality = SCANNED_AS[choice as usize % SCANNED_AS.len()];
+    let dataset = Dataset::Sen12ms;
+    let measures = match dataset.modality(modality) {
+        Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold: 40.0 },
+        Some(m) if m.legend().is_some() => Measures::Classes { band: 0 },
+        _ => Measures::None,
+    };
+    let request = ScanRequest {
+        expected_bands: dataset.band_names(modality),
+        expected_dtypes: dataset.data_types(modality),
+        measures,
+        statistics: true,
+        footprint: true,
+        patch_grid: Some(40.0),
+        quicklook: look_of(dataset, modality).map(|(_, look)| look),
+    };
+    let name = crate::raster::open::unique_vsimem_path("fuzz", "tif");
+    if gdal::vsi::create_mem_file(&name, file.to_vec()).is_err() {
+        return false;
+    }
+    let scanned = scan_file(std::path::Path::new(&name), &request, &mut ScanScratch::default());
+    let _ = gdal::vsi::unlink_mem_file(&name);
+    let Ok(scan) = scanned else { return false };
+    assert_eq!(scan.band_stats.len(), scan.band_names.len(), "a statistics row per band");
+    let pixels = scan.info.width as u64 * scan.info.height as u64;
+    for stats in &scan.band_stats {
+        assert_eq!(stats.valid_count + stats.nodata_count, pixels, "valid and nodata pixels add up");
+        if let Some(s) = &stats.summary {
+            let [p02, p50, p98] = s.percentiles;
+            assert!(s.min <= p02 && p02 <= p50 && p50 <= p98 && p98 <= s.max, "quantiles out of order: {s:?}");
+            assert!(s.min <= s.mean && s.mean <= s.max && s.stddev >= 0.0, "mean or stddev out of range: {s:?}");
+        }
+    }
+    if let Some(optical) = &scan.optical {
+        for fraction in [optical.valid_fraction, optical.cloud_fraction].into_iter().flatten() {
+            assert!((0.0..=1.0).contains(&fraction), "fraction {fraction} out of 0..=1");
+        }
+    }
+    if let Some(classes) = &scan.classes {
+        assert!(classes.iter().map(|(_, n)| n).sum::<u64>() <= pixels, "more classified pixels than pixels");
+    }
+    if let Some(ring) = &scan.footprint {
+        assert!(ring.len() >= 4 && ring.first() == ring.last(), "open footprint {ring:?}");
+        assert!(ring.iter().flatten().all(|v| v.is_finite()), "footprint with a non-finite position {ring:?}");
+    }
+    if let Some(image) = &scan.quicklook {
+        assert!(image.png.starts_with(b"\x89PNG") && image.width.max(image.height) <= KEPT_SIDE, "bad quicklook");
+    }
+    true
 }

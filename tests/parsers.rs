@@ -1,10 +1,13 @@
 //! The cargo-fuzz properties (`sen12lite::properties`, run for real by `make fuzz-parsers`) on a
-//! stable toolchain: mutations of the real metadata, of real file names and of geometries. Fewer
+//! stable toolchain: mutations of the real metadata, of real file names, of geometries and of
+//! synthesized GeoTIFFs in SEN12MS's layout. Fewer
 //! inputs than a fuzzer tries, but every `make test` runs them, so a parser change that breaks a
 //! property fails here first.
 
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
-use sen12lite::properties::{check_geometry, check_metadata, check_names};
+use sen12lite::layout::Dataset;
+use sen12lite::properties::{check_geometry, check_metadata, check_names, check_scan, SCANNED_AS};
+use sen12lite::synth::{synth, LcType, SynthOptions};
 
 /// xorshift64*: deterministic, so a failure reproduces with the printed case number.
 struct Rng(u64);
@@ -122,4 +125,44 @@ fn geometry_properties_hold_on_20000_mutations_of_geojson_and_wkt() {
         let outcome = std::panic::catch_unwind(|| check_geometry(&input));
         assert!(outcome.is_ok(), "case {case}: {:?}", String::from_utf8_lossy(&input));
     }
+}
+
+#[test]
+fn scan_properties_hold_on_2000_mutations_of_synthesized_geotiffs() {
+    let tree = std::env::temp_dir().join(format!("sen12lite-parsers-{}", std::process::id()));
+    let options =
+        SynthOptions { scenes: 2, size: 32, seed: 9, lc_type: LcType::Byte, archives: false, scene_ids: vec![] };
+    synth(&tree, Dataset::Sen12ms, EMBEDDED_METADATA, &options).unwrap();
+    let seeds: Vec<(u8, Vec<u8>)> = (0..SCANNED_AS.len() as u8)
+        .map(|k| {
+            let kind = format!("_{}_", SCANNED_AS[k as usize]);
+            let mut files: Vec<_> = walk(&tree).into_iter().filter(|p| p.to_string_lossy().contains(&kind)).collect();
+            files.sort();
+            (k, std::fs::read(&files[0]).unwrap())
+        })
+        .collect();
+    for (k, file) in &seeds {
+        assert!(check_scan(&[&[*k], file.as_slice()].concat()), "the {} seed is accepted", SCANNED_AS[*k as usize]);
+    }
+    let mut rng = Rng(0x71ff);
+    let mut accepted = 0;
+    for case in 0..2_000 {
+        let (k, file) = &seeds[case % seeds.len()];
+        let input = [vec![*k], mutate(file, &mut rng)].concat();
+        let outcome = std::panic::catch_unwind(|| check_scan(&input));
+        assert!(outcome.is_ok(), "case {case}: {} bytes as {}", input.len(), SCANNED_AS[*k as usize]);
+        accepted += usize::from(outcome.unwrap_or(false));
+    }
+    // Both ways are taken: the properties are checked on accepted files, the refusals do not panic.
+    assert!((100..1_900).contains(&accepted), "{accepted} of 2000 mutants accepted");
+    std::fs::remove_dir_all(&tree).unwrap();
+}
+
+/// Every file below `folder`.
+fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] })
+        .collect()
 }

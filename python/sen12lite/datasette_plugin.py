@@ -11,6 +11,7 @@ from pathlib import Path
 
 from datasette import hookimpl
 from datasette.blob_renderer import render_blob
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -85,6 +86,16 @@ async def catalog_of(datasette, request):
     return datasette.get_database(name)
 
 
+def refusal(error):
+    """(message, status) of a query that failed: a limit (Datasette's time limit, which interrupts
+    the query, or one of the extension's) is a 400 naming it; anything else, such as a scene
+    without its file, a 404 with the extension's message."""
+    if isinstance(error, QueryInterrupted):
+        return "the query ran over this instance's time limit (sql_time_limit_ms)", 400
+    message = str(error)
+    return message, 400 if "over the limit" in message else 404
+
+
 async def quicklook(datasette, request):
     """A scene's whole quicklook, `s12_png(scene, what)`: kept by the ingest, or drawn from its file."""
     db = await catalog_of(datasette, request)
@@ -94,7 +105,7 @@ async def quicklook(datasette, request):
     try:
         png = (await db.execute("SELECT s12_png(?, ?)", [scene, what])).first()[0]
     except Exception as error:  # the extension's message says why (no such file, a limit)
-        return Response.text(str(error), status=404)
+        return Response.text(*refusal(error))
     return Response(png, content_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
 
@@ -109,7 +120,8 @@ async def patches(datasette, request):
         rows = await db.execute("SELECT col, row, width, height, cloud_fraction, nodata_fraction FROM "
                                 "s12_patches(?)", [scene])
     except Exception as error:
-        return Response.json({"error": str(error)}, status=404)
+        message, status = refusal(error)
+        return Response.json({"error": message}, status=status)
     keys = ["col", "row", "width", "height", "cloud_fraction", "nodata_fraction"]
     return Response.json({"width": size[0], "height": size[1], "patches": [dict(zip(keys, r)) for r in rows]})
 

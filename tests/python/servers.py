@@ -1,8 +1,10 @@
 """Servers the tests start on 127.0.0.1 and stop when done."""
+import collections
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +24,10 @@ class Datasette:
         self.port = free_port()
         self.process = subprocess.Popen([*command(self.port)], env={**os.environ, **env},
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Its output is read as it comes: a full pipe (Datasette logs every request) would stop
+        # the server at its next write. The last lines are kept for a message.
+        self.output = collections.deque(maxlen=200)
+        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -30,7 +36,8 @@ class Datasette:
             except OSError:
                 time.sleep(0.2)
         self.process.kill()
-        raise AssertionError(f"Datasette did not start: {self.process.stdout.read()}")
+        self.process.wait(timeout=10)
+        raise AssertionError(f"Datasette did not start: {''.join(self.output)}")
 
     def url(self, path, **params):
         return f"http://127.0.0.1:{self.port}{path}" + ("?" + urllib.parse.urlencode(params) if params else "")

@@ -454,6 +454,8 @@ def refusal(status, body):
     """What a 4xx said: Datasette's page for SQL it does not allow, or the query's error."""
     if status == 403 and b"Forbidden" in body:
         return "403: arbitrary SQL is not allowed"
+    if b"SQL query took too long" in body and b"sql_time_limit_ms" in body:
+        return f"{status}: SQL query took too long (Datasette's sql_time_limit_ms)"
     try:
         return f"{status}: {json.loads(body)['error']}"
     except (ValueError, KeyError):
