@@ -175,7 +175,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := metadata names geometry scan
 fuzz-parsers: deps build
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
-	for t in $(FUZZ_TARGETS); do mkdir -p fuzz/corpus/$$t; done
+	mkdir -p fuzz/corpus/metadata fuzz/corpus/names fuzz/corpus/geometry fuzz/corpus/scan
 	head -c 3000 data/sen12tp-metadata.json > fuzz/corpus/metadata/seed-real-head
 	printf '720_1868/1868_s2.tif' > fuzz/corpus/names/seed-sen12tp
 	printf 'ROIs1158_spring/s2_1/ROIs1158_spring_s2_1_p30.tif' > fuzz/corpus/names/seed-sen12ms
