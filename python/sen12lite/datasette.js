@@ -139,7 +139,18 @@
       img.dataset.what = what;
       img.src = `${route}/${what}.png`;
       img.style = "width: 320px; height: 320px; object-fit: contain; background: #eee; display: block";
-      img.onerror = () => box.remove();
+      // A scene whose file is not on disk says so in the picture's place; a look of the other
+      // dataset (IGBP on a SEN12TP scene, WorldCover on a SEN12MS one) is left out.
+      img.onerror = () => fetch(img.src).then(r => r.text()).then(text => {
+        if (!/on disk/.test(text)) return box.remove();
+        const note = document.createElement("div");
+        note.className = "s12-missing";
+        note.dataset.what = what;
+        note.style = "width: 320px; height: 320px; background: #eee; color: #555; display: flex; align-items: center;"
+                     + " justify-content: center; text-align: center; padding: 1em; box-sizing: border-box";
+        note.textContent = `not on disk: ${text}`;
+        img.replaceWith(note);
+      }, () => box.remove());
       const label = document.createElement("figcaption");
       label.textContent = caption;
       box.append(img, label);

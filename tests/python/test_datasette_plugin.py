@@ -170,12 +170,17 @@ SCENE_PAGE_CHECK = """<!doctype html>
 <html><body><pre id="result">pending</pre>
 <iframe id="row" src="/catalog/scenes/SCENE" width="1400" height="900"></iframe>
 <iframe id="scenes" src="/catalog/scenes?has_files=1" width="1400" height="900"></iframe>
+<iframe id="missing" src="/catalog/scenes/MISSING" width="1400" height="900"></iframe>
 <script>
 // The row page fetches its patch grid after it loads: wait for it (virtual time runs the timers).
 function report(tries) {
   const row = document.getElementById("row").contentDocument;
   const scenes = document.getElementById("scenes").contentDocument;
-  if ((!row.querySelector("#s12-patch-grid") || !row.querySelector(".s12-legend")) && tries < 100) {
+  const missing = document.getElementById("missing").contentDocument;
+  // Pictures that cannot be drawn are replaced or removed once their error is fetched.
+  const settled = missing.querySelectorAll("img.s12-quicklook").length === 0
+                  && [...row.querySelectorAll("img.s12-quicklook")].every(i => i.naturalWidth > 0);
+  if ((!row.querySelector("#s12-patch-grid") || !row.querySelector(".s12-legend") || !settled) && tries < 100) {
     return setTimeout(() => report(tries + 1), 100);
   }
   document.getElementById("result").textContent = JSON.stringify({
@@ -184,6 +189,7 @@ function report(tries) {
     legend: [...row.querySelectorAll(".s12-legend li")].map(li => li.textContent.trim().split(" ")[1]),
     clean: [...row.querySelectorAll("#s12-patch-grid rect.s12-clean")].map(r => [+r.getAttribute("x"), +r.getAttribute("y")]),
     thumbnails: [...scenes.querySelectorAll("img.s12-thumb")].map(i => i.naturalWidth),
+    missing: [...missing.querySelectorAll(".s12-missing")].map(e => [e.dataset.what, e.textContent]),
   });
 }
 window.addEventListener("load", () => report(0));
@@ -195,12 +201,14 @@ def test_a_scenes_row_page_shows_its_quicklooks_and_clean_patches_and_the_table_
         wheel_hosts, big_db, tmp_path):
     """A real Chromium on a 2000 px scene's row page: the three kept quicklooks decoded at 500 px,
     the 64 patches of the authors' grid drawn over S2 with the clean ones those numpy finds; a
-    thumbnail on the scenes table; a screenshot (the one in docs/ and the README is one of them)."""
+    thumbnail on the scenes table; "not on disk" in place of a scene's pictures when it has no
+    files; a screenshot (the one in docs/ and the README is one of them)."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (make deps installs it)")
     with closing(sqlite3.connect(big_db)) as conn:
         scene = conn.execute("SELECT scene_id FROM scenes WHERE has_files").fetchone()[0]
-    (tmp_path / "check.html").write_text(SCENE_PAGE_CHECK.replace("SCENE", str(scene)))
+        missing, name = conn.execute("SELECT scene_id, name FROM scenes WHERE NOT has_files LIMIT 1").fetchone()
+    (tmp_path / "check.html").write_text(SCENE_PAGE_CHECK.replace("SCENE", str(scene)).replace("MISSING", str(missing)))
     command = lambda port: [str(wheel_hosts / "bin" / "datasette"), "serve", str(big_db), "--host", "127.0.0.1",
                             "--port", str(port), "--static", f"check:{tmp_path}", "--setting", "sql_time_limit_ms", "20000"]
     with Datasette(command, {}) as server:
@@ -217,6 +225,9 @@ def test_a_scenes_row_page_shows_its_quicklooks_and_clean_patches_and_the_table_
                     if cloud <= 0.001 and nodata == 0]
     assert seen["patches"] == 64 and sorted(seen["clean"]) == sorted(expected), seen
     assert seen["thumbnails"] == [500], seen
+    # A scene without files: "not on disk" where its pictures would be, never a broken image.
+    assert [what for what, _ in seen["missing"]] == ["rgb", "vv", "worldcover"], seen["missing"]
+    assert all(text.startswith(f"not on disk: s12_png: scene {name} has no ") for _, text in seen["missing"]), seen
     with closing(sqlite3.connect(big_db)) as conn:  # the map's classes, largest first
         classes = [str(c) for (c,) in conn.execute(
             "SELECT class FROM landcover WHERE scene_id = ? ORDER BY fraction DESC", (scene,))]
