@@ -3,8 +3,9 @@
 //! the cargo-fuzz targets (`fuzz/`) call them with libFuzzer's inputs, `tests/parsers.rs` with
 //! mutations of real inputs.
 
+use crate::catalog::DEFAULT_CLOUD_THRESHOLD;
 use crate::geometry::parse::parse_geometry;
-use crate::layout::{season, sen12ms, sen12tp, Dataset, Modality};
+use crate::layout::{season, sen12ms, sen12tp, Dataset};
 use crate::raster::kept_quicklook::{look_of, KEPT_SIDE};
 use crate::raster::scan::{scan_file, Measures, ScanRequest, ScanScratch};
 use geo::CoordsIter;
@@ -84,18 +85,13 @@ pub fn check_scan(data: &[u8]) -> bool {
     }
     let modality = SCANNED_AS[choice as usize % SCANNED_AS.len()];
     let dataset = Dataset::Sen12ms;
-    let measures = match dataset.modality(modality) {
-        Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold: 40.0 },
-        Some(m) if m.legend().is_some() => Measures::Classes { band: 0 },
-        _ => Measures::None,
-    };
     let request = ScanRequest {
         expected_bands: dataset.band_names(modality),
         expected_dtypes: dataset.data_types(modality),
-        measures,
+        measures: Measures::of(dataset, modality, DEFAULT_CLOUD_THRESHOLD),
         statistics: true,
         footprint: true,
-        patch_grid: Some(40.0),
+        patch_grid: Some(DEFAULT_CLOUD_THRESHOLD),
         quicklook: look_of(dataset, modality).map(|(_, look)| look),
     };
     let name = crate::raster::open::unique_vsimem_path("fuzz", "tif");

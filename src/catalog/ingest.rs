@@ -655,15 +655,10 @@ fn forget_vanished(conn: &Connection, found: &Found, archives: &[String]) -> rus
 fn scan_request(file: &FoundFile, scanner: &Scanner) -> ScanRequest<'static> {
     let (statistics, cloud_threshold) = (scanner.statistics, scanner.cloud_threshold);
     let dataset = file.scene.dataset();
-    let measures = match dataset.modality(&file.modality) {
-        Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold },
-        Some(m) if m.legend().is_some() => Measures::Classes { band: 0 },
-        _ => Measures::None,
-    };
     ScanRequest {
         expected_bands: dataset.band_names(&file.modality),
         expected_dtypes: dataset.data_types(&file.modality),
-        measures,
+        measures: Measures::of(dataset, &file.modality, cloud_threshold),
         statistics,
         footprint: dataset != Dataset::Sen12tp,
         patch_grid: (statistics && on_patch_grid(file)).then_some(cloud_threshold),

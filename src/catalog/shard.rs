@@ -95,7 +95,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// what it does not find): refused, and so is a part of another shard. A shard's part may become
 /// whole by an ingest without `--shard`.
 pub fn claim(conn: &Connection, db: &Path, shard: Option<Shard>) -> CatalogResult<()> {
-    let fail = |e: rusqlite::Error| CatalogError::Catalog(format!("catalog {}: {e}", db.display()));
+    let fail = catalog_error(db);
     match shard {
         None => conn.execute("DELETE FROM s12_meta WHERE key = ?1", [SHARD_KEY]).map(|_| ()).map_err(fail),
         Some(shard) => {
@@ -107,7 +107,7 @@ pub fn claim(conn: &Connection, db: &Path, shard: Option<Shard>) -> CatalogResul
 
 /// Whether `shard` may be ingested into the catalog `db` (see `claim`), without writing.
 fn check_claim(conn: &Connection, db: &Path, shard: Shard) -> CatalogResult<()> {
-    let fail = |e: rusqlite::Error| CatalogError::Catalog(format!("catalog {}: {e}", db.display()));
+    let fail = catalog_error(db);
     let recorded = Shard::of_catalog(conn).map_err(fail)?;
     let has_files = conn.query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| r.get::<_, bool>(0)).map_err(fail)?;
     if recorded != shard && (has_files || recorded != Shard::WHOLE) {
@@ -118,6 +118,11 @@ fn check_claim(conn: &Connection, db: &Path, shard: Shard) -> CatalogResult<()> 
         )));
     }
     Ok(())
+}
+
+/// An SQLite error of the catalog `db`, naming it.
+fn catalog_error(db: &Path) -> impl Fn(rusqlite::Error) -> CatalogError + Copy + '_ {
+    move |e| CatalogError::Catalog(format!("catalog {}: {e}", db.display()))
 }
 
 /// A part being written: `part.db.partial`, renamed to `part.db` when the shard is whole, so that a
@@ -144,7 +149,7 @@ pub fn ingest_part(
         // Refused before the rename: a catalog that is not this shard's keeps its name.
         if let Some(shard) = options.shard {
             let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| CatalogError::Catalog(format!("catalog {}: {e}", db.display())))?;
+                .map_err(catalog_error(db))?;
             check_claim(&conn, db, shard)?;
         }
         std::fs::rename(db, &partial).map_err(|e| moved(e, db, &partial))?;

@@ -60,14 +60,21 @@ impl FileIdentity {
 pub struct Pinned(Vec<(PathBuf, Option<FileIdentity>)>);
 
 impl Pinned {
-    /// The files at `paths` now (None where one cannot be had: its read will say why).
+    /// The files at `paths` now, each once however often it is named (None where one cannot be
+    /// had: its read will say why).
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Pinned {
-        Pinned(paths.into_iter().map(|path| (path.to_path_buf(), FileIdentity::of(path).ok())).collect())
+        let mut pinned: Vec<(PathBuf, Option<FileIdentity>)> = Vec::new();
+        for path in paths {
+            if !pinned.iter().any(|(known, _)| known == path) {
+                pinned.push((path.to_path_buf(), FileIdentity::of(path).ok()));
+            }
+        }
+        Pinned(pinned)
     }
 
-    /// The index (in the order given) of the first file that is no longer the one pinned.
-    pub fn changed(&self) -> Option<usize> {
-        self.0.iter().position(|(path, was)| FileIdentity::of(path).ok() != *was)
+    /// The first file that is no longer the one pinned.
+    pub fn changed(&self) -> Option<&Path> {
+        self.0.iter().find(|(path, was)| FileIdentity::of(path).ok() != *was).map(|(path, _)| path.as_path())
     }
 }
 

@@ -11,7 +11,7 @@ use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats, BinPool};
 use super::strips::{for_each_strip_in, Unguarded, Window};
-use crate::layout::OpticalBands;
+use crate::layout::{Modality, OpticalBands};
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::{Dataset, Metadata};
 use std::path::Path;
@@ -53,6 +53,18 @@ pub enum Measures {
         /// 0-based band of the class codes.
         band: usize,
     },
+}
+
+impl Measures {
+    /// What a `modality` file of `dataset` measures: an S2 file its optical measures (cloudy over
+    /// `cloud_threshold` percent), a land-cover map its classes, anything else statistics only.
+    pub fn of(dataset: crate::layout::Dataset, modality: &str, cloud_threshold: f64) -> Measures {
+        match dataset.modality(modality) {
+            Some(Modality::S2) => Measures::Optical { bands: dataset.optical_bands(), cloud_threshold },
+            Some(m) if m.legend().is_some() => Measures::Classes { band: 0 },
+            _ => Measures::None,
+        }
+    }
 }
 
 /// What to check and measure in one file.

@@ -32,6 +32,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from conftest import BIN, EXT, ROOT, load  # noqa: E402
+from oracles import gdal_window  # noqa: E402
 from servers import Datasette  # noqa: E402
 
 # Datasette with the wheel installed (its plugin serves the pictures and the patch grid).
@@ -53,14 +54,6 @@ def npy(blob):
 
 # ---------------------------------------------------------------------------------------------
 # Files that change while they are read
-
-def gdal_window(path, bands, window):
-    from osgeo import gdal
-
-    raster = gdal.Open(str(path))
-    col, row, width, height = window
-    return np.stack([raster.GetRasterBand(b).ReadAsArray(col, row, width, height) for b in bands])
-
 
 def valid_mean(path, band):
     """The mean of a band's pixels that are not its nodata, read by GDAL (no statistics computed by
@@ -151,8 +144,8 @@ def changing_files(tree, db, seconds, out=print):
     with closing(load(db)) as conn:
         for k, data in enumerate(versions):
             path.write_bytes(data)
-            expected["window"].append(gdal_window(path, [4, 3, 2], window))
-            expected["batch"].append(np.stack([gdal_window(path, [4, 3, 2], q) for q in quadrants]))
+            expected["window"].append(gdal_window(conn, scene, "s2", [4, 3, 2], *window))
+            expected["batch"].append(np.stack([gdal_window(conn, scene, "s2", [4, 3, 2], *q) for q in quadrants]))
             expected["patches"].append(conn.execute(PATCHES, (scene,)).fetchall())
         path.write_bytes(versions[0])
     assert not np.array_equal(expected["window"][0], expected["window"][1]), "the two versions have the same pixels"

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import every_table, load
+from oracles import gdal_window
 
 CLUSTER = r'''
 import json, sys
@@ -69,17 +70,9 @@ def test_a_rerun_after_a_lost_part_runs_that_shard_only(ran):
 
 
 def windows(db, samples, modality, bands):
-    """The oracle: each sample's window read by GDAL's Python bindings from the file the catalog names."""
-    from osgeo import gdal
-
+    """The oracle: each sample's window as GDAL reads it from the file the catalog names."""
     with closing(sqlite3.connect(db)) as conn:
-        root = conn.execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
-        paths = dict(conn.execute("SELECT scene_id, path FROM files WHERE modality = ?", (modality,)))
-    out = []
-    for scene_id, col, row in samples:
-        raster = gdal.Open(f"{root}/{paths[scene_id]}")
-        out.append(np.stack([raster.GetRasterBand(b).ReadAsArray(col, row, 64, 64) for b in bands]))
-    return np.stack(out)
+        return np.stack([gdal_window(conn, scene, modality, bands, col, row, 64, 64) for scene, col, row in samples])
 
 
 def test_the_npy_shards_hold_each_sample_once_with_the_pixels_rasterio_reads(ran, tp_db):

@@ -71,8 +71,8 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     let pinned = Pinned::of(list.iter().map(|sample| sample.target.path.as_path()));
     read_all(session, db, &list, dtype, values, sample_bytes)?;
     // Each window is of one version of its file; the batch must be too.
-    if let Some(index) = pinned.changed() {
-        return Err(fail(F, format!("{}: {CHANGED}", list[index].target.relative)));
+    if let Some(sample) = pinned.changed().and_then(|path| list.iter().find(|s| s.target.path == path)) {
+        return Err(fail(F, format!("{}: {CHANGED}", sample.target.relative)));
     }
     Ok(Some(blob))
 }

@@ -52,7 +52,7 @@ pub(crate) struct Computed {
 }
 
 impl Sources {
-    /// The files, in a fixed order: S2, S1, the land-cover map.
+    /// The files: S2, S1, the land-cover map.
     fn targets(&self) -> impl Iterator<Item = &Target> {
         self.s2.iter().map(|(target, _)| target).chain(&self.s1).chain(&self.map)
     }
@@ -203,9 +203,8 @@ impl Computed {
         let patch_row = row / self.grid.across;
         let band = band_of(&self.grid, patch_row);
         let [s2, s1, map] = count_band(&mut session.call(F, conn), &self.sources, band, self.grid)?;
-        if let Some(index) = self.pinned.changed() {
-            let relative = self.sources.targets().nth(index).map_or("", |target| target.relative.as_str());
-            return Err(fail(F, format!("{relative}: {CHANGED}")));
+        if let Some(target) = self.pinned.changed().and_then(|path| self.sources.targets().find(|t| t.path == path)) {
+            return Err(fail(F, format!("{}: {CHANGED}", target.relative)));
         }
         self.patches = (0..self.grid.across)
             .map(|j| {
