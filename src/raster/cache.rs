@@ -14,6 +14,7 @@ use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 const OPEN_DATASETS: usize = 16;
 /// Why a read whose file changed under it is refused.
@@ -136,5 +137,49 @@ impl DatasetCache {
 impl Drop for DatasetCache {
     fn drop(&mut self) {
         self.forget_inherited();
+    }
+}
+
+/// The mutex's value; a panic that poisoned it (caught by rusqlite or the table guard) left
+/// nothing half-changed that a later call could trip on.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One file's dataset, used by one thread at a time.
+pub type SharedDataset = Arc<Mutex<DatasetCache>>;
+
+/// Datasets that several threads read through at once (`s12_batch`): one per file, each behind its
+/// own lock. GDAL's block cache is per dataset, so a dataset per thread would decode a tile two
+/// threads need twice; with one per file it is decoded once, and threads wait for each other only
+/// when they want the same file at the same moment.
+#[derive(Default)]
+pub struct DatasetPool {
+    /// The files' datasets, most recently asked for first.
+    files: Mutex<Vec<(PathBuf, SharedDataset)>>,
+}
+
+impl DatasetPool {
+    /// The dataset of `path` (opened by its first use).
+    pub fn dataset(&self, path: &Path) -> SharedDataset {
+        let mut files = lock(&self.files);
+        let shared = match files.iter().position(|(known, _)| known == path) {
+            Some(index) => files.remove(index).1,
+            None => SharedDataset::default(),
+        };
+        files.insert(0, (path.to_path_buf(), shared.clone()));
+        shared
+    }
+
+    /// Gives back a dataset `dataset` handed out. Beyond OPEN_DATASETS files, the least recently
+    /// asked for that nobody holds are closed, so a batch over many files keeps open only those
+    /// it will read again.
+    pub fn release(&self, shared: SharedDataset) {
+        drop(shared);
+        let mut files = lock(&self.files);
+        while files.len() > OPEN_DATASETS {
+            let Some(idle) = files.iter().rposition(|(_, shared)| Arc::strong_count(shared) == 1) else { break };
+            files.remove(idle);
+        }
     }
 }

@@ -2,13 +2,14 @@
 stacked in the rows' order, for S2 (uint16) and S1 (float32); its errors name the row; the read
 limit refuses a batch while its rows are gathered, before any read."""
 import io
+import os
 import sqlite3
 from contextlib import closing
 
 import numpy as np
 import pytest
 
-from conftest import load, shell
+from conftest import ingest_tree, load, shell, synth_tree
 from oracles import gdal_window
 
 SAMPLES = """SELECT s.scene_id, p.col, p.row FROM scenes s, s12_patches(s.scene_id, 48, 40) p
@@ -79,3 +80,50 @@ def test_a_view_of_a_foreign_catalog_cannot_call_it(tp_db, tmp_path):
         copy.execute("CREATE VIEW v AS SELECT s12_batch(390, 's2', 'B4', 0, 0, 4, 4) AS b")
     code, out, err = shell(foreign, "SELECT length(b) FROM v")
     assert code != 0 and "unsafe use of s12_batch()" in err, err
+
+
+def test_a_batch_over_many_files_leaves_few_open(tmp_path_factory):
+    """A batch over more files than the session keeps open (16) reads them all and then holds at
+    most 16 open: a dataset is closed once no pending window of the batch needs it."""
+    tree = synth_tree(tmp_path_factory, "sen12ms", scenes=40, size=32, seed=7)
+    db = ingest_tree(tmp_path_factory, tree)
+    with closing(load(db)) as conn:
+        scenes = [r[0] for r in conn.execute("SELECT scene_id FROM scenes WHERE has_files ORDER BY scene_id")]
+        assert len(scenes) == 40
+        blob = conn.execute("SELECT s12_batch(scene_id, 's2', 'B4', 8, 8, 16, 16) FROM scenes WHERE has_files "
+                            "ORDER BY scene_id").fetchone()[0]
+        assert np.load(io.BytesIO(blob)).shape == (len(scenes), 1, 16, 16)
+        open_tiffs = [path for path in map(open_file, os.listdir("/proc/self/fd")) if path.startswith(str(tree))]
+        assert 0 < len(open_tiffs) <= 16, open_tiffs
+
+
+def open_file(fd):
+    """The file behind one of this process's descriptors ('' for the listing's own, gone by now)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except FileNotFoundError:
+        return ""
+
+
+ALL = [(0, 0), (64, 0), (128, 64), (176, 176)]
+SWAPPED = [(r, c) for c, r in ALL]
+
+
+@pytest.mark.parametrize("sql, results", [
+    # Two results in one row: the first is lent to SQLite, the second must not take its memory.
+    ("SELECT s12_batch(390, 's2', 'B4', c, r, 64, 64), s12_batch(390, 's2', 'B8', r, c, 64, 64) FROM w",
+     [(4, ALL), (8, SWAPPED)]),
+    # One result a group, the statement running throughout.
+    ("SELECT s12_batch(390, 's2', iif(c < 100, 'B4', 'B8'), c, r, 64, 64) FROM w GROUP BY c < 100 ORDER BY c < 100",
+     [(8, ALL[2:]), (4, ALL[:2])]),
+])
+def test_results_sqlite_holds_at_once_keep_their_own_values(conn, sql, results):
+    """An aggregate's result is lent to SQLite (not copied) while nothing else is: results that
+    one statement holds at once are each GDAL's windows."""
+    blobs = [blob for row in conn.execute(WINDOWS + sql).fetchall() for blob in row]
+    assert len(blobs) == len(results)
+    for blob, (band, windows) in zip(blobs, results):
+        batch = np.load(io.BytesIO(blob))
+        assert batch.shape == (len(windows), 1, 64, 64)
+        for sample, (col, row) in zip(batch, windows):
+            np.testing.assert_array_equal(sample, gdal_window(conn, 390, "s2", [band], col, row, 64, 64))

@@ -3,14 +3,15 @@
 //! training batch. Each row is checked as it comes (scene, file, bands, window inside the raster,
 //! the same C, H, W and type as the first row) and its values are charged to the statement's read
 //! budget, so a statement over SEN12LITE_MAX_READ_VALUES is refused before anything is read. The
-//! final call reads the windows in parallel, each thread through a dataset cache of its own (kept by
-//! the session between calls, so the files of the next batch are open already), each window
-//! straight into its place in the result; every read asks first whether the host interrupted the
-//! statement. SQLite takes the result as it is, without a copy (`blob_result`).
+//! final call reads the windows in parallel through one dataset a file, shared by the threads (so
+//! a tile two windows need is decoded once) and kept by the session between calls (so the files of
+//! the next batch are open already), each window straight into its place in the result; every
+//! read asks first whether the host interrupted the statement. SQLite takes the result as it is,
+//! without a copy (`blob_result`), and does not copy it into the row either while it is lent
+//! (`loan`).
 
-use crate::raster::cache::{DatasetCache, Pinned, CHANGED};
+use crate::raster::cache::{Pinned, SharedDataset, CHANGED};
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
-use crate::raster::open::QuietGdal;
 use crate::raster::strips::{ReadGuard, Window};
 use crate::raster::RasterError;
 use crate::sql::runtime::arguments::{self, band_spec, fail};
@@ -55,13 +56,15 @@ fn step(args: &RawArgs, conn: &Connection, session: &Session, samples: &mut Samp
     sample(args, conn, session, samples).map_err(|e| at_row(row, e))
 }
 
-/// The group's windows, read into one `.npy` that SQLite takes without a copy.
+/// The group's windows, read into one `.npy` that SQLite takes without a copy (into the buffer of
+/// the connection's last loan when SQLite is done with it and it is as large).
 fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Option<SqliteBlob>> {
     let Samples { list, shape: Some((dtype, c, h, w)) } = samples else { return Ok(None) };
     let descr = numpy_descr(dtype).ok_or_else(|| fail(F, format!("data type {dtype} has no numpy equivalent")))?;
     let header = npy_header(descr, &[list.len(), c, h, w]);
     let sample_bytes = c * h * w * dtype.bytes() as usize;
-    let mut blob = SqliteBlob::new(F, header.len() + list.len() * sample_bytes)?;
+    // SAFETY: the handle of the connection running this call, used inside it.
+    let mut blob = session.loans.buffer(unsafe { conn.handle() }, F, header.len() + list.len() * sample_bytes)?;
     let (head, values) = blob.uninit().split_at_mut(header.len());
     for (slot, byte) in head.iter_mut().zip(&header) {
         slot.write(*byte);
@@ -91,7 +94,7 @@ fn sample(args: &RawArgs, conn: &Connection, session: &Session, samples: &mut Sa
     let bands = target.bands(F, &spec)?;
     let limits = session.limits;
     let mut call = session.call(F, conn);
-    let (window, dtype) = call.with_dataset(&target, |dataset, guard| {
+    let (window, dtype) = call.with_reader_dataset(&target, |dataset, guard| {
         let window = checked_window(requested, dataset.raster_size(), bands.len(), limits.window_values)?;
         let dtype = dataset.rasterband(bands[0]).map_err(|e| RasterError::no_band(bands[0], e))?.band_type();
         // The read is paid for now, before anything is read: a statement over the read limit is
@@ -160,7 +163,17 @@ unsafe impl Send for Db {}
 // SAFETY: as above.
 unsafe impl Sync for Db {}
 
-/// Reads every sample into its place in `values`, on up to one thread per core.
+/// One window to read: its row (from 0), its sample, its place in the result and its file's
+/// dataset.
+struct Job<'a> {
+    index: usize,
+    sample: &'a Sample,
+    slot: &'a mut [MaybeUninit<u8>],
+    dataset: SharedDataset,
+}
+
+/// Reads every sample into its place in `values`, on up to one thread per core, through the
+/// session's datasets (one a file, shared by the threads).
 fn read_all(
     session: &Session,
     db: Db,
@@ -170,22 +183,30 @@ fn read_all(
     sample_bytes: usize,
 ) -> Result<()> {
     let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS).min(list.len());
-    let work = Mutex::new(list.iter().zip(values.chunks_mut(sample_bytes)).enumerate());
+    let jobs = list.iter().zip(values.chunks_mut(sample_bytes)).enumerate();
+    let pending = Mutex::new(
+        jobs.map(|(index, (sample, slot))| Job {
+            index,
+            sample,
+            slot,
+            dataset: session.reader_datasets.dataset(&sample.target.path),
+        })
+        .collect::<Vec<_>>(),
+    );
     // The first failure: its row, and its message (None: the host interrupted the statement).
     let failed: Mutex<Option<(usize, Option<RasterError>)>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..readers {
             scope.spawn(|| {
-                let _quiet = QuietGdal::new();
-                session.with_reader_datasets(|datasets| {
-                    let mut guard = Reader { session, db, interrupted: false };
-                    while lock(&failed).is_none() {
-                        let Some((index, (sample, slot))) = lock(&work).next() else { return };
-                        if let Err(error) = read_sample(sample, dtype, slot, datasets, &mut guard) {
-                            lock(&failed).get_or_insert((index, (!guard.interrupted).then_some(error)));
-                        }
+                let mut guard = Reader { session, db, interrupted: false };
+                while lock(&failed).is_none() {
+                    let Some(job) = next_job(&pending) else { return };
+                    let read = read_sample(job.sample, dtype, job.slot, &job.dataset, &mut guard);
+                    session.reader_datasets.release(job.dataset);
+                    if let Err(error) = read {
+                        lock(&failed).get_or_insert((job.index, (!guard.interrupted).then_some(error)));
                     }
-                })
+                }
             });
         }
     });
@@ -199,15 +220,24 @@ fn read_all(
     }
 }
 
-/// One sample into `slot`, through the thread's own dataset of its file.
+/// The first pending window whose file no other thread is reading (else the first pending one,
+/// whose file's lock the caller then waits for). Choosing under the list's lock keeps two threads
+/// from picking the same free file.
+fn next_job<'a>(pending: &Mutex<Vec<Job<'a>>>) -> Option<Job<'a>> {
+    let mut pending = lock(pending);
+    let free = pending.iter().position(|job| job.dataset.try_lock().is_ok()).unwrap_or(0);
+    (!pending.is_empty()).then(|| pending.remove(free))
+}
+
+/// One sample into `slot`, through its file's dataset, which this thread holds meanwhile.
 fn read_sample(
     sample: &Sample,
     dtype: GdalDataType,
     slot: &mut [MaybeUninit<u8>],
-    datasets: &mut DatasetCache,
+    dataset: &SharedDataset,
     guard: &mut Reader,
 ) -> Result<(), RasterError> {
-    datasets.with_dataset(&sample.target.path, |dataset| {
+    lock(dataset).with_dataset(&sample.target.path, |dataset| {
         write_values(dataset, dtype, &sample.bands, sample.window, guard, slot)
     })
 }

@@ -32,12 +32,35 @@ impl SqliteBlob {
         Ok(SqliteBlob { data, len })
     }
 
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.data.as_ptr()
+    }
+
+    /// Sets it as the result of the running call `ctx`, given to SQLite (which frees it).
+    ///
+    /// # Safety
+    /// `ctx` is the context of a running call.
+    pub unsafe fn give(self, ctx: *mut ffi::sqlite3_context) {
+        let (data, len) = (self.data.as_ptr(), self.len);
+        std::mem::forget(self);
+        // SAFETY: memory from sqlite3_malloc64, which SQLite frees with `free_blob`.
+        unsafe { ffi::sqlite3_result_blob64(ctx, data.cast(), len as ffi::sqlite3_uint64, Some(free_blob)) };
+    }
+
     /// The bytes, for a writer that fills every one of them.
     pub fn uninit(&mut self) -> &mut [MaybeUninit<u8>] {
         // SAFETY: `len` bytes allocated above, owned by this value.
         unsafe { std::slice::from_raw_parts_mut(self.data.as_ptr().cast(), self.len) }
     }
 }
+
+// SAFETY: it owns its memory as a Vec does; a connection's loan (`loan.rs`) is kept by a session
+// that several threads share.
+unsafe impl Send for SqliteBlob {}
 
 impl Drop for SqliteBlob {
     fn drop(&mut self) {
@@ -184,11 +207,7 @@ unsafe fn set_blob_result(ctx: *mut ffi::sqlite3_context, outcome: Result<Option
     // SAFETY: setting the result of the running call.
     unsafe {
         match outcome {
-            Ok(Some(blob)) => {
-                let (data, len) = (blob.data.as_ptr(), blob.len);
-                std::mem::forget(blob);
-                ffi::sqlite3_result_blob64(ctx, data.cast(), len as ffi::sqlite3_uint64, Some(free_blob));
-            }
+            Ok(Some(blob)) => blob.give(ctx),
             Ok(None) => ffi::sqlite3_result_null(ctx),
             Err(error) => report_error(ctx, &error),
         }
@@ -335,6 +354,11 @@ unsafe extern "C" fn aggregate_final<S: Default>(ctx: *mut ffi::sqlite3_context)
         (function.aggregate.finish)(&conn, &function.session, state)
     }))
     .unwrap_or_else(|_| Err(fail(function.aggregate.name, "internal error (a bug: please report it)")));
-    // SAFETY: setting the result of the running call.
-    unsafe { set_blob_result(ctx, outcome) };
+    // SAFETY: setting the result of the running final call, lent where SQLite would copy it.
+    unsafe {
+        match outcome {
+            Ok(Some(blob)) => function.session.loans.set_result(ctx, blob),
+            other => set_blob_result(ctx, other),
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod blob_result;
 pub mod error;
 pub mod interrupt;
 pub mod limits;
+pub mod loan;
 pub mod measures;
 pub mod registry;
 pub mod resolve;

@@ -8,24 +8,28 @@ use super::arguments::fail;
 use super::error::{CallResult, Exceeded};
 use super::interrupt;
 use super::limits::Limits;
+use super::loan::Loans;
 use super::resolve::{self, Target};
 use crate::catalog::read::SceneRef;
-use crate::raster::cache::DatasetCache;
+pub use crate::raster::cache::lock;
+use crate::raster::cache::{DatasetCache, DatasetPool};
 use crate::raster::strips::ReadGuard;
 use crate::raster::RasterError;
 use gdal::Dataset;
 use rusqlite::{ffi, Connection};
 use std::collections::HashMap;
 use std::ffi::{c_int, OsString};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub struct Session {
     pub limits: Limits,
     datasets: Mutex<DatasetCache>,
-    /// The open datasets of the threads that read in parallel (`s12_batch`), one cache a thread
-    /// while it reads, kept between calls and closed with the connection, like `datasets`.
-    reader_datasets: Mutex<Vec<DatasetCache>>,
+    /// The open datasets of the threads that read in parallel (`s12_batch`), one a file, kept
+    /// between calls and closed with the connection, like `datasets`.
+    pub reader_datasets: DatasetPool,
+    /// The aggregate result lent to SQLite (`loan.rs`), if any.
+    pub loans: Loans,
     statement: Mutex<StatementBudget>,
     resolved: Mutex<Resolved>,
 }
@@ -54,12 +58,6 @@ struct StatementBudget {
     read_values: u64,
 }
 
-/// The mutex's value; a panic that poisoned it (caught by rusqlite or the table guard) left
-/// nothing half-changed that a later call could trip on.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Session {
     /// A session with the limits of the environment (an error names a bad variable).
     pub fn from_env() -> Result<Arc<Session>, String> {
@@ -67,7 +65,8 @@ impl Session {
         Ok(Arc::new(Session {
             limits: Limits::from_env()?,
             datasets: Mutex::default(),
-            reader_datasets: Mutex::default(),
+            reader_datasets: DatasetPool::default(),
+            loans: Loans::default(),
             statement: Mutex::new(statement),
             resolved: Mutex::default(),
         }))
@@ -141,8 +140,9 @@ fn data_version(conn: &Connection) -> Option<u32> {
     (status == ffi::SQLITE_OK).then_some(version)
 }
 
-/// The statements of `db` that are running, with their run counters.
-fn running_statements(db: *mut ffi::sqlite3) -> Vec<(usize, c_int)> {
+/// The statements of `db` that are running (stepped, not yet reset or done), with how many times
+/// each started a run. Called inside a function call on `db`.
+pub fn running_statements(db: *mut ffi::sqlite3) -> Vec<(usize, c_int)> {
     let mut running = Vec::new();
     // SAFETY: called inside a function call on `db`, whose mutex SQLite holds for this thread;
     // the statements are only inspected.
@@ -195,9 +195,20 @@ impl Call<'_> {
         f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> CallResult<R>,
     ) -> rusqlite::Result<R> {
         let session = self.session;
-        let mut datasets = lock(&session.datasets);
-        let result = datasets.with_dataset(&target.path, |dataset| f(dataset, self));
-        drop(datasets);
+        let result = lock(&session.datasets).with_dataset(&target.path, |dataset| f(dataset, self));
+        result.map_err(|error| self.fail(target.relative_message(&error.to_string())))
+    }
+
+    /// As `with_dataset`, through the dataset the threads of `s12_batch` will read the file with
+    /// (so a batch opens each of its files once).
+    pub fn with_reader_dataset<R>(
+        &mut self,
+        target: &Target,
+        f: impl FnOnce(&Dataset, &mut dyn ReadGuard) -> CallResult<R>,
+    ) -> rusqlite::Result<R> {
+        let shared = self.session.reader_datasets.dataset(&target.path);
+        let result = lock(&shared).with_dataset(&target.path, |dataset| f(dataset, self));
+        self.session.reader_datasets.release(shared);
         result.map_err(|error| self.fail(target.relative_message(&error.to_string())))
     }
 
@@ -253,15 +264,6 @@ impl From<Stop> for RasterError {
 }
 
 impl Session {
-    /// Runs `f` with a dataset cache of its own, for one of several threads that read at once;
-    /// the cache goes back to the session after, for the next call's threads.
-    pub fn with_reader_datasets<R>(&self, f: impl FnOnce(&mut DatasetCache) -> R) -> R {
-        let mut cache = lock(&self.reader_datasets).pop().unwrap_or_default();
-        let result = f(&mut cache);
-        lock(&self.reader_datasets).push(cache);
-        result
-    }
-
     /// Why the statement running on `db` must stop now, if it must. Safe from any thread while a
     /// call of that statement runs (`sqlite3_is_interrupted` only reads a flag).
     pub fn stop_reason(&self, db: *mut ffi::sqlite3) -> Option<Stop> {
