@@ -154,6 +154,7 @@ bench: build ext servers wheel wheelhosts
 	S12_BIN=$(abspath $(BIN)) $(PYTHON) bench/checksum_bench.py
 	build/wheelhosts/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall dist/sen12lite-*.whl
 	build/wheelhosts/bin/python bench/distributed_bench.py
+	build/wheelhosts/bin/python bench/loader_bench.py
 
 # The soaks, full size (minutes; `make test` runs a short version of each: test_soak.py): files
 # changing during reads, a long-running host, the public Datasette recipe under 16 clients.
