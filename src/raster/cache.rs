@@ -171,11 +171,15 @@ impl DatasetPool {
         shared
     }
 
-    /// Gives back a dataset `dataset` handed out. Beyond OPEN_DATASETS files, the least recently
-    /// asked for that nobody holds are closed, so a batch over many files keeps open only those
-    /// it will read again.
+    /// Gives back a dataset `dataset` handed out, then `trim`s: a batch over many files keeps
+    /// open only those it will read again.
     pub fn release(&self, shared: SharedDataset) {
         drop(shared);
+        self.trim();
+    }
+
+    /// Beyond OPEN_DATASETS files, closes the least recently asked for that nobody holds.
+    pub fn trim(&self) {
         let mut files = lock(&self.files);
         while files.len() > OPEN_DATASETS {
             let Some(idle) = files.iter().rposition(|(_, shared)| Arc::strong_count(shared) == 1) else { break };

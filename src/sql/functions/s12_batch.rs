@@ -210,6 +210,9 @@ fn read_all(
             });
         }
     });
+    // After a failure the windows left unread still hold their files' datasets: give them back.
+    drop(pending);
+    session.reader_datasets.trim();
     match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
         None => Ok(()),
         Some((_, None)) => Err(interrupt::interrupted()),

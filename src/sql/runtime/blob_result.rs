@@ -1,8 +1,9 @@
 //! Functions whose result is a large BLOB (`s12_window`: 1.7 MB for a 256 px window of 13 bands;
 //! the aggregate `s12_batch`: a whole training batch), registered through SQLite's own routine so
-//! that the result is handed over without a copy. rusqlite's function API copies every BLOB result (`SQLITE_TRANSIENT`); here GDAL writes
-//! the values into memory from `sqlite3_malloc64`, and SQLite takes it as the result with
-//! `sqlite3_free` as its destructor. The rest of a call is as rusqlite does it: arguments as
+//! that the result is handed over without a copy. rusqlite's function API copies every BLOB
+//! result (`SQLITE_TRANSIENT`); here GDAL writes the values into memory from `sqlite3_malloc64`,
+//! and SQLite takes it as the result with `sqlite3_free` as its destructor (an aggregate's result
+//! may be lent instead: `loan.rs`). The rest of a call is as rusqlite does it: arguments as
 //! `ValueRef`s, panics caught, errors reported with their code and message.
 
 use super::arguments::{fail, Args};
@@ -64,7 +65,7 @@ unsafe impl Send for SqliteBlob {}
 
 impl Drop for SqliteBlob {
     fn drop(&mut self) {
-        // SAFETY: allocated by sqlite3_malloc64 and not handed over (into_result forgets self).
+        // SAFETY: allocated by sqlite3_malloc64 and not handed over (`give` forgets self).
         unsafe { ffi::sqlite3_free(self.data.as_ptr().cast()) }
     }
 }

@@ -47,18 +47,14 @@ impl Loans {
         SqliteBlob::new(function, len)
     }
 
-    /// Sets `blob` as the result of the running call `ctx`: lent when nothing is on loan and it
-    /// is small enough, else given to SQLite (which frees it).
+    /// Sets `blob` (from `buffer`, which took back a loan SQLite was done with) as the result of
+    /// the running call `ctx`: lent when nothing is on loan and it is small enough, else given to
+    /// SQLite (which frees it).
     ///
     /// # Safety
     /// `ctx` is the context of a running aggregate's final call on this connection.
     pub unsafe fn set_result(&self, ctx: *mut ffi::sqlite3_context, blob: SqliteBlob) {
         let mut loan = lock(&self.0);
-        // SAFETY: the running call's connection, held by SQLite while it runs.
-        let db = unsafe { ffi::sqlite3_context_db_handle(ctx) };
-        if loan.as_ref().is_some_and(|loan| loan.returned(db)) {
-            *loan = None;
-        }
         if loan.is_some() || blob.len() > MAX_LENT_BYTES {
             // SAFETY: the caller's promise.
             return unsafe { blob.give(ctx) };
@@ -66,7 +62,8 @@ impl Loans {
         // SAFETY: the result points into the loan's memory, which stays until every statement
         // running now (this one among them) is done with it (`returned`).
         unsafe { ffi::sqlite3_result_blob64(ctx, blob.as_ptr().cast(), blob.len() as u64, ffi::SQLITE_STATIC()) };
-        let statements = running_statements(db);
+        // SAFETY: the running call's connection, held by SQLite while it runs.
+        let statements = running_statements(unsafe { ffi::sqlite3_context_db_handle(ctx) });
         *loan = Some(Loan { blob, statements });
     }
 }
