@@ -8,7 +8,7 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check demo bench soak fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -140,6 +140,10 @@ CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard 
 check: lint build ext pylib
 	$(CARGO) test --release --locked
 	$(PYTEST) $(CHECK_TESTS)
+
+# docs/sql.md's index and function entries, from src/sql/functions/*.md in FUNCTIONS' order.
+docs: deps
+	S12_WRITE_DOCS=1 $(CARGO) test --release --locked --test register docs_sql_md
 
 demo: build
 	$(BIN) demo

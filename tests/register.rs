@@ -2,7 +2,7 @@
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
-use sen12lite::sql::{Shape, FUNCTIONS};
+use sen12lite::sql::FUNCTIONS;
 
 fn connection() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
@@ -58,14 +58,10 @@ fn the_connection_has_exactly_the_functions_and_tables_of_the_table() {
         .unwrap();
     let mut expected: Vec<(String, i64, i64)> = FUNCTIONS
         .iter()
-        .filter_map(|f| match f.shape {
-            Shape::Scalar { arity, .. }
-            | Shape::Blob { arity, .. }
-            | Shape::Aggregate { arity, .. }
-            | Shape::RowAggregate { arity, .. } => {
-                Some((f.name.to_string(), arity as i64, visible_flags(f.access.flags())))
-            }
-            Shape::Table { .. } => None,
+        .flat_map(|f| {
+            f.shapes
+                .iter()
+                .filter_map(|shape| Some((f.name.to_string(), shape.arity()? as i64, visible_flags(f.access.flags()))))
         })
         .collect();
     loaded.sort();
@@ -74,10 +70,27 @@ fn the_connection_has_exactly_the_functions_and_tables_of_the_table() {
     let mut modules: Vec<String> =
         rows(&conn, "SELECT name FROM pragma_module_list WHERE name LIKE 's12\\_%' ESCAPE '\\'");
     let mut tables: Vec<String> =
-        FUNCTIONS.iter().filter(|f| matches!(f.shape, Shape::Table { .. })).map(|f| f.name.to_string()).collect();
+        FUNCTIONS.iter().filter(|f| f.shapes.iter().any(|s| s.arity().is_none())).map(|f| f.name.to_string()).collect();
     modules.sort();
     tables.sort();
     assert_eq!(modules, tables);
     let ndvi: String = conn.query_row("SELECT formula FROM s12_indices WHERE name = 'ndvi'", [], |r| r.get(0)).unwrap();
     assert_eq!(ndvi, "(B8 - B4) / (B8 + B4)");
+}
+
+/// `docs/sql.md` holds, between its two marker lines, the index and entries that `FUNCTIONS` and
+/// `src/sql/functions/*.md` give; `S12_WRITE_DOCS=1` (`make docs`) writes them there instead.
+#[test]
+fn docs_sql_md_holds_the_entries_of_the_table() {
+    use sen12lite::sql::reference::{reference, BEGIN, END};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sql.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = doc.split_once(BEGIN).expect("docs/sql.md has the line before the written entries");
+    let (_, tail) = rest.split_once(END).expect("docs/sql.md has the line after the written entries");
+    let written = format!("{head}{BEGIN}\n\n{}\n{END}{tail}", reference(FUNCTIONS));
+    if std::env::var_os("S12_WRITE_DOCS").is_some() {
+        std::fs::write(&path, written).unwrap();
+    } else {
+        assert!(doc == written, "docs/sql.md differs from src/sql/functions/*.md: run `make docs`");
+    }
 }

@@ -3,6 +3,7 @@
 //! of a foreign database can call them); pure ones are DETERMINISTIC | INNOCUOUS.
 
 mod functions;
+pub mod reference;
 mod runtime;
 
 use functions::*;
@@ -20,39 +21,66 @@ pub(crate) use runtime::interrupt::remember as remember_interrupt_routine;
 
 use Access::{Pure, ReadsCatalog, ReadsFiles};
 
-/// Every `s12_` function and table: what `register` adds, what `s12_debug()` lists, what the tests
-/// hold the loaded extension's `pragma_function_list` and `pragma_module_list` against.
+/// One entry of [`FUNCTIONS`]: its name, access and shapes, and its doc entry, the file
+/// `functions/{name}.md` beside the function's code (the name decides the file, so neither can
+/// drift from the other).
+macro_rules! function {
+    ($name:literal, $access:expr, $($shape:expr),+ $(,)?) => {
+        SqlFunction {
+            name: $name,
+            access: $access,
+            doc: include_str!(concat!("functions/", $name, ".md")),
+            shapes: &[$($shape),+],
+        }
+    };
+}
+
+/// Every `s12_` function and table: what `register` adds, what `s12_debug()` lists, what
+/// `docs/sql.md` documents in this order (`reference`), what the tests hold the loaded extension's
+/// `pragma_function_list` and `pragma_module_list` against.
 pub const FUNCTIONS: &[SqlFunction] = &[
-    scalar("s12_version", 0, Pure, |_, _| Ok(s12_version::version().into())),
-    scalar("s12_debug", 0, Pure, |_, session| Ok(s12_version::debug(session, FUNCTIONS).into())),
-    scalar("s12_season", 2, Pure, |ctx, _| Ok(s12_season::season(ctx)?.map(String::from).into())),
-    SqlFunction { name: "s12_window", access: ReadsFiles, shape: Shape::Blob { arity: 7, body: s12_window::window } },
-    scalar("s12_pixel", 5, ReadsFiles, s12_pixel::pixel),
-    scalar("s12_value", 5, ReadsFiles, s12_value::value),
-    scalar("s12_stats", 3, ReadsFiles, |ctx, session| s12_stats::stats(ctx, session).map(Value::from)),
-    scalar("s12_stats", 7, ReadsFiles, |ctx, session| s12_stats::stats(ctx, session).map(Value::from)),
-    scalar("s12_index", 6, ReadsFiles, |ctx, session| s12_index::index_array(ctx, session).map(Value::from)),
-    scalar("s12_index_mean", 2, ReadsFiles, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
-    scalar("s12_index_mean", 6, ReadsFiles, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
-    scalar("s12_intersects", 2, ReadsCatalog, |ctx, _| s12_intersects::intersects(ctx).map(Value::from)),
-    scalar("s12_png", 2, ReadsFiles, |ctx, session| s12_png::kept(ctx, session).map(Value::from)),
-    scalar("s12_png", 6, ReadsFiles, |ctx, session| s12_png::png(ctx, session).map(Value::from)),
-    scalar("s12_zonal", 4, ReadsFiles, |ctx, session| s12_zonal::zonal(ctx, session).map(Value::from)),
-    aggregate("s12_band_summary", 3, s12_band_summary::band_summary),
-    aggregate("s12_band_summary", 4, s12_band_summary::band_summary),
-    aggregate("s12_normalization", 3, s12_normalization::normalization),
-    SqlFunction {
-        name: "s12_batch",
-        access: ReadsFiles,
-        shape: Shape::RowAggregate { arity: 7, add: s12_batch::register },
-    },
-    table_function("s12_indices", Pure, table::register::<s12_indices::IndexList>),
-    table_function("s12_legends", Pure, table::register::<s12_legends::LegendList>),
-    table_function("s12_patches", ReadsFiles, table::register::<s12_patches::Patches>),
-    table_function("s12_pixels", ReadsFiles, table::register::<s12_pixels::Pixels>),
-    table_function("s12_nearest", ReadsCatalog, table::register::<s12_nearest::Nearest>),
-    table_function("s12_intersecting", ReadsCatalog, table::register::<s12_intersecting::Intersecting>),
-    table_function("s12_timeseries", ReadsFiles, table::register::<s12_timeseries::TimeSeries>),
+    function!("s12_version", Pure, scalar(0, |_, _| Ok(s12_version::version().into()))),
+    function!("s12_debug", Pure, scalar(0, |_, session| Ok(s12_version::debug(session, FUNCTIONS).into()))),
+    function!("s12_season", Pure, scalar(2, |ctx, _| Ok(s12_season::season(ctx)?.map(String::from).into()))),
+    function!("s12_window", ReadsFiles, Shape::Blob { arity: 7, body: s12_window::window }),
+    function!("s12_pixel", ReadsFiles, scalar(5, s12_pixel::pixel)),
+    function!("s12_value", ReadsFiles, scalar(5, s12_value::value)),
+    function!(
+        "s12_stats",
+        ReadsFiles,
+        scalar(3, |ctx, session| s12_stats::stats(ctx, session).map(Value::from)),
+        scalar(7, |ctx, session| s12_stats::stats(ctx, session).map(Value::from)),
+    ),
+    function!("s12_index", ReadsFiles, scalar(6, |ctx, session| s12_index::index_array(ctx, session).map(Value::from))),
+    function!(
+        "s12_index_mean",
+        ReadsFiles,
+        scalar(2, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
+        scalar(6, |ctx, session| s12_index::index_mean(ctx, session).map(Value::from)),
+    ),
+    function!("s12_indices", Pure, table_function(table::register::<s12_indices::IndexList>)),
+    function!("s12_legends", Pure, table_function(table::register::<s12_legends::LegendList>)),
+    function!("s12_patches", ReadsFiles, table_function(table::register::<s12_patches::Patches>)),
+    function!("s12_pixels", ReadsFiles, table_function(table::register::<s12_pixels::Pixels>)),
+    function!("s12_nearest", ReadsCatalog, table_function(table::register::<s12_nearest::Nearest>)),
+    function!("s12_intersecting", ReadsCatalog, table_function(table::register::<s12_intersecting::Intersecting>)),
+    function!("s12_intersects", ReadsCatalog, scalar(2, |ctx, _| s12_intersects::intersects(ctx).map(Value::from))),
+    function!("s12_timeseries", ReadsFiles, table_function(table::register::<s12_timeseries::TimeSeries>)),
+    function!("s12_zonal", ReadsFiles, scalar(4, |ctx, session| s12_zonal::zonal(ctx, session).map(Value::from))),
+    function!(
+        "s12_band_summary",
+        ReadsCatalog,
+        aggregate(3, s12_band_summary::band_summary),
+        aggregate(4, s12_band_summary::band_summary),
+    ),
+    function!("s12_normalization", ReadsCatalog, aggregate(3, s12_normalization::normalization)),
+    function!("s12_batch", ReadsFiles, Shape::RowAggregate { arity: 7, add: s12_batch::register }),
+    function!(
+        "s12_png",
+        ReadsFiles,
+        scalar(2, |ctx, session| s12_png::kept(ctx, session).map(Value::from)),
+        scalar(6, |ctx, session| s12_png::png(ctx, session).map(Value::from)),
+    ),
 ];
 
 /// How long a connection without a busy timeout of its own waits for a writer (an ingest).
@@ -71,22 +99,26 @@ pub fn register(conn: &Connection) -> Result<()> {
         conn.busy_timeout(std::time::Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS))?;
     }
     for function in FUNCTIONS {
-        match function.shape {
-            Shape::Scalar { arity, body } => {
-                let session = Arc::clone(&session);
-                conn.create_scalar_function(function.name, arity, function.access.flags(), move |ctx| {
-                    body(ctx, &session).map_err(runtime::interrupt::as_reported)
-                })?
-            }
-            Shape::Blob { arity, body } => {
-                blob_result::register(conn, function.name, arity, function.access.flags(), body, &session)?
-            }
-            Shape::Aggregate { arity, body } => {
-                runtime::aggregate::register(conn, function.name, arity, function.access.flags(), body)?
-            }
-            Shape::RowAggregate { arity, add } => add(conn, arity, function.access.flags(), &session)?,
-            Shape::Table { add } => add(conn, &session, function.access)?,
+        for shape in function.shapes {
+            register_shape(conn, function, *shape, &session)?;
         }
     }
     Ok(())
+}
+
+/// One shape of `function` on `conn`.
+fn register_shape(conn: &Connection, function: &SqlFunction, shape: Shape, session: &Arc<Session>) -> Result<()> {
+    let flags = function.access.flags();
+    match shape {
+        Shape::Scalar { arity, body } => {
+            let session = Arc::clone(session);
+            conn.create_scalar_function(function.name, arity, flags, move |ctx| {
+                body(ctx, &session).map_err(runtime::interrupt::as_reported)
+            })
+        }
+        Shape::Blob { arity, body } => blob_result::register(conn, function.name, arity, flags, body, session),
+        Shape::Aggregate { arity, body } => runtime::aggregate::register(conn, function.name, arity, flags, body),
+        Shape::RowAggregate { arity, add } => add(conn, arity, flags, session),
+        Shape::Table { add } => add(conn, session, function.access),
+    }
 }

@@ -73,29 +73,46 @@ pub enum Shape {
     },
 }
 
-/// One `s12_` name as SQL sees it.
+impl Shape {
+    /// The arguments it takes; None for a table function (its hidden columns take them).
+    pub fn arity(&self) -> Option<i32> {
+        match *self {
+            Shape::Scalar { arity, .. }
+            | Shape::Blob { arity, .. }
+            | Shape::Aggregate { arity, .. }
+            | Shape::RowAggregate { arity, .. } => Some(arity),
+            Shape::Table { .. } => None,
+        }
+    }
+
+    /// Whether SQL calls it over the rows of a group.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(self, Shape::Aggregate { .. } | Shape::RowAggregate { .. })
+    }
+}
+
+/// One `s12_` name as SQL sees it, with its entry in `docs/sql.md`.
 #[derive(Clone, Copy)]
 pub struct SqlFunction {
     /// Its SQL name.
     pub name: &'static str,
     /// What it touches, which sets its flags.
     pub access: Access,
-    /// Scalar or table, and its code.
-    pub shape: Shape,
+    /// Its entry in `docs/sql.md` below the heading (`functions/{name}.md`): the signature, what it
+    /// does, an example with its output and a call that fails with its error.
+    pub doc: &'static str,
+    /// How SQL calls it: one shape per argument count (a table function has one).
+    pub shapes: &'static [Shape],
 }
 
-pub const fn scalar(name: &'static str, arity: i32, access: Access, body: ScalarBody) -> SqlFunction {
-    SqlFunction { name, access, shape: Shape::Scalar { arity, body } }
+pub const fn scalar(arity: i32, body: ScalarBody) -> Shape {
+    Shape::Scalar { arity, body }
 }
 
-pub const fn aggregate(name: &'static str, arity: i32, body: aggregate::GroupBody) -> SqlFunction {
-    SqlFunction { name, access: Access::ReadsCatalog, shape: Shape::Aggregate { arity, body } }
+pub const fn aggregate(arity: i32, body: aggregate::GroupBody) -> Shape {
+    Shape::Aggregate { arity, body }
 }
 
-pub const fn table_function(
-    name: &'static str,
-    access: Access,
-    add: fn(&Connection, &Arc<Session>, Access) -> Result<()>,
-) -> SqlFunction {
-    SqlFunction { name, access, shape: Shape::Table { add } }
+pub const fn table_function(add: fn(&Connection, &Arc<Session>, Access) -> Result<()>) -> Shape {
+    Shape::Table { add }
 }
