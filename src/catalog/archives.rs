@@ -11,7 +11,11 @@ use super::{CatalogError, CatalogResult};
 use crate::raster::open::{archive_member, gdal_message, member_path, QuietGdal};
 use crate::raster::vsi::{self, VsiFile};
 use rusqlite::Connection;
+use std::collections::VecDeque;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 /// The archive and member of a `/vsitar/` path, for members read by streaming the archive.
 pub fn tar_member(path: &Path) -> Option<(PathBuf, String)> {
@@ -91,10 +95,14 @@ fn dataset_members(found: &mut Found, archive: &OnDisk, mtime_ns: i64, members: 
 /// headers (one pass, no member opened), a zip's from its directory.
 fn list_members(archive: &Path) -> CatalogResult<Vec<(String, u64)>> {
     if !archive.to_string_lossy().ends_with(".zip") {
-        let mut stream = TarStream::open(archive)?;
+        let mut tar = tar::Archive::new(open_tar(archive)?);
         let mut members = Vec::new();
-        while let Some(entry) = stream.next_entry()? {
-            members.push((entry.name, entry.size));
+        // Seeking over the members' data: a plain tar's listing reads only its headers.
+        for entry in tar.entries_with_seek().map_err(|e| unreadable(archive, e))? {
+            let entry = entry.map_err(|e| unreadable(archive, e))?;
+            if let Some(name) = file_name(&entry).map_err(|e| unreadable(archive, e))? {
+                members.push((name, entry.size()));
+            }
         }
         return Ok(members);
     }
@@ -137,27 +145,19 @@ fn catalogued_members(conn: &Connection, archive: &str, mtime_ns: i64) -> rusqli
     })
 }
 
-/// A member's header: its name and size, its data next in the stream.
-pub struct TarEntry {
-    /// The member's path in the archive.
-    pub name: String,
-    /// Its size in bytes.
-    pub size: u64,
-}
-
-/// A tar archive (gzip-compressed or not) read front to back through one GDAL handle: members come
-/// in archive order, and a member behind the current position means starting over. Reading the
-/// members in order is one sequential pass, however large the archive; nothing but the member
-/// asked for is kept in memory.
+/// A tar archive (gzip-compressed or not) read front to back by the `tar` crate over one GDAL
+/// handle, on a thread of its own that reads the next member while the caller scans this one.
+/// Members come in archive order, and a member behind the current position means starting over.
+/// Reading the members in order is one sequential pass, however large the archive; no more than
+/// the member asked for, the one read ahead and the last few passed are kept in memory.
 pub struct TarStream {
-    file: VsiFile,
-    /// Offset of the next header in the uncompressed stream.
-    next_header: u64,
+    archive: PathBuf,
+    members: Receiver<CatalogResult<(String, Vec<u8>)>>,
+    reader: Option<JoinHandle<()>>,
     /// The last members passed on the way to one asked for, with their data.
-    passed: std::collections::VecDeque<(String, Vec<u8>)>,
+    passed: VecDeque<(String, Vec<u8>)>,
 }
 
-const BLOCK: u64 = 512;
 /// Members kept after being passed: enough for the workers of a machine asking out of order by a
 /// few places, few enough that memory stays a few members' size.
 const PASSED_KEPT: usize = 8;
@@ -165,46 +165,8 @@ const PASSED_KEPT: usize = 8;
 impl TarStream {
     /// Opens `archive` (`.tar`, `.tar.gz`, `.tgz`) at its first member.
     pub fn open(archive: &Path) -> CatalogResult<TarStream> {
-        let name = archive.to_string_lossy();
-        let compressed = name.ends_with(".gz") || name.ends_with(".tgz");
-        let path = if compressed { format!("/vsigzip/{name}") } else { name.into_owned() };
-        let file = VsiFile::open(Path::new(&path)).map_err(|e| archive_error("cannot open the archive", e))?;
-        Ok(TarStream { file, next_header: 0, passed: Default::default() })
-    }
-
-    /// The next regular file's header, None at the end. GNU long names and POSIX pax paths are
-    /// followed; folders, links and other entries are passed over.
-    pub fn next_entry(&mut self) -> CatalogResult<Option<TarEntry>> {
-        let mut long_name = None;
-        loop {
-            let header = self.read_at(self.next_header, BLOCK as usize)?;
-            if header.len() < BLOCK as usize || header.iter().all(|&b| b == 0) {
-                return Ok(None);
-            }
-            let size = octal(&header[124..136]).ok_or_else(|| self.corrupt("a size that is not octal"))?;
-            let data = self.next_header + BLOCK;
-            self.next_header = data + size.next_multiple_of(BLOCK);
-            let name = || {
-                let prefix = c_string(&header[345..500]);
-                let name = c_string(&header[0..100]);
-                if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                }
-            };
-            match header[156] {
-                b'L' => long_name = Some(c_string(&self.read_at(data, size as usize)?)),
-                b'x' => long_name = pax_path(&self.read_at(data, size as usize)?).or(long_name),
-                b'0' | 0 => {
-                    let name = long_name.take().unwrap_or_else(name);
-                    // `tar -C dir .` writes `./ROIs1158_spring/...`: the same member as without it.
-                    let name = name.trim_start_matches("./").to_string();
-                    return Ok(Some(TarEntry { name, size }));
-                }
-                _ => long_name = None,
-            }
-        }
+        let (members, reader) = read_ahead(archive)?;
+        Ok(TarStream { archive: archive.to_path_buf(), members, reader: Some(reader), passed: VecDeque::new() })
     }
 
     /// The data of the member `name`. The stream goes forward to it, keeping the last members it
@@ -215,55 +177,111 @@ impl TarStream {
             return Ok(self.passed.remove(at).map(|(_, data)| data).unwrap_or_default());
         }
         for attempt in 0..2 {
-            while let Some(entry) = self.next_entry()? {
-                let data = self.read_at(self.next_header - entry.size.next_multiple_of(BLOCK), entry.size as usize)?;
-                if entry.name == name {
+            while let Ok(member) = self.members.recv() {
+                let (member, data) = member?;
+                if member == name {
                     return Ok(data);
                 }
                 if self.passed.len() == PASSED_KEPT {
                     self.passed.pop_front();
                 }
-                self.passed.push_back((entry.name, data));
+                self.passed.push_back((member, data));
             }
+            self.stop_reader()?;
             if attempt == 0 {
-                self.next_header = 0;
+                let (members, reader) = read_ahead(&self.archive)?;
+                (self.members, self.reader) = (members, Some(reader));
             }
         }
         Err(CatalogError::Archive(format!("{name} is not in the archive")))
     }
 
-    fn read_at(&mut self, offset: u64, length: usize) -> CatalogResult<Vec<u8>> {
-        self.file.read_at(offset, length).ok_or_else(|| self.corrupt("a seek past its end"))
+    /// Ends the reading thread: at once when it is waiting to hand over a member (the channel is
+    /// closed), after the member it is reading otherwise. A panic in it is an error of the archive.
+    fn stop_reader(&mut self) -> CatalogResult<()> {
+        self.members = mpsc::sync_channel(0).1;
+        match self.reader.take().map(JoinHandle::join) {
+            Some(Err(_)) => {
+                Err(CatalogError::Archive(format!("reading {} stopped on an internal error", self.archive.display())))
+            }
+            _ => Ok(()),
+        }
     }
+}
 
-    fn corrupt(&self, what: &str) -> CatalogError {
-        CatalogError::Archive(format!("not a readable tar archive ({what} in {})", self.file.path().display()))
+impl Drop for TarStream {
+    fn drop(&mut self) {
+        // Nothing to tell anyone now: the stream is being let go.
+        let _ = self.stop_reader();
     }
+}
+
+/// A thread that reads `archive`'s files in order and hands each over, reading the next while
+/// the last waits; it stops at the end, at an error (handed over too), or when the receiver is
+/// gone.
+type Members = (Receiver<CatalogResult<(String, Vec<u8>)>>, JoinHandle<()>);
+fn read_ahead(archive: &Path) -> CatalogResult<Members> {
+    let file = open_tar(archive)?;
+    let path = archive.to_path_buf();
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let reader = std::thread::Builder::new()
+        .name("tar-reader".into())
+        .spawn(move || {
+            let _quiet = QuietGdal::new();
+            if let Err(error) = send_members(tar::Archive::new(file), &sender) {
+                let _ = sender.send(Err(unreadable(&path, error)));
+            }
+        })
+        .map_err(|e| archive_error("cannot start reading the archive", e))?;
+    Ok((receiver, reader))
+}
+
+/// Sends every file of `tar` with its data, in order; Ok at the end or when nobody listens.
+fn send_members(
+    mut tar: tar::Archive<VsiFile>,
+    sender: &SyncSender<CatalogResult<(String, Vec<u8>)>>,
+) -> std::io::Result<()> {
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let Some(name) = file_name(&entry)? else { continue };
+        // The header's size is a hint only: a lying one must not decide an allocation.
+        let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+        entry.read_to_end(&mut data)?;
+        if data.len() as u64 != entry.size() {
+            return Err(std::io::Error::other(format!("{name} is cut short")));
+        }
+        if sender.send(Ok((name, data))).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// A file entry's member name (GNU long names and POSIX pax paths followed by the crate); None
+/// for folders, links and other entries.
+fn file_name<R: Read>(entry: &tar::Entry<R>) -> std::io::Result<Option<String>> {
+    if !entry.header().entry_type().is_file() {
+        return Ok(None);
+    }
+    // `tar -C dir .` writes `./ROIs1158_spring/...`: the same member as without it.
+    let name = entry.path()?.to_string_lossy().into_owned();
+    Ok(Some(name.trim_start_matches("./").to_string()))
+}
+
+/// `archive` opened for the `tar` crate, through `/vsigzip/` when compressed.
+fn open_tar(archive: &Path) -> CatalogResult<VsiFile> {
+    let name = archive.to_string_lossy();
+    let compressed = name.ends_with(".gz") || name.ends_with(".tgz");
+    let path = if compressed { format!("/vsigzip/{name}") } else { name.into_owned() };
+    VsiFile::open(Path::new(&path)).map_err(|e| archive_error("cannot open the archive", e))
+}
+
+/// An archive the `tar` crate cannot read, with its reason.
+fn unreadable(archive: &Path, reason: impl std::fmt::Display) -> CatalogError {
+    CatalogError::Archive(format!("not a readable tar archive ({reason} in {})", archive.display()))
 }
 
 /// [`CatalogError::Archive`]: what failed, and why.
 fn archive_error(what: &str, reason: impl std::fmt::Display) -> CatalogError {
     CatalogError::Archive(format!("{what}: {reason}"))
-}
-
-/// A NUL-padded tar field as text.
-fn c_string(field: &[u8]) -> String {
-    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-    String::from_utf8_lossy(&field[..end]).into_owned()
-}
-
-/// A tar number: octal digits, space- or NUL-terminated.
-fn octal(field: &[u8]) -> Option<u64> {
-    let text = c_string(field);
-    let digits = text.trim();
-    if digits.is_empty() {
-        return Some(0);
-    }
-    u64::from_str_radix(digits, 8).ok()
-}
-
-/// The `path` record of a POSIX pax header (`"{length} path={name}\n"` records).
-fn pax_path(records: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(records);
-    text.lines().find_map(|line| line.split_once(' ')?.1.strip_prefix("path=").map(str::to_string))
 }

@@ -6,7 +6,7 @@
 use super::error::{RasterError, Result};
 use super::open::{init_gdal, is_virtual, last_gdal_error, QuietGdal};
 use std::ffi::CString;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// The operator's list of remote data roots that may be read: the environment, because a catalog
@@ -62,7 +62,7 @@ pub fn stat(path: &Path) -> Result<Stat> {
     // SAFETY: resets this thread's last GDAL error; no pointer is involved.
     unsafe { gdal_sys::CPLErrorReset() };
     // SAFETY: VSIStatBufL is the platform's stat64, which VSIStatL fills for a NUL-terminated path.
-    if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&mut stat as *mut libc::stat64).cast()) } != 0 {
+    if unsafe { gdal_sys::VSIStatL(name.as_ptr(), (&raw mut stat).cast()) } != 0 {
         let message = last_gdal_error();
         let reason = if message.is_empty() { "no such file or object".to_string() } else { message };
         return Err(RasterError::unreadable(path, reason));
@@ -160,6 +160,12 @@ impl VsiFile {
         // SAFETY: the handle is open; the buffer holds `buffer.len()` bytes.
         unsafe { gdal_sys::VSIFReadL(buffer.as_mut_ptr().cast(), 1, buffer.len(), self.handle) }
     }
+
+    /// The handle's position.
+    fn tell(&mut self) -> u64 {
+        // SAFETY: the handle is open.
+        unsafe { gdal_sys::VSIFTellL(self.handle) }
+    }
 }
 
 impl Read for VsiFile {
@@ -174,6 +180,30 @@ impl Read for VsiFile {
     }
 }
 
+impl Seek for VsiFile {
+    /// Moves the handle (the `tar` crate passes over members' data this way). In a gzip stream a
+    /// forward move decompresses and skips; a backward one restarts the stream.
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::Current(delta) => self.tell().checked_add_signed(delta),
+            SeekFrom::End(delta) => {
+                // SAFETY: the handle is open.
+                if unsafe { gdal_sys::VSIFSeekL(self.handle, 0, SEEK_END) } != 0 {
+                    return Err(std::io::Error::other(last_gdal_error()));
+                }
+                self.tell().checked_add_signed(delta)
+            }
+        };
+        let target = target.ok_or_else(|| std::io::Error::other(format!("a seek before the start: {to:?}")))?;
+        // SAFETY: the handle is open.
+        if unsafe { gdal_sys::VSIFSeekL(self.handle, target, SEEK_SET) } != 0 {
+            return Err(std::io::Error::other(last_gdal_error()));
+        }
+        Ok(target)
+    }
+}
+
 impl Drop for VsiFile {
     fn drop(&mut self) {
         // SAFETY: opened in `open`, closed once here.
@@ -181,5 +211,6 @@ impl Drop for VsiFile {
     }
 }
 
-/// The seek origin of stdio's SEEK_SET, which VSIFSeekL takes.
+/// The seek origins of stdio (SEEK_SET, SEEK_END), which VSIFSeekL takes.
 const SEEK_SET: std::ffi::c_int = 0;
+const SEEK_END: std::ffi::c_int = 2;

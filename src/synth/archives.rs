@@ -1,7 +1,7 @@
 //! `synth --archives`: the tree as it is downloaded — SEN12MS (and SEN12MS-CR) as one `.tar.gz`
 //! per season folder and kind (`ROIs1158_spring_s2.tar.gz` holding `ROIs1158_spring/s2_1/...`),
 //! SEN12TP as one `.zip` per split (`sen12tp-train.zip` holding `train/...`). Written through GDAL's
-//! `/vsigzip/` and `/vsizip/`; the tar format (POSIX ustar) is written here.
+//! `/vsigzip/` and `/vsizip/`, the tar format by the `tar` crate.
 
 use super::SynthError;
 use crate::layout::Dataset;
@@ -49,42 +49,21 @@ fn archive_name(dataset: Dataset, member: &str) -> String {
     }
 }
 
-/// A `.tar.gz` of `members` (name in the archive, file): ustar headers and data, gzip by GDAL.
+/// A `.tar.gz` of `members` (name in the archive, file): ustar headers by the `tar` crate (a GNU
+/// long-name entry before a name over 100 bytes), gzip by GDAL.
 fn write_tar_gz(archive: &Path, members: &[(String, &PathBuf)]) -> Result<(), SynthError> {
-    let mut tar = Vec::new();
+    let mut tar = tar::Builder::new(Vec::new());
     for (name, file) in members {
         let data =
             std::fs::read(file).map_err(|e| SynthError::Write(format!("cannot read {}: {e}", file.display())))?;
-        tar.extend_from_slice(&ustar_header(name, data.len())?);
-        tar.extend_from_slice(&data);
-        tar.resize(tar.len().next_multiple_of(BLOCK), 0);
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, data.as_slice())
+            .map_err(|e| SynthError::Write(format!("cannot add {name} to {}: {e}", archive.display())))?;
     }
-    tar.resize(tar.len() + 2 * BLOCK, 0);
+    let tar = tar.into_inner().map_err(|e| SynthError::Write(format!("cannot end {}: {e}", archive.display())))?;
     write_through_gdal(&format!("/vsigzip/{}", archive.display()), &tar)
-}
-
-const BLOCK: usize = 512;
-
-/// A POSIX ustar header of a regular file: name, mode 644, size, and the checksum over the header.
-fn ustar_header(name: &str, size: usize) -> Result<[u8; BLOCK], SynthError> {
-    if name.len() > 100 {
-        return Err(SynthError::Write(format!("{name} is longer than a tar name (100 bytes)")));
-    }
-    let mut header = [0u8; BLOCK];
-    let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
-    put(0, name.as_bytes());
-    put(100, b"0000644\0");
-    put(108, b"0000000\0");
-    put(116, b"0000000\0");
-    put(124, format!("{size:011o}\0").as_bytes());
-    put(136, b"00000000000\0");
-    put(148, b"        ");
-    put(156, b"0");
-    put(257, b"ustar\0");
-    put(263, b"00");
-    let checksum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-    header[148..156].copy_from_slice(format!("{checksum:06o}\0 ").as_bytes());
-    Ok(header)
 }
 
 /// A zip of `members`, each written through GDAL's `/vsizip/` (deflated).

@@ -21,14 +21,14 @@ from conftest import BIN, EXT, connect, content, load, peak_rss, run, synth_tree
 gdal.UseExceptions()
 
 
-def pack_sen12ms(tree, out, prefix=""):
+def pack_sen12ms(tree, out, prefix="", format=tarfile.DEFAULT_FORMAT):
     """The 12 downloads `ROIs{code}_{season}_{kind}.tar.gz`, each holding
     `ROIs{code}_{season}/{kind}_{scene}/...`, as the dataset is published (`prefix` "./" as
-    `tar -C dir .` writes names)."""
+    `tar -C dir .` writes names), in tarfile's `format`."""
     out.mkdir()
     for season in sorted(p for p in tree.iterdir() if p.is_dir()):
         for kind in ("s1", "s2", "lc"):
-            with tarfile.open(out / f"{season.name}_{kind}.tar.gz", "w:gz") as archive:
+            with tarfile.open(out / f"{season.name}_{kind}.tar.gz", "w:gz", format=format) as archive:
                 for folder in sorted(season.glob(f"{kind}_*")):
                     archive.add(folder, arcname=f"{prefix}{season.name}/{folder.name}")
     for listing in ("train_list.txt", "test_list.txt"):
@@ -89,6 +89,20 @@ def test_member_names_written_with_a_leading_dot_slash_are_the_same_members(ms_t
     monkeypatch.setenv("SEN12LITE_READ_ARCHIVES", "1")
     blob = load(db).execute(f"SELECT s12_window({scene}, 's2', 'B2', 0, 0, 16, 16)").fetchone()[0]
     assert np.array_equal(np.load(io.BytesIO(blob)), gdal.Open(str(ms_tree / member.split("/", 1)[1])).ReadAsArray()[1:2, :16, :16])
+
+
+@pytest.mark.parametrize("format", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT],
+                         ids=["gnu-long-name", "pax-path", "ustar-prefix"])
+def test_member_names_over_100_bytes_are_read_in_each_tar_format(ms_tree, ms_db, tmp_path, format):
+    """A name too long for the header's 100 bytes: GNU writes a long-name entry before the member,
+    pax a `path` record, ustar splits it into the prefix field. Each is the full name."""
+    mirror = "a-mirror-of-the-dataset-" * 3 + "/"
+    downloads = pack_sen12ms(ms_tree, tmp_path / "downloads", prefix=mirror, format=format)
+    db = tmp_path / "c.db"
+    assert ingest(downloads, db).returncode == 0
+    assert located_anywhere(db) == located_anywhere(ms_db)
+    paths = [r[0] for r in connect(db).execute("SELECT path FROM files")]
+    assert all(mirror in path and len(path.split(".tar.gz/", 1)[1]) > 100 for path in paths), paths[:2]
 
 
 def test_sen12tp_zip_archives_give_the_catalog_of_the_unpacked_tree(tp_tree, tp_db, tmp_path, monkeypatch):
