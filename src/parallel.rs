@@ -57,7 +57,7 @@ pub fn for_each_parallel_with<T: Sync, R: Send, S>(
 
 /// The default number of worker threads: the machine's cores.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
 #[cfg(test)]

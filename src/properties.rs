@@ -50,7 +50,11 @@ pub fn check_names(data: &[u8]) {
             assert_eq!(patch.file_name(), name, "patch name is not canonical");
             let id = patch.scene_id() - 1_000_000_000;
             let decoded = (id / 100_000_000, id / 10_000 % 10_000, id % 10_000);
-            assert!((1..=4).contains(&decoded.0) && decoded.1 == patch.scene as i64 && decoded.2 == patch.patch as i64);
+            assert!(
+                (1..=4).contains(&decoded.0)
+                    && decoded.1 == i64::from(patch.scene)
+                    && decoded.2 == i64::from(patch.patch)
+            );
         }
     }
 }

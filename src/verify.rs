@@ -116,7 +116,11 @@ fn checksum_problem(hex: &str, digest: impl FnOnce() -> std::io::Result<String>)
 
 /// Lower-case hex, as md5sum writes a digest.
 fn to_hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}"); // writing to a String cannot fail
+        hex
+    })
 }
 
 /// Checks every line of `root/md5sums.txt` in parallel; returns (files checked, mismatches).

@@ -48,7 +48,7 @@ const TOKENS: [&str; 16] = [
 /// One random edit: flip a byte, delete or duplicate a span, or insert a token.
 fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut out = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         let at = rng.below(out.len() + 1);
         match rng.below(4) {
             0 if at < out.len() => out[at] ^= 1 << rng.below(8),

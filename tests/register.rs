@@ -39,7 +39,7 @@ fn file_functions_on_a_database_without_a_catalog_fail_with_their_name() {
 fn visible_flags(flags: FunctionFlags) -> i64 {
     let shown =
         FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY | FunctionFlags::SQLITE_INNOCUOUS;
-    (flags & shown).bits() as i64
+    i64::from((flags & shown).bits())
 }
 
 fn rows<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str) -> Vec<T> {
@@ -59,9 +59,9 @@ fn the_connection_has_exactly_the_functions_and_tables_of_the_table() {
     let mut expected: Vec<(String, i64, i64)> = FUNCTIONS
         .iter()
         .flat_map(|f| {
-            f.shapes
-                .iter()
-                .filter_map(|shape| Some((f.name.to_string(), shape.arity()? as i64, visible_flags(f.access.flags()))))
+            f.shapes.iter().filter_map(|shape| {
+                Some((f.name.to_string(), i64::from(shape.arity()?), visible_flags(f.access.flags())))
+            })
         })
         .collect();
     loaded.sort();

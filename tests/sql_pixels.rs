@@ -7,7 +7,7 @@ use common::{connection, gdal_file, gdal_window, SCENE};
 /// The values of an `.npy` blob of little-endian u16 (`s12_window` of S2 bands).
 fn npy_u16(blob: &[u8]) -> Vec<f64> {
     let header = 10 + u16::from_le_bytes([blob[8], blob[9]]) as usize;
-    blob[header..].chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]) as f64).collect()
+    blob[header..].chunks_exact(2).map(|b| f64::from(u16::from_le_bytes([b[0], b[1]]))).collect()
 }
 
 #[test]

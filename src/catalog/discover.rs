@@ -242,7 +242,8 @@ fn names_from_checksums(root: &Path) -> CatalogResult<Vec<String>> {
     })?;
     let side_files =
         [crate::verify::MD5SUMS_FILE, sen12tp::METADATA_FILE, sen12ms::SEASONS_FILE, "train_list.txt", "test_list.txt"];
-    let present = side_files.iter().filter(|name| vsi::stat(&root.join(name)).is_ok()).map(|name| name.to_string());
+    let present =
+        side_files.iter().filter(|name| vsi::stat(&root.join(name)).is_ok()).map(std::string::ToString::to_string);
     // Only plain paths below the root: a line naming `/vsis3/other/...` or `../x` is not followed.
     let inside = |name: &String| Path::new(name).components().all(|c| matches!(c, Component::Normal(_)));
     let listed = listed.into_iter().map(|(_, path)| path.trim_start_matches("./").to_string()).filter(inside);

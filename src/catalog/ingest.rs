@@ -256,7 +256,7 @@ fn ingest_tree(
         statistics: options.statistics,
         quicklooks: options.quicklooks,
         cloud_threshold,
-        streams: Default::default(),
+        streams: Mutex::default(),
         open_streams: options.jobs.max(1) + 1,
     };
     scan_and_write(conn, &todo, &scanner, &splits, options, progress, report)?;
@@ -360,7 +360,7 @@ impl Scanner {
     /// archive; GDAL seeking inside a `.tar.gz` for every member would decompress the archive
     /// again and again).
     fn read_streamed(&self, archive: &Path, member: &str) -> CatalogResult<Vec<u8>> {
-        let mut streams = self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut streams = self.streams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let stream = match streams.iter().position(|(path, _)| path == archive) {
             Some(at) => streams.remove(at).1,
             None => TarStream::open(archive)?,
@@ -705,7 +705,7 @@ fn read_split_lists(root: &Path, found: &mut Found) -> HashMap<String, Option<St
 }
 
 fn triplet_key(file: &FoundFile) -> String {
-    file.scene.patch().map(|patch| patch.triplet()).unwrap_or_default()
+    file.scene.patch().map(super::super::layout::sen12ms::PatchName::triplet).unwrap_or_default()
 }
 
 /// Writes scan results in batches: a transaction of at most `batch_files` files, or about

@@ -68,7 +68,7 @@ impl Progress for ProgressLine {
     fn advance(&mut self, bytes: u64, failed: bool) {
         self.done += 1;
         self.bytes += bytes;
-        self.failed += failed as usize;
+        self.failed += usize::from(failed);
         let every = if self.terminal { Duration::from_millis(100) } else { Duration::from_secs(5) };
         if self.last_print.elapsed() >= every || self.done == self.total {
             self.last_print = Instant::now();

@@ -11,7 +11,7 @@ pub fn format_query(conn: &Connection, sql: &str) -> rusqlite::Result<String> {
 
 /// Runs a prepared statement and formats its rows.
 pub fn format_statement(statement: &mut Statement) -> rusqlite::Result<String> {
-    let names: Vec<String> = statement.column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = statement.column_names().iter().map(std::string::ToString::to_string).collect();
     let mut rows: Vec<Vec<String>> = vec![names.clone()];
     let mut cursor = statement.query([])?;
     while let Some(row) = cursor.next()? {

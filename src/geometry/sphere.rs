@@ -136,7 +136,7 @@ mod tests {
             let boxes = boxes_within(lon, lat, km);
             let centre = unit(lon, lat);
             for step in 0..3600 {
-                let bearing = (step as f64 / 10.0).to_radians();
+                let bearing = (f64::from(step) / 10.0).to_radians();
                 let (d, phi, lambda) = (km / EARTH_RADIUS_KM, lat.to_radians(), lon.to_radians());
                 let lat2 = (phi.sin() * d.cos() + phi.cos() * d.sin() * bearing.cos()).asin();
                 let lon2 = lambda + (bearing.sin() * d.sin() * phi.cos()).atan2(d.cos() - phi.sin() * lat2.sin());

@@ -106,7 +106,7 @@ impl PatchName {
     /// 1e9 + folder (1..4) * 1e8 + scene * 1e4 + patch. Above SEN12TP's ids (0..2321).
     pub fn scene_id(&self) -> i64 {
         let folder = SEASON_FOLDERS.iter().position(|f| f.1 == self.season).unwrap_or(0) as i64 + 1;
-        1_000_000_000 + folder * 100_000_000 + self.scene as i64 * 10_000 + self.patch as i64
+        1_000_000_000 + folder * 100_000_000 + i64::from(self.scene) * 10_000 + i64::from(self.patch)
     }
 
     /// Acquisition window of the season folder, in days since 1970-01-01 (end of the last day).

@@ -134,7 +134,7 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, LayoutError> {
     for (index, feature) in features.iter().enumerate() {
         match parse_feature(feature) {
             Ok(scene) if !seen.insert(scene.scene_id) => {
-                parsed.errors.push(format!("feature {index}: duplicate scene_id {}", scene.scene_id))
+                parsed.errors.push(format!("feature {index}: duplicate scene_id {}", scene.scene_id));
             }
             Ok(scene) => parsed.scenes.push(scene),
             Err(message) => parsed.errors.push(format!("feature {index}: {message}")),

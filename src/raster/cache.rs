@@ -39,7 +39,7 @@ impl FileIdentity {
             return FileIdentity::of_remote(file);
         }
         let meta = std::fs::metadata(file).map_err(|e| RasterError::unreadable(path, e))?;
-        let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
     }
 }
@@ -51,7 +51,7 @@ impl FileIdentity {
         // GDAL's message names the server: SQL users see only that the object is not there.
         let stat = super::vsi::stat(path)
             .map_err(|_| RasterError::unreadable(path, "no such object, or the server did not answer"))?;
-        Ok(FileIdentity { device: 0, inode: 0, bytes: stat.bytes, mtime_ns: stat.mtime_ns as i128 })
+        Ok(FileIdentity { device: 0, inode: 0, bytes: stat.bytes, mtime_ns: i128::from(stat.mtime_ns) })
     }
 }
 

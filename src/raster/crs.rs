@@ -86,13 +86,13 @@ fn read_geo_tags(path: &Path) -> Option<Vec<u8>> {
     let header = file.read_at(0, 16)?;
     let order = ByteOrder::of(header.get(..2)?)?;
     let layout = match order.u16(header.get(2..4)?) {
-        42 => Layout { big: false, ifd: order.u32(header.get(4..8)?) as u64 },
+        42 => Layout { big: false, ifd: u64::from(order.u32(header.get(4..8)?)) },
         43 => Layout { big: true, ifd: order.u64(header.get(8..16)?) },
         _ => return None,
     };
     let (count_bytes, entry_bytes, field_bytes) = if layout.big { (8, 20, 8) } else { (2, 12, 4) };
     let count = file.read_at(layout.ifd, count_bytes).filter(|c| c.len() == count_bytes)?;
-    let entries = if layout.big { order.u64(&count) } else { order.u16(&count) as u64 };
+    let entries = if layout.big { order.u64(&count) } else { u64::from(order.u16(&count)) };
     if entries > MAX_ENTRIES {
         return None;
     }
@@ -109,13 +109,13 @@ fn read_geo_tags(path: &Path) -> Option<Vec<u8>> {
         }
         has_directory |= tag == GEO_TAGS[0];
         let kind = order.u16(&entry[2..4]);
-        let values = if layout.big { order.u64(&entry[4..12]) } else { order.u32(&entry[4..8]) as u64 };
+        let values = if layout.big { order.u64(&entry[4..12]) } else { u64::from(order.u32(&entry[4..8])) };
         let bytes = values.checked_mul(type_bytes(kind)?).filter(|b| *b <= MAX_TAG_BYTES)?;
         let field = &entry[entry_bytes - field_bytes..];
         let data = match bytes <= field_bytes as u64 {
             true => field[..bytes as usize].to_vec(),
             false => {
-                let offset = if layout.big { order.u64(field) } else { order.u32(field) as u64 };
+                let offset = if layout.big { order.u64(field) } else { u64::from(order.u32(field)) };
                 Some(file.read_at(offset, bytes as usize)?).filter(|d| d.len() as u64 == bytes)?
             }
         };

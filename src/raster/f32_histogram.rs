@@ -148,7 +148,7 @@ mod tests {
         sorted.sort_by(f32::total_cmp);
         let last = values.len() as u64 - 1;
         let ranks = [0, 1, 399, 400, 9_999, 10_000, 10_003, last - 1, last];
-        let expected: Vec<f64> = ranks.iter().map(|r| sorted[*r as usize] as f64).collect();
+        let expected: Vec<f64> = ranks.iter().map(|r| f64::from(sorted[*r as usize])).collect();
         assert_eq!(histogram_of(&values).values_at_ranks(&values, &ranks), expected);
     }
 
@@ -157,7 +157,7 @@ mod tests {
         for values in [vec![-3.5f32, -1.25, -1.25, -0.5], vec![0.5f32, 2.0, 2.0, 3.5]] {
             let mut sorted = values.clone();
             sorted.sort_by(f32::total_cmp);
-            let expected: Vec<f64> = sorted.iter().map(|v| *v as f64).collect();
+            let expected: Vec<f64> = sorted.iter().map(|v| f64::from(*v)).collect();
             assert_eq!(histogram_of(&values).values_at_ranks(&values, &[0, 1, 2, 3]), expected);
         }
     }

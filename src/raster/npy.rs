@@ -22,7 +22,7 @@ pub fn numpy_descr(dtype: GdalDataType) -> Option<&'static str> {
 
 /// The header: magic, version 1.0, length, and a dict padded so the data starts at a multiple of 64.
 pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let dims: Vec<String> = shape.iter().map(std::string::ToString::to_string).collect();
     let shape_text = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
     let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     let unpadded = 10 + dict.len() + 1;

@@ -39,7 +39,7 @@ const RAMP: [[f64; 3]; 5] =
 
 /// The ramp's colour at `level` (0..=255).
 pub fn ramp(level: u8) -> [u8; 4] {
-    let t = level as f64 / 255.0 * (RAMP.len() - 1) as f64;
+    let t = f64::from(level) / 255.0 * (RAMP.len() - 1) as f64;
     let i = (t.floor() as usize).min(RAMP.len() - 2);
     let f = t - i as f64;
     let mix = |k: usize| (RAMP[i][k] + (RAMP[i + 1][k] - RAMP[i][k]) * f).round() as u8;

@@ -233,7 +233,7 @@ fn band_names(dataset: &Dataset, info: &FileInfo, expected: Option<&[&str]>) -> 
                 names: names.join(", "),
             });
         }
-        return Ok(names.iter().map(|n| n.to_string()).collect());
+        return Ok(names.iter().map(std::string::ToString::to_string).collect());
     }
     (1..=info.band_count)
         .map(|i| {

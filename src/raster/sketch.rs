@@ -212,9 +212,9 @@ impl QuantileSketch {
             put_varint(&mut out, store.occupied().count() as u64);
             let mut previous = 0i64;
             for (index, count) in store.occupied() {
-                put_varint(&mut out, zigzag(index as i64 - previous));
+                put_varint(&mut out, zigzag(i64::from(index) - previous));
                 put_varint(&mut out, count);
-                previous = index as i64;
+                previous = i64::from(index);
             }
         }
         out
@@ -300,7 +300,7 @@ impl ExponentRow {
             ExponentRow { first_bucket: [0; BINS_PER_EXPONENT], last_in_first: [f32::INFINITY; BINS_PER_EXPONENT] };
         for bin in 0..BINS_PER_EXPONENT as u32 {
             let low = (exponent << 23) | (bin << BIN_SHIFT);
-            let bucket = |bits: u32| bucket_of(f32::from_bits(bits) as f64);
+            let bucket = |bits: u32| bucket_of(f64::from(f32::from_bits(bits)));
             let first = bucket(low);
             row.first_bucket[bin as usize] = first;
             let (mut inside, mut outside) = (low, low | ((1 << BIN_SHIFT) - 1));
@@ -383,7 +383,7 @@ fn bucket_of(x: f64) -> i32 {
 /// instruction, and the ingest buckets every value of every float band).
 fn ceil_to_i32(t: f64) -> i32 {
     let truncated = t as i32;
-    truncated + i32::from((truncated as f64) < t)
+    truncated + i32::from(f64::from(truncated) < t)
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -484,13 +484,13 @@ mod tests {
         let binades = (124u32..=132).flat_map(|e| (e << 23)..((e + 1) << 23));
         for bits in binades.step_by(1).filter(|b| b % 3 == 0 || b & 0xffff < 4) {
             let v = f32::from_bits(bits);
-            assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
+            assert_eq!(table_slot(v), Slot::Positive(bucket_of(f64::from(v))), "{v:e}");
         }
         let floor = TABLE_FLOOR.to_bits() >> 23;
         for exponent in floor..255 {
             for bits in [exponent << 23, (exponent << 23) | 0x7f_ffff, (exponent << 23) | 0x12_3456] {
                 let v = f32::from_bits(bits);
-                assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
+                assert_eq!(table_slot(v), Slot::Positive(bucket_of(f64::from(v))), "{v:e}");
             }
         }
         let gamma = gamma();
@@ -498,7 +498,7 @@ mod tests {
             let edge = gamma.powi(k) as f32;
             for v in [edge, f32::from_bits(edge.to_bits() - 1), f32::from_bits(edge.to_bits() + 1)] {
                 if (TABLE_FLOOR..=f32::MAX).contains(&v) {
-                    assert_eq!(table_slot(v), Slot::Positive(bucket_of(v as f64)), "{v:e}");
+                    assert_eq!(table_slot(v), Slot::Positive(bucket_of(f64::from(v))), "{v:e}");
                 }
             }
         }
@@ -509,7 +509,7 @@ mod tests {
         let values: Vec<f32> =
             values(20_000, 9).into_iter().map(|v| v as f32).chain([f32::NAN, 1e-30, -1e-12, f32::MAX, 3e-9]).collect();
         let mut as_f64 = QuantileSketch::new();
-        values.iter().for_each(|v| as_f64.add(*v as f64, 1));
+        values.iter().for_each(|v| as_f64.add(f64::from(*v), 1));
         // A band's kept values: NaN is nodata.
         let kept: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         let mut histogram = F32Histogram::new(vec![0; f32_histogram::BINS]).unwrap();
@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn runs_of_values_count_as_the_values_one_by_one() {
-        let mut bins: Vec<(f64, u64)> = (0..5_000).map(|v| (v as f64 - 100.0, (v % 7) as u64)).collect();
+        let mut bins: Vec<(f64, u64)> = (0..5_000).map(|v| (f64::from(v) - 100.0, (v % 7) as u64)).collect();
         bins.extend(values(3_000, 5).into_iter().map(|v| (v, 2)));
         bins.push((f64::NAN, 3));
         let mut one_by_one = QuantileSketch::new();
@@ -590,7 +590,7 @@ mod tests {
     #[test]
     fn a_256_px_band_over_the_whole_uint16_range_encodes_in_under_2_kb() {
         let mut sketch = QuantileSketch::new();
-        (0..65_536u32).for_each(|v| sketch.add(v as f64, 1));
+        (0..65_536u32).for_each(|v| sketch.add(f64::from(v), 1));
         let bytes = sketch.encode().len();
         assert!(bytes < 2048, "{bytes} bytes");
     }

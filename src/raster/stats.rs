@@ -387,12 +387,12 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
     let value = |i: usize| i as i64 + offset;
     let (mut sum, mut sum_sq) = (0i128, 0i128);
     for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-        let v = value(i) as i128;
-        sum += v * c as i128;
-        sum_sq += v * v * c as i128;
+        let v = i128::from(value(i));
+        sum += v * i128::from(c);
+        sum_sq += v * v * i128::from(c);
     }
     // n * sum_sq - sum^2 is exact in i128, so the variance has a single rounding.
-    let n_wide = n as i128;
+    let n_wide = i128::from(n);
     let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
     let percentiles = percentiles(n, |ranks| {
         locate_ranks(counts.iter().copied().enumerate(), ranks).iter().map(|&(bin, _)| value(bin) as f64).collect()

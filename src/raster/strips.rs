@@ -118,7 +118,7 @@ pub fn for_each_native_strip(
         visitor: &mut impl StripVisitor,
     ) -> Result<()> {
         for_each_strip_in::<T>(dataset, bands, window, guard, &mut Vec::new(), |strips, pixels| {
-            visitor.visit(strips, pixels)
+            visitor.visit(strips, pixels);
         })
     }
     let read = (dataset, bands, window);
@@ -158,7 +158,7 @@ pub fn for_each_strip_in<T: GdalType + Copy + Default>(
     }
     let rows_per_strip =
         (STRIP_BYTES / (8 * width * bands.len().max(1))).min(rows_of_blocks(&handles)).clamp(1, window.height.max(1));
-    let block = handles.first().map_or((1, 1), |band| band.block_size());
+    let block = handles.first().map_or((1, 1), gdal::raster::RasterBand::block_size);
     strips.resize_with(bands.len(), Vec::new);
     strips.truncate(bands.len());
     // Every value a visit sees is written by GDAL first: the buffers' old values are never read.

@@ -4,6 +4,7 @@
 //! `tests/register.rs` fails when the file holds anything else there.
 
 use super::runtime::registry::{Access, SqlFunction};
+use std::fmt::Write;
 
 /// The line before the written part of `docs/sql.md`.
 pub const BEGIN: &str =
@@ -15,15 +16,17 @@ pub const END: &str = "<!-- End of the written entries. -->";
 pub fn reference(functions: &[SqlFunction]) -> String {
     let mut text = String::from("## Index\n\n| function | signature | reads |\n|---|---|---|\n");
     for function in functions {
-        text += &format!(
-            "| [{name}](#{name}) | {} | {} |\n",
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            text,
+            "| [{name}](#{name}) | {} | {} |",
             signature(function).replace('|', "\\|"),
             reads(function.access),
             name = function.name,
         );
     }
     for function in functions {
-        text += &format!("\n## {}\n\n{}", function.name, function.doc);
+        let _ = write!(text, "\n## {}\n\n{}", function.name, function.doc);
     }
     text
 }

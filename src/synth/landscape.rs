@@ -202,7 +202,7 @@ mod tests {
         let land = Landscape::generate(128, &profile, &mut Rng::new(1));
         let mut rng = Rng::new(2);
         let (red, nir) = (land.reflectance(3, &mut rng), land.reflectance(7, &mut rng));
-        let ndvi = |i: usize| (nir[i] as f32 - red[i] as f32) / (nir[i] as f32 + red[i] as f32);
+        let ndvi = |i: usize| (f32::from(nir[i]) - f32::from(red[i])) / (f32::from(nir[i]) + f32::from(red[i]));
         let clear = |i: &usize| land.cloud[*i] < 20.0 && !land.optical_gap[*i];
         let crop: Vec<f32> =
             (0..land.classes.len()).filter(clear).filter(|i| land.classes[*i] == 40).map(ndvi).collect();

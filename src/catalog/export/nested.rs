@@ -164,7 +164,7 @@ impl Leaf {
             (Leaf::Real(l), Some(Cell::Real(v))) => add(l, Some(*v), definition, repetition),
             (Leaf::Real(l), Some(Cell::Int(v))) => add(l, Some(*v as f64), definition, repetition),
             (Leaf::Bytes(l), Some(Cell::Text(v))) => {
-                add(l, Some(ByteArray::from(v.as_bytes().to_vec())), definition, repetition)
+                add(l, Some(ByteArray::from(v.as_bytes().to_vec())), definition, repetition);
             }
             (Leaf::Bytes(l), Some(Cell::Bytes(v))) => add(l, Some(ByteArray::from(v.clone())), definition, repetition),
             (Leaf::Bool(l), Some(Cell::Int(v))) => add(l, Some(*v != 0), definition, repetition),
@@ -306,7 +306,7 @@ fn shred(
             false => Err(ExportError::Value(format!("{} is required, and the row has none", field.name))),
         };
     }
-    let definition = definition + field.optional as i16;
+    let definition = definition + i16::from(field.optional);
     let mismatch = || ExportError::Value(format!("{}: {cell:?} is not a {:?}", field.name, field.shape));
     match (&field.shape, cell) {
         (Shape::Struct(children), Cell::Struct(members)) if children.len() == members.len() => {

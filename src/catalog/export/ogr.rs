@@ -125,7 +125,7 @@ fn set_field(feature: &mut Feature, i: usize, kind: Kind, value: ValueRef) -> Re
                     i as i32,
                     bytes.len() as i32,
                     bytes.as_ptr() as *mut _,
-                )
+                );
             };
             Ok(())
         }

@@ -152,7 +152,7 @@ pub fn scene_query(conn: &Connection, filter: Option<&str>, times: Times) -> rus
             }
             _ => c.name.clone(),
         })
-        .chain(GEOMETRY_COLUMNS.iter().map(|g| g.to_string()))
+        .chain(GEOMETRY_COLUMNS.iter().map(std::string::ToString::to_string))
         .collect();
     let sql = format!(
         "SELECT {} FROM (SELECT {}, s.geom, s.min_lon, s.min_lat, s.max_lon, s.max_lat \

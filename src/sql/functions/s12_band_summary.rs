@@ -54,7 +54,7 @@ fn quantiles(args: &[Value]) -> Result<Option<Vec<f64>>> {
             Ok(single @ serde_json::Value::Number(_)) => vec![single],
             _ => return Err(bad(describe(args.raw(2)))),
         },
-        other => return Err(bad(describe(other))),
+        other @ ValueRef::Blob(_) => return Err(bad(describe(other))),
     };
     if listed.is_empty() || listed.len() > MAX_QUANTILES {
         return Err(bad(format!("{} of them (1 to {MAX_QUANTILES})", listed.len())));

@@ -182,7 +182,8 @@ fn read_all(
     values: &mut [MaybeUninit<u8>],
     sample_bytes: usize,
 ) -> Result<()> {
-    let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS).min(list.len());
+    let readers =
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(MAX_READERS).min(list.len());
     let jobs = list.iter().zip(values.chunks_mut(sample_bytes)).enumerate();
     let pending = Mutex::new(
         jobs.map(|(index, (sample, slot))| Job {
@@ -213,7 +214,7 @@ fn read_all(
     // After a failure the windows left unread still hold their files' datasets: give them back.
     drop(pending);
     session.reader_datasets.trim();
-    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    match failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         None => Ok(()),
         Some((_, None)) => Err(interrupt::interrupted()),
         Some((index, Some(error))) => {

@@ -70,7 +70,7 @@ pub(crate) fn index_mean(ctx: &Context, session: &Session) -> Result<Option<f64>
         };
         let mut counts = OpticalCounts::default();
         for_each_strip(dataset, &read, window, guard, |strips, pixels| {
-            counts.add_strip(&mask, &mask, strips, pixels, compute)
+            counts.add_strip(&mask, &mask, strips, pixels, compute);
         })?;
         Ok(counts.index_mean())
     })

@@ -127,7 +127,7 @@ fn stretched(call: &mut Call, bands: &[Vec<f64>], dtype: GdalDataType, nodata: O
 fn palette(call: &mut Call, classes: &[f64], nodata: Option<f64>, colours: &[(u8, [u8; 3])]) -> Result<Vec<[u8; 4]>> {
     coloured(call, classes.len(), |i| {
         let c = classes[i];
-        match colours.iter().find(|(class, _)| !is_nodata(c, nodata) && *class as f64 == c) {
+        match colours.iter().find(|(class, _)| !is_nodata(c, nodata) && f64::from(*class) == c) {
             Some((_, [r, g, b])) => [*r, *g, *b, 255],
             None => TRANSPARENT,
         }
@@ -156,7 +156,7 @@ fn index_png(conn: &Connection, call: &mut Call, scene: &SceneRef, name: &str, r
         let window = window_of(dataset, Some(requested), bands.len(), limit)?;
         let mut values = Vec::with_capacity(window.pixels());
         for_each_index_value(dataset, def, &bands, window, guard, |v| {
-            values.push(if v.is_finite() { v } else { f64::NAN })
+            values.push(if v.is_finite() { v } else { f64::NAN });
         })?;
         Ok((values, window))
     })?;

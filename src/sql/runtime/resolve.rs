@@ -206,7 +206,7 @@ fn remote_file(function: &str, relative: &str, root: &str) -> rusqlite::Result<(
 fn band_names(conn: &Connection, scene: &SceneRow, modality: &str, band_count: usize) -> rusqlite::Result<Vec<String>> {
     let known = scene.dataset.and_then(|dataset| dataset.band_names(modality));
     if let Some(names) = known.filter(|n| n.len() == band_count) {
-        return Ok(names.iter().map(|n| n.to_string()).collect());
+        return Ok(names.iter().map(std::string::ToString::to_string).collect());
     }
     let names = read::band_names(conn, scene.scene_id, modality)?;
     Ok(if names.len() == band_count { names } else { (1..=band_count).map(|i| format!("b{i}")).collect() })

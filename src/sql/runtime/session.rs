@@ -134,7 +134,7 @@ fn data_version(conn: &Connection) -> Option<u32> {
             conn.handle(),
             c"main".as_ptr(),
             ffi::SQLITE_FCNTL_DATA_VERSION,
-            (&mut version as *mut u32).cast(),
+            (&raw mut version).cast(),
         )
     };
     (status == ffi::SQLITE_OK).then_some(version)

@@ -94,7 +94,7 @@ unsafe impl<'vtab, T: TableFunction> VTab<'vtab> for Table<T> {
         let session = Arc::clone(&aux.session);
         db.config(if aux.access == Access::ReadsFiles { VTabConfig::DirectOnly } else { VTabConfig::Innocuous })?;
         let hidden = T::ARGUMENTS.iter().map(|a| format!("{a} HIDDEN"));
-        let columns: Vec<String> = T::COLUMNS.iter().map(|c| c.to_string()).chain(hidden).collect();
+        let columns: Vec<String> = T::COLUMNS.iter().map(std::string::ToString::to_string).chain(hidden).collect();
         let schema = CString::new(format!("CREATE TABLE x({})", columns.join(", "))).expect("column names have no NUL");
         // SAFETY: the handle is the connection this table lives in; it outlives the table.
         let db = unsafe { db.handle() };
@@ -257,9 +257,7 @@ mod tests {
             self.0 as usize
         }
         fn value(&self, row: usize, _: usize) -> Value {
-            if self.0 == 7 && row == 3 {
-                panic!("row 3");
-            }
+            assert!(!(self.0 == 7 && row == 3), "row 3");
             Value::Integer(row as i64)
         }
     }
