@@ -4,7 +4,7 @@
 
 use super::archives::{self, tar_member, TarStream};
 use super::discover::{changed_since_listed, discover, discover_remote, first_names, Found, FoundFile, SceneKey};
-use super::shard::{self, Shard};
+use super::shard::{self, catalog_error, check_claim, partial_path, Shard};
 use super::{cloud_threshold, meta_get, meta_set, open_catalog, write_failure};
 use super::{patch_grid, quicklooks, seasons, write, CatalogError, CatalogResult};
 use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
@@ -798,4 +798,32 @@ impl<'c> BatchWriter<'c> {
         self.commit().inspect_err(|_| self.roll_back())?;
         Ok(self.committed)
     }
+}
+
+/// `sen12lite ingest --shard`: the ingest into the part's partial file, renamed to `db` when it
+/// ended whole. A part that exists is ingested again incrementally (only changed files are read).
+pub fn ingest_part(
+    data_dir: &Path,
+    db: &Path,
+    options: &IngestOptions,
+    progress: &mut dyn Progress,
+) -> CatalogResult<IngestReport> {
+    let partial = partial_path(db);
+    let moved = |e: std::io::Error, from: &Path, to: &Path| {
+        CatalogError::Catalog(format!("cannot rename {} to {}: {e}", from.display(), to.display()))
+    };
+    if db.exists() && !partial.exists() {
+        // Refused before the rename: a catalog that is not this shard's keeps its name.
+        if let Some(shard) = options.shard {
+            let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(catalog_error(db))?;
+            check_claim(&conn, db, shard)?;
+        }
+        std::fs::rename(db, &partial).map_err(|e| moved(e, db, &partial))?;
+    }
+    let report = ingest(data_dir, &partial, options, progress)?;
+    if report.write_error.is_none() && report.nothing_to_ingest.is_none() && !report.left_in_wal {
+        std::fs::rename(&partial, db).map_err(|e| moved(e, &partial, db))?;
+    }
+    Ok(report)
 }

@@ -4,9 +4,7 @@
 //! tree on its own, agrees with the others without talking to them.
 
 use super::discover::{Found, FoundFile, SceneKey};
-use super::ingest::{ingest, IngestOptions, IngestReport};
 use super::{meta_get, CatalogError, CatalogResult};
-use crate::progress::Progress;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -106,7 +104,7 @@ pub fn claim(conn: &Connection, db: &Path, shard: Option<Shard>) -> CatalogResul
 }
 
 /// Whether `shard` may be ingested into the catalog `db` (see `claim`), without writing.
-fn check_claim(conn: &Connection, db: &Path, shard: Shard) -> CatalogResult<()> {
+pub(super) fn check_claim(conn: &Connection, db: &Path, shard: Shard) -> CatalogResult<()> {
     let fail = catalog_error(db);
     let recorded = Shard::of_catalog(conn).map_err(fail)?;
     let has_files = conn.query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| r.get::<_, bool>(0)).map_err(fail)?;
@@ -121,7 +119,7 @@ fn check_claim(conn: &Connection, db: &Path, shard: Shard) -> CatalogResult<()> 
 }
 
 /// An SQLite error of the catalog `db`, naming it.
-fn catalog_error(db: &Path) -> impl Fn(rusqlite::Error) -> CatalogError + Copy + '_ {
+pub(super) fn catalog_error(db: &Path) -> impl Fn(rusqlite::Error) -> CatalogError + Copy + '_ {
     move |e| CatalogError::Catalog(format!("catalog {}: {e}", db.display()))
 }
 
@@ -131,34 +129,6 @@ pub fn partial_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(".partial");
     PathBuf::from(name)
-}
-
-/// `sen12lite ingest --shard`: the ingest into the part's partial file, renamed to `db` when it
-/// ended whole. A part that exists is ingested again incrementally (only changed files are read).
-pub fn ingest_part(
-    data_dir: &Path,
-    db: &Path,
-    options: &IngestOptions,
-    progress: &mut dyn Progress,
-) -> CatalogResult<IngestReport> {
-    let partial = partial_path(db);
-    let moved = |e: std::io::Error, from: &Path, to: &Path| {
-        CatalogError::Catalog(format!("cannot rename {} to {}: {e}", from.display(), to.display()))
-    };
-    if db.exists() && !partial.exists() {
-        // Refused before the rename: a catalog that is not this shard's keeps its name.
-        if let Some(shard) = options.shard {
-            let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(catalog_error(db))?;
-            check_claim(&conn, db, shard)?;
-        }
-        std::fs::rename(db, &partial).map_err(|e| moved(e, db, &partial))?;
-    }
-    let report = ingest(data_dir, &partial, options, progress)?;
-    if report.write_error.is_none() && report.nothing_to_ingest.is_none() && !report.left_in_wal {
-        std::fs::rename(&partial, db).map_err(|e| moved(e, &partial, db))?;
-    }
-    Ok(report)
 }
 
 #[cfg(test)]

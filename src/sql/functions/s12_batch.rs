@@ -10,6 +10,7 @@
 //! without a copy (`blob_result`), and does not copy it into the row either while it is lent
 //! (`loan`).
 
+use crate::raster::cache::lock;
 use crate::raster::cache::{Pinned, SharedDataset, CHANGED};
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
 use crate::raster::strips::{ReadGuard, Window};
@@ -18,7 +19,7 @@ use crate::sql::runtime::arguments::{self, band_spec, fail};
 use crate::sql::runtime::blob_result::{register_aggregate, BlobAggregate, RawArgs, SqliteBlob};
 use crate::sql::runtime::interrupt;
 use crate::sql::runtime::resolve::Target;
-use crate::sql::runtime::session::{lock, Session};
+use crate::sql::runtime::session::Session;
 use crate::sql::runtime::windows::checked_window;
 use gdal::raster::GdalDataType;
 use rusqlite::functions::FunctionFlags;

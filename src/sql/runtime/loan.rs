@@ -13,8 +13,9 @@
 //! is the next result's buffer when that result is as large (its pages are mapped already), else
 //! it is freed.
 
-use super::blob_result::SqliteBlob;
-use super::session::{lock, running_statements};
+use super::sqlite_blob::SqliteBlob;
+use super::statements::running_statements;
+use crate::raster::cache::lock;
 use rusqlite::{ffi, Result};
 use std::ffi::c_int;
 use std::sync::Mutex;

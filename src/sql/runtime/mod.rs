@@ -13,6 +13,8 @@ pub mod measures;
 pub mod registry;
 pub mod resolve;
 pub mod session;
+pub mod sqlite_blob;
+pub mod statements;
 pub mod table;
 pub mod values;
 pub mod windows;

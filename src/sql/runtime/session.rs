@@ -10,8 +10,9 @@ use super::interrupt;
 use super::limits::Limits;
 use super::loan::Loans;
 use super::resolve::{self, Target};
+use super::statements::running_statements;
 use crate::catalog::read::SceneRef;
-pub use crate::raster::cache::lock;
+use crate::raster::cache::lock;
 use crate::raster::cache::{DatasetCache, DatasetPool};
 use crate::raster::strips::ReadGuard;
 use crate::raster::RasterError;
@@ -138,24 +139,6 @@ fn data_version(conn: &Connection) -> Option<u32> {
         )
     };
     (status == ffi::SQLITE_OK).then_some(version)
-}
-
-/// The statements of `db` that are running (stepped, not yet reset or done), with how many times
-/// each started a run. Called inside a function call on `db`.
-pub fn running_statements(db: *mut ffi::sqlite3) -> Vec<(usize, c_int)> {
-    let mut running = Vec::new();
-    // SAFETY: called inside a function call on `db`, whose mutex SQLite holds for this thread;
-    // the statements are only inspected.
-    unsafe {
-        let mut statement = ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
-        while !statement.is_null() {
-            if ffi::sqlite3_stmt_busy(statement) != 0 {
-                running.push((statement as usize, ffi::sqlite3_stmt_status(statement, ffi::SQLITE_STMTSTATUS_RUN, 0)));
-            }
-            statement = ffi::sqlite3_next_stmt(db, statement);
-        }
-    }
-    running
 }
 
 /// One running call of a function that reads files. Raster reads ask it before each strip or
