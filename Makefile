@@ -8,10 +8,12 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel sdist lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
 
+# NO_APT=1: the build from the source distribution (packaging/source_build.py), which installs
+# nothing on the user's machine and has checked what it needs itself.
 deps:
-	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@[ -n "$(NO_APT)" ] || missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -102,6 +104,11 @@ wheel: build ext
 	  build/wheeltools/bin/pip install -q --disable-pip-version-check -r packaging/requirements.txt; }
 	build/wheeltools/bin/python packaging/build_wheel.py dist
 
+# The source distribution (dist/sen12lite-*.tar.gz): `pip install` builds it against the system's
+# GDAL with a Rust toolchain (packaging/source_build.py, the backend pyproject.toml names).
+sdist:
+	$(PYTHON) packaging/source_build.py dist
+
 # Formatting and lints, of both builds (the loadable one compiles src/extension/), and the API
 # docs (every public item documented, no broken link): any difference or warning fails `make test`.
 lint: deps
@@ -135,7 +142,8 @@ test: lint msrv build ext wheel pylib hosts wheelhosts node clients servers stac
 SLOW_TESTS := test_clients.py test_clients_doc.py test_datasette_plugin.py test_examples.py test_host_safety.py \
               test_memory_bounds.py test_node.py test_remote_ingest.py test_remote_roots.py test_wheel.py \
               test_export.py test_export_stac.py test_ingest_faults.py test_ingest_behaviour.py test_concurrency.py \
-              test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py test_soak.py
+              test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py test_soak.py \
+              test_sdist.py
 CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard tests/python/test_*.py))
 check: lint build ext pylib
 	$(CARGO) test --release --locked

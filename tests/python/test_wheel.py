@@ -8,38 +8,17 @@ import subprocess
 import sys
 import time
 import zipfile
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, WHEEL_HOSTS, built_wheel, content_hash
-from oracles import SCENE, path_of
-
-WHEELHOUSE = ROOT / "build" / "wheelhouse"
+from conftest import ROOT, WHEEL_HOSTS, WHEELHOUSE, base_python, built_wheel, content_hash, py, rasterio_window, s2_file
 # What the manylinux policy says every system has and a wheel must not carry: the C and C++
 # runtimes, zlib, expat and the resolver.
 SYSTEM_LIBRARIES = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "libpthread.so", "libdl.so", "librt.so",
                     "ld-linux-x86-64.so", "linux-vdso.so", "libz.so", "libexpat.so", "libresolv.so")
 WINDOW = "s12_window(?, 's2', 'B4,B3,B2', 10, 20, 64, 48)"
-
-
-def base_python():
-    """pyenv's Python: the one build/wheelhosts was made from."""
-    if not (WHEEL_HOSTS / "bin" / "python").exists():
-        pytest.skip("no build/wheelhosts venv: run `make wheelhosts`")
-    out = subprocess.run([WHEEL_HOSTS / "bin" / "python", "-c", "import sys; print(sys._base_executable)"],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
-def py(venv, code, *args, env=None):
-    """Runs `code` in the venv's Python; its stdout."""
-    result = subprocess.run([venv / "bin" / "python", "-c", code, *map(str, args)], capture_output=True, text=True,
-                            env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +31,6 @@ def fresh_venv(tmp_path_factory):
     print(f"\npip install of {built_wheel().name} ({built_wheel().stat().st_size / 1e6:.1f} MB) into a fresh venv: "
           f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
     return venv
-
-
-def rasterio_window(scene_file, out_dir):
-    """B4, B3, B2 of the window, read by rasterio (its own GDAL)."""
-    code = ("import sys, numpy, rasterio; from rasterio.windows import Window\n"
-            "with rasterio.open(sys.argv[1]) as d: a = d.read([4, 3, 2], window=Window(10, 20, 64, 48))\n"
-            "numpy.save(sys.argv[2], a)")
-    out = out_dir / "rasterio.npy"
-    py(WHEEL_HOSTS, code, scene_file, out)
-    return np.load(out)
-
-
-def s2_file(tp_db):
-    """The S2 file of the test scene, as the catalog names it."""
-    with closing(sqlite3.connect(tp_db)) as conn:
-        return SCENE, path_of(conn, SCENE, "s2")
 
 
 def test_a_fresh_venv_of_pyenvs_python_installs_the_wheel_and_reads_what_rasterio_reads(fresh_venv, tp_db, tmp_path):
