@@ -26,9 +26,13 @@ TAG = "py3-none-linux_x86_64"
 PROJ_DB = Path("/usr/share/proj/proj.db")
 
 
+def cargo_field(key: str) -> str:
+    """A `key = "value"` line of Cargo.toml's package table."""
+    return re.search(rf'^{key} = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+
+
 def version() -> str:
-    cargo = (ROOT / "Cargo.toml").read_text()
-    return re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
+    return cargo_field("version")
 
 
 def package_files(proj_db: bool = True) -> dict:

@@ -36,8 +36,7 @@ INSTALL_CLANG = "libclang, for bindgen: apt install libclang-dev (Debian, Ubuntu
 # A failed build's output -> what is missing, for the errors a tool check cannot foresee.
 KNOWN_FAILURES = [
     (re.compile(r"libclang|clang-sys"), INSTALL_CLANG),
-    (re.compile(r"gdal_i\.lib|gdal\.pc|GDAL_LIB_DIR|cannot find -lgdal"), INSTALL_GDAL),
-    (re.compile(r"sqlite3\.h: No such file"), "the sources are incomplete: vendor/sqlite-3.31.0 is missing"),
+    (re.compile(r"gdal\.pc|GDAL_LIB_DIR|cannot find -lgdal"), INSTALL_GDAL),
 ]
 
 
@@ -49,12 +48,8 @@ class MissingTool(SystemExit):
         super().__init__(f"sen12lite: building from source needs {what}")
 
 
-def version() -> str:
-    return wheels.version()
-
-
 def minimum_rust() -> str:
-    return re.search(r'^rust-version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    return wheels.cargo_field("rust-version")
 
 
 def numbers(text: str) -> tuple:
@@ -126,9 +121,9 @@ def get_requires_for_build_sdist(config_settings=None):
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     """The dist-info pip reads to resolve the dependencies before anything is compiled."""
-    dist_info = Path(metadata_directory) / f"sen12lite-{version()}.dist-info"
+    dist_info = Path(metadata_directory) / f"sen12lite-{wheels.version()}.dist-info"
     dist_info.mkdir(parents=True, exist_ok=True)
-    for name, text in wheels.metadata(version(), platform_tag()).items():
+    for name, text in wheels.metadata(wheels.version(), platform_tag()).items():
         (dist_info / name).write_text(text)
     return dist_info.name
 
@@ -137,9 +132,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     cargo = os.environ.get("CARGO", "cargo")
     check_tools(cargo)
     run_make(cargo)
-    name = f"sen12lite-{version()}-{platform_tag()}.whl"
-    wheels.write_wheel(Path(wheel_directory) / name, version(), wheels.package_files(proj_db=False),
-                            platform_tag())
+    name = f"sen12lite-{wheels.version()}-{platform_tag()}.whl"
+    wheels.write_wheel(Path(wheel_directory) / name, wheels.version(), wheels.package_files(proj_db=False),
+                       platform_tag())
     return name
 
 
@@ -152,8 +147,8 @@ def source_files():
 
 
 def build_sdist(sdist_directory, config_settings=None):
-    base = f"sen12lite-{version()}"
-    pkg_info = wheels.metadata(version(), platform_tag())["METADATA"].encode()
+    base = f"sen12lite-{wheels.version()}"
+    pkg_info = wheels.metadata(wheels.version(), platform_tag())["METADATA"].encode()
     path = Path(sdist_directory) / f"{base}.tar.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as sdist:

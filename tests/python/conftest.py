@@ -270,6 +270,10 @@ def py(venv, code, *args, env=None):
     return result.stdout
 
 
+# The window the wheel tests read, in SQL; rasterio_window reads the same one.
+WINDOW = "s12_window(?, 's2', 'B4,B3,B2', 10, 20, 64, 48)"
+
+
 def rasterio_window(scene_file, out_dir):
     """B4, B3, B2 of the window, read by rasterio (its own GDAL)."""
     code = ("import sys, numpy, rasterio; from rasterio.windows import Window\n"

@@ -1,7 +1,7 @@
 """The source distribution (`make sdist`, packaging/source_build.py): pip builds it in a fresh venv
 of pyenv's Python with cargo against the system's GDAL, offline (no build requirement to fetch), and
 the package it installs reads what rasterio reads and ingests the catalog the build's command does;
-where cargo or GDAL's development files are missing, pip's error says what to install. The oracles
+where cargo, GDAL's development files or libclang are missing, pip's error says what to install. The oracles
 are rasterio (its own GDAL) and the catalog made by target/release/sen12lite.
 
 The build compiles the crate from nothing, twice (the command and the extension): several minutes
@@ -18,10 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, WHEELHOUSE, base_python, content_hash, py, rasterio_window, s2_file
-
-WINDOW = "s12_window(?, 's2', 'B4,B3,B2', 10, 20, 64, 48)"
-
+from conftest import ROOT, WHEELHOUSE, WINDOW, base_python, content_hash, py, rasterio_window, s2_file
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory):

@@ -13,14 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, WHEEL_HOSTS, WHEELHOUSE, base_python, built_wheel, content_hash, py, rasterio_window, s2_file
+from conftest import (ROOT, WHEEL_HOSTS, WHEELHOUSE, WINDOW, base_python, built_wheel, content_hash, py,
+                      rasterio_window, s2_file)
 # What the manylinux policy says every system has and a wheel must not carry: the C and C++
 # runtimes, zlib, expat and the resolver.
 SYSTEM_LIBRARIES = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "libpthread.so", "libdl.so", "librt.so",
                     "ld-linux-x86-64.so", "linux-vdso.so", "libz.so", "libexpat.so", "libresolv.so")
-WINDOW = "s12_window(?, 's2', 'B4,B3,B2', 10, 20, 64, 48)"
-
-
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory):
     venv = tmp_path_factory.mktemp("fresh") / "venv"
