@@ -326,6 +326,11 @@ def batch_bench(db):
     jobs = [(os.path.join(root, paths[scene]), col, row) for scene, col, row in order]
 
     def ours(to_array):
+        # A connection of its own each run: each contender starts with no file open and nothing
+        # decoded (GDAL's open datasets are closed, its pool's processes new).
+        conn = sqlite3.connect(db)
+        conn.enable_load_extension(True)
+        conn.load_extension(EXT)
         for start in range(0, len(order), BATCH):
             chunk = order[start:start + BATCH]
             values = ", ".join("(?, ?, ?, ?)" for _ in chunk)

@@ -83,6 +83,21 @@ pub fn set_block_cache_mb(megabytes: usize) {
     unsafe { gdal_sys::GDALSetCacheMax64((megabytes as i64) << 20) };
 }
 
+/// The bytes of decoded blocks in GDAL's block cache now (all datasets of the process).
+pub fn block_cache_used() -> u64 {
+    // SAFETY: reads a process-wide counter inside GDAL.
+    let used = unsafe { gdal_sys::GDALGetCacheUsed64() };
+    used.max(0) as u64
+}
+
+/// Drops the dataset's decoded tiles from GDAL's block cache; its next read decodes them again.
+pub fn drop_decoded_tiles(dataset: &Dataset) {
+    // SAFETY: an open dataset, used by this thread alone; it is read-only, so GDAL's flush writes
+    // nothing back and frees its bands' cached blocks (GDAL 3.7 returns an error code, 3.6 nothing:
+    // there is nothing to write that could fail).
+    unsafe { gdal_sys::GDALFlushCache(dataset.c_dataset()) };
+}
+
 /// Opens a GeoTIFF read-only. Only the GTiff driver is allowed, so a crafted name cannot make
 /// GDAL open another format or a network location. Callers hold a [`QuietGdal`] while they use it.
 pub fn open_geotiff(path: &Path) -> Result<Dataset> {

@@ -4,6 +4,7 @@ memory for integer bands and a cap for float ones. Peak RSS is measured in a fre
 
 The large rasters are sparse tiled GeoTIFFs (a few KB on disk, gigabytes decoded) with one block
 of known values, so the expected statistics are a hand computation."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -54,22 +55,31 @@ def test_the_ingest_reads_a_large_integer_raster_by_strips_and_caps_float_statis
     assert rss < 300, f"the ingest's peak RSS was {rss:.0f} MiB"
 
 
-def test_large_requests_are_refused_before_allocating_and_whole_scene_reads_stream(tp_db_copy, tmp_path):
+@contextlib.contextmanager
+def big_s2(db, tmp_path, size):
+    """Scene SCENE's S2 file in the catalog `db` replaced, while the block runs, by a sparse
+    `size` px raster of 13 bands: B8 (band 8) 3000, the other reflectance bands 1000,
+    cloud_probability 0 in the first block; reflectance 0 (tagged no data) elsewhere."""
     big = tmp_path / "big_s2.tif"
-    size = 8000
-    # B8 (band 8) 3000, the other reflectance bands 1000, cloud_probability 0 in the first block;
-    # reflectance 0 (tagged no data) elsewhere. 1.5 GiB decoded, 12 GiB as f64.
     sparse_raster(big, size, gdal.GDT_UInt16, block_values=[3000 if b == 8 else 1000 for b in range(1, 13)] + [0],
                   nodata=range(1, 13))
-    root = connect(tp_db_copy).execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
+    root = connect(db).execute("SELECT value FROM s12_meta WHERE key = 'data_root'").fetchone()[0]
     link = os.path.join(root, "train", "big_s2.tif")
     os.replace(big, link)
     try:
-        conn = connect(tp_db_copy)
+        conn = connect(db)
         conn.execute("UPDATE files SET path = 'train/big_s2.tif', width = ?, height = ? WHERE scene_id = ? AND modality = 's2'",
                      (size, size, SCENE))
         conn.execute("DELETE FROM files WHERE scene_id = ? AND modality = 's1'", (SCENE,))
         conn.commit()
+        yield
+    finally:
+        os.unlink(link)
+
+
+def test_large_requests_are_refused_before_allocating_and_whole_scene_reads_stream(tp_db_copy, tmp_path):
+    size = 8000  # 1.5 GiB decoded, 12 GiB as f64
+    with big_s2(tp_db_copy, tmp_path, size):
         queries = [
             f"SELECT s12_window({SCENE}, 's2', '*', 0, 0, {size}, {size});",
             f"SELECT s12_pixels.value FROM s12_pixels({SCENE}, 's2', 0, 0, {size}, {size}) LIMIT 1;",
@@ -79,8 +89,6 @@ def test_large_requests_are_refused_before_allocating_and_whole_scene_reads_stre
             f"SELECT count(*), sum(nodata_fraction = 1) FROM s12_patches({SCENE});",
         ]
         result, rss = peak_rss(["/usr/bin/sqlite3", tp_db_copy], stdin=f".load {EXT}\n" + "\n".join(queries), env={"GDAL_CACHEMAX": "64"})
-    finally:
-        os.unlink(link)
     errors = result.stderr
     assert f"s12_window: window of {size} x {size} px x 13 bands is over the limit of 67108864 values" in errors, errors
     assert "s12_pixels: " in errors and "over the limit of 4194304" in errors, errors
@@ -116,3 +124,55 @@ def test_table_functions_stream_their_rows_reading_only_what_each_needs(big_db):
     assert first.stdout == "100000\n", first.stderr
     whole = shell(big_db, f"SELECT count(*) FROM s12_pixels({scene}, 's2', 0, 0, 2000, 150)", env)
     assert "s12_pixels: the statement would read" in whole.stderr
+
+
+# A fresh Python host: one statement's result fetched as `bytes`, the host's peak memory before
+# and after (VmHWM, kB; unlike ru_maxrss it starts afresh at exec), and the first value of bands 1
+# and 8 of the first two windows (viewed in place: a copy would add to the peak); then, once the
+# client dropped it and ran another statement, the host's memory (VmRSS, kB).
+BATCH_HOST = """
+import io, sqlite3, sys
+import numpy as np
+def peak():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+conn = sqlite3.connect(sys.argv[1])
+conn.enable_load_extension(True)
+conn.load_extension(sys.argv[2])
+before = peak()
+blob = conn.execute(sys.argv[3]).fetchone()[0]
+head = io.BytesIO(blob[:4096])
+np.lib.format.read_magic(head)
+shape, _, dtype = np.lib.format.read_array_header_1_0(head)
+batch = np.frombuffer(blob, dtype, offset=head.tell()).reshape(shape)
+print(len(blob), before, peak(), *batch[:2, [0, 7], 0, 0].ravel())
+del batch, blob
+conn.execute(sys.argv[4]).fetchone()
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")))
+"""
+
+
+def test_a_large_batch_holds_its_result_twice_at_most_and_no_decoded_tiles(tp_db_copy, tmp_path):
+    """One s12_batch of 240 windows (a 390 MiB result) in a Python host with GDAL's block cache as
+    the extension sets it (512 MB): SQLite's copy and Python's `bytes` are the only copies (SQLite
+    does not copy it into the row), and the tiles GDAL decoded for it (as many bytes again) leave
+    the block cache as the batch goes. The host's peak stays within 2.2x the result + 150 MB, and
+    the connection frees the result once the client is done with it and calls a function again."""
+    windows = [(256 * (i % 30), 256 * (i // 30)) for i in range(240)]
+    values = ", ".join(f"({k}, {col}, {row})" for k, (col, row) in enumerate(windows))
+    sql = (f"WITH w(k, c, r) AS (VALUES {values}) SELECT s12_batch({SCENE}, 's2', '*', c, r, 256, 256) "
+           "FROM (SELECT * FROM w ORDER BY k)")
+    with big_s2(tp_db_copy, tmp_path, 8000):
+        env = {k: v for k, v in os.environ.items() if k != "GDAL_CACHEMAX"}
+        then = f"SELECT s12_window({SCENE}, 's2', 'B4', 0, 0, 1, 1)"
+        out = subprocess.run(["/usr/bin/python3", "-c", BATCH_HOST, str(tp_db_copy), EXT, sql, then], capture_output=True,
+                             text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    size, before_kib, peak_kib, *firsts, after_kib = map(int, out.stdout.split())
+    # The first window is the raster's first block (bands 1 and 8: 1000 and 3000), the next is empty.
+    assert firsts == [1000, 3000, 0, 0]
+    result_mib, peak_mib = size / MIB, peak_kib / 1024
+    print(f"s12_batch of {result_mib:.0f} MiB: the host's peak {peak_mib:.0f} MiB (before {before_kib / 1024:.0f})",
+          file=sys.stderr)
+    assert peak_mib <= 2.2 * result_mib + 150, (result_mib, peak_mib)
+    # What stays: GDAL's cached tiles (at most an eighth of the result + 64 MB), not the result.
+    assert (after_kib - before_kib) / 1024 < result_mib / 2, (result_mib, after_kib / 1024)

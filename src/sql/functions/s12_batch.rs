@@ -6,13 +6,20 @@
 //! final call reads the windows in parallel through one dataset a file, shared by the threads (so
 //! a tile two windows need is decoded once) and kept by the session between calls (so the files of
 //! the next batch are open already), each window straight into its place in the result; every
-//! read asks first whether the host interrupted the statement. SQLite takes the result as it is,
+//! read asks first whether the host interrupted the statement. The windows are read file by file,
+//! in raster order, so tiles that windows share are decoded once while they are cached. The
+//! tiles a batch decodes may grow GDAL's block cache by an eighth of the result + 64 MB
+//! ([`TileBudget`]); past that, a thread drops its file's tiles after its window. The host then
+//! holds about 2.1x the result + 64 MB (SQLite's result and the client's copy of it beside the
+//! tiles): a 654 MB batch grew the cache by its full 512 MB before. Below that, the tiles stay
+//! cached for the next batch, which often reads the same files. SQLite takes the result as it is,
 //! without a copy (`blob_result`), and does not copy it into the row either while it is lent
 //! (`loan`).
 
 use crate::raster::cache::lock;
 use crate::raster::cache::{Pinned, SharedDataset, CHANGED};
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
+use crate::raster::open::{block_cache_used, drop_decoded_tiles};
 use crate::raster::strips::{ReadGuard, Window};
 use crate::raster::RasterError;
 use crate::sql::runtime::arguments::{self, band_spec, fail};
@@ -22,9 +29,13 @@ use crate::sql::runtime::resolve::Target;
 use crate::sql::runtime::session::Session;
 use crate::sql::runtime::windows::checked_window;
 use gdal::raster::GdalDataType;
+use gdal::Dataset;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{ffi, Connection, Error, Result};
+use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::mem::MaybeUninit;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const F: &str = "s12_batch";
@@ -66,6 +77,7 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     let sample_bytes = c * h * w * dtype.bytes() as usize;
     // SAFETY: the handle of the connection running this call, used inside it.
     let mut blob = session.loans.buffer(unsafe { conn.handle() }, F, header.len() + list.len() * sample_bytes)?;
+    let budget = TileBudget::new(blob.len());
     let (head, values) = blob.uninit().split_at_mut(header.len());
     for (slot, byte) in head.iter_mut().zip(&header) {
         slot.write(*byte);
@@ -73,7 +85,7 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     // SAFETY: the handle is only asked whether the statement was interrupted, while it runs.
     let db = Db(unsafe { conn.handle() });
     let pinned = Pinned::of(list.iter().map(|sample| sample.target.path.as_path()));
-    read_all(session, db, &list, dtype, values, sample_bytes)?;
+    read_all(session, db, &list, dtype, (values, sample_bytes), &budget)?;
     // Each window is of one version of its file; the batch must be too.
     if let Some(sample) = pinned.changed().and_then(|path| list.iter().find(|s| s.target.path == path)) {
         return Err(fail(F, format!("{}: {CHANGED}", sample.target.relative)));
@@ -173,6 +185,28 @@ struct Job<'a> {
     dataset: SharedDataset,
 }
 
+/// How far a batch lets GDAL's block cache grow: an eighth of its result + 64 MB above what the
+/// cache held when it began.
+struct TileBudget {
+    limit: u64,
+}
+
+impl TileBudget {
+    const BASE_BYTES: u64 = 64 << 20;
+
+    fn new(result_bytes: usize) -> TileBudget {
+        TileBudget { limit: block_cache_used() + result_bytes as u64 / 8 + Self::BASE_BYTES }
+    }
+
+    /// Drops the tiles of `dataset` (the file a thread just read a window of) when the cache has
+    /// grown past the budget.
+    fn enforce(&self, dataset: &Dataset) {
+        if block_cache_used() > self.limit {
+            drop_decoded_tiles(dataset);
+        }
+    }
+}
+
 /// Reads every sample into its place in `values`, on up to one thread per core, through the
 /// session's datasets (one a file, shared by the threads).
 fn read_all(
@@ -180,21 +214,13 @@ fn read_all(
     db: Db,
     list: &[Sample],
     dtype: GdalDataType,
-    values: &mut [MaybeUninit<u8>],
-    sample_bytes: usize,
+    (values, sample_bytes): (&mut [MaybeUninit<u8>], usize),
+    budget: &TileBudget,
 ) -> Result<()> {
     let readers =
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(MAX_READERS).min(list.len());
-    let jobs = list.iter().zip(values.chunks_mut(sample_bytes)).enumerate();
-    let pending = Mutex::new(
-        jobs.map(|(index, (sample, slot))| Job {
-            index,
-            sample,
-            slot,
-            dataset: session.reader_datasets.dataset(&sample.target.path),
-        })
-        .collect::<Vec<_>>(),
-    );
+    let queue =
+        Mutex::new(Queue { pending: jobs_in_reading_order(session, list, (values, sample_bytes)), busy: vec![] });
     // The first failure: its row, and its message (None: the host interrupted the statement).
     let failed: Mutex<Option<(usize, Option<RasterError>)>> = Mutex::new(None);
     std::thread::scope(|scope| {
@@ -202,8 +228,9 @@ fn read_all(
             scope.spawn(|| {
                 let mut guard = Reader { session, db, interrupted: false };
                 while lock(&failed).is_none() {
-                    let Some(job) = next_job(&pending) else { return };
-                    let read = read_sample(job.sample, dtype, job.slot, &job.dataset, &mut guard);
+                    let Some(mut job) = next_job(&queue) else { return };
+                    let read = read_sample(&mut job, dtype, budget, &mut guard);
+                    lock(&queue).busy.retain(|busy| !Arc::ptr_eq(busy, &job.dataset));
                     session.reader_datasets.release(job.dataset);
                     if let Err(error) = read {
                         lock(&failed).get_or_insert((job.index, (!guard.interrupted).then_some(error)));
@@ -213,7 +240,7 @@ fn read_all(
         }
     });
     // After a failure the windows left unread still hold their files' datasets: give them back.
-    drop(pending);
+    drop(queue);
     session.reader_datasets.trim();
     match failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         None => Ok(()),
@@ -225,25 +252,63 @@ fn read_all(
     }
 }
 
-/// The first pending window whose file no other thread is reading (else the first pending one,
-/// whose file's lock the caller then waits for). Choosing under the list's lock keeps two threads
-/// from picking the same free file.
-fn next_job<'a>(pending: &Mutex<Vec<Job<'a>>>) -> Option<Job<'a>> {
-    let mut pending = lock(pending);
-    let free = pending.iter().position(|job| job.dataset.try_lock().is_ok()).unwrap_or(0);
-    (!pending.is_empty()).then(|| pending.remove(free))
+/// The windows to read, file after file and each file's in raster order (tiles two windows share
+/// are then decoded once, while they are still cached), each with its place in `values`. The
+/// files with the most windows come first: a thread reads one file at a time, so the batch ends
+/// soonest when the last files to be read are the shortest.
+fn jobs_in_reading_order<'a>(
+    session: &Session,
+    list: &'a [Sample],
+    (values, sample_bytes): (&'a mut [MaybeUninit<u8>], usize),
+) -> Vec<Job<'a>> {
+    let mut windows_of: HashMap<&Path, usize> = HashMap::new();
+    for sample in list {
+        *windows_of.entry(&sample.target.path).or_default() += 1;
+    }
+    let mut slots: Vec<_> = list.iter().zip(values.chunks_mut(sample_bytes)).enumerate().collect();
+    slots.sort_by_key(|(_, (sample, _))| {
+        let path = sample.target.path.as_path();
+        (Reverse(windows_of[path]), path, sample.window.row, sample.window.col)
+    });
+    slots
+        .into_iter()
+        .map(|(index, (sample, slot))| Job {
+            index,
+            sample,
+            slot,
+            dataset: session.reader_datasets.dataset(&sample.target.path),
+        })
+        .collect()
 }
 
-/// One sample into `slot`, through its file's dataset, which this thread holds meanwhile.
-fn read_sample(
-    sample: &Sample,
-    dtype: GdalDataType,
-    slot: &mut [MaybeUninit<u8>],
-    dataset: &SharedDataset,
-    guard: &mut Reader,
-) -> Result<(), RasterError> {
+/// The windows not yet read, and the datasets of the files threads are reading now.
+struct Queue<'a> {
+    pending: Vec<Job<'a>>,
+    busy: Vec<SharedDataset>,
+}
+
+/// The first pending window whose file no other thread is reading, its file then marked busy
+/// until the caller is done with it. None when every pending window's file is being read: a
+/// dataset serves one thread at a time, so waiting for it would not read them any sooner, and the
+/// thread that holds it reads them next (its decoded tiles, in its own memory, reused; a second
+/// dataset of the file for the idle thread decoded them again and made batches 10 % slower).
+fn next_job<'a>(queue: &Mutex<Queue<'a>>) -> Option<Job<'a>> {
+    let mut queue = lock(queue);
+    let Queue { pending, busy } = &mut *queue;
+    let free = pending.iter().position(|job| !busy.iter().any(|file| Arc::ptr_eq(file, &job.dataset)))?;
+    let job = pending.remove(free);
+    busy.push(job.dataset.clone());
+    Some(job)
+}
+
+/// One job's sample into its slot, through its file's dataset, which this thread holds
+/// meanwhile; then the batch's budget of decoded tiles is enforced on that file.
+fn read_sample(job: &mut Job, dtype: GdalDataType, budget: &TileBudget, guard: &mut Reader) -> Result<(), RasterError> {
+    let Job { sample, slot, dataset, .. } = job;
     lock(dataset).with_dataset(&sample.target.path, |dataset| {
-        write_values(dataset, dtype, &sample.bands, sample.window, guard, slot)
+        let read = write_values(dataset, dtype, &sample.bands, sample.window, guard, slot);
+        budget.enforce(dataset);
+        read
     })
 }
 

@@ -112,6 +112,7 @@ impl Session {
         // SAFETY: the handle is only used while the call runs, on the connection's own thread.
         let db = unsafe { conn.handle() };
         let key = running_statements(db);
+        self.loans.release_large(&key);
         let mut statement = lock(&self.statement);
         if statement.key != key {
             *statement = StatementBudget { key, started: Instant::now(), read_values: 0 };
