@@ -355,18 +355,8 @@ def batch_bench(db):
     batch_memory(db, order[:MEMORY_SAMPLES])
 
 
-# The peak from /proc (VmHWM, kB): unlike ru_maxrss it starts afresh at exec.
-MEMORY_CHILD = """
-import sqlite3, sys
-def peak():
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-conn = sqlite3.connect(sys.argv[1])
-conn.enable_load_extension(True)
-conn.load_extension(sys.argv[2])
-before = peak()
-blob = conn.execute(sys.argv[3]).fetchone()[0]
-print(len(blob), before, peak())
-"""
+# The host program of the memory figure, shared with its test.
+BATCH_HOST = ROOT / "tests" / "python" / "batch_host.py"
 
 
 def batch_memory(db, samples):
@@ -374,8 +364,8 @@ def batch_memory(db, samples):
     values = ", ".join(f"({k}, {scene}, {col}, {row})" for k, (scene, col, row) in enumerate(samples))
     sql = (f"WITH s(k, scene_id, col, row) AS (VALUES {values}) SELECT s12_batch(scene_id, 's2', '*', col, row, 256, "
            "256) FROM (SELECT * FROM s ORDER BY k)")
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, db, EXT, sql], capture_output=True, text=True, check=True)
-    size, before_kib, peak_kib = map(int, out.stdout.split())
+    out = subprocess.run([sys.executable, BATCH_HOST, db, EXT, sql], capture_output=True, text=True, check=True)
+    size, before_kib, peak_kib = map(int, out.stdout.split()[:3])
     mb = size / 1e6
     print(f"  one s12_batch of all {len(samples)} patches: a {mb:.0f} MB result, the host's peak RSS {peak_kib / 1024:.0f} MB "
           f"(before the call {before_kib / 1024:.0f} MB): {(peak_kib / 1024 - 150) / mb:.2f}x the result + 150 MB "

@@ -126,29 +126,7 @@ def test_table_functions_stream_their_rows_reading_only_what_each_needs(big_db):
     assert "s12_pixels: the statement would read" in whole.stderr
 
 
-# A fresh Python host: one statement's result fetched as `bytes`, the host's peak memory before
-# and after (VmHWM, kB; unlike ru_maxrss it starts afresh at exec), and the first value of bands 1
-# and 8 of the first two windows (viewed in place: a copy would add to the peak); then, once the
-# client dropped it and ran another statement, the host's memory (VmRSS, kB).
-BATCH_HOST = """
-import io, sqlite3, sys
-import numpy as np
-def peak():
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-conn = sqlite3.connect(sys.argv[1])
-conn.enable_load_extension(True)
-conn.load_extension(sys.argv[2])
-before = peak()
-blob = conn.execute(sys.argv[3]).fetchone()[0]
-head = io.BytesIO(blob[:4096])
-np.lib.format.read_magic(head)
-shape, _, dtype = np.lib.format.read_array_header_1_0(head)
-batch = np.frombuffer(blob, dtype, offset=head.tell()).reshape(shape)
-print(len(blob), before, peak(), *batch[:2, [0, 7], 0, 0].ravel())
-del batch, blob
-conn.execute(sys.argv[4]).fetchone()
-print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")))
-"""
+BATCH_HOST = os.path.join(os.path.dirname(__file__), "batch_host.py")
 
 
 def test_a_large_batch_holds_its_result_twice_at_most_and_no_decoded_tiles(tp_db_copy, tmp_path):
@@ -164,7 +142,7 @@ def test_a_large_batch_holds_its_result_twice_at_most_and_no_decoded_tiles(tp_db
     with big_s2(tp_db_copy, tmp_path, 8000):
         env = {k: v for k, v in os.environ.items() if k != "GDAL_CACHEMAX"}
         then = f"SELECT s12_window({SCENE}, 's2', 'B4', 0, 0, 1, 1)"
-        out = subprocess.run(["/usr/bin/python3", "-c", BATCH_HOST, str(tp_db_copy), EXT, sql, then], capture_output=True,
+        out = subprocess.run(["/usr/bin/python3", BATCH_HOST, str(tp_db_copy), EXT, sql, then], capture_output=True,
                              text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     size, before_kib, peak_kib, *firsts, after_kib = map(int, out.stdout.split())
