@@ -8,7 +8,7 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheel sdist lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheeltools wheel gdal-static wheels sdist lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
 
 # NO_APT=1: the build from the source distribution (packaging/source_build.py), which installs
 # nothing on the user's machine and has checked what it needs itself.
@@ -99,10 +99,45 @@ ext: deps
 # The Python package (dist/sen12lite-*.whl): the extension, the command, the Datasette and
 # sqlite-utils plugins, with GDAL and every library it needs vendored by auditwheel (see
 # packaging/build_wheel.py). The tools live in build/wheeltools.
-wheel: build ext
+wheeltools:
 	@test -x build/wheeltools/bin/auditwheel || { $(HOST_PYTHON) -m venv build/wheeltools && \
 	  build/wheeltools/bin/pip install -q --disable-pip-version-check -r packaging/requirements.txt; }
+
+wheel: build ext wheeltools
 	build/wheeltools/bin/python packaging/build_wheel.py dist
+
+# The release wheels (dist/release), outside `make test`: the command and the extension linked to
+# a GDAL 3.12 of our own (packaging/build_gdal.py: GDAL, PROJ, SQLite, libcurl, OpenSSL, zlib and
+# libdeflate from the registries' crates, in one library exporting GDAL's API only), then the
+# wheel tests and the client tests run on that wheel. The first run builds GDAL: about 16 minutes
+# on 2 cores (docs/packaging.md); later runs take a minute.
+GDAL_STATIC := $(abspath build/gdal-static)
+# gdal-sys links lib/libgdal.so and takes the bindings of GDAL_VERSION; pkg-config is pointed at an
+# empty folder so that nothing of the system's GDAL 3.6 reaches the build. The wheel puts the GDAL
+# library beside the implementation (sen12lite/sen12lite.libs/), one folder from the command's.
+RELEASE_ENV := GDAL_LIB_DIR=$(GDAL_STATIC)/lib GDAL_INCLUDE_DIR=$(GDAL_STATIC)/include GDAL_VERSION=3.12.1 \
+               PKG_CONFIG_LIBDIR=$(abspath build/no-pkg-config) RUSTFLAGS='-C link-arg=-Wl,-rpath,$$ORIGIN:$$ORIGIN/../sen12lite.libs'
+# The release wheel's tests (its own and the wheel's) and every test of the extension and the command,
+# run on the wheel's files: the values of GDAL 3.12 against the same oracles as GDAL 3.6's.
+RELEASE_DIR := build/release-wheel
+RELEASE_TESTS = tests/python/test_release_wheel.py tests/python/test_wheel.py tests/python/test_clients.py \
+                 tests/python/test_train_loader.py tests/python/test_remote_roots.py tests/python/test_export.py \
+                 tests/python/test_datasette_plugin.py tests/python/test_examples.py $(CHECK_TESTS)
+gdal-static: deps
+	@command -v cmake >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq cmake; }
+	$(PYTHON) packaging/build_gdal.py $(GDAL_STATIC)
+
+wheels: gdal-static build ext wheeltools pylib wheelhosts servers node clients
+	mkdir -p build/no-pkg-config
+	$(RELEASE_ENV) $(CARGO) build --release --locked --target-dir target/static
+	$(RELEASE_ENV) $(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/static-loadable
+	build/wheeltools/bin/python packaging/build_wheel.py --gdal $(GDAL_STATIC) dist/release
+	rm -rf $(RELEASE_DIR) && $(PYTHON) -m zipfile -e dist/release/sen12lite-*.whl $(RELEASE_DIR)
+	chmod +x $(RELEASE_DIR)/sen12lite/bin/sen12lite
+	S12_WHEEL=$$(ls dist/release/sen12lite-*.whl) S12_EXT=$(abspath $(RELEASE_DIR))/sen12lite/sen12lite.so \
+	  S12_BIN=$(abspath $(RELEASE_DIR))/sen12lite/bin/sen12lite PYTHONPATH=build/pylib S12_STRICT=1 \
+	  $(PYTHON) -m pytest -q $(RELEASE_TESTS)
 
 # The source distribution (dist/sen12lite-*.tar.gz): `pip install` builds it against the system's
 # GDAL with a Rust toolchain (packaging/source_build.py, the backend pyproject.toml names).
@@ -135,7 +170,7 @@ STRICT ?= 1
 PYTEST := PYTHONPATH=build/pylib S12_BIN=$(abspath $(BIN)) S12_STRICT=$(STRICT) $(PYTHON) -m pytest -q
 test: lint msrv build ext wheel pylib hosts wheelhosts node clients servers stac
 	$(CARGO) test --release --locked
-	$(PYTEST) tests/python
+	$(PYTEST) tests/python --ignore=tests/python/test_release_wheel.py
 
 # The quick tier, while working: formatting, lints, the Rust tests and the Python tests that need
 # only the build (no venvs, servers, browsers or other clients), about a quarter of `make test`.
@@ -143,7 +178,7 @@ SLOW_TESTS := test_clients.py test_clients_doc.py test_datasette_plugin.py test_
               test_memory_bounds.py test_node.py test_remote_ingest.py test_remote_roots.py test_wheel.py \
               test_export.py test_export_stac.py test_ingest_faults.py test_ingest_behaviour.py test_concurrency.py \
               test_hostile_datasets.py test_real_trees.py test_train_loader.py test_distributed.py test_soak.py \
-              test_sdist.py
+              test_sdist.py test_release_wheel.py
 CHECK_TESTS := $(filter-out $(addprefix tests/python/,$(SLOW_TESTS)),$(wildcard tests/python/test_*.py))
 check: lint build ext pylib
 	$(CARGO) test --release --locked

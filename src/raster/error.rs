@@ -96,9 +96,11 @@ impl RasterError {
     }
 
     /// The same error with `from` written `to` in its text: a file read through a memory copy is
-    /// named by its own path, not the copy's.
+    /// named by its own path, not the copy's. GDAL 3.12's libtiff names a file by its base name
+    /// alone, so that is renamed too (after the whole path, which contains it).
     pub fn renamed(self, from: &str, to: &str) -> RasterError {
-        let rename = |text: String| text.replace(from, to);
+        let base = from.rsplit('/').next().unwrap_or(from);
+        let rename = |text: String| text.replace(from, to).replace(base, to);
         match self {
             RasterError::Open { path, reason } => RasterError::Open { path: rename(path), reason: rename(reason) },
             RasterError::Unreadable { path, reason } => {
@@ -117,3 +119,18 @@ impl RasterError {
 
 /// A result of the raster layer.
 pub type Result<T, E = RasterError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::RasterError;
+
+    #[test]
+    fn a_memory_copy_is_renamed_by_its_whole_path_and_by_its_base_name() {
+        let reason = "/vsimem/m_1.tif, band 1: TIFFReadEncodedTile() failed (m_1.tif: bad tile)".to_string();
+        let error =
+            RasterError::Open { path: "/vsimem/m_1.tif".into(), reason }.renamed("/vsimem/m_1.tif", "a/b_s1.tif");
+        let RasterError::Open { path, reason } = error else { panic!("not an open error") };
+        assert_eq!(path, "a/b_s1.tif");
+        assert_eq!(reason, "a/b_s1.tif, band 1: TIFFReadEncodedTile() failed (a/b_s1.tif: bad tile)");
+    }
+}
