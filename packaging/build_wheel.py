@@ -101,7 +101,7 @@ Summary: SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets: an SQLite cata
 License: MIT OR Apache-2.0
 Requires-Python: >=3.9
 Requires-Dist: numpy>=1.21
-Requires-Dist: pysqlite3-binary>=0.5.4; platform_machine == "x86_64"
+Requires-Dist: pysqlite3-binary>=0.5.4
 Provides-Extra: distributed
 Requires-Dist: distributed>=2023.1; extra == "distributed"
 Provides-Extra: notebook
