@@ -109,8 +109,8 @@ wheel: build ext wheeltools
 # The release wheels (dist/release), outside `make test`: the command and the extension linked to
 # a GDAL 3.12 of our own (packaging/build_gdal.py: GDAL, PROJ, SQLite, libcurl, OpenSSL, zlib and
 # libdeflate from the registries' crates, in one library exporting GDAL's API only), then the
-# wheel tests and the client tests run on that wheel. The first run builds GDAL: about 16 minutes
-# on 2 cores (docs/packaging.md); later runs take a minute.
+# wheel tests and the client tests run on that wheel. The first run builds GDAL: about 14 minutes
+# on 2 cores (docs/benchmarks.md); later runs take a few.
 GDAL_STATIC := $(abspath build/gdal-static)
 # gdal-sys links lib/libgdal.so and takes the bindings of GDAL_VERSION; pkg-config is pointed at an
 # empty folder so that nothing of the system's GDAL 3.6 reaches the build. The wheel puts the GDAL

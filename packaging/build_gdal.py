@@ -56,7 +56,7 @@ def toolchain_file(deflate: dict) -> Path:
     path = TARGET_DIR / "gdal-deflate.cmake"
     path.write_text(
         'set(EMBED_RESOURCE_FILES OFF CACHE BOOL "" FORCE)\n'
-        f'set(GDAL_USE_DEFLATE ON CACHE BOOL "")\n'
+        'set(GDAL_USE_DEFLATE ON CACHE BOOL "")\n'
         f'set(Deflate_INCLUDE_DIR "{out / "include"}" CACHE PATH "")\n'
         f'set(Deflate_LIBRARY_RELEASE "{out / "libdeflate.a"}" CACHE FILEPATH "")\n')
     return path
@@ -94,7 +94,7 @@ def link_gdal(libs: list, out: Path) -> None:
 
 
 def collect(reports: dict, out: Path) -> None:
-    """Links lib/libgdal.so, and copies GDAL's headers and PROJ's proj.db into OUT_DIR."""
+    """Links lib/libsen12lite_gdal.so (and its link libgdal.so), and copies GDAL's headers and PROJ's proj.db into OUT_DIR."""
     shutil.rmtree(out, ignore_errors=True)
     (out / "lib").mkdir(parents=True)
     link_gdal(static_libraries(reports), out / f"lib/{LIBRARY}")
