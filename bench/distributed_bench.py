@@ -11,7 +11,6 @@ both, on the trees of bench/ingest_bench.py (bench-data/, in the page cache), --
 contenders in turn for ROUNDS rounds, best of each. Prints the per-file cost behind docs/scale.md's
 estimate of a full SEN12MS ingest on N nodes.
 """
-import os
 import shutil
 import subprocess
 import sys

@@ -256,7 +256,7 @@ def window_bench(conn, scenes):
     print(f"s12_window 256x256x13, {len(windows)} random windows over {len(scenes)} scenes (ms per window):")
     print(f"  every window decoded (32 MB cache): direct GDAL read {per(cold_direct):6.2f}, s12_window + numpy.load {per(cold_ext):6.2f}"
           f"   ratio {cold_ext / cold_direct:.2f}x")
-    print(f"  after one epoch (2 GB cache):")
+    print("  after one epoch (2 GB cache):")
     print(f"    direct GDAL read, dataset open: {per(t_direct):6.2f}")
     print(f"    s12_window + numpy.frombuffer:  {per(t_frombuffer):6.2f}   ratio {t_frombuffer / t_direct:.2f}x  (target <= 1.3x)")
     print(f"    s12_window + numpy.load:        {per(t_ext):6.2f}   ratio {t_ext / t_direct:.2f}x")

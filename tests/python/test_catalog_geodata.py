@@ -1,8 +1,6 @@
 """The catalog is geodata: GDAL's own tools read `scenes` as a polygon layer in EPSG:4326 without
 being told (scenes.geom, WKB registered in geometry_columns), its geometries are the GeoJSON
 footprints, and OGR's spatial filter and s12_intersecting pick the same scenes."""
-import json
-import shutil
 import sqlite3
 import subprocess
 

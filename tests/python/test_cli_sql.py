@@ -33,7 +33,7 @@ def test_every_example_runs_pasted_from_a_file_and_from_standard_input(tp_db, ex
     flag), with `-f FILE`, and from standard input (no SQL, or `-`): the same table each way."""
     sql = example.read_text()
     assert sql.startswith("--")
-    pasted = subprocess.run(["bash", "-c", f'"$S12_BIN" sql "$DB" "$(cat "$EXAMPLE")"'], capture_output=True, text=True,
+    pasted = subprocess.run(["bash", "-c", '"$S12_BIN" sql "$DB" "$(cat "$EXAMPLE")"'], capture_output=True, text=True,
                             env={**os.environ, "S12_BIN": BIN, "DB": str(tp_db), "EXAMPLE": str(example)})
     assert pasted.returncode == 0 and pasted.stdout.splitlines()[1].startswith("-"), pasted.stderr
     assert run("sql", tp_db, "-f", example).stdout == pasted.stdout

@@ -2,16 +2,15 @@
 DuckDB, GeoPackage and GeoJSON read by OGR. The oracle is the catalog itself, read with Python's
 sqlite3, and OGR/GEOS for the geometries."""
 import json
-import re
 import shutil
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import datetime
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from osgeo import ogr, osr
+from osgeo import ogr
 
 from conftest import BIN, ROOT, peak_rss, run
 

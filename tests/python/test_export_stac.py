@@ -6,7 +6,7 @@ writes), GDAL's band descriptions of each file, and ESA's table of Sentinel-2 ba
 import json
 import subprocess
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest

@@ -1,6 +1,5 @@
 """The ingest as a user meets it: incremental re-runs, damaged and missing files, the exit status,
 md5 verification, and the example queries."""
-import os
 import shutil
 import sqlite3
 import subprocess

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from conftest import EXT, ingest_tree, load, run, synth_tree
+from conftest import EXT, load, run, synth_tree
 from oracles import path_of
 
 gdal.UseExceptions()

@@ -102,7 +102,8 @@ def test_sen12ms_footprints_seasons_and_ids(ms_tree, ms_db):
         hemispheres.add(hemisphere)
         assert r["hemisphere"] == hemisphere
         assert r["season"] == (north if hemisphere == "N" else FLIP[north])
-        folder, scene, patch = r["name"].split("_")[:2], int(r["name"].split("_")[2]), int(r["name"].split("_p")[1])
+        scene = int(r["name"].split("_")[2])
+        assert r["name"].split("_p")[1].isdigit()
         assert r["roi_id"] == scene and r["s1_time"] is None
         assert r["split"] in ("train", "test")
     assert hemispheres == {"N", "S"}

@@ -1,7 +1,6 @@
 """Trees as users have them: SEN12MS in the other encodings in circulation (land cover in 16 bits,
 S2 as Int16, S1 as Float64), class codes outside the legend, a triplet in both split lists, a
 folder with nothing to ingest, and measures a dataset cannot give (NULL, never 0)."""
-import shutil
 
 import numpy as np
 import pytest

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 from contextlib import closing
 
-import pytest
 
 from conftest import BIN, content_hash, data_root, remote, shell
 from servers import RangeServer

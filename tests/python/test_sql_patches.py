@@ -2,7 +2,6 @@
 land-cover mix of each patch against numpy's class counts of the map."""
 import json
 
-import numpy as np
 import pytest
 from osgeo import gdal
 
