@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "build/wheeltools/bin"
 GDAL_VERSION = "3.12.1"  # gdal-src's: gdal-sys takes the bindings of this version
 SQLITE_FLOOR = ROOT / "vendor/sqlite-3.31.0"  # the headers the extension is built against (Makefile)
-SQLITE_FLOOR_HEADERS = ROOT / "packaging/sqlite-floor-cross"  # the same, with a <stdarg.h> for bindgen
+SQLITE_FLOOR_HEADERS = ROOT / "packaging/sqlite-floor-cross"  # its sqlite3ext.h as bindgen must read it
 
 
 def run(cmd: list, env: dict = None) -> None:
