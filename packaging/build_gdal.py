@@ -46,6 +46,7 @@ class Zig:
         self.triple = triple
         self.toolchain_name = f"gdal-deflate-{triple}.cmake"
         self.rust_target = triple.split(".")[0]
+        self.variable_suffix = self.rust_target.replace("-", "_")  # of CC_<target> and the like
         arch, _, system, abi = self.rust_target.split("-")
         self.zig_target = f"{arch}-{system}-{abi}" + triple[len(self.rust_target):]
 
@@ -56,15 +57,14 @@ class Zig:
         """cargo-zigbuild runs zig as `python3 -m ziglang`: the tools' venv comes first. zig's
         clang wants `evex512` named for libdeflate's AVX-512 functions (which it picks at run
         time, by the processor), where GCC takes them as they are."""
-        flags = {f"CFLAGS_{self.rust_target.replace('-', '_')}": "-mevex512"} if self.triple.startswith("x86_64") else {}
+        flags = {f"CFLAGS_{self.variable_suffix}": "-mevex512"} if self.triple.startswith("x86_64") else {}
         return {"PATH": f"{TOOLS}:{os.environ['PATH']}", **flags}
 
     def toolchain_env(self, path: Path) -> dict:
-        return {f"CMAKE_TOOLCHAIN_FILE_{self.rust_target.replace('-', '_')}": str(path)}
+        return {f"CMAKE_TOOLCHAIN_FILE_{self.variable_suffix}": str(path)}
 
     def cmake_preamble(self) -> str:
-        cc = f"CC_{self.rust_target.replace('-', '_')}"
-        return (f'get_filename_component(ZIG_WRAPPERS "$ENV{{{cc}}}" DIRECTORY)\n'
+        return (f'get_filename_component(ZIG_WRAPPERS "$ENV{{CC_{self.variable_suffix}}}" DIRECTORY)\n'
                 f'include("${{ZIG_WRAPPERS}}/cmake/{self.rust_target}-toolchain.cmake")\n')
 
     def compiler(self, language: str) -> list:
@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("out", nargs="?", type=Path, help="default: build/gdal-TARGET")
     args = parser.parse_args()
     build(Zig(args.target), args.out or ROOT / f"build/gdal-{args.target}")
+
 
 if __name__ == "__main__":
     main()

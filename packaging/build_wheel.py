@@ -7,15 +7,13 @@ PROJ, libtiff, SQLite ... never meet the host's copies (rasterio's and pyproj's 
 
     python packaging/build_wheel.py OUT_DIR
 
-`--gdal DIR --target TRIPLE` packs a release build instead (`make wheels`): the command and the
-extension zig built for TRIPLE in target/static*, and the GDAL packaging/build_gdal.py built in DIR (with PROJ's database of the same
-build) beside the extension's implementation, where both find it by their RUNPATH: the wheel
-needs no library of the system but the C and C++ runtimes, and auditwheel adds none.
-
-    python packaging/build_wheel.py --gdal build/gdal-x86_64 --target x86_64-unknown-linux-gnu.2.28 OUT_DIR
+packaging/release_wheel.py packs the release builds (`make wheels`) with `main` and a
+ReleaseBuild: the command and the extension zig built in target/static*, and the GDAL
+packaging/build_gdal.py built (with PROJ's database of the same build) beside the extension's
+implementation, where both find it by their RUNPATH: the wheel needs no library of the system but
+glibc, and auditwheel adds none.
 """
 
-import argparse
 import base64
 import csv
 import hashlib
@@ -59,11 +57,10 @@ class Build:
 
 
 class ReleaseBuild(Build):
-    """A build of `make wheels` for `target` (`x86_64-unknown-linux-gnu.2.28`: zig built it for
-    glibc 2.28, the wheel is manylinux_2_28), linked to the GDAL in `gdal_dir`."""
+    """A build of `make wheels` for `rust_target` (`x86_64-unknown-linux-gnu`, which zig built for
+    glibc 2.28), linked to the GDAL in `gdal_dir`."""
 
-    def __init__(self, gdal_dir: Path, target: str):
-        rust_target = target.split(".")[0]
+    def __init__(self, gdal_dir: Path, rust_target: str):
         self.arch = rust_target.split("-")[0]
         self.gdal = (gdal_dir / "lib/libgdal.so").resolve()
         self.shim = ROOT / f"target/static-loadable/{rust_target}/sen12lite.so"
@@ -171,9 +168,4 @@ def main(out_dir: Path, build: Build) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gdal", type=Path, help="the folder of packaging/build_gdal.py (a release build)")
-    parser.add_argument("--target", help="the release build's target triple, with its glibc version")
-    parser.add_argument("out", type=Path)
-    args = parser.parse_args()
-    main(args.out, ReleaseBuild(args.gdal.resolve(), args.target) if args.gdal else Build())
+    main(Path(sys.argv[1]), Build())

@@ -23,18 +23,17 @@ SQLITE_FLOOR = ROOT / "vendor/sqlite-3.31.0"  # the headers the extension is bui
 SQLITE_FLOOR_HEADERS = ROOT / "packaging/sqlite-floor-cross"  # its sqlite3ext.h as bindgen must read it
 
 
-def run(cmd: list, env: dict = None) -> None:
+def run(cmd: list, env: dict = None, cwd: Path = ROOT) -> None:
     print("release_wheel:", shlex.join(map(str, cmd)), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT, env=env)
+    subprocess.run(cmd, check=True, cwd=cwd, env=env)
 
 
 def zigbuild(*args, env: dict) -> None:
     """cargo-zigbuild on the project, run from outside the checkout: inside it, `zig env` names
     zig's folder (build/wheeltools/...) relative to the current folder, and cargo-zigbuild hands
     bindgen that relative path, which a build script, run in its crate's folder, cannot find."""
-    cmd = [TOOLS / "cargo-zigbuild", *args, "--manifest-path", ROOT / "Cargo.toml", "--release", "--locked"]
-    print("release_wheel:", shlex.join(map(str, cmd)), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT / "target", env=env)
+    run([TOOLS / "cargo-zigbuild", *args, "--manifest-path", ROOT / "Cargo.toml", "--release", "--locked"], env,
+        cwd=ROOT / "target")
 
 
 def cargo_env(gdal_dir: Path) -> dict:
@@ -65,7 +64,7 @@ def main(target: str) -> None:
     floor = {"SQLITE3_LIB_DIR": str(SQLITE_FLOOR), "SQLITE3_INCLUDE_DIR": str(SQLITE_FLOOR_HEADERS)}
     zigbuild("rustc", "--target", target, "--lib", "--no-default-features", "--features", "loadable",
              "--crate-type", "cdylib", "--target-dir", ROOT / "target/static-loadable", env=env | floor)
-    release = build_wheel.ReleaseBuild(gdal_dir, target)
+    release = build_wheel.ReleaseBuild(gdal_dir, zig.rust_target)
     run([*zig.compiler("cc"), *shlex.split(os.environ["SHIM_CFLAGS"]), "-s", "-o", release.shim,
          "src/extension/shim.c", "-ldl"])
     build_wheel.main(ROOT / "dist/release", release)

@@ -178,9 +178,10 @@ def tp_db_copy(tp_db, tmp_path):
     return copy
 
 
-def shell(db, sql, **env):
-    """(exit code, stdout, stderr) of Debian's sqlite3 shell with the extension loaded, `env` added."""
-    out = subprocess.run(["/usr/bin/sqlite3", str(db), f".load {EXT}", sql], capture_output=True, text=True,
+def shell(db, sql, ext=None, **env):
+    """(exit code, stdout, stderr) of Debian's sqlite3 shell with the extension (`ext`, else the
+    one under test) loaded, `env` added."""
+    out = subprocess.run(["/usr/bin/sqlite3", str(db), f".load {ext or EXT}", sql], capture_output=True, text=True,
                          env={**os.environ, **env}, timeout=120)
     return out.returncode, out.stdout, out.stderr
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, WINDOW, built_wheel, content_hash, remote
+from conftest import ROOT, WINDOW, built_wheel, content_hash, remote, shell
 from test_wheel import SYSTEM_LIBRARIES
 
 MAX_WHEEL_BYTES = 20_000_000
@@ -140,11 +140,11 @@ def test_the_aarch64_wheel_imports_connects_and_reads_what_the_x86_64_wheel_read
             f"print(conn.execute(\"SELECT hex({WINDOW})\", (390,)).fetchone()[0])")
     python = ARM64_ROOT / "usr/bin/python3.11"
     machine, window = under_qemu(python, "-c", code, tp_db, env={"PYTHONPATH": str(aarch64_site)}).splitlines()
-    x86_64 = subprocess.run(["/usr/bin/sqlite3", tp_db, f".load {unpacked / 'sen12lite/sen12lite.so'}",
-                             f"SELECT hex({WINDOW.replace('?', '390')})"], capture_output=True, text=True, check=True)
+    code, x86_64, err = shell(tp_db, f"SELECT hex({WINDOW.replace('?', '390')})", ext=unpacked / "sen12lite/sen12lite.so")
+    assert code == 0, err
     # pysqlite3-binary has no aarch64 wheel: Debian's sqlite3 loads the extension there.
     assert machine == "aarch64 sqlite3"
-    assert window == x86_64.stdout.strip() != ""
+    assert window == x86_64.strip() != ""
 
 
 def test_the_aarch64_command_ingests_the_catalog_the_x86_64_build_does(aarch64_site, tp_db, tp_tree, tmp_path):
@@ -175,17 +175,13 @@ def test_its_libcurl_reads_over_https_and_verifies_the_certificate(unpacked, tp_
     """The wheel's static libcurl and OpenSSL: the read equals the local one when the
     certificate's CA is trusted (CURL_CA_BUNDLE), and is refused, naming the file, when it is not.
     (Debian's GDAL 3.6 of the development build asks the size of a file without CURL_CA_BUNDLE.)"""
-    def shell(**env):
-        out = subprocess.run(["/usr/bin/sqlite3", tp_db, f".load {unpacked / 'sen12lite/sen12lite.so'}",
-                              f"SELECT hex({WINDOW.replace('?', '390')})"], capture_output=True, text=True,
-                             env={**os.environ, **env}, timeout=120)
-        return out.returncode, out.stdout, out.stderr
-
-    code, local, err = shell()
+    sql, ext = f"SELECT hex({WINDOW.replace('?', '390')})", unpacked / "sen12lite/sen12lite.so"
+    code, local, err = shell(tp_db, sql, ext)
     assert code == 0 and local.strip(), err
     root = remote(tls_server)
-    code, got, err = shell(SEN12LITE_DATA_ROOT=root, SEN12LITE_ALLOW_REMOTE=root, CURL_CA_BUNDLE=str(tls_server.certificate))
+    code, got, err = shell(tp_db, sql, ext, SEN12LITE_DATA_ROOT=root, SEN12LITE_ALLOW_REMOTE=root,
+                           CURL_CA_BUNDLE=str(tls_server.certificate))
     assert code == 0 and got == local, err
     other, _ = self_signed(tmp_path, "other")
-    code, got, err = shell(SEN12LITE_DATA_ROOT=root, SEN12LITE_ALLOW_REMOTE=root, CURL_CA_BUNDLE=str(other))
+    code, got, err = shell(tp_db, sql, ext, SEN12LITE_DATA_ROOT=root, SEN12LITE_ALLOW_REMOTE=root, CURL_CA_BUNDLE=str(other))
     assert code != 0 and "s12_window" in err and "390_s2.tif" in err, (got, err)

@@ -160,9 +160,10 @@ def requirements(machine):
     x86-64 only, to x86-64."""
     listed = [line.split(": ", 1)[1] for line in zipfile.ZipFile(built_wheel()).read(
         "sen12lite-0.1.0.dist-info/METADATA").decode().splitlines() if line.startswith("Requires-Dist: ")]
-    markers = {'platform_machine == "x86_64"': machine == "x86_64"}
-    assert all(r.split(";")[1].strip() in markers or "extra ==" in r for r in listed if ";" in r), listed
-    return [r.split(";")[0].strip() for r in listed if ";" not in r or markers.get(r.split(";")[1].strip())]
+    marked = {r.split(";")[0].strip(): r.split(";")[1].strip() for r in listed if ";" in r}
+    assert sorted(marked.values()) == ['extra == "distributed"', 'extra == "notebook"', 'platform_machine == "x86_64"'], listed
+    on_machine = [r for r, marker in marked.items() if marker == 'platform_machine == "x86_64"' and machine == "x86_64"]
+    return [r for r in listed if ";" not in r] + on_machine
 
 
 @pytest.mark.parametrize("machine, wanted", [("x86_64", ["numpy", "pysqlite3-binary"]), ("aarch64", ["numpy"])])
