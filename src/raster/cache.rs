@@ -11,6 +11,8 @@
 
 use super::error::{RasterError, Result};
 use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
+use super::tile_store::TileStore;
+use super::tiles::RawTiles;
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,8 @@ struct Entry {
     path: PathBuf,
     identity: FileIdentity,
     dataset: Dataset,
+    /// The file's tiles when they can be read without GDAL: None until asked, then Some.
+    tiles: Option<Option<RawTiles>>,
 }
 
 /// Datasets opened by this process for one owner.
@@ -105,17 +109,39 @@ impl DatasetCache {
     where
         E: From<RasterError>,
     {
+        self.with_entry(path, |entry| f(&entry.dataset))
+    }
+
+    /// [`DatasetCache::with_dataset`], with the file's tiles when they can be read without GDAL
+    /// ([`RawTiles`]).
+    pub fn with_tiles<R, E>(
+        &mut self,
+        path: &Path,
+        f: impl FnOnce(&Dataset, Option<&mut RawTiles>) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<RasterError>,
+    {
+        self.with_entry(path, |Entry { path, dataset, tiles, .. }| {
+            f(dataset, tiles.get_or_insert_with(|| RawTiles::of(dataset, path)).as_mut())
+        })
+    }
+
+    fn with_entry<R, E>(&mut self, path: &Path, f: impl FnOnce(&mut Entry) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<RasterError>,
+    {
         let _quiet = QuietGdal::new();
         self.forget_inherited();
         let identity = FileIdentity::of(path)?;
         let cached = self.open.iter().position(|e| e.path == path);
         let entry = match cached.map(|index| self.open.remove(index)) {
             Some(entry) if entry.identity == identity => entry,
-            _ => Entry { path: path.to_path_buf(), identity, dataset: open_geotiff(path)? },
+            _ => Entry { path: path.to_path_buf(), identity, dataset: open_geotiff(path)?, tiles: None },
         };
         self.open.insert(0, entry);
         self.open.truncate(OPEN_DATASETS);
-        let result = f(&self.open[0].dataset);
+        let result = f(&mut self.open[0]);
         // A file rewritten or replaced during the read may have given some blocks of each version:
         // its result is refused whole, and the dataset is not used again.
         if FileIdentity::of(path).ok() != Some(identity) {
@@ -157,6 +183,8 @@ pub type SharedDataset = Arc<Mutex<DatasetCache>>;
 pub struct DatasetPool {
     /// The files' datasets, most recently asked for first.
     files: Mutex<Vec<(PathBuf, SharedDataset)>>,
+    /// The tiles decompressed from them without GDAL, kept for the windows that share them.
+    pub tiles: TileStore,
 }
 
 impl DatasetPool {

@@ -18,6 +18,8 @@ pub mod scan;
 pub mod sketch;
 pub mod stats;
 pub mod strips;
+pub mod tile_store;
+pub mod tiles;
 pub mod vsi;
 
 pub use error::RasterError;

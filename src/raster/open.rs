@@ -90,6 +90,14 @@ pub fn block_cache_used() -> u64 {
     used.max(0) as u64
 }
 
+/// The bytes GDAL's block cache may hold (GDAL_CACHEMAX, or our default).
+pub fn block_cache_max() -> u64 {
+    init_gdal();
+    // SAFETY: reads a process-wide setting inside GDAL.
+    let max = unsafe { gdal_sys::GDALGetCacheMax64() };
+    max.max(0) as u64
+}
+
 /// Drops the dataset's decoded tiles from GDAL's block cache; its next read decodes them again.
 pub fn drop_decoded_tiles(dataset: &Dataset) {
     // SAFETY: an open dataset, used by this thread alone; it is read-only, so GDAL's flush writes

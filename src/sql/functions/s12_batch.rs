@@ -19,8 +19,9 @@
 use crate::raster::cache::lock;
 use crate::raster::cache::{Pinned, SharedDataset, CHANGED};
 use crate::raster::npy::{npy_header, numpy_descr, write_values};
-use crate::raster::open::{block_cache_used, drop_decoded_tiles};
+use crate::raster::open::{block_cache_max, block_cache_used, drop_decoded_tiles};
 use crate::raster::strips::{ReadGuard, Window};
+use crate::raster::tile_store::TileStore;
 use crate::raster::RasterError;
 use crate::sql::runtime::arguments::{self, band_spec, fail};
 use crate::sql::runtime::blob_result::{register_aggregate, BlobAggregate, RawArgs, SqliteBlob};
@@ -77,7 +78,7 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     let sample_bytes = c * h * w * dtype.bytes() as usize;
     // SAFETY: the handle of the connection running this call, used inside it.
     let mut blob = session.loans.buffer(unsafe { conn.handle() }, F, header.len() + list.len() * sample_bytes)?;
-    let budget = TileBudget::new(blob.len());
+    let budget = TileBudget::new(blob.len(), &session.reader_datasets.tiles);
     let (head, values) = blob.uninit().split_at_mut(header.len());
     for (slot, byte) in head.iter_mut().zip(&header) {
         slot.write(*byte);
@@ -185,17 +186,25 @@ struct Job<'a> {
     dataset: SharedDataset,
 }
 
-/// How far a batch lets GDAL's block cache grow: an eighth of its result + 64 MB above what the
-/// cache held when it began.
+/// How far a batch lets decoded tiles grow: an eighth of its result + 64 MB above what was held
+/// when it began, in the connection's own tile store and in GDAL's block cache (files GDAL reads).
 struct TileBudget {
+    /// For GDAL's block cache.
     limit: u64,
+    /// For the tile store, no more than GDAL's cache may hold (GDAL_CACHEMAX).
+    store_limit: usize,
 }
 
 impl TileBudget {
     const BASE_BYTES: u64 = 64 << 20;
 
-    fn new(result_bytes: usize) -> TileBudget {
-        TileBudget { limit: block_cache_used() + result_bytes as u64 / 8 + Self::BASE_BYTES }
+    fn new(result_bytes: usize, store: &TileStore) -> TileBudget {
+        let growth = result_bytes as u64 / 8 + Self::BASE_BYTES;
+        let store_limit = (store.bytes() as u64 + growth).min(block_cache_max());
+        TileBudget {
+            limit: block_cache_used() + growth,
+            store_limit: usize::try_from(store_limit).unwrap_or(usize::MAX),
+        }
     }
 
     /// Drops the tiles of `dataset` (the file a thread just read a window of) when the cache has
@@ -229,7 +238,7 @@ fn read_all(
                 let mut guard = Reader { session, db, interrupted: false };
                 while lock(&failed).is_none() {
                     let Some(mut job) = next_job(&queue) else { return };
-                    let read = read_sample(&mut job, dtype, budget, &mut guard);
+                    let read = read_sample(&mut job, (&session.reader_datasets.tiles, dtype), budget, &mut guard);
                     lock(&queue).busy.retain(|busy| !Arc::ptr_eq(busy, &job.dataset));
                     session.reader_datasets.release(job.dataset);
                     if let Err(error) = read {
@@ -302,10 +311,23 @@ fn next_job<'a>(queue: &Mutex<Queue<'a>>) -> Option<Job<'a>> {
 }
 
 /// One job's sample into its slot, through its file's dataset, which this thread holds
-/// meanwhile; then the batch's budget of decoded tiles is enforced on that file.
-fn read_sample(job: &mut Job, dtype: GdalDataType, budget: &TileBudget, guard: &mut Reader) -> Result<(), RasterError> {
+/// meanwhile: from the file's tiles when they can be read without GDAL ([`crate::raster::tiles::RawTiles`], kept in the
+/// connection's tile store), else through GDAL, after which the batch's budget of GDAL's decoded
+/// tiles is enforced on that file.
+fn read_sample(
+    job: &mut Job,
+    (store, dtype): (&TileStore, GdalDataType),
+    budget: &TileBudget,
+    guard: &mut Reader,
+) -> Result<(), RasterError> {
     let Job { sample, slot, dataset, .. } = job;
-    lock(dataset).with_dataset(&sample.target.path, |dataset| {
+    lock(dataset).with_tiles(&sample.target.path, |dataset, tiles| {
+        if let Some(tiles) = tiles.filter(|tiles| tiles.dtype() == dtype) {
+            let stored = (store, budget.store_limit);
+            if tiles.write_window(dataset, stored, &sample.bands, sample.window, guard, slot)? {
+                return Ok(());
+            }
+        }
         let read = write_values(dataset, dtype, &sample.bands, sample.window, guard, slot);
         budget.enforce(dataset);
         read

@@ -26,12 +26,15 @@ pub(crate) fn debug(session: &Session, functions: &[SqlFunction]) -> String {
     let names: Vec<String> =
         functions.iter().flat_map(|f| f.shapes.iter().map(|shape| listed_name(f.name, shape))).collect();
     format!(
-        "sen12lite {} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\nfunctions: {}\n{}",
+        "sen12lite {} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\nfunctions: {}\ntiles kept by \
+         s12_batch: {} ({} bytes)\n{}",
         version(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
         rusqlite::version(),
         gdal::version::version_info("RELEASE_NAME"),
         names.join(" "),
+        session.reader_datasets.tiles.count(),
+        session.reader_datasets.tiles.bytes(),
         session.limits,
     )
     .trim_end()
