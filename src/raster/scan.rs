@@ -11,6 +11,7 @@ use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats, BinPool};
 use super::strips::{for_each_strip_in, Unguarded, Window};
+use super::tiles::RawTiles;
 use crate::layout::{Modality, OpticalBands};
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::{Dataset, Metadata};
@@ -181,7 +182,7 @@ pub fn scan_file(path: &Path, request: &ScanRequest, scratch: &mut ScanScratch) 
                     MAX_FLOAT_VALUE_BYTES >> 20
                 ),
             )),
-            _ => read_all_strips(&dataset, &mut scan, request, scratch)?,
+            _ => read_all_strips((&dataset, path), &mut scan, request, scratch)?,
         }
     }
     Ok(scan)
@@ -252,7 +253,7 @@ fn footprint(dataset: &Dataset, info: &FileInfo, crs: &mut FileCrs) -> Result<Ve
 
 /// Reads every pixel once, strip by strip, feeding the band statistics and the file's measures.
 fn read_all_strips(
-    dataset: &Dataset,
+    (dataset, path): (&Dataset, &Path),
     scan: &mut FileScan,
     request: &ScanRequest,
     scratch: &mut ScanScratch,
@@ -267,7 +268,8 @@ fn read_all_strips(
     let facts = || grid_facts(measures, &accumulators);
     let mut grid = request.patch_grid.map(|_| GridPass::new(Grid::authors(width, height), width, facts()));
     let mut look = request.quicklook.clone().map(|look| QuicklookPass::new(width, height, look));
-    let pass = StripPass { dataset, window: Window::whole(width, height), bands };
+    let tiles = RawTiles::of(dataset, path);
+    let mut pass = StripPass { dataset, tiles, window: Window::whole(width, height), bands };
     let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid, &mut look));
     match common_type(dataset, bands) {
         Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, to, BandAccumulator::push_integers),
@@ -336,6 +338,8 @@ type Targets<'a> =
 /// Every band of a file, strip by strip, into its accumulators and the S2 measures.
 struct StripPass<'a> {
     dataset: &'a Dataset,
+    /// The file's tiles, when they are decompressed here rather than by GDAL.
+    tiles: Option<RawTiles>,
     window: Window,
     bands: usize,
 }
@@ -345,13 +349,13 @@ impl StripPass<'_> {
     /// converting), hands each band's strip to `push`, and the strip of all bands to the S2
     /// measures and the patch grid.
     fn run<T: GdalType + Copy + Default + Into<f64>>(
-        &self,
+        &mut self,
         buffers: &mut Vec<Vec<T>>,
         (accumulators, optical, grid, look): Targets,
         push: impl Fn(&mut BandAccumulator, &[T]),
     ) -> Result<()> {
         let all_bands: Vec<usize> = (1..=self.bands).collect();
-        for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, |strips, pixels| {
+        let mut visit = |strips: &[Vec<T>], pixels: usize| {
             for (accumulator, strip) in accumulators.iter_mut().zip(strips) {
                 push(accumulator, &strip[..pixels]);
             }
@@ -364,7 +368,13 @@ impl StripPass<'_> {
             if let Some(look) = look.as_mut() {
                 look.add_strip(strips, pixels);
             }
-        })
+        };
+        if let Some(tiles) = self.tiles.as_mut() {
+            if tiles.for_each_strip(self.dataset, &all_bands, self.window, buffers, &mut visit)? {
+                return Ok(());
+            }
+        }
+        for_each_strip_in(self.dataset, &all_bands, self.window, &mut Unguarded, buffers, visit)
     }
 }
 

@@ -163,29 +163,49 @@ pub fn for_each_strip_in<T: GdalType + Copy + Default>(
     strips.truncate(bands.len());
     // Every value a visit sees is written by GDAL first: the buffers' old values are never read.
     strips.iter_mut().for_each(|buffer| buffer.resize(width * rows_per_strip, T::default()));
-    let value_bytes = std::mem::size_of::<T>();
     for top in (0..window.height).step_by(rows_per_strip) {
         let rows = rows_per_strip.min(window.height - top);
         let strip = Window { row: window.row + top, height: rows, ..window };
         for piece in pieces(strip, block, dataset.raster_count(), guard.piece_values()) {
             guard.before_read(piece.pixels() * bands.len())?;
-            let offset = (piece.row - strip.row) * window.width + (piece.col - strip.col);
-            for (buffer, &number) in strips.iter_mut().zip(bands) {
-                let to = Destination {
-                    data: buffer[offset..].as_mut_ptr().cast(),
-                    pixel: value_bytes,
-                    line: window.width * value_bytes,
-                    band: 0,
-                };
-                // SAFETY: the piece lies inside the strip, whose rows are `window.width` values of
-                // T apart in `buffer` (width * rows_per_strip values): every value written is in it.
-                unsafe { read_piece(dataset, &[number], piece, T::gdal_ordinal(), to) }.map_err(|reason| {
-                    let rows = piece.row..piece.row + piece.height;
-                    RasterError::Read { what: format!("band {number} at rows {rows:?}"), reason }
-                })?;
-            }
+            read_piece_into_strips(dataset, bands, piece, strip, strips)?;
         }
         visit(strips, window.width * rows);
+    }
+    Ok(())
+}
+
+/// Reads `piece` of `bands` (1-based) into `strips`, one buffer a band holding `strip` row-major
+/// (the piece lies inside it, and each buffer holds at least its pixels).
+pub fn read_piece_into_strips<T: GdalType + Copy>(
+    dataset: &Dataset,
+    bands: &[usize],
+    piece: Window,
+    strip: Window,
+    strips: &mut [Vec<T>],
+) -> Result<()> {
+    let value_bytes = std::mem::size_of::<T>();
+    let offset = (piece.row - strip.row) * strip.width + (piece.col - strip.col);
+    let last = offset + (piece.height - 1) * strip.width + piece.width;
+    for (buffer, &number) in strips.iter_mut().zip(bands) {
+        if piece.pixels() == 0 || buffer.len() < last {
+            return Err(RasterError::Internal(format!(
+                "a strip of {} values for {piece:?} in {strip:?}",
+                buffer.len()
+            )));
+        }
+        let to = Destination {
+            data: buffer[offset..].as_mut_ptr().cast(),
+            pixel: value_bytes,
+            line: strip.width * value_bytes,
+            band: 0,
+        };
+        // SAFETY: the piece's rows are `strip.width` values of T apart from `offset` on, and its
+        // last value is inside `buffer` (checked above): every value written is in it.
+        unsafe { read_piece(dataset, &[number], piece, T::gdal_ordinal(), to) }.map_err(|reason| {
+            let rows = piece.row..piece.row + piece.height;
+            RasterError::Read { what: format!("band {number} at rows {rows:?}"), reason }
+        })?;
     }
     Ok(())
 }

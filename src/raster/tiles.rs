@@ -12,10 +12,10 @@
 //! (libtiff does not check zlib's checksum: a tile that fails it still reads as GDAL reads it).
 
 use super::error::{RasterError, Result};
-use super::strips::{ReadGuard, Window};
+use super::strips::{read_piece_into_strips, ReadGuard, Window};
 use super::tile_store::{TileKey, TileStore};
 use super::vsi::VsiFile;
-use gdal::raster::GdalDataType;
+use gdal::raster::{GdalDataType, GdalType};
 use gdal::{Dataset, Metadata};
 use std::mem::MaybeUninit;
 use std::path::Path;
@@ -106,92 +106,176 @@ impl RawTiles {
         guard: &mut dyn ReadGuard,
         out: &mut [MaybeUninit<u8>],
     ) -> Result<bool> {
-        if out.len() != window.pixels() * bands.len() * self.value_bytes {
+        let plane = window.pixels() * self.value_bytes;
+        if out.len() != plane * bands.len() {
             return Err(RasterError::Internal("a .npy buffer of the wrong size".into()));
         }
-        if window.pixels() == 0 || bands.iter().any(|&b| b == 0 || b > self.bands) {
+        if plane == 0 || !self.has_bands(bands) {
             return Ok(false);
         }
-        let (width, height) = self.block;
-        for ty in window.row / height..=(window.row + window.height - 1) / height {
-            for tx in window.col / width..=(window.col + window.width - 1) / width {
-                guard.before_read(width * height * self.bands)?;
-                let key: TileKey = (self.serial, tx, ty);
-                let tile = match store.get(key) {
-                    Some(tile) => tile,
-                    None => {
-                        let Some(tile) = self.decompress(dataset, tx, ty) else { return Ok(false) };
-                        let tile = Arc::new(tile);
-                        store.insert(key, tile.clone(), limit);
-                        tile
+        let mut planes: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(plane).collect();
+        for (tx, ty) in self.tiles_over(window) {
+            guard.before_read(self.block.0 * self.block.1 * self.bands)?;
+            let key: TileKey = (self.serial, tx, ty);
+            let tile = match store.get(key) {
+                Some(tile) => tile,
+                None => {
+                    let mut tile = Vec::new();
+                    if !self.decompress(dataset, (tx, ty), &mut tile) {
+                        return Ok(false);
                     }
-                };
-                let part = Part { tile: &tile, origin: (tx * width, ty * height), width, bands: self.bands };
-                match self.value_bytes {
-                    1 => part.copy::<1>(bands, window, out),
-                    2 => part.copy::<2>(bands, window, out),
-                    4 => part.copy::<4>(bands, window, out),
-                    _ => part.copy::<8>(bands, window, out),
+                    let tile = Arc::new(tile);
+                    store.insert(key, tile.clone(), limit);
+                    tile
                 }
-            }
+            };
+            self.part(&tile, (tx, ty)).copy(self.value_bytes, bands, window, &mut planes);
         }
         Ok(true)
     }
 
-    /// Tile (`tx`, `ty`) decompressed; None when it is missing or not what its place says.
-    fn decompress(&mut self, dataset: &Dataset, tx: usize, ty: usize) -> Option<Vec<u8>> {
-        let band = dataset.rasterband(1).ok()?;
+    /// [`super::strips::for_each_strip_in`] for the ingest, unguarded: strips of whole tile rows
+    /// (at least `STRIP_ROWS` rows), each tile decompressed once into one reused buffer and
+    /// copied into the strips of its bands. A tile this cannot read is read by GDAL into its place
+    /// (a missing tile then gives nodata, a damaged one GDAL's error). Ok(false), before anything
+    /// is read, when `T` is not the file's type, the bands are not the file's, or a strip would
+    /// be larger than `STRIP_BYTES`.
+    pub fn for_each_strip<T: GdalType + Copy + Default>(
+        &mut self,
+        dataset: &Dataset,
+        bands: &[usize],
+        window: Window,
+        strips: &mut Vec<Vec<T>>,
+        mut visit: impl FnMut(&[Vec<T>], usize),
+    ) -> Result<bool> {
+        let rows_per_strip = self.block.1 * STRIP_ROWS.div_ceil(self.block.1);
+        let strip_bytes = window.width.saturating_mul(rows_per_strip).saturating_mul(bands.len() * self.value_bytes);
+        if T::datatype() != self.dtype || !self.has_bands(bands) || strip_bytes > STRIP_BYTES || window.pixels() == 0 {
+            return Ok(false);
+        }
+        strips.resize_with(bands.len(), Vec::new);
+        strips.truncate(bands.len());
+        // Every value a visit sees is written first: the buffers' old values are never read.
+        strips.iter_mut().for_each(|buffer| buffer.resize(window.width * rows_per_strip, T::default()));
+        let mut tile = Vec::new();
+        for top in (window.row..window.row + window.height).step_by(rows_per_strip) {
+            let strip = Window { row: top, height: rows_per_strip.min(window.row + window.height - top), ..window };
+            for (tx, ty) in self.tiles_over(strip) {
+                if self.decompress(dataset, (tx, ty), &mut tile) {
+                    let mut planes: Vec<&mut [MaybeUninit<u8>]> = strips.iter_mut().map(|s| value_bytes(s)).collect();
+                    self.part(&tile, (tx, ty)).copy(self.value_bytes, bands, strip, &mut planes);
+                } else {
+                    let piece = self.part(&[], (tx, ty)).inside(strip);
+                    read_piece_into_strips(dataset, bands, piece, strip, strips)?;
+                }
+            }
+            visit(strips, strip.pixels());
+        }
+        Ok(true)
+    }
+
+    fn has_bands(&self, bands: &[usize]) -> bool {
+        bands.iter().all(|&b| (1..=self.bands).contains(&b))
+    }
+
+    /// The tiles `window` touches, (column, row) in the tile grid, in raster order.
+    fn tiles_over(&self, window: Window) -> impl Iterator<Item = (usize, usize)> {
+        let (width, height) = self.block;
+        let columns = window.col / width..=(window.col + window.width - 1) / width;
+        (window.row / height..=(window.row + window.height - 1) / height)
+            .flat_map(move |ty| columns.clone().map(move |tx| (tx, ty)))
+    }
+
+    fn part<'a>(&self, tile: &'a [u8], (tx, ty): (usize, usize)) -> Part<'a> {
+        Part { tile, origin: (tx * self.block.0, ty * self.block.1), block: self.block, bands: self.bands }
+    }
+
+    /// Tile (`tx`, `ty`) decompressed into `tile` (its old content replaced); false when it is
+    /// missing or not what its place says.
+    fn decompress(&mut self, dataset: &Dataset, (tx, ty): (usize, usize), tile: &mut Vec<u8>) -> bool {
+        let Ok(band) = dataset.rasterband(1) else { return false };
         let item = |what| band.metadata_item(&format!("BLOCK_{what}_{tx}_{ty}"), "TIFF")?.parse::<u64>().ok();
-        let (offset, stored) = (item("OFFSET")?, usize::try_from(item("SIZE")?).ok()?);
+        let (Some(offset), Some(stored)) = (item("OFFSET"), item("SIZE").and_then(|n| usize::try_from(n).ok())) else {
+            return false;
+        };
         let row_bytes = self.block.0 * self.bands * self.value_bytes;
         let full = row_bytes * self.block.1;
         // DEFLATE adds at most 5 bytes a 64 KiB of stored data, and zlib 6 bytes.
         if offset == 0 || stored == 0 || stored > full + full / 1024 + 1024 {
-            return None;
+            return false;
         }
-        let compressed = self.file.read_at(offset, stored).filter(|read| read.len() == stored)?;
+        let Some(compressed) = self.file.read_at(offset, stored).filter(|read| read.len() == stored) else {
+            return false;
+        };
         // Not zeroed first: libdeflate writes every byte it reports (zeroing cost 5 % of a batch).
-        let mut tile = Vec::with_capacity(full);
-        let written = self.decompressor.zlib(&compressed, tile.spare_capacity_mut())?;
+        tile.clear();
+        tile.reserve(full);
+        let Some(written) = self.decompressor.zlib(&compressed, &mut tile.spare_capacity_mut()[..full]) else {
+            return false;
+        };
         // SAFETY: libdeflate wrote the first `written` bytes, and `written` <= capacity.
         unsafe { tile.set_len(written) };
         // A strip at the bottom may hold only the raster's last rows; the rest is never read.
         let rows_left = self.height.saturating_sub(ty * self.block.1).min(self.block.1);
         if written != full && written != rows_left * row_bytes {
-            return None;
+            return false;
         }
         tile.resize(full, 0);
-        Some(tile)
+        true
     }
 }
 
-/// The part of one tile that a window covers.
+/// Rows a strip of the ingest holds at least (whole tile rows): fewer, larger visits.
+const STRIP_ROWS: usize = 128;
+/// Bytes a strip of all bands may hold; a wider file is read by GDAL in narrower strips.
+const STRIP_BYTES: usize = 32 << 20;
+
+/// The values of `values` as bytes, for libdeflate's output to be copied into.
+fn value_bytes<T: GdalType + Copy>(values: &mut [T]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: GDAL's value types are plain integers and floats, for which any bytes are a value;
+    // the slice covers exactly the values' memory, borrowed mutably for as long as it lives.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), std::mem::size_of_val(values)) }
+}
+
+/// One tile and where it lies in the raster.
 struct Part<'a> {
     /// The tile's values, pixel-interleaved.
     tile: &'a [u8],
     /// The tile's first column and row in the raster.
     origin: (usize, usize),
-    width: usize,
+    block: (usize, usize),
     bands: usize,
 }
 
 impl Part<'_> {
-    /// Copies `bands` (1-based) of the pixels of `window` inside the tile to their places in
-    /// `out` (band after band, row-major), `N` bytes a value.
-    fn copy<const N: usize>(&self, bands: &[usize], window: Window, out: &mut [MaybeUninit<u8>]) {
+    /// The part of `frame` the tile covers.
+    fn inside(&self, frame: Window) -> Window {
+        let (x0, x1) = (frame.col.max(self.origin.0), (frame.col + frame.width).min(self.origin.0 + self.block.0));
+        let (y0, y1) = (frame.row.max(self.origin.1), (frame.row + frame.height).min(self.origin.1 + self.block.1));
+        Window { col: x0, row: y0, width: x1.saturating_sub(x0), height: y1.saturating_sub(y0) }
+    }
+
+    /// Copies `bands` (1-based) of the pixels of `frame` inside the tile, `value_bytes` bytes a
+    /// value, into `planes`: one a band, each holding `frame` row-major.
+    fn copy(&self, value_bytes: usize, bands: &[usize], frame: Window, planes: &mut [&mut [MaybeUninit<u8>]]) {
+        match value_bytes {
+            1 => self.copy_values::<1>(bands, frame, planes),
+            2 => self.copy_values::<2>(bands, frame, planes),
+            4 => self.copy_values::<4>(bands, frame, planes),
+            _ => self.copy_values::<8>(bands, frame, planes),
+        }
+    }
+
+    fn copy_values<const N: usize>(&self, bands: &[usize], frame: Window, planes: &mut [&mut [MaybeUninit<u8>]]) {
         let (tile, _) = self.tile.as_chunks::<N>();
-        let (out, _) = out.as_chunks_mut::<N>();
-        let (x0, x1) = (window.col.max(self.origin.0), (window.col + window.width).min(self.origin.0 + self.width));
-        let tile_rows = tile.len() / (self.width * self.bands);
-        let (y0, y1) = (window.row.max(self.origin.1), (window.row + window.height).min(self.origin.1 + tile_rows));
-        let columns = x1 - x0;
-        for y in y0..y1 {
-            let from = ((y - self.origin.1) * self.width + (x0 - self.origin.0)) * self.bands;
-            let pixels = &tile[from..from + columns * self.bands];
-            let to = (y - window.row) * window.width + (x0 - window.col);
-            for (plane, &band) in bands.iter().enumerate() {
-                let row = &mut out[plane * window.pixels() + to..][..columns];
-                for (value, pixel) in row.iter_mut().zip(pixels.chunks_exact(self.bands)) {
+        let inside = self.inside(frame);
+        for y in inside.row..inside.row + inside.height {
+            let from = ((y - self.origin.1) * self.block.0 + (inside.col - self.origin.0)) * self.bands;
+            let pixels = &tile[from..from + inside.width * self.bands];
+            let to = (y - frame.row) * frame.width + (inside.col - frame.col);
+            for (plane, &band) in planes.iter_mut().zip(bands) {
+                let (plane, _) = plane.as_chunks_mut::<N>();
+                for (value, pixel) in plane[to..to + inside.width].iter_mut().zip(pixels.chunks_exact(self.bands)) {
                     *value = pixel[band - 1].map(MaybeUninit::new);
                 }
             }
