@@ -46,10 +46,13 @@ impl OpticalMask {
         classes.clear();
         classes.resize(pixels, PixelClass::Clear);
         for &(band, tag) in &self.reflectance {
+            // A select rather than a branch, and the tag's NaN case apart: the compiler then
+            // vectorizes the loop (12 bands of every pixel of every S2 file).
+            let tag = tag.filter(|tag| !tag.is_nan()).unwrap_or(f64::NAN);
             for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
-                if is_nodata(value.into(), tag) {
-                    *class = PixelClass::Invalid;
-                }
+                let value: f64 = value.into();
+                let nodata = value.is_nan() | (value == tag);
+                *class = if nodata { PixelClass::Invalid } else { *class };
             }
         }
         if let Some((band, tag)) = self.cloud {
