@@ -11,7 +11,6 @@
 
 use super::error::{RasterError, Result};
 use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
-use super::tile_store::TileStore;
 use super::tiles::RawTiles;
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
@@ -183,8 +182,6 @@ pub type SharedDataset = Arc<Mutex<DatasetCache>>;
 pub struct DatasetPool {
     /// The files' datasets, most recently asked for first.
     files: Mutex<Vec<(PathBuf, SharedDataset)>>,
-    /// The tiles decompressed from them without GDAL, kept for the windows that share them.
-    pub tiles: TileStore,
 }
 
 impl DatasetPool {

@@ -1,7 +1,9 @@
 //! Windows as `.npy` (format 1.0): `numpy.load(io.BytesIO(blob))` gives a (bands, rows, cols) array.
 
 use super::error::{RasterError, Result};
+use super::open::block_cache_max;
 use super::strips::{pieces, read_piece, Destination, ReadGuard, Window};
+use super::tiles::RawTiles;
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::Dataset;
 use std::mem::MaybeUninit;
@@ -51,10 +53,11 @@ pub fn npy_layout(dtype: GdalDataType, bands: usize, window: Window) -> Result<N
 }
 
 /// Reads `bands` (1-based) of `window` in the file's own type into `out` as `.npy` (`out` is
-/// `layout.len` bytes, not yet written: GDAL writes every value in place, so nothing is zeroed or
-/// copied); `guard` is asked before each piece. `out` must be 8-byte aligned.
+/// `layout.len` bytes, not yet written: every value is written in place, so nothing is zeroed or
+/// copied), from the file's tiles if it has them ([`write_values_from`]); `guard` is asked before
+/// each piece or tile. `out` must be 8-byte aligned.
 pub fn write_npy(
-    dataset: &Dataset,
+    (dataset, tiles): (&Dataset, Option<&mut RawTiles>),
     layout: &NpyLayout,
     bands: &[usize],
     window: Window,
@@ -68,7 +71,34 @@ pub fn write_npy(
     for (slot, byte) in header.iter_mut().zip(&layout.header) {
         slot.write(*byte);
     }
-    write_values(dataset, layout.dtype, bands, window, guard, values)
+    write_values_from((dataset, tiles), block_cache_max_bytes(), (layout.dtype, bands, window), guard, values)?;
+    Ok(())
+}
+
+/// [`write_values`] from the file's own tiles when it has them ([`RawTiles`], kept in the
+/// process's tile store within `limit` bytes), else (or for a tile they leave to GDAL) through
+/// GDAL; Ok(true) when GDAL read it. The window's values are charged to `guard` once, and again
+/// if GDAL must read them after all.
+pub fn write_values_from(
+    (dataset, tiles): (&Dataset, Option<&mut RawTiles>),
+    limit: usize,
+    (dtype, bands, window): (GdalDataType, &[usize], Window),
+    guard: &mut dyn ReadGuard,
+    values: &mut [MaybeUninit<u8>],
+) -> Result<bool> {
+    if let Some(tiles) = tiles.filter(|tiles| tiles.dtype() == dtype) {
+        guard.before_read(window.pixels() * bands.len())?;
+        if tiles.write_window(dataset, limit, bands, window, guard, values)? {
+            return Ok(false);
+        }
+    }
+    write_values(dataset, dtype, bands, window, guard, values)?;
+    Ok(true)
+}
+
+/// GDAL's block cache size, the bound of the tile store outside a batch.
+fn block_cache_max_bytes() -> usize {
+    usize::try_from(block_cache_max()).unwrap_or(usize::MAX)
 }
 
 /// Reads `bands` (1-based) of `window` as `dtype` into `out`, band after band, row-major: the

@@ -1,9 +1,18 @@
-//! Decompressed tiles kept for reuse by the threads of one connection (`s12_batch`), least
-//! recently used dropped first, within a byte limit each caller gives.
+//! Decompressed tiles kept for the windows that read them again, least recently used dropped
+//! first, within a byte limit each caller gives: one store for the process, like GDAL's block
+//! cache (whose place it takes for the files read without GDAL), so that many connections (a
+//! Datasette's) together keep no more than one limit. A static is never dropped: nothing runs at
+//! exit.
 
 use super::cache::lock;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The process's tile store.
+pub fn shared() -> &'static TileStore {
+    static STORE: OnceLock<TileStore> = OnceLock::new();
+    STORE.get_or_init(TileStore::default)
+}
 
 /// A tile: the file it is of (a number [`super::tiles::RawTiles`] takes each time a file is opened)
 /// and its column and row in the file's tile grid.
@@ -59,6 +68,16 @@ impl TileStore {
         held.tiles.insert(key, (tile, used));
     }
 
+    /// Drops the tiles of one opening of a file (`serial`), when it is closed: as GDAL frees a
+    /// dataset's blocks, so a host that opens and closes connections keeps no more.
+    pub fn forget_file(&self, serial: u64) {
+        let mut held = lock(&self.inner);
+        let keys: Vec<TileKey> = held.tiles.keys().filter(|key| key.0 == serial).copied().collect();
+        for key in keys {
+            held.remove(key);
+        }
+    }
+
     /// Bytes of the tiles kept now.
     pub fn bytes(&self) -> usize {
         lock(&self.inner).bytes
@@ -112,6 +131,19 @@ mod tests {
         store.insert((1, 8, 8), tile(50), 40);
         assert_eq!(store.bytes(), 20, "nothing dropped for a tile that cannot be kept");
         assert!(store.get((1, 8, 8)).is_none());
+    }
+
+    #[test]
+    fn a_file_forgotten_leaves_the_other_files_tiles() {
+        let store = TileStore::default();
+        for (file, x) in [(1, 0), (2, 0), (1, 1), (3, 0)] {
+            store.insert((file, x, 0), tile(10), 100);
+        }
+        store.forget_file(1);
+        assert_eq!((store.count(), store.bytes()), (2, 20));
+        assert!(store.get((2, 0, 0)).is_some() && store.get((3, 0, 0)).is_some());
+        store.insert((4, 0, 0), tile(80), 100);
+        assert_eq!(store.bytes(), 100, "what the forgotten file held is free");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use super::error::{RasterError, Result};
 use super::strips::{read_piece_into_strips, ReadGuard, Window};
-use super::tile_store::{TileKey, TileStore};
+use super::tile_store::{self, TileKey};
 use super::vsi::VsiFile;
 use gdal::raster::{GdalDataType, GdalType};
 use gdal::{Dataset, Metadata};
@@ -67,7 +67,10 @@ impl RawTiles {
                         && band.metadata_item("NBITS", "IMAGE_STRUCTURE").is_none()
                 })
             });
-        if !plain || block.0 == 0 || block.1 == 0 {
+        // A header may claim any block size: a tile larger than GDAL would hold is left to GDAL,
+        // which refuses it with an error instead of this process running out of memory.
+        let tile_bytes = block.0.checked_mul(block.1)?.checked_mul(bands)?.checked_mul(dtype.bytes() as usize)?;
+        if !plain || tile_bytes == 0 || tile_bytes > MAX_TILE_BYTES {
             return None;
         }
         let mut file = VsiFile::open(path).ok()?;
@@ -94,13 +97,14 @@ impl RawTiles {
     }
 
     /// Writes `bands` (1-based) of `window` into `out`, band after band, row-major, as
-    /// [`super::npy::write_values`] does; tiles come from `store` or are decompressed and kept
-    /// there within `limit` bytes. Ok(false) when a tile is left to GDAL (`out` then holds
-    /// anything). `guard` is asked before each tile.
+    /// [`super::npy::write_values`] does; tiles come from the process's tile store or are
+    /// decompressed and kept there within `limit` bytes. Ok(false) when a tile is left to GDAL
+    /// (`out` then holds anything). `guard` is polled before each tile (the caller charges the
+    /// window's values).
     pub fn write_window(
         &mut self,
         dataset: &Dataset,
-        (store, limit): (&TileStore, usize),
+        limit: usize,
         bands: &[usize],
         window: Window,
         guard: &mut dyn ReadGuard,
@@ -114,8 +118,9 @@ impl RawTiles {
             return Ok(false);
         }
         let mut planes: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(plane).collect();
+        let store = tile_store::shared();
         for (tx, ty) in self.tiles_over(window) {
-            guard.before_read(self.block.0 * self.block.1 * self.bands)?;
+            guard.poll()?;
             let key: TileKey = (self.serial, tx, ty);
             let tile = match store.get(key) {
                 Some(tile) => tile,
@@ -209,7 +214,9 @@ impl RawTiles {
         };
         // Not zeroed first: libdeflate writes every byte it reports (zeroing cost 5 % of a batch).
         tile.clear();
-        tile.reserve(full);
+        if tile.try_reserve(full).is_err() {
+            return false;
+        }
         let Some(written) = self.decompressor.zlib(&compressed, &mut tile.spare_capacity_mut()[..full]) else {
             return false;
         };
@@ -225,6 +232,15 @@ impl RawTiles {
     }
 }
 
+impl Drop for RawTiles {
+    /// The file is closed: its tiles go from the store.
+    fn drop(&mut self) {
+        tile_store::shared().forget_file(self.serial);
+    }
+}
+
+/// The largest tile read without GDAL: 16 times a 256 px tile of 13 bands of 16 bits.
+const MAX_TILE_BYTES: usize = 32 << 20;
 /// Rows a strip of the ingest holds at least (whole tile rows): fewer, larger visits.
 const STRIP_ROWS: usize = 128;
 /// Bytes a strip of all bands may hold; a wider file is read by GDAL in narrower strips.

@@ -1,8 +1,9 @@
-"""s12_batch's own tile reading (src/raster/tiles.rs): a DEFLATE GeoTIFF in whole little-endian
-values without a predictor is decompressed by libdeflate, not GDAL; every other file is left to
-GDAL. Either way the batch is GDAL's reads of the same windows, across tile edges and at the
-raster's edges, for each layout another tool may have written; `s12_debug()` tells which way the
-file was read (tiles kept by s12_batch), so a layout that silently fell back to GDAL fails."""
+"""s12_batch's and s12_window's own tile reading (src/raster/tiles.rs): a DEFLATE GeoTIFF in whole
+little-endian values without a predictor is decompressed by libdeflate, not GDAL; every other file
+is left to GDAL. Either way the windows are GDAL's reads of the same windows, across tile edges and
+at the raster's edges, for each layout another tool may have written; `s12_debug()` in a fresh
+process tells which way the file was read (the tiles it keeps), so a layout that silently fell back
+to GDAL fails."""
 import io
 import re
 import shutil
@@ -53,16 +54,22 @@ def rewrite(files, options):
         gdal.Translate(path, str(original), creationOptions=options)
 
 
-def tiles_kept(conn):
-    line = next(x for x in conn.execute("SELECT s12_debug()").fetchone()[0].splitlines() if x.startswith("tiles kept"))
-    return int(re.match(r"tiles kept by s12_batch: (\d+) \(\d+ bytes\)$", line).group(1))
+def kept_tiles(db, sql):
+    """Whether a fresh process (the sqlite3 shell) that ran `sql` keeps decompressed tiles."""
+    code, out, err = shell(db, f"{sql}; SELECT s12_debug();")
+    assert code == 0, err
+    kept = re.search(r"^tiles kept: (\d+) \(\d+ bytes, this process\)$", out, re.M)
+    return int(kept.group(1)) > 0
+
+
+def batch_sql(rows, modality, bands, width, height):
+    values = ", ".join(f"({k}, {scene}, {col}, {row})" for k, (scene, col, row) in enumerate(rows))
+    return (f"WITH s(k, scene, col, row) AS (VALUES {values}) SELECT s12_batch(scene, '{modality}', '{bands}', col, "
+            f"row, {width}, {height}) FROM (SELECT * FROM s ORDER BY k)")
 
 
 def batch(conn, rows, modality, bands, width, height):
-    values = ", ".join(f"({k}, {scene}, {col}, {row})" for k, (scene, col, row) in enumerate(rows))
-    blob = conn.execute(f"WITH s(k, scene, col, row) AS (VALUES {values}) SELECT s12_batch(scene, ?, ?, col, row, "
-                        f"{width}, {height}) FROM (SELECT * FROM s ORDER BY k)", (modality, bands)).fetchone()[0]
-    return np.load(io.BytesIO(blob))
+    return np.load(io.BytesIO(conn.execute(batch_sql(rows, modality, bands, width, height)).fetchone()[0]))
 
 
 def assert_gdals_windows(conn, rows, modality, bands, numbers, size):
@@ -83,7 +90,14 @@ def test_each_layout_gives_gdals_windows_and_is_read_the_way_it_says(tree, layou
         # Bands in another order, a subset, and the whole raster as one window.
         assert_gdals_windows(conn, rows[::3], "s2", "cloud_probability,B8,B2", [13, 8, 2], (WINDOW, WINDOW))
         assert_gdals_windows(conn, [(scenes[0], 0, 0)], "s2", "B4", [4], (SIZE, SIZE))
-        assert (tiles_kept(conn) > 0) == ours, f"{layout}: read by {'GDAL' if ours else 'sen12lite'}"
+        for scene, col, row in rows[::2]:
+            blob = conn.execute("SELECT s12_window(?, 's2', 'B8,B2,B4', ?, ?, ?, ?)",
+                                (scene, col, row, WINDOW, WINDOW)).fetchone()[0]
+            np.testing.assert_array_equal(np.load(io.BytesIO(blob)),
+                                          gdal_window(conn, scene, "s2", [8, 2, 4], col, row, WINDOW, WINDOW))
+    read_by = f"{layout}: read by {'GDAL' if ours else 'sen12lite'}"
+    assert kept_tiles(db, f"SELECT length(({batch_sql(rows, 's2', '*', WINDOW, WINDOW)}))") == ours, read_by
+    assert kept_tiles(db, f"SELECT length(s12_window({scenes[0]}, 's2', '*', 250, 250, 96, 96))") == ours, read_by
 
 
 @pytest.mark.parametrize("modality, bands, numbers", [
@@ -94,9 +108,9 @@ def test_each_layout_gives_gdals_windows_and_is_read_the_way_it_says(tree, layou
 def test_other_value_sizes_and_single_bands_give_gdals_windows(tree, modality, bands, numbers):
     db, scenes, _ = tree
     with closing(load(db)) as conn:
-        assert_gdals_windows(conn, [(scene, col, row) for col, row in WINDOWS for scene in scenes], modality, bands,
-                             numbers, (WINDOW, WINDOW))
-        assert tiles_kept(conn) > 0
+        rows = [(scene, col, row) for col, row in WINDOWS for scene in scenes]
+        assert_gdals_windows(conn, rows, modality, bands, numbers, (WINDOW, WINDOW))
+    assert kept_tiles(db, f"SELECT length(({batch_sql(rows, modality, bands, WINDOW, WINDOW)}))")
 
 
 def test_a_missing_tile_is_left_to_gdal(tree):

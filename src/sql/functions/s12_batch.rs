@@ -7,9 +7,11 @@
 //! a tile two windows need is decoded once) and kept by the session between calls (so the files of
 //! the next batch are open already), each window straight into its place in the result; every
 //! read asks first whether the host interrupted the statement. The windows are read file by file,
-//! in raster order, so tiles that windows share are decoded once while they are cached. The
-//! tiles a batch decodes may grow GDAL's block cache by an eighth of the result + 64 MB
-//! ([`TileBudget`]); past that, a thread drops its file's tiles after its window. The host then
+//! in raster order, so tiles that windows share are decoded once while they are cached: by
+//! libdeflate into the process's tile store for a file whose tiles are read without GDAL
+//! (`raster/tiles.rs`), else by GDAL into its block cache. The tiles a batch decodes may grow
+//! either by an eighth of the result + 64 MB ([`TileBudget`]); past that, the store drops its least
+//! recently used tiles, and a thread drops its file's tiles from GDAL's cache after its window. The host then
 //! holds about 2.1x the result + 64 MB (SQLite's result and the client's copy of it beside the
 //! tiles): a 654 MB batch grew the cache by its full 512 MB before. Below that, the tiles stay
 //! cached for the next batch, which often reads the same files. SQLite takes the result as it is,
@@ -18,10 +20,10 @@
 
 use crate::raster::cache::lock;
 use crate::raster::cache::{Pinned, SharedDataset, CHANGED};
-use crate::raster::npy::{npy_header, numpy_descr, write_values};
+use crate::raster::npy::{npy_header, numpy_descr, write_values_from};
 use crate::raster::open::{block_cache_max, block_cache_used, drop_decoded_tiles};
 use crate::raster::strips::{ReadGuard, Window};
-use crate::raster::tile_store::TileStore;
+use crate::raster::tile_store;
 use crate::raster::RasterError;
 use crate::sql::runtime::arguments::{self, band_spec, fail};
 use crate::sql::runtime::blob_result::{register_aggregate, BlobAggregate, RawArgs, SqliteBlob};
@@ -78,7 +80,7 @@ fn finish(conn: &Connection, session: &Session, samples: Samples) -> Result<Opti
     let sample_bytes = c * h * w * dtype.bytes() as usize;
     // SAFETY: the handle of the connection running this call, used inside it.
     let mut blob = session.loans.buffer(unsafe { conn.handle() }, F, header.len() + list.len() * sample_bytes)?;
-    let budget = TileBudget::new(blob.len(), &session.reader_datasets.tiles);
+    let budget = TileBudget::new(blob.len());
     let (head, values) = blob.uninit().split_at_mut(header.len());
     for (slot, byte) in head.iter_mut().zip(&header) {
         slot.write(*byte);
@@ -187,7 +189,7 @@ struct Job<'a> {
 }
 
 /// How far a batch lets decoded tiles grow: an eighth of its result + 64 MB above what was held
-/// when it began, in the connection's own tile store and in GDAL's block cache (files GDAL reads).
+/// when it began, in the process's tile store and in GDAL's block cache (files GDAL reads).
 struct TileBudget {
     /// For GDAL's block cache.
     limit: u64,
@@ -198,9 +200,9 @@ struct TileBudget {
 impl TileBudget {
     const BASE_BYTES: u64 = 64 << 20;
 
-    fn new(result_bytes: usize, store: &TileStore) -> TileBudget {
+    fn new(result_bytes: usize) -> TileBudget {
         let growth = result_bytes as u64 / 8 + Self::BASE_BYTES;
-        let store_limit = (store.bytes() as u64 + growth).min(block_cache_max());
+        let store_limit = (tile_store::shared().bytes() as u64 + growth).min(block_cache_max());
         TileBudget {
             limit: block_cache_used() + growth,
             store_limit: usize::try_from(store_limit).unwrap_or(usize::MAX),
@@ -238,7 +240,7 @@ fn read_all(
                 let mut guard = Reader { session, db, interrupted: false };
                 while lock(&failed).is_none() {
                     let Some(mut job) = next_job(&queue) else { return };
-                    let read = read_sample(&mut job, (&session.reader_datasets.tiles, dtype), budget, &mut guard);
+                    let read = read_sample(&mut job, dtype, budget, &mut guard);
                     lock(&queue).busy.retain(|busy| !Arc::ptr_eq(busy, &job.dataset));
                     session.reader_datasets.release(job.dataset);
                     if let Err(error) = read {
@@ -311,26 +313,17 @@ fn next_job<'a>(queue: &Mutex<Queue<'a>>) -> Option<Job<'a>> {
 }
 
 /// One job's sample into its slot, through its file's dataset, which this thread holds
-/// meanwhile: from the file's tiles when they can be read without GDAL ([`crate::raster::tiles::RawTiles`], kept in the
-/// connection's tile store), else through GDAL, after which the batch's budget of GDAL's decoded
-/// tiles is enforced on that file.
-fn read_sample(
-    job: &mut Job,
-    (store, dtype): (&TileStore, GdalDataType),
-    budget: &TileBudget,
-    guard: &mut Reader,
-) -> Result<(), RasterError> {
+/// meanwhile: from the file's tiles when they are read without GDAL (kept in the process's tile
+/// store), else through GDAL, after which the batch's budget of GDAL's decoded tiles is enforced
+/// on that file.
+fn read_sample(job: &mut Job, dtype: GdalDataType, budget: &TileBudget, guard: &mut Reader) -> Result<(), RasterError> {
     let Job { sample, slot, dataset, .. } = job;
     lock(dataset).with_tiles(&sample.target.path, |dataset, tiles| {
-        if let Some(tiles) = tiles.filter(|tiles| tiles.dtype() == dtype) {
-            let stored = (store, budget.store_limit);
-            if tiles.write_window(dataset, stored, &sample.bands, sample.window, guard, slot)? {
-                return Ok(());
-            }
+        let read = (dtype, sample.bands.as_slice(), sample.window);
+        if write_values_from((dataset, tiles), budget.store_limit, read, guard, slot)? {
+            budget.enforce(dataset);
         }
-        let read = write_values(dataset, dtype, &sample.bands, sample.window, guard, slot);
-        budget.enforce(dataset);
-        read
+        Ok(())
     })
 }
 

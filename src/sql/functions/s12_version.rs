@@ -1,5 +1,6 @@
 //! `s12_version()`, `s12_debug()`.
 
+use crate::raster::tile_store;
 use crate::sql::runtime::interrupt;
 use crate::sql::runtime::registry::{Shape, SqlFunction};
 use crate::sql::runtime::session::Session;
@@ -26,15 +27,15 @@ pub(crate) fn debug(session: &Session, functions: &[SqlFunction]) -> String {
     let names: Vec<String> =
         functions.iter().flat_map(|f| f.shapes.iter().map(|shape| listed_name(f.name, shape))).collect();
     format!(
-        "sen12lite {} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\nfunctions: {}\ntiles kept by \
-         s12_batch: {} ({} bytes)\n{}",
+        "sen12lite {} ({flavour}, {})\nSQLite {}\nGDAL {}\ninterruptible: {interrupts}\nfunctions: {}\ntiles kept: {} ({} \
+         bytes, this process)\n{}",
         version(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
         rusqlite::version(),
         gdal::version::version_info("RELEASE_NAME"),
         names.join(" "),
-        session.reader_datasets.tiles.count(),
-        session.reader_datasets.tiles.bytes(),
+        tile_store::shared().count(),
+        tile_store::shared().bytes(),
         session.limits,
     )
     .trim_end()

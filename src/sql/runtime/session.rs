@@ -15,6 +15,7 @@ use crate::catalog::read::SceneRef;
 use crate::raster::cache::lock;
 use crate::raster::cache::{DatasetCache, DatasetPool};
 use crate::raster::strips::ReadGuard;
+use crate::raster::tiles::RawTiles;
 use crate::raster::RasterError;
 use gdal::Dataset;
 use rusqlite::{ffi, Connection};
@@ -180,6 +181,17 @@ impl Call<'_> {
     ) -> rusqlite::Result<R> {
         let session = self.session;
         let result = lock(&session.datasets).with_dataset(&target.path, |dataset| f(dataset, self));
+        result.map_err(|error| self.fail(target.relative_message(&error.to_string())))
+    }
+
+    /// As `with_dataset`, with the file's tiles when they are read without GDAL ([`RawTiles`]).
+    pub fn with_tiles<R>(
+        &mut self,
+        target: &Target,
+        f: impl FnOnce(&Dataset, Option<&mut RawTiles>, &mut dyn ReadGuard) -> CallResult<R>,
+    ) -> rusqlite::Result<R> {
+        let session = self.session;
+        let result = lock(&session.datasets).with_tiles(&target.path, |dataset, tiles| f(dataset, tiles, self));
         result.map_err(|error| self.fail(target.relative_message(&error.to_string())))
     }
 
