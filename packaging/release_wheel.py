@@ -59,7 +59,8 @@ def main(target: str) -> None:
     zig = build_gdal.Zig(target)
     gdal_dir = ROOT / f"build/gdal-{target}"
     build_gdal.build(zig, gdal_dir)
-    env = cargo_env(gdal_dir)
+    # zig's flags for C too: our own libdeflate (libdeflate-sys) needs them as GDAL's does.
+    env = cargo_env(gdal_dir) | zig.environment()
     zigbuild("zigbuild", "--target", target, "--target-dir", ROOT / "target/static", env=env)
     floor = {"SQLITE3_LIB_DIR": str(SQLITE_FLOOR), "SQLITE3_INCLUDE_DIR": str(SQLITE_FLOOR_HEADERS)}
     zigbuild("rustc", "--target", target, "--lib", "--no-default-features", "--features", "loadable",
