@@ -25,6 +25,8 @@ use std::sync::Arc;
 /// The tiles of one open file.
 pub struct RawTiles {
     file: VsiFile,
+    /// The last tile's stored bytes: one allocation reused.
+    compressed: Vec<u8>,
     decompressor: Decompressor,
     /// Tells this opening of the file from any other in the tile store.
     serial: u64,
@@ -81,6 +83,7 @@ impl RawTiles {
         }
         Some(RawTiles {
             file,
+            compressed: Vec::new(),
             decompressor: Decompressor::new()?,
             serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             height: dataset.raster_size().1,
@@ -209,22 +212,13 @@ impl RawTiles {
         if offset == 0 || stored == 0 || stored > full + full / 1024 + 1024 {
             return false;
         }
-        let Some(compressed) = self.file.read_at(offset, stored).filter(|read| read.len() == stored) else {
-            return false;
-        };
-        // Not zeroed first: libdeflate writes every byte it reports (zeroing cost 5 % of a batch).
-        tile.clear();
-        if tile.try_reserve(full).is_err() {
+        let read = self.file.read_at_into(offset, stored, &mut self.compressed).is_some();
+        if !read || self.compressed.len() != stored || !self.decompressor.zlib_into(&self.compressed, full, tile) {
             return false;
         }
-        let Some(written) = self.decompressor.zlib(&compressed, &mut tile.spare_capacity_mut()[..full]) else {
-            return false;
-        };
-        // SAFETY: libdeflate wrote the first `written` bytes, and `written` <= capacity.
-        unsafe { tile.set_len(written) };
         // A strip at the bottom may hold only the raster's last rows; the rest is never read.
         let rows_left = self.height.saturating_sub(ty * self.block.1).min(self.block.1);
-        if written != full && written != rows_left * row_bytes {
+        if tile.len() != full && tile.len() != rows_left * row_bytes {
             return false;
         }
         tile.resize(full, 0);
@@ -310,6 +304,20 @@ impl Decompressor {
         // SAFETY: allocates a decompressor, freed in drop; NULL when out of memory.
         let handle = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
         (!handle.is_null()).then_some(Decompressor(handle))
+    }
+
+    /// A zlib stream into `tile` (at most `full` bytes; its old content replaced); false when it
+    /// is not one or does not fit.
+    fn zlib_into(&mut self, input: &[u8], full: usize, tile: &mut Vec<u8>) -> bool {
+        // Not zeroed first: libdeflate writes every byte it reports (zeroing cost 5 % of a batch).
+        tile.clear();
+        if tile.try_reserve(full).is_err() {
+            return false;
+        }
+        let Some(written) = self.zlib(input, &mut tile.spare_capacity_mut()[..full]) else { return false };
+        // SAFETY: libdeflate wrote the first `written` bytes, and `written` <= capacity.
+        unsafe { tile.set_len(written) };
+        true
     }
 
     /// A zlib stream (TIFF's DEFLATE) into `out`: the bytes written, or None when it is not one

@@ -146,14 +146,22 @@ impl VsiFile {
     /// Up to `length` bytes from `offset` (fewer at the end); None when the file cannot seek there.
     /// A forward seek in a gzip stream decompresses and skips; a backward one restarts it.
     pub fn read_at(&mut self, offset: u64, length: usize) -> Option<Vec<u8>> {
+        let mut buffer = Vec::new();
+        self.read_at_into(offset, length, &mut buffer)?;
+        Some(buffer)
+    }
+
+    /// [`VsiFile::read_at`] into `buffer`, whose content it replaces: a caller reading many
+    /// pieces reuses one allocation (no page faults on fresh memory for each).
+    pub fn read_at_into(&mut self, offset: u64, length: usize, buffer: &mut Vec<u8>) -> Option<()> {
         // SAFETY: the handle is open.
         if unsafe { gdal_sys::VSIFSeekL(self.handle, offset, SEEK_SET) } != 0 {
             return None;
         }
-        let mut buffer = vec![0u8; length];
-        let read = self.read_into(&mut buffer);
+        buffer.resize(length, 0);
+        let read = self.read_into(buffer);
         buffer.truncate(read);
-        Some(buffer)
+        Some(())
     }
 
     fn read_into(&mut self, buffer: &mut [u8]) -> usize {
