@@ -71,7 +71,7 @@ pub fn write_npy(
     for (slot, byte) in header.iter_mut().zip(&layout.header) {
         slot.write(*byte);
     }
-    write_values_from((dataset, tiles), block_cache_max_bytes(), (layout.dtype, bands, window), guard, values)?;
+    write_values_from((dataset, tiles), block_cache_max(), (layout.dtype, bands, window), guard, values)?;
     Ok(())
 }
 
@@ -94,11 +94,6 @@ pub fn write_values_from(
     }
     write_values(dataset, dtype, bands, window, guard, values)?;
     Ok(true)
-}
-
-/// GDAL's block cache size, the bound of the tile store outside a batch.
-fn block_cache_max_bytes() -> usize {
-    usize::try_from(block_cache_max()).unwrap_or(usize::MAX)
 }
 
 /// Reads `bands` (1-based) of `window` as `dtype` into `out`, band after band, row-major: the

@@ -90,12 +90,13 @@ pub fn block_cache_used() -> u64 {
     used.max(0) as u64
 }
 
-/// The bytes GDAL's block cache may hold (GDAL_CACHEMAX, or our default).
-pub fn block_cache_max() -> u64 {
+/// The bytes GDAL's block cache may hold (GDAL_CACHEMAX, or our default): also the bound of
+/// sen12lite's own tile store.
+pub fn block_cache_max() -> usize {
     init_gdal();
     // SAFETY: reads a process-wide setting inside GDAL.
     let max = unsafe { gdal_sys::GDALGetCacheMax64() };
-    max.max(0) as u64
+    usize::try_from(max.max(0)).unwrap_or(usize::MAX)
 }
 
 /// Drops the dataset's decoded tiles from GDAL's block cache; its next read decodes them again.

@@ -12,9 +12,9 @@ use std::ffi::{c_int, c_void};
 pub const PIECE_VALUES: usize = 4 << 20;
 
 /// Values held for one strip of all requested bands. Bounds memory whatever the window size.
-const STRIP_BYTES: usize = 16 << 20;
+pub(super) const STRIP_BYTES: usize = 16 << 20;
 /// Rows a strip may always hold, whatever the file's block height (striped files have 1-row blocks).
-const MIN_STRIP_ROWS: usize = 128;
+pub(super) const MIN_STRIP_ROWS: usize = 128;
 /// One row is the least a strip holds: a header claiming a wider raster is refused, not allocated.
 const MAX_ROW_BYTES: usize = 256 << 20;
 

@@ -2,8 +2,7 @@
 //! read from the file, decompressed by libdeflate into one buffer, and the window's bands are
 //! copied from it straight into their place. GDAL decompresses the same tile, splits it into one
 //! cached block per band, then copies those blocks into the window: two more passes over the
-//! values and a cache lock each. Decompressing every tile of the ten 2000 px S2 files of the
-//! bench took 2.27 s this way against GDAL's 3.16 s for the same pixels.
+//! values and a cache lock each (docs/benchmarks.md, 2026-12-06, has the figures).
 //!
 //! Only a file whose bytes are the values as GDAL returns them is read so: DEFLATE without a
 //! predictor, pixel-interleaved (or one band), whole bytes per value, little-endian. Any other
@@ -12,7 +11,7 @@
 //! (libtiff does not check zlib's checksum: a tile that fails it still reads as GDAL reads it).
 
 use super::error::{RasterError, Result};
-use super::strips::{read_piece_into_strips, ReadGuard, Window};
+use super::strips::{read_piece_into_strips, ReadGuard, Window, MIN_STRIP_ROWS, STRIP_BYTES};
 use super::tile_store::{self, TileKey};
 use super::vsi::VsiFile;
 use gdal::raster::{GdalDataType, GdalType};
@@ -34,11 +33,11 @@ pub struct RawTiles {
     /// Block width and height (tiles; or strips, whose last one may be shorter).
     block: (usize, usize),
     bands: usize,
-    value_bytes: usize,
     dtype: GdalDataType,
 }
 
-/// Types s12_batch writes as they are stored (others it converts, through GDAL).
+/// Types read as they are stored: those `npy::write_values` and the ingest's strips keep as they
+/// are (others they convert, through GDAL).
 const STORED_AS_READ: [GdalDataType; 7] = [
     GdalDataType::UInt8,
     GdalDataType::UInt16,
@@ -89,7 +88,6 @@ impl RawTiles {
             height: dataset.raster_size().1,
             block,
             bands,
-            value_bytes: dtype.bytes() as usize,
             dtype,
         })
     }
@@ -97,6 +95,10 @@ impl RawTiles {
     /// The type of every band.
     pub fn dtype(&self) -> GdalDataType {
         self.dtype
+    }
+
+    fn value_bytes(&self) -> usize {
+        self.dtype.bytes() as usize
     }
 
     /// Writes `bands` (1-based) of `window` into `out`, band after band, row-major, as
@@ -113,7 +115,7 @@ impl RawTiles {
         guard: &mut dyn ReadGuard,
         out: &mut [MaybeUninit<u8>],
     ) -> Result<bool> {
-        let plane = window.pixels() * self.value_bytes;
+        let plane = window.pixels() * self.value_bytes();
         if out.len() != plane * bands.len() {
             return Err(RasterError::Internal("a .npy buffer of the wrong size".into()));
         }
@@ -137,17 +139,17 @@ impl RawTiles {
                     tile
                 }
             };
-            self.part(&tile, (tx, ty)).copy(self.value_bytes, bands, window, &mut planes);
+            self.part(&tile, (tx, ty)).copy(self.value_bytes(), bands, window, &mut planes);
         }
         Ok(true)
     }
 
     /// [`super::strips::for_each_strip_in`] for the ingest, unguarded: strips of whole tile rows
-    /// (at least `STRIP_ROWS` rows), each tile decompressed once into one reused buffer and
+    /// (at least `MIN_STRIP_ROWS` rows), each tile decompressed once into one reused buffer and
     /// copied into the strips of its bands. A tile this cannot read is read by GDAL into its place
     /// (a missing tile then gives nodata, a damaged one GDAL's error). Ok(false), before anything
     /// is read, when `T` is not the file's type, the bands are not the file's, or a strip would
-    /// be larger than `STRIP_BYTES`.
+    /// be larger than `STRIP_BYTES` (a wider file is read by GDAL in narrower strips).
     pub fn for_each_strip<T: GdalType + Copy + Default>(
         &mut self,
         dataset: &Dataset,
@@ -156,8 +158,8 @@ impl RawTiles {
         strips: &mut Vec<Vec<T>>,
         mut visit: impl FnMut(&[Vec<T>], usize),
     ) -> Result<bool> {
-        let rows_per_strip = self.block.1 * STRIP_ROWS.div_ceil(self.block.1);
-        let strip_bytes = window.width.saturating_mul(rows_per_strip).saturating_mul(bands.len() * self.value_bytes);
+        let rows_per_strip = self.block.1 * MIN_STRIP_ROWS.div_ceil(self.block.1);
+        let strip_bytes = window.width.saturating_mul(rows_per_strip).saturating_mul(bands.len() * self.value_bytes());
         if T::datatype() != self.dtype || !self.has_bands(bands) || strip_bytes > STRIP_BYTES || window.pixels() == 0 {
             return Ok(false);
         }
@@ -170,10 +172,11 @@ impl RawTiles {
             let strip = Window { row: top, height: rows_per_strip.min(window.row + window.height - top), ..window };
             for (tx, ty) in self.tiles_over(strip) {
                 if self.decompress(dataset, (tx, ty), &mut tile) {
-                    let mut planes: Vec<&mut [MaybeUninit<u8>]> = strips.iter_mut().map(|s| value_bytes(s)).collect();
-                    self.part(&tile, (tx, ty)).copy(self.value_bytes, bands, strip, &mut planes);
+                    let mut planes: Vec<&mut [MaybeUninit<u8>]> =
+                        strips.iter_mut().map(|s| as_value_bytes(s)).collect();
+                    self.part(&tile, (tx, ty)).copy(self.value_bytes(), bands, strip, &mut planes);
                 } else {
-                    let piece = self.part(&[], (tx, ty)).inside(strip);
+                    let piece = overlap(self.origin((tx, ty)), self.block, strip);
                     read_piece_into_strips(dataset, bands, piece, strip, strips)?;
                 }
             }
@@ -194,8 +197,13 @@ impl RawTiles {
             .flat_map(move |ty| columns.clone().map(move |tx| (tx, ty)))
     }
 
-    fn part<'a>(&self, tile: &'a [u8], (tx, ty): (usize, usize)) -> Part<'a> {
-        Part { tile, origin: (tx * self.block.0, ty * self.block.1), block: self.block, bands: self.bands }
+    /// The first column and row of tile (`tx`, `ty`) in the raster.
+    fn origin(&self, (tx, ty): (usize, usize)) -> (usize, usize) {
+        (tx * self.block.0, ty * self.block.1)
+    }
+
+    fn part<'a>(&self, tile: &'a [u8], at: (usize, usize)) -> Part<'a> {
+        Part { tile, origin: self.origin(at), block: self.block, bands: self.bands }
     }
 
     /// Tile (`tx`, `ty`) decompressed into `tile` (its old content replaced); false when it is
@@ -206,7 +214,7 @@ impl RawTiles {
         let (Some(offset), Some(stored)) = (item("OFFSET"), item("SIZE").and_then(|n| usize::try_from(n).ok())) else {
             return false;
         };
-        let row_bytes = self.block.0 * self.bands * self.value_bytes;
+        let row_bytes = self.block.0 * self.bands * self.value_bytes();
         let full = row_bytes * self.block.1;
         // DEFLATE adds at most 5 bytes a 64 KiB of stored data, and zlib 6 bytes.
         if offset == 0 || stored == 0 || stored > full + full / 1024 + 1024 {
@@ -233,15 +241,11 @@ impl Drop for RawTiles {
     }
 }
 
-/// The largest tile read without GDAL: 16 times a 256 px tile of 13 bands of 16 bits.
+/// The largest tile read without GDAL: about 19 times a 256 px tile of 13 bands of 16 bits.
 const MAX_TILE_BYTES: usize = 32 << 20;
-/// Rows a strip of the ingest holds at least (whole tile rows): fewer, larger visits.
-const STRIP_ROWS: usize = 128;
-/// Bytes a strip of all bands may hold; a wider file is read by GDAL in narrower strips.
-const STRIP_BYTES: usize = 32 << 20;
 
 /// The values of `values` as bytes, for libdeflate's output to be copied into.
-fn value_bytes<T: GdalType + Copy>(values: &mut [T]) -> &mut [MaybeUninit<u8>] {
+fn as_value_bytes<T: GdalType + Copy>(values: &mut [T]) -> &mut [MaybeUninit<u8>] {
     // SAFETY: GDAL's value types are plain integers and floats, for which any bytes are a value;
     // the slice covers exactly the values' memory, borrowed mutably for as long as it lives.
     unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), std::mem::size_of_val(values)) }
@@ -257,14 +261,14 @@ struct Part<'a> {
     bands: usize,
 }
 
-impl Part<'_> {
-    /// The part of `frame` the tile covers.
-    fn inside(&self, frame: Window) -> Window {
-        let (x0, x1) = (frame.col.max(self.origin.0), (frame.col + frame.width).min(self.origin.0 + self.block.0));
-        let (y0, y1) = (frame.row.max(self.origin.1), (frame.row + frame.height).min(self.origin.1 + self.block.1));
-        Window { col: x0, row: y0, width: x1.saturating_sub(x0), height: y1.saturating_sub(y0) }
-    }
+/// The part of `frame` that a block of size `block` whose first pixel is at `origin` covers.
+fn overlap(origin: (usize, usize), block: (usize, usize), frame: Window) -> Window {
+    let (x0, x1) = (frame.col.max(origin.0), (frame.col + frame.width).min(origin.0 + block.0));
+    let (y0, y1) = (frame.row.max(origin.1), (frame.row + frame.height).min(origin.1 + block.1));
+    Window { col: x0, row: y0, width: x1.saturating_sub(x0), height: y1.saturating_sub(y0) }
+}
 
+impl Part<'_> {
     /// Copies `bands` (1-based) of the pixels of `frame` inside the tile, `value_bytes` bytes a
     /// value, into `planes`: one a band, each holding `frame` row-major.
     fn copy(&self, value_bytes: usize, bands: &[usize], frame: Window, planes: &mut [&mut [MaybeUninit<u8>]]) {
@@ -278,7 +282,7 @@ impl Part<'_> {
 
     fn copy_values<const N: usize>(&self, bands: &[usize], frame: Window, planes: &mut [&mut [MaybeUninit<u8>]]) {
         let (tile, _) = self.tile.as_chunks::<N>();
-        let inside = self.inside(frame);
+        let inside = overlap(self.origin, self.block, frame);
         for y in inside.row..inside.row + inside.height {
             let from = ((y - self.origin.1) * self.block.0 + (inside.col - self.origin.0)) * self.bands;
             let pixels = &tile[from..from + inside.width * self.bands];

@@ -10,9 +10,9 @@
 //! in raster order, so tiles that windows share are decoded once while they are cached: by
 //! libdeflate into the process's tile store for a file whose tiles are read without GDAL
 //! (`raster/tiles.rs`), else by GDAL into its block cache. The tiles a batch decodes may grow
-//! either by an eighth of the result + 64 MB ([`TileBudget`]); past that, the store drops its least
-//! recently used tiles, and a thread drops its file's tiles from GDAL's cache after its window. The host then
-//! holds about 2.1x the result + 64 MB (SQLite's result and the client's copy of it beside the
+//! either by an eighth of the result + 64 MB ([`TileBudget`]); past that, the store drops its
+//! least recently used tiles, and a thread drops its file's tiles from GDAL's cache after its
+//! window. The host then holds about 2.1x the result + 64 MB (SQLite's result and the client's copy of it beside the
 //! tiles): a 654 MB batch grew the cache by its full 512 MB before. Below that, the tiles stay
 //! cached for the next batch, which often reads the same files. SQLite takes the result as it is,
 //! without a copy (`blob_result`), and does not copy it into the row either while it is lent
@@ -202,11 +202,8 @@ impl TileBudget {
 
     fn new(result_bytes: usize) -> TileBudget {
         let growth = result_bytes as u64 / 8 + Self::BASE_BYTES;
-        let store_limit = (tile_store::shared().bytes() as u64 + growth).min(block_cache_max());
-        TileBudget {
-            limit: block_cache_used() + growth,
-            store_limit: usize::try_from(store_limit).unwrap_or(usize::MAX),
-        }
+        let store_limit = tile_store::shared().bytes().saturating_add(usize::try_from(growth).unwrap_or(usize::MAX));
+        TileBudget { limit: block_cache_used() + growth, store_limit: store_limit.min(block_cache_max()) }
     }
 
     /// Drops the tiles of `dataset` (the file a thread just read a window of) when the cache has
