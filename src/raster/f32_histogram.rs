@@ -66,39 +66,94 @@ impl F32Histogram {
     }
 
     /// The values at the given ranks (0-based, of the sorted order) of `values`, the values this
-    /// histogram counted: the bins holding the ranks come from the counts, and only their values
-    /// are kept and sorted, in one more pass.
+    /// histogram counted: [`F32Histogram::rank_finder`], then each value seen once.
     pub fn values_at_ranks(&self, values: &[f32], ranks: &[u64]) -> Vec<f64> {
-        let Some((low, high)) = self.used() else { return vec![f64::NAN; ranks.len()] };
+        let mut finder = self.rank_finder(ranks);
+        values.iter().for_each(|v| finder.see(*v));
+        finder.values()
+    }
+
+    /// What finds the values at the given ranks (0-based, of the sorted order) of the values this
+    /// histogram counted: the bins holding the ranks come from the counts, and only their values
+    /// are kept, as each is [seen](RankFinder::see) in whichever pass the caller makes, and sorted.
+    pub fn rank_finder(&self, ranks: &[u64]) -> RankFinder {
+        let (low, high) = self.used().unwrap_or((0, 0));
         let located = locate_ranks(self.in_value_order(), ranks);
         let mut wanted: Vec<usize> = located.iter().map(|(bin, _)| *bin).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        // The member list of each wanted bin, by a lookup per value (NOT_WANTED: none).
-        const NOT_WANTED: u8 = u8::MAX;
         let mut slot_of_bin = vec![NOT_WANTED; high - low + 1];
         wanted.iter().enumerate().for_each(|(slot, &bin)| slot_of_bin[bin - low] = slot as u8);
-        let mut members: Vec<Vec<f32>> =
-            wanted.iter().map(|&bin| Vec::with_capacity(self.counts[bin] as usize)).collect();
-        for &v in values {
-            if let Some(list) = members.get_mut(slot_of_bin[bin_of(v) - low] as usize) {
-                list.push(v);
-            }
+        // One run of places per wanted bin, then one place for every other value.
+        let mut next = [0; SLOTS];
+        let mut runs = Vec::with_capacity(wanted.len());
+        for (slot, &bin) in wanted.iter().enumerate() {
+            let start = runs.last().map_or(0, |run: &std::ops::Range<usize>| run.end);
+            runs.push(start..start + self.counts[bin] as usize);
+            next[slot] = start;
         }
-        // One bin holds values of one sign, where the total order is the numeric one.
-        members.iter_mut().for_each(|m| m.sort_unstable_by(f32::total_cmp));
-        located
-            .iter()
-            .map(|(bin, inner)| {
-                let slot = slot_of_bin[bin - low] as usize;
-                members[slot].get(*inner as usize).map_or(f64::NAN, |v| f64::from(*v))
-            })
-            .collect()
+        let unwanted = runs.last().map_or(0, |run| run.end);
+        next[usize::from(NOT_WANTED)] = unwanted;
+        let mut step = [1; SLOTS];
+        step[usize::from(NOT_WANTED)] = 0;
+        RankFinder { low, located, slot_of_bin, gathered: vec![0.0; unwanted + 1], next, step, runs }
     }
 
     /// The bins, to be given back zeroed over [`F32Histogram::used`].
     pub fn into_counts(self) -> Vec<u64> {
         (self.counts as Box<[u64]>).into_vec()
+    }
+}
+
+/// A bin no rank falls in, in [`RankFinder`]'s lookup.
+const NOT_WANTED: u8 = u8::MAX;
+
+/// Slots of a [`RankFinder`]: a wanted bin's, or NOT_WANTED.
+const SLOTS: usize = NOT_WANTED as usize + 1;
+
+/// The values of the few bins that hold some ranks, gathered value by value
+/// ([`F32Histogram::rank_finder`]). Every value is written somewhere: the loop has no branch.
+pub struct RankFinder {
+    /// The histogram's lowest used bin.
+    low: usize,
+    /// For each rank: its bin and its rank among the bin's values.
+    located: Vec<(usize, u64)>,
+    /// The slot of each bin (NOT_WANTED: none).
+    slot_of_bin: Vec<u8>,
+    /// The wanted bins' values, a run each, and a last place overwritten by every other value.
+    gathered: Vec<f32>,
+    /// Where each slot's next value goes.
+    next: [usize; SLOTS],
+    /// How far each slot's place moves after a value: 1, and 0 for NOT_WANTED.
+    step: [usize; SLOTS],
+    /// Each wanted bin's run in `gathered`.
+    runs: Vec<std::ops::Range<usize>>,
+}
+
+impl RankFinder {
+    /// Keeps `value` (one the histogram counted) when its bin holds a rank.
+    #[inline]
+    pub fn see(&mut self, value: f32) {
+        let slot = usize::from(self.slot_of_bin[bin_of(value) - self.low]);
+        let at = self.next[slot];
+        // Always a place (the runs are the sizes the histogram counted): min() only spares the
+        // loop a branch.
+        let last = self.gathered.len() - 1;
+        self.gathered[at.min(last)] = value;
+        self.next[slot] = at + self.step[slot];
+    }
+
+    /// The values at the ranks, in the order asked (NaN when nothing was counted).
+    pub fn values(mut self) -> Vec<f64> {
+        // One bin holds values of one sign, where the total order is the numeric one.
+        self.runs.iter().for_each(|run| self.gathered[run.clone()].sort_unstable_by(f32::total_cmp));
+        self.located
+            .iter()
+            .map(|(bin, inner)| {
+                let run = &self.runs[usize::from(self.slot_of_bin[bin - self.low])];
+                self.gathered[run.clone()].get(*inner as usize).map_or(f64::NAN, |v| f64::from(*v))
+            })
+            .collect()
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::indices::normalized_difference;
 use super::optical::{OpticalMask, PixelClass};
-use super::stats::is_nodata;
+use super::stats::{is_nodata, Sample};
 use std::collections::BTreeMap;
 
 /// The SEN12TP authors' patch side, in pixels.
@@ -123,7 +123,7 @@ impl GridPass {
 
     /// Adds the next strip: `pixels` values (whole rows) of each band in `strips`; an S2 pass
     /// gives the strip's pixel classes too.
-    pub fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize, classes: Option<StripClasses>) {
+    pub fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize, classes: Option<StripClasses>) {
         let rows = pixels / self.width.max(1);
         for r in 0..rows {
             let y = self.next_row + r;
@@ -158,7 +158,7 @@ pub struct PatchCounts {
 
 impl super::strips::StripVisitor for GridPass {
     /// A strip of a file whose facts need no S2 classes (S1, a map).
-    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+    fn visit<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
         self.add_strip(strips, pixels, None);
     }
 }
@@ -182,7 +182,7 @@ impl<'m> OpticalCells<'m> {
 }
 
 impl super::strips::StripVisitor for OpticalCells<'_> {
-    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+    fn visit<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
         let (classes, ndvi_classes) = &mut self.classes;
         self.mask.classify_strip(strips, pixels, classes);
         self.ndvi_mask.classify_strip(strips, pixels, ndvi_classes);
@@ -191,7 +191,7 @@ impl super::strips::StripVisitor for OpticalCells<'_> {
 }
 
 /// One row of a patch: the pixels `line` of the strip, row `dy` of the patch.
-fn add_line<T: Copy + Into<f64>>(
+fn add_line<T: Sample>(
     cell: &mut Cell,
     facts: &Facts,
     strips: &[Vec<T>],

@@ -8,7 +8,7 @@
 
 use super::error::{RasterError, Result};
 use super::quicklook::{encode, scale};
-use super::stats::{is_nodata, BandAccumulator};
+use super::stats::{is_nodata, BandAccumulator, Sample};
 use super::strips::{for_each_native_strip, ReadGuard, StripVisitor, Window};
 use crate::layout::sen12ms::IGBP_PALETTE;
 use crate::layout::sen12tp::WORLDCOVER_PALETTE;
@@ -74,7 +74,7 @@ struct WholeFile<'a> {
 }
 
 impl StripVisitor for WholeFile<'_> {
-    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+    fn visit<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
         for (accumulator, strip) in self.accumulators.iter_mut().zip(strips) {
             accumulator.push(&strip[..pixels].iter().map(|v| (*v).into()).collect::<Vec<f64>>());
         }
@@ -152,7 +152,7 @@ impl QuicklookPass {
     }
 
     /// Samples the next strip (`pixels` values, whole rows, of every band of the file).
-    pub fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+    pub fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
         let rows = pixels / self.source_width.max(1);
         while self.samples[0].len() < self.width * self.height {
             let out_row = self.samples[0].len() / self.width;

@@ -4,7 +4,7 @@
 //! inputs for an index mean) and cloudy where cloud_probability > the threshold.
 
 use super::error::{RasterError, Result};
-use super::stats::is_nodata;
+use super::stats::{is_nodata, Sample};
 use gdal::Dataset;
 
 /// Validity and cloud rules over the bands of one read (indices into the strips).
@@ -40,27 +40,24 @@ impl OpticalMask {
     /// The class of each of the first `pixels` pixels of a read whose bands are `strips`, into
     /// `classes`: band after band, so that each pass reads one band's values in order (a pixel at
     /// a time would jump between the bands' buffers for every value).
-    /// The strips may hold the file's own sample type: a value is compared as f64 in a register,
-    /// which costs less than writing the strip out as f64 first.
-    pub fn classify_strip<T: Copy + Into<f64>>(&self, strips: &[Vec<T>], pixels: usize, classes: &mut Vec<PixelClass>) {
+    /// The strips may hold the file's own sample type, which costs less than writing them out
+    /// as f64 first.
+    pub fn classify_strip<T: Sample>(&self, strips: &[Vec<T>], pixels: usize, classes: &mut Vec<PixelClass>) {
         classes.clear();
         classes.resize(pixels, PixelClass::Clear);
+        // Selects rather than branches, and each tag compared in the strips' own type: the
+        // compiler then vectorizes the loops (12 bands of every pixel of every S2 file).
         for &(band, tag) in &self.reflectance {
-            // A select rather than a branch, and the tag's NaN case apart: the compiler then
-            // vectorizes the loop (12 bands of every pixel of every S2 file).
-            let tag = tag.filter(|tag| !tag.is_nan()).unwrap_or(f64::NAN);
+            let nodata = T::nodata_test(tag);
             for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
-                let value: f64 = value.into();
-                let nodata = value.is_nan() | (value == tag);
-                *class = if nodata { PixelClass::Invalid } else { *class };
+                *class = if nodata(value) { PixelClass::Invalid } else { *class };
             }
         }
         if let Some((band, tag)) = self.cloud {
+            let nodata = T::nodata_test(tag);
             for (class, &value) in classes.iter_mut().zip(&strips[band][..pixels]) {
-                let value: f64 = value.into();
-                if *class == PixelClass::Clear && !is_nodata(value, tag) && value > self.threshold {
-                    *class = PixelClass::Cloudy;
-                }
+                let cloudy = (*class == PixelClass::Clear) & !nodata(value) & (value.into() > self.threshold);
+                *class = if cloudy { PixelClass::Cloudy } else { *class };
             }
         }
     }
@@ -99,7 +96,7 @@ impl OpticalCounts {
     /// Valid and cloudy pixels follow `mask`; the index, `index(strips, i)`, is averaged over the
     /// pixels `index_mask` finds clear (its input bands have data, no cloud). NaN or infinite
     /// values (a zero denominator) are left out.
-    pub fn add_strip<T: Copy + Into<f64>>(
+    pub fn add_strip<T: Sample>(
         &mut self,
         mask: &OpticalMask,
         index_mask: &OpticalMask,

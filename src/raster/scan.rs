@@ -9,7 +9,7 @@ use super::kept_quicklook::{KeptImage, Look, QuicklookPass};
 use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
-use super::stats::{BandAccumulator, BandStats, BinPool};
+use super::stats::{BandAccumulator, BandStats, BinPool, Sample};
 use super::strips::{for_each_strip_in, Unguarded, Window};
 use super::tiles::RawTiles;
 use crate::layout::{Modality, OpticalBands};
@@ -348,7 +348,7 @@ impl StripPass<'_> {
     /// Reads the bands as `T` into `buffers` (the file's own type, so GDAL copies without
     /// converting), hands each band's strip to `push`, and the strip of all bands to the S2
     /// measures and the patch grid.
-    fn run<T: GdalType + Copy + Default + Into<f64>>(
+    fn run<T: GdalType + Default + Sample>(
         &mut self,
         buffers: &mut Vec<Vec<T>>,
         (accumulators, optical, grid, look): Targets,
@@ -413,7 +413,7 @@ impl OpticalPass {
         OpticalPass { mask, ndvi_mask, red: bands.red, nir: bands.nir, counts: OpticalCounts::default() }
     }
 
-    fn add_strip<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize) {
+    fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
         let (red, nir) = (self.red, self.nir);
         let ndvi = |strips: &[Vec<T>], i: usize| normalized_difference(strips[nir][i].into(), strips[red][i].into());
         self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, ndvi);

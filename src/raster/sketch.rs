@@ -102,14 +102,22 @@ impl QuantileSketch {
     }
 
     /// Counts each of `values` (a float32 band's, exactly those `histogram` counted) once, as
-    /// [`QuantileSketch::add`] would. A bin of the histogram that lies inside one bucket is counted
-    /// at once; only the values of bins that straddle a bucket edge (one edge at most: a bin is
-    /// narrower than a bucket) are compared with it, in one pass; values outside the table's range
-    /// are added one by one.
+    /// [`QuantileSketch::add`] would: [`QuantileSketch::f32_edges`], then each value seen once.
     pub fn add_f32_histogram(&mut self, values: &[f32], histogram: &F32Histogram) {
-        let Some((low, high)) = histogram.used() else { return };
-        // Entry 0 stands for every bin not split by an edge (its edge is never passed), so the
-        // pass over the values has no branch; `straddling_of[bin - low]` is the bin's entry.
+        let mut edges = self.f32_edges(histogram);
+        values.iter().for_each(|v| edges.see(*v));
+        edges.finish(self, values);
+    }
+
+    /// Counts the bins of `histogram` that lie inside one bucket at once, and returns what the
+    /// values of the other bins still need: those of bins that straddle a bucket edge (one edge
+    /// at most: a bin is narrower than a bucket) are compared with it as each value is
+    /// [seen](F32Edges::see), in whichever pass over the values the caller makes; values outside
+    /// the table's range are added one by one in [`F32Edges::finish`].
+    pub fn f32_edges(&mut self, histogram: &F32Histogram) -> F32Edges {
+        let (low, high) = histogram.used().unwrap_or((0, 0));
+        // Entry 0 stands for every bin not split by an edge (its edge is never passed), so seeing
+        // a value has no branch; `straddling_of[bin - low]` is the bin's entry.
         let mut straddling =
             vec![Straddling { below: Slot::Zero, above: Slot::Zero, edge: f32::INFINITY, count: 0, past_edge: 0 }];
         let mut straddling_of = vec![0u32; high - low + 1];
@@ -127,22 +135,7 @@ impl QuantileSketch {
             }
         });
         self.add_slots(whole);
-        if straddling.len() > 1 {
-            for &v in values {
-                let bin = &mut straddling[straddling_of[f32_histogram::bin_of(v) - low] as usize];
-                bin.past_edge += u64::from(v.abs() > bin.edge);
-            }
-        }
-        for bin in &straddling[1..] {
-            self.add_to(bin.below, bin.count - bin.past_edge);
-            self.add_to(bin.above, bin.past_edge);
-        }
-        // Zeros, tiny magnitudes and infinities: rare, each by its own rule.
-        if !each_value.is_empty() {
-            for &v in values.iter().filter(|v| each_value.contains(&f32_histogram::bin_of(**v))) {
-                self.add(f64::from(v), 1);
-            }
-        }
+        F32Edges { low, straddling, straddling_of, each_value }
     }
 
     fn add_slots(&mut self, slots: impl Iterator<Item = (Option<Slot>, u64)>) {
@@ -329,6 +322,41 @@ struct Straddling {
     edge: f32,
     count: u64,
     past_edge: u64,
+}
+
+/// What a float32 band's sketch still needs from its values once its histogram's whole bins are
+/// counted ([`QuantileSketch::f32_edges`]).
+pub struct F32Edges {
+    /// The histogram's lowest used bin.
+    low: usize,
+    straddling: Vec<Straddling>,
+    straddling_of: Vec<u32>,
+    /// Bins outside the table: their values are added one by one.
+    each_value: Vec<usize>,
+}
+
+impl F32Edges {
+    /// Compares one value (of the bins the histogram counted) with its bin's edge.
+    #[inline]
+    pub fn see(&mut self, value: f32) {
+        let bin = &mut self.straddling[self.straddling_of[f32_histogram::bin_of(value) - self.low] as usize];
+        bin.past_edge += u64::from(value.abs() > bin.edge);
+    }
+
+    /// Counts the straddling bins on either side of their edge into `sketch`, and the values of
+    /// the bins outside the table (zeros, tiny magnitudes, infinities: rare), from `values` (all
+    /// of them, once seen).
+    pub fn finish(self, sketch: &mut QuantileSketch, values: &[f32]) {
+        for bin in &self.straddling[1..] {
+            sketch.add_to(bin.below, bin.count - bin.past_edge);
+            sketch.add_to(bin.above, bin.past_edge);
+        }
+        if !self.each_value.is_empty() {
+            for &v in values.iter().filter(|v| self.each_value.contains(&f32_histogram::bin_of(**v))) {
+                sketch.add(f64::from(v), 1);
+            }
+        }
+    }
 }
 
 /// How the values of one bin of an [`F32Histogram`] are counted.

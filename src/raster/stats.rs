@@ -5,14 +5,49 @@
 //! valid values (float32 as f32) and select the percentile ranks. Percentiles use numpy's default
 //! definition (linear interpolation between the ranks around q * (n - 1)).
 
-use super::f32_histogram::{locate_ranks, F32Histogram, BINS as F32_BINS};
-use super::sketch::QuantileSketch;
+use super::f32_histogram::{locate_ranks, F32Histogram, RankFinder, BINS as F32_BINS};
+use super::sketch::{F32Edges, QuantileSketch};
 use gdal::raster::GdalDataType;
 
 /// The one nodata rule: NaN always, and the band's tag when it has one.
 pub fn is_nodata(value: f64, tag: Option<f64>) -> bool {
     value.is_nan() || tag == Some(value)
 }
+
+/// A value as strips hold it: a band's own sample type, or f64.
+pub trait Sample: Copy + Into<f64> {
+    /// [`is_nodata`] for values of this type, the tag converted once: a comparison in the type
+    /// itself, which the compiler vectorizes over a strip (8 16-bit values to a vector
+    /// instruction, where f64 fits 2).
+    fn nodata_test(tag: Option<f64>) -> impl Fn(Self) -> bool + Copy;
+}
+
+macro_rules! integer_sample {
+    ($($t:ty),*) => {$(
+        impl Sample for $t {
+            fn nodata_test(tag: Option<f64>) -> impl Fn(Self) -> bool + Copy {
+                // A tag the type cannot hold is the value of no pixel.
+                let held = tag.filter(|t| t.fract() == 0.0 && (f64::from(<$t>::MIN)..=f64::from(<$t>::MAX)).contains(t));
+                let (has_tag, tag) = (held.is_some(), held.map_or(0, |t| t as $t));
+                move |v: $t| has_tag & (v == tag)
+            }
+        }
+    )*};
+}
+integer_sample!(u8, u16, i16, u32, i32);
+
+macro_rules! float_sample {
+    ($($t:ty),*) => {$(
+        impl Sample for $t {
+            fn nodata_test(tag: Option<f64>) -> impl Fn(Self) -> bool + Copy {
+                // A tag the type cannot hold exactly is the value of no pixel (NaN equals none).
+                let tag = tag.filter(|t| f64::from(*t as $t) == *t).map_or(<$t>::NAN, |t| t as $t);
+                move |v: $t| v.is_nan() | (v == tag)
+            }
+        }
+    )*};
+}
+float_sample!(f32, f64);
 
 /// The percentiles the catalog stores, as fractions.
 pub const PERCENTILES: [f64; 3] = [0.02, 0.50, 0.98];
@@ -106,8 +141,57 @@ enum Store {
         counts: Vec<u64>,
         used: Option<(usize, usize)>,
     },
-    Float32(Vec<f32>),
+    Float32(Float32Values),
     Float64(Vec<f64>),
+}
+
+/// A float32 band's valid values, and what a pass over them gives, counted as they arrive: the
+/// strip is then still in the cache, where a pass at the end reads the whole band from memory
+/// again. The values arrive in the order they are kept, so the sum is the one that pass made.
+#[derive(Debug)]
+struct Float32Values {
+    values: Vec<f32>,
+    sum: f64,
+    min: f32,
+    max: f32,
+    histogram: F32Histogram,
+}
+
+impl Float32Values {
+    fn new(pool: &mut BinPool) -> Float32Values {
+        let histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
+        Float32Values { values: Vec::new(), sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY, histogram }
+    }
+
+    /// Counts the values kept from `start` on; returns how many there are.
+    fn count_from(&mut self, start: usize) -> u64 {
+        let Float32Values { values, sum, min, max, histogram } = self;
+        let arrived = &values[start..];
+        for &v in arrived {
+            *sum += f64::from(v);
+            histogram.add(v);
+        }
+        let (low, high) = extremes(arrived);
+        (*min, *max) = (min.min(low), max.max(high));
+        arrived.len() as u64
+    }
+}
+
+/// The smallest and largest of `values` (none NaN; infinity and -infinity when there is none),
+/// in 8 lanes: the extremes are the same in any order, and lanes that the compiler keeps in
+/// vector registers do not each wait for the comparison before, as one running extreme does.
+fn extremes(values: &[f32]) -> (f32, f32) {
+    const LANES: usize = 8;
+    let (mut low, mut high) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+    let (chunks, rest) = values.as_chunks::<LANES>();
+    for chunk in chunks {
+        for lane in 0..LANES {
+            low[lane] = if chunk[lane] < low[lane] { chunk[lane] } else { low[lane] };
+            high[lane] = if chunk[lane] > high[lane] { chunk[lane] } else { high[lane] };
+        }
+    }
+    let fold = |lanes: [f32; LANES], extreme: fn(f32, f32) -> f32| rest.iter().copied().chain(lanes).reduce(extreme);
+    (fold(low, f32::min).unwrap_or(f32::INFINITY), fold(high, f32::max).unwrap_or(f32::NEG_INFINITY))
 }
 
 /// Zeroed histogram bins kept from one file to the next (an ingest worker's): a 16-bit band's
@@ -154,7 +238,7 @@ impl BandAccumulator {
     pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pool: &mut BinPool) -> Self {
         let store = match (histogram_range(dtype), dtype) {
             (Some((offset, bins)), _) => Store::Histogram { offset, counts: pool.take(bins), used: None },
-            (None, GdalDataType::Float32) => Store::Float32(Vec::new()),
+            (None, GdalDataType::Float32) => Store::Float32(Float32Values::new(pool)),
             _ => Store::Float64(Vec::new()),
         };
         BandAccumulator { nodata, nodata_count: 0, store }
@@ -189,10 +273,10 @@ impl BandAccumulator {
             Store::Histogram { .. } => {
                 return self.push_integers(&values.iter().map(|v| *v as i32).collect::<Vec<_>>())
             }
-            Store::Float32(kept_values) => {
-                let start = kept_values.len();
-                kept_values.extend(values.iter().filter(|v| !is_nodata(**v)).map(|v| *v as f32));
-                (kept_values.len() - start) as u64
+            Store::Float32(kept) => {
+                let start = kept.values.len();
+                kept.values.extend(values.iter().filter(|v| !is_nodata(**v)).map(|v| *v as f32));
+                kept.count_from(start)
             }
             Store::Float64(kept_values) => {
                 let start = kept_values.len();
@@ -221,19 +305,19 @@ impl BandAccumulator {
 
     /// As [`BandAccumulator::push`], for values read as float32.
     pub fn push_f32s(&mut self, values: &[f32]) {
-        let Store::Float32(kept_values) = &mut self.store else {
+        let Store::Float32(kept) = &mut self.store else {
             return self.push(&values.iter().map(|v| f64::from(*v)).collect::<Vec<_>>());
         };
-        let nodata = self.nodata;
-        let is_nodata = |v: &f32| is_nodata(f64::from(*v), nodata);
+        let is_nodata = f32::nodata_test(self.nodata);
+        let start = kept.values.len();
         // A strip with no nodata (the usual one) is copied whole: asking every value first is a
         // loop without branches, which the compiler vectorizes; filtering is not.
-        if !values.iter().fold(false, |any, v| any | is_nodata(v)) {
-            return kept_values.extend_from_slice(values);
+        if values.iter().fold(false, |any, v| any | is_nodata(*v)) {
+            kept.values.extend(values.iter().copied().filter(|v| !is_nodata(*v)));
+        } else {
+            kept.values.extend_from_slice(values);
         }
-        let start = kept_values.len();
-        kept_values.extend(values.iter().copied().filter(|v| !is_nodata(v)));
-        self.nodata_count += values.len() as u64 - (kept_values.len() - start) as u64;
+        self.nodata_count += values.len() as u64 - kept.count_from(start);
     }
 
     /// Counts per value, for class maps (land cover); None for non-histogram bands.
@@ -269,7 +353,7 @@ impl BandAccumulator {
                 pool.give(counts, used);
                 summary
             }
-            Store::Float32(values) => float32_statistics(&values, pool, &mut sketch),
+            Store::Float32(kept) => float32_statistics(kept, pool, &mut sketch),
             Store::Float64(values) => {
                 sketch.add_all(values.iter().map(|v| (*v, 1)));
                 values_summary(&values)
@@ -404,10 +488,19 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
 /// The [`PERCENTILES`] of `n` values (n > 0), numpy's linear definition, from `values_at(ranks)`:
 /// the values at those 0-based ranks of the sorted order, in the order asked.
 fn percentiles(n: u64, values_at: impl FnOnce(&[u64]) -> Vec<f64>) -> [f64; 3] {
-    let pairs = PERCENTILES.map(|q| rank_pair(q, n));
-    let ranks: Vec<u64> = pairs.iter().flat_map(|(lower, upper, _)| [*lower, *upper]).collect();
-    let at = values_at(&ranks);
-    [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * pairs[i].2)
+    let at = values_at(&percentile_ranks(n));
+    [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * rank_pair(PERCENTILES[i], n).2)
+}
+
+/// The ranks [`percentiles`] asks for: the lower and upper rank of each of [`PERCENTILES`].
+fn percentile_ranks(n: u64) -> Vec<u64> {
+    PERCENTILES
+        .iter()
+        .flat_map(|q| {
+            let (lower, upper, _) = rank_pair(*q, n);
+            [lower, upper]
+        })
+        .collect()
 }
 
 /// numpy's linear percentile lies between the values at ranks floor(h) and floor(h) + 1, h = q (n - 1):
@@ -462,31 +555,45 @@ fn values_at_ranks(values: &[f64], ranks: &[u64]) -> Vec<f64> {
         .collect()
 }
 
-/// Statistics of float32 values (none NaN) and their quantile sketch, from one histogram of their
-/// top bits: a pass for the sum, extremes and histogram, one for the squared deviations, one that
-/// keeps the values of the few bins holding the percentile ranks, and the sketch's own pass over
-/// the values of bins that straddle one of its bucket edges.
-fn float32_statistics(values: &[f32], pool: &mut BinPool, sketch: &mut QuantileSketch) -> (u64, Option<Summary>) {
+/// Statistics of a float32 band's valid values and their quantile sketch, after the sum,
+/// extremes and histogram of their top bits were counted as they arrived: one more pass, for what
+/// needs the mean or the whole histogram (the squared deviations from the mean, the values of the
+/// few bins that hold the percentile ranks, and those of bins that straddle one of the sketch's
+/// bucket edges).
+fn float32_statistics(kept: Float32Values, pool: &mut BinPool, sketch: &mut QuantileSketch) -> (u64, Option<Summary>) {
+    let Float32Values { values, sum, min, max, histogram } = kept;
     let n = values.len() as u64;
+    let used = histogram.used();
     if n == 0 {
+        pool.give(histogram.into_counts(), used);
         return (0, None);
     }
-    let mut histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
-    let (mut sum, mut min, mut max) = (0.0, f32::INFINITY, f32::NEG_INFINITY);
-    for &v in values {
-        sum += f64::from(v);
-        min = min.min(v);
-        max = max.max(v);
-        histogram.add(v);
-    }
     let mean = sum / n as f64;
-    let variance = values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n as f64;
-    let percentiles = percentiles(n, |ranks| histogram.values_at_ranks(values, ranks));
-    sketch.add_f32_histogram(values, &histogram);
-    let used = histogram.used();
+    let ranks = percentile_ranks(n);
+    let mut at_ranks = histogram.rank_finder(&ranks);
+    let mut edges = sketch.f32_edges(&histogram);
+    let squared_deviations = squared_deviations_seen(&values, mean, &mut at_ranks, &mut edges);
+    edges.finish(sketch, &values);
     pool.give(histogram.into_counts(), used);
+    // The finder was built for the ranks `percentiles` asks for: percentile_ranks(n).
+    let percentiles = percentiles(n, |_| at_ranks.values());
     let (min, max) = (f64::from(min), f64::from(max));
-    (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
+    (n, Some(Summary { min, max, mean, stddev: (squared_deviations / n as f64).sqrt(), percentiles }))
+}
+
+/// The sum of the squared deviations of `values` from `mean`, in their order, each value seen by
+/// the rank finder and the sketch's edges on the way: one pass whose running sum waits on no
+/// memory. Not inlined, where the sum was kept on the stack, and each finder and edges an
+/// argument of its own, which the compiler knows no store through the other changes.
+#[inline(never)]
+fn squared_deviations_seen(values: &[f32], mean: f64, at_ranks: &mut RankFinder, edges: &mut F32Edges) -> f64 {
+    let mut squared_deviations = 0.0;
+    for &v in values {
+        squared_deviations += (f64::from(v) - mean).powi(2);
+        at_ranks.see(v);
+        edges.see(v);
+    }
+    squared_deviations
 }
 
 fn values_summary(values: &[f64]) -> (u64, Option<Summary>) {
@@ -545,6 +652,27 @@ mod tests {
         let s = stats(Int16, Some(-32768.0), &[-32768.0, -400.0, 300.0]);
         let m = s.summary.unwrap();
         assert_eq!((m.min, m.max, m.percentiles[1]), (-400.0, 300.0, -50.0));
+    }
+
+    #[test]
+    fn each_type_tests_nodata_as_the_one_rule_does() {
+        fn agree<T: Sample + std::fmt::Debug>(values: &[T]) {
+            let tags = [None, Some(0.0), Some(-0.0), Some(255.0), Some(-1.0), Some(0.5), Some(65535.0), Some(-32768.0)];
+            let extra = [Some(1e300), Some(f64::NAN), Some(f64::INFINITY), Some(4294967295.0), Some(-2147483648.0)];
+            for tag in tags.into_iter().chain(extra) {
+                let test = T::nodata_test(tag);
+                for &v in values {
+                    assert_eq!(test(v), is_nodata(v.into(), tag), "{v:?} with tag {tag:?}");
+                }
+            }
+        }
+        agree(&[0u8, 1, 255]);
+        agree(&[0u16, 255, 65535]);
+        agree(&[-32768i16, -1, 0, 255]);
+        agree(&[0u32, 255, u32::MAX]);
+        agree(&[i32::MIN, -32768, -1, 0, 65535]);
+        agree(&[f32::NAN, -0.0, 0.0, 0.5, -1.0, 255.0, f32::INFINITY, 1e30]);
+        agree(&[f64::NAN, -0.0, 0.0, 0.5, 1e300, f64::INFINITY, -32768.0]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::error::{RasterError, Result};
 use super::open::last_gdal_error;
+use super::stats::Sample;
 use gdal::raster::GdalType;
 use gdal::Dataset;
 use std::ffi::{c_int, c_void};
@@ -92,7 +93,7 @@ pub fn for_each_strip(
 /// What visits the strips of a read whatever their sample type.
 pub trait StripVisitor {
     /// The next strip: `pixels` values of each band.
-    fn visit<T: Copy + Into<f64>>(&mut self, strips: &[Vec<T>], pixels: usize);
+    fn visit<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize);
 }
 
 /// [`for_each_strip`] with the strips in the bands' own sample type when they share one (8-, 16- or
@@ -112,7 +113,7 @@ pub fn for_each_native_strip(
         .collect::<Result<_>>()?;
     let common = types.first().copied().filter(|first| types.iter().all(|t| t == first));
     /// The read as `T`; `read` is (dataset, bands, window).
-    fn run<T: GdalType + Copy + Default + Into<f64>>(
+    fn run<T: GdalType + Default + Sample>(
         (dataset, bands, window): (&Dataset, &[usize], Window),
         guard: &mut dyn ReadGuard,
         visitor: &mut impl StripVisitor,
