@@ -9,7 +9,7 @@ use super::kept_quicklook::{KeptImage, Look, QuicklookPass};
 use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
 use super::optical::{OpticalCounts, OpticalMask};
-use super::stats::{BandAccumulator, BandStats, BinPool, Sample};
+use super::stats::{BandAccumulator, BandStats, Sample, StatsPool};
 use super::strips::{for_each_strip_in, Unguarded, Window};
 use super::tiles::RawTiles;
 use crate::layout::{Modality, OpticalBands};
@@ -129,11 +129,11 @@ pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 
 /// What one ingest worker keeps from one file to the next, so that a 256 px patch costs its
 /// pixels rather than its buffers: the strips' buffers (of the sample type files are read as),
-/// zeroed histogram bins, and the CRSs seen so far.
+/// zeroed histogram bins and float value buffers, and the CRSs seen so far.
 #[derive(Default)]
 pub struct ScanScratch {
     strips: StripBuffers,
-    bins: BinPool,
+    pool: StatsPool,
     crs: CrsCache,
 }
 
@@ -259,7 +259,7 @@ fn read_all_strips(
     scratch: &mut ScanScratch,
 ) -> Result<()> {
     let (bands, measures) = (scan.info.band_count, &request.measures);
-    let mut accumulators = band_accumulators(dataset, bands, &mut scratch.bins)?;
+    let mut accumulators = band_accumulators(dataset, bands, &mut scratch.pool)?;
     let mut optical = match measures {
         Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
@@ -287,7 +287,7 @@ fn read_all_strips(
     scan.optical = optical.map(|o| o.summary());
     scan.patch_counts = grid.zip(request.patch_grid).map(|(grid, threshold)| grid.finish(threshold));
     let tags: Vec<Option<f64>> = accumulators.iter().map(BandAccumulator::nodata).collect();
-    scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.bins)).collect();
+    scan.band_stats = accumulators.into_iter().map(|a| a.finish_into(&mut scratch.pool)).collect();
     if let (Some(pass), Some(drawn)) = (look, &request.quicklook) {
         // A quicklook that cannot be made leaves the file catalogued: the warning is an ingest_errors
         // row, and s12_png(scene, what) draws one from the file when asked.
@@ -379,11 +379,11 @@ impl StripPass<'_> {
 }
 
 /// One accumulator per band, with the band's type and nodata tag.
-fn band_accumulators(dataset: &Dataset, bands: usize, bins: &mut BinPool) -> Result<Vec<BandAccumulator>> {
+fn band_accumulators(dataset: &Dataset, bands: usize, pool: &mut StatsPool) -> Result<Vec<BandAccumulator>> {
     (1..=bands)
         .map(|i| {
             let band = dataset.rasterband(i).map_err(|e| RasterError::no_band(i, e))?;
-            Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), bins))
+            Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), pool))
         })
         .collect()
 }

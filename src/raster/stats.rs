@@ -158,9 +158,9 @@ struct Float32Values {
 }
 
 impl Float32Values {
-    fn new(pool: &mut BinPool) -> Float32Values {
+    fn new(pool: &mut StatsPool) -> Float32Values {
         let histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
-        Float32Values { values: Vec::new(), sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY, histogram }
+        Float32Values { values: pool.take_values(), sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY, histogram }
     }
 
     /// Counts the values kept from `start` on; returns how many there are.
@@ -194,15 +194,24 @@ fn extremes(values: &[f32]) -> (f32, f32) {
     (fold(low, f32::min).unwrap_or(f32::INFINITY), fold(high, f32::max).unwrap_or(f32::NEG_INFINITY))
 }
 
-/// Zeroed histogram bins kept from one file to the next (an ingest worker's): a 16-bit band's
-/// 65,536 bins are 512 KB to allocate and zero per band and file otherwise, more than counting
-/// the 65,536 values of a 256 px patch. Bins come back zeroed over the range that was counted.
+/// What an ingest worker's statistics keep from one file to the next:
+/// - zeroed histogram bins: a 16-bit band's 65,536 bins are 512 KB to allocate and zero per band
+///   and file otherwise, more than counting the 65,536 values of a 256 px patch. Bins come back
+///   zeroed over the range that was counted;
+/// - emptied float32 value buffers: a 2000 px band's 16 MB is 4,000 pages that the kernel
+///   otherwise maps and zeroes anew for each file (a quarter of a million page faults in the
+///   SEN12TP bench's ingest). At most [`MAX_POOLED_VALUE_BYTES`] of them are kept.
 #[derive(Debug, Default)]
-pub struct BinPool {
+pub struct StatsPool {
     free: Vec<Vec<u64>>,
+    values: Vec<Vec<f32>>,
 }
 
-impl BinPool {
+/// The float32 value buffers a [`StatsPool`] keeps at most, in bytes of capacity: the five
+/// float bands of a 2000 px SEN12TP S1 file.
+pub const MAX_POOLED_VALUE_BYTES: usize = 80 << 20;
+
+impl StatsPool {
     /// `bins` zeroed bins.
     fn take(&mut self, bins: usize) -> Vec<u64> {
         match self.free.iter().position(|counts| counts.len() == bins) {
@@ -218,6 +227,22 @@ impl BinPool {
         }
         self.free.push(counts);
     }
+
+    /// An empty float32 value buffer, the largest kept.
+    fn take_values(&mut self) -> Vec<f32> {
+        let largest = (0..self.values.len()).max_by_key(|&at| self.values[at].capacity());
+        largest.map_or_else(Vec::new, |at| self.values.swap_remove(at))
+    }
+
+    /// Keeps `values`' buffer, emptied, unless the pool would then hold more than
+    /// [`MAX_POOLED_VALUE_BYTES`].
+    fn give_values(&mut self, mut values: Vec<f32>) {
+        let kept: usize = self.values.iter().map(Vec::capacity).sum();
+        if (kept + values.capacity()) * std::mem::size_of::<f32>() <= MAX_POOLED_VALUE_BYTES {
+            values.clear();
+            self.values.push(values);
+        }
+    }
 }
 
 /// Accumulates one band strip by strip.
@@ -231,11 +256,11 @@ pub struct BandAccumulator {
 impl BandAccumulator {
     /// `dtype` is the band's GDAL type; `nodata` its nodata tag (NaN is always excluded).
     pub fn new(dtype: GdalDataType, nodata: Option<f64>) -> Self {
-        Self::new_in(dtype, nodata, &mut BinPool::default())
+        Self::new_in(dtype, nodata, &mut StatsPool::default())
     }
 
     /// As [`BandAccumulator::new`], with the histogram's bins taken from `pool`.
-    pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pool: &mut BinPool) -> Self {
+    pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pool: &mut StatsPool) -> Self {
         let store = match (histogram_range(dtype), dtype) {
             (Some((offset, bins)), _) => Store::Histogram { offset, counts: pool.take(bins), used: None },
             (None, GdalDataType::Float32) => Store::Float32(Float32Values::new(pool)),
@@ -335,11 +360,11 @@ impl BandAccumulator {
 
     /// The statistics of everything pushed.
     pub fn finish(self) -> BandStats {
-        self.finish_into(&mut BinPool::default())
+        self.finish_into(&mut StatsPool::default())
     }
 
     /// As [`BandAccumulator::finish`], giving the histogram's bins back to `pool`.
-    pub fn finish_into(self, pool: &mut BinPool) -> BandStats {
+    pub fn finish_into(self, pool: &mut StatsPool) -> BandStats {
         let mut sketch = QuantileSketch::new();
         let (valid_count, summary) = match self.store {
             Store::Histogram { offset, counts, used } => {
@@ -560,12 +585,17 @@ fn values_at_ranks(values: &[f64], ranks: &[u64]) -> Vec<f64> {
 /// needs the mean or the whole histogram (the squared deviations from the mean, the values of the
 /// few bins that hold the percentile ranks, and those of bins that straddle one of the sketch's
 /// bucket edges).
-fn float32_statistics(kept: Float32Values, pool: &mut BinPool, sketch: &mut QuantileSketch) -> (u64, Option<Summary>) {
+fn float32_statistics(
+    kept: Float32Values,
+    pool: &mut StatsPool,
+    sketch: &mut QuantileSketch,
+) -> (u64, Option<Summary>) {
     let Float32Values { values, sum, min, max, histogram } = kept;
     let n = values.len() as u64;
     let used = histogram.used();
     if n == 0 {
         pool.give(histogram.into_counts(), used);
+        pool.give_values(values);
         return (0, None);
     }
     let mean = sum / n as f64;
@@ -575,6 +605,7 @@ fn float32_statistics(kept: Float32Values, pool: &mut BinPool, sketch: &mut Quan
     let squared_deviations = squared_deviations_seen(&values, mean, &mut at_ranks, &mut edges);
     edges.finish(sketch, &values);
     pool.give(histogram.into_counts(), used);
+    pool.give_values(values);
     // The finder was built for the ranks `percentiles` asks for: percentile_ranks(n).
     let percentiles = percentiles(n, |_| at_ranks.values());
     let (min, max) = (f64::from(min), f64::from(max));
@@ -712,15 +743,18 @@ mod tests {
     }
 
     #[test]
-    fn bins_from_the_pool_count_as_fresh_ones() {
-        let mut pool = BinPool::default();
-        for (dtype, values) in [(UInt16, vec![7.0, 65535.0, 7.0]), (UInt16, vec![3.0, 9.0]), (Int16, vec![-5.0, 4.0])] {
+    fn bins_and_buffers_from_the_pool_count_as_fresh_ones() {
+        let mut pool = StatsPool::default();
+        let float32 = [(Float32, vec![2.5, -1.0, 1e-30, 2.5]), (Float32, vec![0.5]), (Float32, vec![f64::NAN])];
+        let integers = [(UInt16, vec![7.0, 65535.0, 7.0]), (UInt16, vec![3.0, 9.0]), (Int16, vec![-5.0, 4.0])];
+        for (dtype, values) in float32.into_iter().chain(integers) {
             let mut pooled = BandAccumulator::new_in(dtype, None, &mut pool);
             pooled.push(&values);
             assert_eq!(pooled.finish_into(&mut pool), stats(dtype, None, &values), "{dtype} {values:?}");
         }
-        assert_eq!(pool.free.len(), 1);
+        assert_eq!((pool.free.len(), pool.values.len()), (1, 1));
         assert!(pool.free[0].iter().all(|c| *c == 0));
+        assert!(pool.values[0].is_empty() && pool.values[0].capacity() >= 4);
     }
 
     #[test]
