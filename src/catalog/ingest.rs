@@ -246,7 +246,8 @@ fn ingest_tree(
     let spatial_ids =
         if uses_sen12tp(&found) { ingest_metadata(conn, root, &found, options.shard, report)? } else { HashMap::new() };
     record_discovery(conn, &found, &options.archives, report)?;
-    let todo = files_to_scan(conn, &found, options.statistics)?;
+    let mut todo = files_to_scan(conn, &found, options.statistics)?;
+    largest_first(&mut todo);
     report.files_unchanged = found.files.len() - todo.len();
     let cloud_threshold = cloud_threshold(conn);
     meta_set(conn, "cloud_threshold", &cloud_threshold.to_string())?;
@@ -609,6 +610,15 @@ fn files_to_scan<'a>(conn: &Connection, found: &'a Found, statistics: bool) -> r
             None => true,
         })
         .collect())
+}
+
+/// The largest files first (longest-processing-time-first): the run then ends with small files,
+/// rather than with one worker still reading a big one while the others wait. Members of a
+/// streamed archive keep their order, the archive's, in which it is read once.
+fn largest_first(todo: &mut [&FoundFile]) {
+    if todo.iter().all(|file| tar_member(&file.path).is_none()) {
+        todo.sort_by_key(|file| std::cmp::Reverse(file.bytes));
+    }
 }
 
 /// Whether a catalog path is part of this run: any path for a whole tree, else one of `archives`
