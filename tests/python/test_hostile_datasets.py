@@ -235,7 +235,7 @@ def metadata_duplicate_scene_id(tree):
 
 
 CASES = [
-    (truncated_tiff, "read", "read error in band 1 at rows 0..240", FILES - 1),
+    (truncated_tiff, "read", "read error in band 1 at rows 0..", FILES - 1),
     (zero_byte_tiff, "read", "cannot open", FILES - 1),
     (not_a_tiff, "read", "as a GeoTIFF", FILES - 1),
     (wrong_band_count, "read", "wrong band count: 3 bands, expected 5", FILES - 1),
