@@ -121,8 +121,34 @@ pub fn open_geotiff(path: &Path) -> Result<Dataset> {
         sibling_files: is_virtual(path).then_some(&[]),
         ..Default::default()
     };
-    Dataset::open_ex(path, options)
-        .map_err(|e| RasterError::Open { path: path.display().to_string(), reason: gdal_message(&e) })
+    let refused = |reason| RasterError::Open { path: path.display().to_string(), reason };
+    let dataset = Dataset::open_ex(path, options).map_err(|e| refused(gdal_message(&e)))?;
+    check_block_size(&dataset).map_err(refused)?;
+    Ok(dataset)
+}
+
+/// The most bytes one block of all bands may hold when it holds more than the whole raster (and
+/// the largest tile [`super::tiles::RawTiles`] reads itself).
+pub const MAX_BLOCK_BYTES: usize = 32 << 20;
+
+/// A header whose blocks hold more than the whole raster, and more than [`MAX_BLOCK_BYTES`], is
+/// damaged: GDAL would allocate such a block to read any pixel of it, and keep it in its cache
+/// (a 32 px file claiming tiles of 65535 x 256 px of 13 bands: 436 MB at each read, which in a
+/// host capped at 2 GB of address space left no memory for the next thread).
+fn check_block_size(dataset: &Dataset) -> std::result::Result<(), String> {
+    let Ok(first) = dataset.rasterband(1) else { return Ok(()) };
+    let ((width, height), (block_width, block_height)) = (dataset.raster_size(), first.block_size());
+    let pixel_bytes = dataset.raster_count().saturating_mul(first.band_type().bytes() as usize);
+    let bytes = |columns: usize, rows: usize| columns.saturating_mul(rows).saturating_mul(pixel_bytes);
+    let block = bytes(block_width, block_height);
+    if block > MAX_BLOCK_BYTES && block > bytes(width, height) {
+        return Err(format!(
+            "its header claims blocks of {block_width} x {block_height} px ({} MiB of all bands) for a raster of \
+             {width} x {height} px: a damaged header",
+            block >> 20
+        ));
+    }
+    Ok(())
 }
 
 /// Whether GDAL reads `path` through one of its virtual file systems (`/vsitar/`, `/vsis3/`, ...).

@@ -11,6 +11,7 @@
 //! (libtiff does not check zlib's checksum: a tile that fails it still reads as GDAL reads it).
 
 use super::error::{RasterError, Result};
+use super::open::MAX_BLOCK_BYTES;
 use super::strips::{read_piece_into_strips, ReadGuard, Window, MIN_STRIP_ROWS, STRIP_BYTES};
 use super::tile_store::{self, TileKey};
 use super::vsi::VsiFile;
@@ -68,10 +69,11 @@ impl RawTiles {
                         && band.metadata_item("NBITS", "IMAGE_STRUCTURE").is_none()
                 })
             });
-        // A header may claim any block size: a tile larger than GDAL would hold is left to GDAL,
-        // which refuses it with an error instead of this process running out of memory.
+        // A tile over MAX_BLOCK_BYTES (about 19 times a 256 px tile of 13 bands of 16 bits) is
+        // left to GDAL rather than held in this reader's buffers and store: open_geotiff has
+        // already refused one larger than its raster, which only a damaged header claims.
         let tile_bytes = block.0.checked_mul(block.1)?.checked_mul(bands)?.checked_mul(dtype.bytes() as usize)?;
-        if !plain || tile_bytes == 0 || tile_bytes > MAX_TILE_BYTES {
+        if !plain || tile_bytes == 0 || tile_bytes > MAX_BLOCK_BYTES {
             return None;
         }
         let mut file = VsiFile::open(path).ok()?;
@@ -263,9 +265,6 @@ impl Drop for RawTiles {
 /// cache on this machine (2 MB), so that the strips the tiles are copied into are still there
 /// when each measure reads them (12 passes over a 2000 px S2 strip's 13 bands).
 const VISIT_BYTES: usize = 1 << 20;
-
-/// The largest tile read without GDAL: about 19 times a 256 px tile of 13 bands of 16 bits.
-const MAX_TILE_BYTES: usize = 32 << 20;
 
 /// The values of `values` as bytes, for libdeflate's output to be copied into.
 fn as_value_bytes<T: GdalType + Copy>(values: &mut [T]) -> &mut [MaybeUninit<u8>] {

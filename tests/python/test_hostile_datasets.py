@@ -92,6 +92,21 @@ def truncated_tiff(tree):
     return victim
 
 
+def blocks_larger_than_the_raster(tree):
+    """The s2 file's TileWidth tag (322) set to 65535: tiles of 65535 x 256 px of 13 bands (415 MiB)
+    for a raster of 240 px, which GDAL would allocate at every read."""
+    victim = modality_file(tree, "s2")
+    data = bytearray(victim.read_bytes())
+    assert data[:4] == b"II*\0", "a classic little-endian TIFF"
+    ifd = int.from_bytes(data[4:8], "little")
+    for k in range(int.from_bytes(data[ifd:ifd + 2], "little")):
+        entry = ifd + 2 + 12 * k
+        if int.from_bytes(data[entry:entry + 2], "little") == 322:
+            data[entry + 8:entry + 12] = (65535).to_bytes(4, "little")  # SHORT or LONG: the low bytes first
+    victim.write_bytes(bytes(data))
+    return victim
+
+
 def zero_byte_tiff(tree):
     victim = modality_file(tree, "dsm")
     victim.write_bytes(b"")
@@ -237,6 +252,7 @@ def metadata_duplicate_scene_id(tree):
 CASES = [
     (truncated_tiff, "read", "read error in band 1 at rows 0..", FILES - 1),
     (zero_byte_tiff, "read", "cannot open", FILES - 1),
+    (blocks_larger_than_the_raster, "read", "claims blocks of 65535 x 256 px (415 MiB of all bands) for a raster of 240 x 240 px", FILES - 1),
     (not_a_tiff, "read", "as a GeoTIFF", FILES - 1),
     (wrong_band_count, "read", "wrong band count: 3 bands, expected 5", FILES - 1),
     (wrong_dtype_s2, "read", "wrong data type: Byte, expected one of UInt16", FILES - 1),
