@@ -84,7 +84,7 @@ impl F32Histogram {
         wanted.dedup();
         let mut slot_of_bin = vec![NOT_WANTED; high - low + 1];
         wanted.iter().enumerate().for_each(|(slot, &bin)| slot_of_bin[bin - low] = slot as u8);
-        // One run of places per wanted bin, then one place for every other value.
+        // One run of places per wanted bin.
         let mut next = [0; SLOTS];
         let mut runs = Vec::with_capacity(wanted.len());
         for (slot, &bin) in wanted.iter().enumerate() {
@@ -92,11 +92,8 @@ impl F32Histogram {
             runs.push(start..start + self.counts[bin] as usize);
             next[slot] = start;
         }
-        let unwanted = runs.last().map_or(0, |run| run.end);
-        next[usize::from(NOT_WANTED)] = unwanted;
-        let mut step = [1; SLOTS];
-        step[usize::from(NOT_WANTED)] = 0;
-        RankFinder { low, located, slot_of_bin, gathered: vec![0.0; unwanted + 1], next, step, runs }
+        let gathered = vec![0.0; runs.last().map_or(0, |run| run.end)];
+        RankFinder { low, located, slot_of_bin, gathered, next, runs }
     }
 
     /// The bins, to be given back zeroed over [`F32Histogram::used`].
@@ -112,7 +109,7 @@ const NOT_WANTED: u8 = u8::MAX;
 const SLOTS: usize = NOT_WANTED as usize + 1;
 
 /// The values of the few bins that hold some ranks, gathered value by value
-/// ([`F32Histogram::rank_finder`]). Every value is written somewhere: the loop has no branch.
+/// ([`F32Histogram::rank_finder`]).
 pub struct RankFinder {
     /// The histogram's lowest used bin.
     low: usize,
@@ -120,27 +117,29 @@ pub struct RankFinder {
     located: Vec<(usize, u64)>,
     /// The slot of each bin (NOT_WANTED: none).
     slot_of_bin: Vec<u8>,
-    /// The wanted bins' values, a run each, and a last place overwritten by every other value.
+    /// The wanted bins' values, a run each.
     gathered: Vec<f32>,
     /// Where each slot's next value goes.
     next: [usize; SLOTS],
-    /// How far each slot's place moves after a value: 1, and 0 for NOT_WANTED.
-    step: [usize; SLOTS],
     /// Each wanted bin's run in `gathered`.
     runs: Vec<std::ops::Range<usize>>,
 }
 
 impl RankFinder {
-    /// Keeps `value` (one the histogram counted) when its bin holds a rank.
+    /// Keeps `value` (one the histogram counted) when its bin holds a rank: a branch that is
+    /// rarely taken (the ranks' few bins), and no call, so a pass that sees every value keeps its
+    /// running sums in registers.
     #[inline]
     pub fn see(&mut self, value: f32) {
         let slot = usize::from(self.slot_of_bin[bin_of(value) - self.low]);
-        let at = self.next[slot];
-        // Always a place (the runs are the sizes the histogram counted): min() only spares the
-        // loop a branch.
-        let last = self.gathered.len() - 1;
-        self.gathered[at.min(last)] = value;
-        self.next[slot] = at + self.step[slot];
+        if slot != usize::from(NOT_WANTED) {
+            let at = self.next[slot];
+            // Always a place: the runs are the sizes the histogram counted.
+            if let Some(place) = self.gathered.get_mut(at) {
+                *place = value;
+            }
+            self.next[slot] = at + 1;
+        }
     }
 
     /// The values at the ranks, in the order asked (NaN when nothing was counted).
