@@ -5,7 +5,7 @@
 
 use super::indices::normalized_difference;
 use super::optical::{OpticalMask, PixelClass};
-use super::stats::{is_nodata, Sample};
+use super::stats::Sample;
 use std::collections::BTreeMap;
 
 /// The SEN12TP authors' patch side, in pixels.
@@ -113,17 +113,22 @@ pub struct GridPass {
     facts: Facts,
     next_row: usize,
     cells: Vec<Cell>,
+    /// The current strip's [`any_nodata`], for an S1 file.
+    invalid: Vec<bool>,
 }
 
 impl GridPass {
     /// Counts on `grid` of a raster `width` px wide, from `facts`.
     pub fn new(grid: Grid, width: usize, facts: Facts) -> GridPass {
-        GridPass { grid, width, facts, next_row: 0, cells: vec![Cell::default(); grid.len()] }
+        GridPass { grid, width, facts, next_row: 0, cells: vec![Cell::default(); grid.len()], invalid: Vec::new() }
     }
 
     /// Adds the next strip: `pixels` values (whole rows) of each band in `strips`; an S2 pass
     /// gives the strip's pixel classes too.
     pub fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize, classes: Option<StripClasses>) {
+        if let Facts::AnyNodata(bands) = &self.facts {
+            any_nodata(bands, strips, pixels, &mut self.invalid);
+        }
         let rows = pixels / self.width.max(1);
         for r in 0..rows {
             let y = self.next_row + r;
@@ -132,7 +137,7 @@ impl GridPass {
                 for patch_col in 0..self.grid.across {
                     let left = r * self.width + patch_col * self.grid.stride;
                     let cell = &mut self.cells[patch_row * self.grid.across + patch_col];
-                    add_line(cell, &self.facts, strips, classes, left..left + self.grid.size, dy);
+                    add_line(cell, &self.facts, (strips, &self.invalid), classes, left..left + self.grid.size, dy);
                 }
             }
         }
@@ -190,11 +195,24 @@ impl super::strips::StripVisitor for OpticalCells<'_> {
     }
 }
 
-/// One row of a patch: the pixels `line` of the strip, row `dy` of the patch.
+/// Which pixels of a strip have no data in any of `bands` (0-based band, nodata tag), into
+/// `invalid`: once a pixel, where a patch's row asked each of its pixels (and twice where patches
+/// overlap), in the strips' own type.
+fn any_nodata<T: Sample>(bands: &[(usize, Option<f64>)], strips: &[Vec<T>], pixels: usize, invalid: &mut Vec<bool>) {
+    invalid.clear();
+    invalid.resize(pixels, false);
+    for &(band, tag) in bands {
+        let is_nodata = T::nodata_test(tag);
+        invalid.iter_mut().zip(&strips[band][..pixels]).for_each(|(flag, &v)| *flag |= is_nodata(v));
+    }
+}
+
+/// One row of a patch: the pixels `line` of the strip, row `dy` of the patch. `invalid` holds
+/// the strip's [`any_nodata`] for an S1 file.
 fn add_line<T: Sample>(
     cell: &mut Cell,
     facts: &Facts,
-    strips: &[Vec<T>],
+    (strips, invalid): (&[Vec<T>], &[bool]),
     classes: Option<StripClasses>,
     line: std::ops::Range<usize>,
     dy: u16,
@@ -226,23 +244,23 @@ fn add_line<T: Sample>(
                 }
             }
         }
-        Facts::AnyNodata(bands) => {
+        Facts::AnyNodata(_) => {
             for i in line {
-                let invalid = bands.iter().any(|&(band, tag)| is_nodata(strips[band][i].into(), tag));
-                invalid_at(i, invalid, cell);
+                invalid_at(i, invalid[i], cell);
             }
         }
         Facts::Classes { band, tag } => {
             // Counted a run of equal codes at a time: a map's classes come in patches, and one
             // map update a pixel was most of the grid's cost on a land-cover file.
+            let is_nodata = T::nodata_test(*tag);
             let codes = &strips[*band][line];
             let mut at = 0;
             while at < codes.len() {
-                let code: f64 = codes[at].into();
+                let code = codes[at];
                 // At least the pixel itself: a NaN code equals nothing, not even itself.
-                let run = 1 + codes[at + 1..].iter().take_while(|c| (**c).into() == code).count();
-                if !is_nodata(code, *tag) {
-                    *cell.classes.entry(code as i64).or_default() += run as u64;
+                let run = 1 + codes[at + 1..].iter().take_while(|c| **c == code).count();
+                if !is_nodata(code) {
+                    *cell.classes.entry(code.into() as i64).or_default() += run as u64;
                 }
                 at += run;
             }

@@ -15,7 +15,11 @@ pub fn is_nodata(value: f64, tag: Option<f64>) -> bool {
 }
 
 /// A value as strips hold it: a band's own sample type, or f64.
-pub trait Sample: Copy + Into<f64> {
+pub trait Sample: Copy + PartialEq + Into<f64> {
+    /// The nodata tag as a value of this type; None when no value of the type equals it (a tag
+    /// the type cannot hold exactly, or NaN, which [`is_nodata`] tests apart).
+    fn held_tag(tag: Option<f64>) -> Option<Self>;
+
     /// [`is_nodata`] for values of this type, the tag converted once: a comparison in the type
     /// itself, which the compiler vectorizes over a strip (8 16-bit values to a vector
     /// instruction, where f64 fits 2).
@@ -25,10 +29,15 @@ pub trait Sample: Copy + Into<f64> {
 macro_rules! integer_sample {
     ($($t:ty),*) => {$(
         impl Sample for $t {
+            fn held_tag(tag: Option<f64>) -> Option<Self> {
+                let range = f64::from(<$t>::MIN)..=f64::from(<$t>::MAX);
+                tag.filter(|t| t.fract() == 0.0 && range.contains(t)).map(|t| t as $t)
+            }
+
             fn nodata_test(tag: Option<f64>) -> impl Fn(Self) -> bool + Copy {
-                // A tag the type cannot hold is the value of no pixel.
-                let held = tag.filter(|t| t.fract() == 0.0 && (f64::from(<$t>::MIN)..=f64::from(<$t>::MAX)).contains(t));
-                let (has_tag, tag) = (held.is_some(), held.map_or(0, |t| t as $t));
+                // A flag and a value rather than an Option: the comparison then has no branch.
+                let held = Self::held_tag(tag);
+                let (has_tag, tag) = (held.is_some(), held.unwrap_or(0));
                 move |v: $t| has_tag & (v == tag)
             }
         }
@@ -39,9 +48,13 @@ integer_sample!(u8, u16, i16, u32, i32);
 macro_rules! float_sample {
     ($($t:ty),*) => {$(
         impl Sample for $t {
+            fn held_tag(tag: Option<f64>) -> Option<Self> {
+                tag.filter(|t| f64::from(*t as $t) == *t).map(|t| t as $t)
+            }
+
             fn nodata_test(tag: Option<f64>) -> impl Fn(Self) -> bool + Copy {
-                // A tag the type cannot hold exactly is the value of no pixel (NaN equals none).
-                let tag = tag.filter(|t| f64::from(*t as $t) == *t).map_or(<$t>::NAN, |t| t as $t);
+                // NaN, which equals no value, stands for no tag.
+                let tag = Self::held_tag(tag).unwrap_or(<$t>::NAN);
                 move |v: $t| v.is_nan() | (v == tag)
             }
         }
@@ -320,9 +333,9 @@ impl BandAccumulator {
 
     /// As [`BandAccumulator::push`], for a band that [counts
     /// integers](BandAccumulator::counts_integers), its values read in its own type or as i32.
-    pub fn push_integers<T: IntegerSample>(&mut self, values: &[T]) {
+    pub fn push_integers<T: Sample + Ord + Into<i64>>(&mut self, values: &[T]) {
         let Store::Histogram { offset, counts, used } = &mut self.store else {
-            return self.push(&values.iter().map(|v| v.integer() as f64).collect::<Vec<_>>());
+            return self.push(&values.iter().map(|v| Into::<f64>::into(*v)).collect::<Vec<_>>());
         };
         let kept = count_in_histogram(values, self.nodata, *offset, counts, used);
         self.nodata_count += values.len() as u64 - kept;
@@ -388,29 +401,12 @@ impl BandAccumulator {
     }
 }
 
-/// A value of an 8- or 16-bit band as GDAL read it: in the band's own type, or as i32.
-pub trait IntegerSample: Copy + Ord {
-    /// The value.
-    fn integer(self) -> i64;
-}
-
-macro_rules! integer_samples {
-    ($($t:ty),*) => {$(
-        impl IntegerSample for $t {
-            fn integer(self) -> i64 {
-                self.into()
-            }
-        }
-    )*};
-}
-integer_samples!(u8, u16, i16, i32);
-
 /// Counts the values of an integer band other than its nodata tag into `counts` (bin 0 holds the
 /// value `offset`), widens `used` to the bins counted, and returns how many were counted.
 /// Every value is counted, the tag's too, and the tag's bin is emptied afterwards: the loop then
 /// has one store a value and nothing to decide. The bins used come from the strip's extremes,
 /// which the compiler finds with vector instructions.
-fn count_in_histogram<T: IntegerSample>(
+fn count_in_histogram<T: Sample + Ord + Into<i64>>(
     values: &[T],
     nodata: Option<f64>,
     offset: i64,
@@ -419,7 +415,7 @@ fn count_in_histogram<T: IntegerSample>(
 ) -> u64 {
     let Some(&first) = values.first() else { return 0 };
     let (min, max) = values.iter().fold((first, first), |(min, max), &v| (min.min(v), max.max(v)));
-    let bin = |v: T| v.integer() - offset;
+    let bin = |v: T| Into::<i64>::into(v) - offset;
     let bins = 0..counts.len() as i64;
     // GDAL hands out values of the band's own type, so every value has its bin; one that had none
     // would be left out, as nodata.
@@ -436,7 +432,7 @@ fn count_in_histogram<T: IntegerSample>(
             }
         }
     }
-    let tag_bin = nodata.filter(|tag| tag.fract() == 0.0).map(|tag| tag as i64 - offset).filter(|b| bins.contains(b));
+    let tag_bin = T::held_tag(nodata).map(bin).filter(|b| bins.contains(b));
     let tagged = tag_bin.map_or(0, |b| std::mem::take(&mut counts[b as usize]));
     let last = counts.len() as i64 - 1;
     let (low, high) = (bin(min).clamp(0, last) as usize, bin(max).clamp(0, last) as usize);
@@ -503,17 +499,16 @@ fn histogram_summary(offset: i64, counts: &[u64]) -> (u64, Option<Summary>) {
     // n * sum_sq - sum^2 is exact in i128, so the variance has a single rounding.
     let n_wide = i128::from(n);
     let variance = (n_wide * sum_sq - sum * sum) as f64 / (n as f64 * n as f64);
-    let percentiles = percentiles(n, |ranks| {
-        locate_ranks(counts.iter().copied().enumerate(), ranks).iter().map(|&(bin, _)| value(bin) as f64).collect()
-    });
+    let located = locate_ranks(counts.iter().copied().enumerate(), &percentile_ranks(n));
+    let at: Vec<f64> = located.iter().map(|&(bin, _)| value(bin) as f64).collect();
+    let percentiles = percentiles(n, &at);
     let (min, max) = (offset as f64, value(counts.len() - 1) as f64);
     (n, Some(Summary { min, max, mean: sum as f64 / n as f64, stddev: variance.max(0.0).sqrt(), percentiles }))
 }
 
-/// The [`PERCENTILES`] of `n` values (n > 0), numpy's linear definition, from `values_at(ranks)`:
-/// the values at those 0-based ranks of the sorted order, in the order asked.
-fn percentiles(n: u64, values_at: impl FnOnce(&[u64]) -> Vec<f64>) -> [f64; 3] {
-    let at = values_at(&percentile_ranks(n));
+/// The [`PERCENTILES`] of `n` values (n > 0), numpy's linear definition, from `at`: the values at
+/// the 0-based ranks of the sorted order that [`percentile_ranks`]`(n)` gives, in its order.
+fn percentiles(n: u64, at: &[f64]) -> [f64; 3] {
     [0, 1, 2].map(|i| at[2 * i] + (at[2 * i + 1] - at[2 * i]) * rank_pair(PERCENTILES[i], n).2)
 }
 
@@ -599,15 +594,13 @@ fn float32_statistics(
         return (0, None);
     }
     let mean = sum / n as f64;
-    let ranks = percentile_ranks(n);
-    let mut at_ranks = histogram.rank_finder(&ranks);
+    let mut at_ranks = histogram.rank_finder(&percentile_ranks(n));
     let mut edges = sketch.f32_edges(&histogram);
     let squared_deviations = squared_deviations_seen(&values, mean, &mut at_ranks, &mut edges);
     edges.finish(sketch, &values);
     pool.give(histogram.into_counts(), used);
     pool.give_values(values);
-    // The finder was built for the ranks `percentiles` asks for: percentile_ranks(n).
-    let percentiles = percentiles(n, |_| at_ranks.values());
+    let percentiles = percentiles(n, &at_ranks.values());
     let (min, max) = (f64::from(min), f64::from(max));
     (n, Some(Summary { min, max, mean, stddev: (squared_deviations / n as f64).sqrt(), percentiles }))
 }
@@ -641,7 +634,7 @@ fn values_summary(values: &[f64]) -> (u64, Option<Summary>) {
     let mean = sum / n as f64;
     // Two passes: the sum of squared deviations from the mean does not cancel like sum_sq - sum^2.
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-    let percentiles = percentiles(n, |ranks| values_at_ranks(values, ranks));
+    let percentiles = percentiles(n, &values_at_ranks(values, &percentile_ranks(n)));
     (n, Some(Summary { min, max, mean, stddev: variance.sqrt(), percentiles }))
 }
 

@@ -187,16 +187,15 @@ impl RawTiles {
             let strip_end = strip.row + strip.height;
             for visit_top in (strip.row..strip_end).step_by(rows_per_visit) {
                 let rows = Window { row: visit_top, height: rows_per_visit.min(strip_end - visit_top), ..window };
-                for ((&at, tile), &decompressed) in places.iter().zip(&tiles).zip(&read) {
-                    if decompressed {
-                        let mut planes: Vec<&mut [MaybeUninit<u8>]> =
-                            strips.iter_mut().map(|s| as_value_bytes(s)).collect();
-                        self.part(tile, at).copy(self.value_bytes(), bands, rows, &mut planes);
-                    } else {
-                        let piece = overlap(self.origin(at), self.block, rows);
-                        if piece.pixels() > 0 {
-                            read_piece_into_strips(dataset, bands, piece, rows, strips)?;
-                        }
+                let mut planes: Vec<&mut [MaybeUninit<u8>]> = strips.iter_mut().map(|s| as_value_bytes(s)).collect();
+                for ((&at, tile), _) in places.iter().zip(&tiles).zip(&read).filter(|(_, read)| **read) {
+                    self.part(tile, at).copy(self.value_bytes(), bands, rows, &mut planes);
+                }
+                // The tiles left to GDAL, after the others: each fills its own part of the strips.
+                for (&at, _) in places.iter().zip(&read).filter(|(_, read)| !**read) {
+                    let piece = overlap(self.origin(at), self.block, rows);
+                    if piece.pixels() > 0 {
+                        read_piece_into_strips(dataset, bands, piece, rows, strips)?;
                     }
                 }
                 visit(strips, rows.pixels());
