@@ -131,7 +131,8 @@ impl QuicklookPass {
         let (out_w, out_h) = (width.div_ceil(step), height.div_ceil(step));
         let bands = look.bands();
         let mut pass = QuicklookPass {
-            samples: vec![Vec::with_capacity(out_w * out_h); bands.len()],
+            // Each its own room: `vec![v; n]` clones, and a clone of an empty Vec has none.
+            samples: (0..bands.len()).map(|_| Vec::with_capacity(out_w * out_h)).collect(),
             bands,
             look,
             step,

@@ -133,6 +133,8 @@ pub const MAX_FLOAT_VALUE_BYTES: usize = 512 << 20;
 #[derive(Default)]
 pub struct ScanScratch {
     strips: StripBuffers,
+    /// The decompressed tiles of a strip ([`RawTiles::for_each_strip`]).
+    tiles: Vec<Vec<u8>>,
     pool: StatsPool,
     crs: CrsCache,
 }
@@ -259,17 +261,19 @@ fn read_all_strips(
     scratch: &mut ScanScratch,
 ) -> Result<()> {
     let (bands, measures) = (scan.info.band_count, &request.measures);
-    let mut accumulators = band_accumulators(dataset, bands, &mut scratch.pool)?;
+    let (width, height) = (scan.info.width, scan.info.height);
+    // Within MAX_FLOAT_VALUE_BYTES of kept values: scan_file has checked.
+    let mut accumulators = band_accumulators(dataset, bands, width * height, &mut scratch.pool)?;
     let mut optical = match measures {
         Measures::Optical { bands, cloud_threshold } => Some(OpticalPass::new(bands, *cloud_threshold, &accumulators)),
         _ => None,
     };
-    let (width, height) = (scan.info.width, scan.info.height);
     let facts = || grid_facts(measures, &accumulators);
     let mut grid = request.patch_grid.map(|_| GridPass::new(Grid::authors(width, height), width, facts()));
     let mut look = request.quicklook.clone().map(|look| QuicklookPass::new(width, height, look));
     let tiles = RawTiles::of(dataset, path);
-    let mut pass = StripPass { dataset, tiles, window: Window::whole(width, height), bands };
+    let (window, tile_buffers) = (Window::whole(width, height), &mut scratch.tiles);
+    let mut pass = StripPass { dataset, tiles, tile_buffers, window, bands };
     let (buffers, to) = (&mut scratch.strips, (&mut accumulators[..], &mut optical, &mut grid, &mut look));
     match common_type(dataset, bands) {
         Some(GdalDataType::UInt8) => pass.run(&mut buffers.u8, to, BandAccumulator::push_integers),
@@ -340,6 +344,7 @@ struct StripPass<'a> {
     dataset: &'a Dataset,
     /// The file's tiles, when they are decompressed here rather than by GDAL.
     tiles: Option<RawTiles>,
+    tile_buffers: &'a mut Vec<Vec<u8>>,
     window: Window,
     bands: usize,
 }
@@ -370,7 +375,7 @@ impl StripPass<'_> {
             }
         };
         if let Some(tiles) = self.tiles.as_mut() {
-            if tiles.for_each_strip(self.dataset, &all_bands, self.window, buffers, &mut visit)? {
+            if tiles.for_each_strip(self.dataset, &all_bands, self.window, buffers, self.tile_buffers, &mut visit)? {
                 return Ok(());
             }
         }
@@ -378,12 +383,17 @@ impl StripPass<'_> {
     }
 }
 
-/// One accumulator per band, with the band's type and nodata tag.
-fn band_accumulators(dataset: &Dataset, bands: usize, pool: &mut StatsPool) -> Result<Vec<BandAccumulator>> {
+/// One accumulator per band of `pixels` pixels, with the band's type and nodata tag.
+fn band_accumulators(
+    dataset: &Dataset,
+    bands: usize,
+    pixels: usize,
+    pool: &mut StatsPool,
+) -> Result<Vec<BandAccumulator>> {
     (1..=bands)
         .map(|i| {
             let band = dataset.rasterband(i).map_err(|e| RasterError::no_band(i, e))?;
-            Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), pool))
+            Ok(BandAccumulator::new_in(band.band_type(), band.no_data_value(), pixels, pool))
         })
         .collect()
 }

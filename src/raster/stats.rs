@@ -171,9 +171,13 @@ struct Float32Values {
 }
 
 impl Float32Values {
-    fn new(pool: &mut StatsPool) -> Float32Values {
+    /// Room for `pixels` values, reserved at once: grown a strip at a time, a 2000 px band's
+    /// buffer was copied into larger ones a dozen times, each on pages new to the process.
+    fn new(pixels: usize, pool: &mut StatsPool) -> Float32Values {
         let histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
-        Float32Values { values: pool.take_values(), sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY, histogram }
+        let mut values = pool.take_values();
+        values.reserve_exact(pixels);
+        Float32Values { values, sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY, histogram }
     }
 
     /// Counts the values kept from `start` on; returns how many there are.
@@ -269,14 +273,15 @@ pub struct BandAccumulator {
 impl BandAccumulator {
     /// `dtype` is the band's GDAL type; `nodata` its nodata tag (NaN is always excluded).
     pub fn new(dtype: GdalDataType, nodata: Option<f64>) -> Self {
-        Self::new_in(dtype, nodata, &mut StatsPool::default())
+        Self::new_in(dtype, nodata, 0, &mut StatsPool::default())
     }
 
-    /// As [`BandAccumulator::new`], with the histogram's bins taken from `pool`.
-    pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pool: &mut StatsPool) -> Self {
+    /// As [`BandAccumulator::new`], for a band of `pixels` pixels, with the histogram's bins and
+    /// the value buffers taken from `pool`.
+    pub fn new_in(dtype: GdalDataType, nodata: Option<f64>, pixels: usize, pool: &mut StatsPool) -> Self {
         let store = match (histogram_range(dtype), dtype) {
             (Some((offset, bins)), _) => Store::Histogram { offset, counts: pool.take(bins), used: None },
-            (None, GdalDataType::Float32) => Store::Float32(Float32Values::new(pool)),
+            (None, GdalDataType::Float32) => Store::Float32(Float32Values::new(pixels, pool)),
             _ => Store::Float64(Vec::new()),
         };
         BandAccumulator { nodata, nodata_count: 0, store }
@@ -741,7 +746,7 @@ mod tests {
         let float32 = [(Float32, vec![2.5, -1.0, 1e-30, 2.5]), (Float32, vec![0.5]), (Float32, vec![f64::NAN])];
         let integers = [(UInt16, vec![7.0, 65535.0, 7.0]), (UInt16, vec![3.0, 9.0]), (Int16, vec![-5.0, 4.0])];
         for (dtype, values) in float32.into_iter().chain(integers) {
-            let mut pooled = BandAccumulator::new_in(dtype, None, &mut pool);
+            let mut pooled = BandAccumulator::new_in(dtype, None, values.len(), &mut pool);
             pooled.push(&values);
             assert_eq!(pooled.finish_into(&mut pool), stats(dtype, None, &values), "{dtype} {values:?}");
         }
