@@ -1,4 +1,5 @@
-//! Opening GeoTIFFs with GDAL set up for use inside a library: quiet, no side files, GTiff only.
+//! Opening GeoTIFFs with GDAL set up for use inside a library: quiet, no side files written or
+//! looked for, GTiff only.
 
 use super::error::{RasterError, Result};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, GeoTransformEx};
@@ -27,9 +28,16 @@ pub fn init_gdal() {
 }
 
 /// Options set on this thread while a [`QuietGdal`] lives: no `.aux.xml` next to the data, no
-/// `.gz.properties` next to an archive read through `/vsitar/`, no debug output.
-const QUIET_OPTIONS: [(&CStr, &CStr); 3] =
-    [(c"GDAL_PAM_ENABLED", c"NO"), (c"CPL_VSIL_GZIP_WRITE_PROPERTIES", c"NO"), (c"CPL_DEBUG", c"OFF")];
+/// `.gz.properties` next to an archive read through `/vsitar/`, no debug output, and no listing
+/// of a file's folder at each opening. GDAL lists it to find side files (overviews, masks, world
+/// files) that neither dataset ships: a SEN12MS patch folder holds hundreds of patches, listed
+/// again for each one (and on object storage, a listing is a request).
+const QUIET_OPTIONS: [(&CStr, &CStr); 4] = [
+    (c"GDAL_PAM_ENABLED", c"NO"),
+    (c"CPL_VSIL_GZIP_WRITE_PROPERTIES", c"NO"),
+    (c"CPL_DEBUG", c"OFF"),
+    (c"GDAL_DISABLE_READDIR_ON_OPEN", c"EMPTY_DIR"),
+];
 
 /// While it lives, GDAL on this thread prints nothing on the host's stderr (its errors stay
 /// readable for our messages through CPLGetLastErrorMsg) and writes no side files. Both are
