@@ -172,7 +172,7 @@ struct Float32Values {
 
 impl Float32Values {
     /// Room for `pixels` values, reserved at once: grown a strip at a time, a 2000 px band's
-    /// buffer was copied into larger ones a dozen times, each on pages new to the process.
+    /// buffer was copied into larger ones seven times, each on pages new to the process.
     fn new(pixels: usize, pool: &mut StatsPool) -> Float32Values {
         let histogram = F32Histogram::new(pool.take(F32_BINS)).expect("the pool gives the bins asked for");
         let mut values = pool.take_values();

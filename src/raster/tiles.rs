@@ -155,7 +155,7 @@ impl RawTiles {
     /// the file's type, the bands are not the file's, or a row of tiles would be larger than
     /// `STRIP_BYTES` (a wider file is read by GDAL in narrower strips). `tiles` holds the
     /// decompressed tiles of a strip: buffers kept from file to file, whose pages are then not
-    /// new to the process for each one (a quarter of the SEN12TP ingest's page faults).
+    /// new to the process for each one (30 % of the SEN12TP ingest's page faults).
     pub fn for_each_strip<T: GdalType + Copy + Default>(
         &mut self,
         dataset: &Dataset,
