@@ -217,38 +217,33 @@ fn add_line<T: Sample>(
     line: std::ops::Range<usize>,
     dy: u16,
 ) {
-    let start = line.start;
-    let invalid_at = |i: usize, invalid: bool, cell: &mut Cell| {
-        if invalid {
-            cell.invalid += 1;
-            let x = (i - start) as u16;
-            match cell.runs.last_mut() {
-                Some(run) if run[0] == dy && run[2] == x => run[2] = x + 1,
-                _ => cell.runs.push([dy, x, x + 1]),
-            }
-        }
-    };
     match facts {
         Facts::Optical { nir, red } => {
             let (mask, ndvi_mask) = classes.expect("an S2 pass gives its classes");
-            for i in line {
-                invalid_at(i, mask[i] == PixelClass::Invalid, cell);
-                cell.valid += u64::from(mask[i] != PixelClass::Invalid);
-                cell.cloudy += u64::from(mask[i] == PixelClass::Cloudy);
-                if ndvi_mask[i] == PixelClass::Clear {
-                    let value = normalized_difference(strips[*nir][i].into(), strips[*red][i].into());
-                    if value.is_finite() {
-                        cell.ndvi_sum += value;
-                        cell.ndvi_count += 1;
-                    }
+            let pixels = &mask[line.clone()];
+            add_runs(cell, dy, pixels.iter().map(|class| *class == PixelClass::Invalid));
+            // Counted in locals, not in the cell: the runs' pushes may write anywhere in it, so
+            // the compiler kept the sum in memory and each pixel's addition waited on the store
+            // of the one before. The sum's order is the same.
+            let (mut valid, mut cloudy) = (0u64, 0u64);
+            for class in pixels {
+                valid += u64::from(*class != PixelClass::Invalid);
+                cloudy += u64::from(*class == PixelClass::Cloudy);
+            }
+            let (mut ndvi_sum, mut ndvi_count) = (cell.ndvi_sum, 0u64);
+            for i in line.filter(|i| ndvi_mask[*i] == PixelClass::Clear) {
+                let value = normalized_difference(strips[*nir][i].into(), strips[*red][i].into());
+                if value.is_finite() {
+                    ndvi_sum += value;
+                    ndvi_count += 1;
                 }
             }
+            cell.valid += valid;
+            cell.cloudy += cloudy;
+            cell.ndvi_sum = ndvi_sum;
+            cell.ndvi_count += ndvi_count;
         }
-        Facts::AnyNodata(_) => {
-            for i in line {
-                invalid_at(i, invalid[i], cell);
-            }
-        }
+        Facts::AnyNodata(_) => add_runs(cell, dy, invalid[line].iter().copied()),
         Facts::Classes { band, tag } => {
             // Counted a run of equal codes at a time: a map's classes come in patches, and one
             // map update a pixel was most of the grid's cost on a land-cover file.
@@ -264,6 +259,23 @@ fn add_line<T: Sample>(
                 }
                 at += run;
             }
+        }
+    }
+}
+
+/// Counts the pixels of row `dy` of a patch that `invalid` says have no data, and adds where
+/// they are to the cell's runs. Most lines have none: they are asked once, without a branch a
+/// pixel, before any run is looked for.
+fn add_runs(cell: &mut Cell, dy: u16, invalid: impl Iterator<Item = bool> + Clone) {
+    if !invalid.clone().fold(false, |any, flag| any | flag) {
+        return;
+    }
+    for (x, _) in invalid.enumerate().filter(|(_, flag)| *flag) {
+        cell.invalid += 1;
+        let x = x as u16;
+        match cell.runs.last_mut() {
+            Some(run) if run[0] == dy && run[2] == x => run[2] = x + 1,
+            _ => cell.runs.push([dy, x, x + 1]),
         }
     }
 }

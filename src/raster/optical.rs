@@ -113,14 +113,19 @@ impl OpticalCounts {
             self.valid += u64::from(*class != PixelClass::Invalid);
             self.cloudy += u64::from(*class == PixelClass::Cloudy);
         }
+        // The sum in a local: kept in the struct, it was stored at every pixel, and the bands'
+        // buffers loaded again after each store.
+        let (mut sum, mut count) = (self.index_sum, 0u64);
         for (i, class) in index_classes.iter().enumerate() {
             // Only clear pixels' index is computed (an index may be costly, a window mostly cloud).
             let value = if *class == PixelClass::Clear { index(strips, i) } else { f64::NAN };
             let kept = value.is_finite();
             // Adding 0.0 leaves the sum as it was (it is never -0.0: it starts at +0.0).
-            self.index_sum += if kept { value } else { 0.0 };
-            self.index_count += u64::from(kept);
+            sum += if kept { value } else { 0.0 };
+            count += u64::from(kept);
         }
+        self.index_sum = sum;
+        self.index_count += count;
     }
 
     /// The classes of the last strip's pixels: under the mask, and under the index's mask.
