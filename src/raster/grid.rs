@@ -4,7 +4,7 @@
 //! `s12_patches` computes: [`PatchRow::of`] joins them with the same rules.
 
 use super::indices::normalized_difference;
-use super::optical::{OpticalMask, PixelClass};
+use super::optical::{valid_and_cloudy, OpticalMask, PixelClass};
 use super::stats::Sample;
 use std::collections::BTreeMap;
 
@@ -225,11 +225,7 @@ fn add_line<T: Sample>(
             // Counted in locals, not in the cell: the runs' pushes may write anywhere in it, so
             // the compiler kept the sum in memory and each pixel's addition waited on the store
             // of the one before. The sum's order is the same.
-            let (mut valid, mut cloudy) = (0u64, 0u64);
-            for class in pixels {
-                valid += u64::from(*class != PixelClass::Invalid);
-                cloudy += u64::from(*class == PixelClass::Cloudy);
-            }
+            let (valid, cloudy) = valid_and_cloudy(pixels);
             let (mut ndvi_sum, mut ndvi_count) = (cell.ndvi_sum, 0u64);
             for i in line.filter(|i| ndvi_mask[*i] == PixelClass::Clear) {
                 let value = normalized_difference(strips[*nir][i].into(), strips[*red][i].into());

@@ -108,11 +108,9 @@ impl OpticalCounts {
         let [classes, index_classes] = &mut self.classes;
         mask.classify_strip(strips, pixels, classes);
         index_mask.classify_strip(strips, pixels, index_classes);
-        // Counted without branches: the classes of a strip follow no pattern a predictor learns.
-        for class in classes.iter() {
-            self.valid += u64::from(*class != PixelClass::Invalid);
-            self.cloudy += u64::from(*class == PixelClass::Cloudy);
-        }
+        let (valid, cloudy) = valid_and_cloudy(classes);
+        self.valid += valid;
+        self.cloudy += cloudy;
         // The sum in a local: kept in the struct, it was stored at every pixel, and the bands'
         // buffers loaded again after each store.
         let (mut sum, mut count) = (self.index_sum, 0u64);
@@ -147,6 +145,17 @@ impl OpticalCounts {
     pub fn index_mean(&self) -> Option<f64> {
         (self.index_count > 0).then(|| self.index_sum / self.index_count as f64)
     }
+}
+
+/// The valid pixels of `classes`, and the cloudy ones among them. Counted without branches, in
+/// locals: the classes of a strip follow no pattern a predictor learns.
+pub fn valid_and_cloudy(classes: &[PixelClass]) -> (u64, u64) {
+    let (mut valid, mut cloudy) = (0u64, 0u64);
+    for class in classes {
+        valid += u64::from(*class != PixelClass::Invalid);
+        cloudy += u64::from(*class == PixelClass::Cloudy);
+    }
+    (valid, cloudy)
 }
 
 /// The nodata tag of each of `bands` (1-based).
