@@ -29,7 +29,7 @@ from ingest_bench import CORES, ROUNDS, TREES, tree  # noqa: E402
 SEN12MS_FILES = 541_986
 # Sharding deals out whole scenes: 10 scenes in 8 shards are lumps of 1 s each, which no engine
 # evens out on 2 workers. More, smaller scenes show what the real 2319 do.
-MANY_SCENES = ("sen12tp-many", "sen12tp", 48, 1000)
+MANY_SCENES = ("sen12tp-many", "sen12tp", 48, 1000, [])
 
 
 def single(data, folder):
@@ -60,8 +60,8 @@ def main():
     with LocalCluster(n_workers=CORES, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
         print(f"distributed: a LocalCluster of {CORES} workers started in {time.perf_counter() - started:.2f} s")
-        for name, layout, scenes, size in [*TREES, MANY_SCENES]:
-            data = tree(name, layout, scenes, size)
+        for name, layout, scenes, size, extra in [*TREES, MANY_SCENES]:
+            data = tree(name, layout, scenes, size, extra)
             files = sorted(data.rglob("*.tif"))
             for f in files:
                 f.read_bytes()

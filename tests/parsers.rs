@@ -7,7 +7,7 @@
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::properties::{check_geometry, check_metadata, check_names, check_scan, SCANNED_AS};
-use sen12lite::synth::{synth, LcType, SynthOptions};
+use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
 
 /// xorshift64*: deterministic, so a failure reproduces with the printed case number.
 struct Rng(u64);
@@ -130,8 +130,15 @@ fn geometry_properties_hold_on_20000_mutations_of_geojson_and_wkt() {
 #[test]
 fn scan_properties_hold_on_2000_mutations_of_synthesized_geotiffs() {
     let tree = std::env::temp_dir().join(format!("sen12lite-parsers-{}", std::process::id()));
-    let options =
-        SynthOptions { scenes: 2, size: 32, seed: 9, lc_type: LcType::Byte, archives: false, scene_ids: vec![] };
+    let options = SynthOptions {
+        scenes: 2,
+        size: 32,
+        seed: 9,
+        lc_type: LcType::Byte,
+        patches_per_scene: DEFAULT_PATCHES_PER_SCENE,
+        archives: false,
+        scene_ids: vec![],
+    };
     synth(&tree, Dataset::Sen12ms, EMBEDDED_METADATA, &options).unwrap();
     let seeds: Vec<(u8, Vec<u8>)> = (0..SCANNED_AS.len() as u8)
         .map(|k| {

@@ -11,6 +11,7 @@ pub mod sen12tp;
 use crate::layout::Dataset;
 use crate::verify::write_md5sums;
 pub use error::SynthError;
+pub use sen12ms::DEFAULT_PATCHES_PER_SCENE;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -26,6 +27,8 @@ pub struct SynthOptions {
     pub seed: u64,
     /// SEN12MS `lc` files' type (the other datasets have none).
     pub lc_type: LcType,
+    /// SEN12MS triplets a scene folder holds, all in the scene's UTM zone (SEN12TP has no patches).
+    pub patches_per_scene: usize,
     /// Pack the rasters into the archives users download instead of leaving them unpacked.
     pub archives: bool,
     /// SEN12TP scenes (`scene_id`s of the metadata) written besides the `scenes` picked.
@@ -57,9 +60,12 @@ impl FromStr for LcType {
 /// Writes a tree of `dataset`'s layout and its `md5sums.txt` (or, with `archives`, the downloads
 /// holding it); returns the number of raster files written.
 pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthOptions) -> Result<usize, SynthError> {
-    let SynthOptions { scenes, size, seed, lc_type, archives, ref scene_ids } = *options;
+    let SynthOptions { scenes, size, seed, lc_type, patches_per_scene, archives, ref scene_ids } = *options;
     if !(16..=20_000).contains(&size) {
         return Err(SynthError::Options(format!("--size must be between 16 and 20000 pixels, got {size}")));
+    }
+    if patches_per_scene == 0 {
+        return Err(SynthError::Options("--patches-per-scene must be at least 1, got 0".into()));
     }
     std::fs::create_dir_all(out).map_err(|e| SynthError::Write(format!("cannot create {}: {e}", out.display())))?;
     let files = match dataset {
@@ -70,7 +76,7 @@ pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthO
             ))
         }
         Dataset::Sen12ms | Dataset::Sen12msCr => {
-            sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, size, seed, lc_type)?
+            sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, patches_per_scene, size, seed, lc_type)?
         }
     };
     if archives {

@@ -11,7 +11,13 @@ use crate::layout::sen12tp::{parse_metadata, SceneMeta};
 use crate::layout::{ring_center, Dataset, Modality};
 use std::path::{Path, PathBuf};
 
-const PATCHES_PER_SCENE: usize = 3;
+/// Triplets a scene folder holds unless asked otherwise: a few, so a small tree spans many UTM zones.
+/// The real dataset has about 700 (180,662 patches over 252 scenes).
+pub const DEFAULT_PATCHES_PER_SCENE: usize = 3;
+
+/// Patches a row of a scene, side by side: a scene of many patches is a block of rows, about
+/// 50 km wide at 256 px, where a single row of 700 would leave its UTM zone.
+const PATCHES_PER_ROW: usize = 20;
 
 /// WorldCover class -> MODIS (IGBP, LCCS land cover, LCCS land use, LCCS surface hydrology).
 const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
@@ -28,7 +34,7 @@ const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
     (100, [10, 32, 25, 51]),
 ];
 
-/// Writes `count` triplets — SEN12MS: s1, s2, lc and `train_list.txt` / `test_list.txt`;
+/// Writes `count` triplets, `per_scene` to a scene folder — SEN12MS: s1, s2, lc and `train_list.txt` / `test_list.txt`;
 /// SEN12MS-CR: s1, s2 and s2_cloudy in its own folders — and returns the files. Patch locations
 /// come from SEN12TP scene centres, so both hemispheres appear.
 #[allow(clippy::too_many_arguments)]
@@ -37,23 +43,24 @@ pub fn synth_sen12ms(
     dataset: Dataset,
     metadata_text: &str,
     count: usize,
+    per_scene: usize,
     size: usize,
     seed: u64,
     lc_type: LcType,
 ) -> Result<Vec<PathBuf>, SynthError> {
-    let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(PATCHES_PER_SCENE), seed);
+    let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(per_scene), seed);
     let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
     for triplet in 0..count {
-        let scene_index = triplet / PATCHES_PER_SCENE;
+        let scene_index = triplet / per_scene;
         let (code, season, _, _) = SEASON_FOLDERS[scene_index % SEASON_FOLDERS.len()];
         let name = |kind: &str| PatchName {
             roi_code: code,
             season: season.to_string(),
             kind: kind.to_string(),
             scene: scene_index as u32 + 1,
-            patch: (triplet % PATCHES_PER_SCENE) as u32 * 7 + 1,
+            patch: (triplet % per_scene) as u32 * 7 + 1,
         };
-        let place = patch_placement(&locations[scene_index % locations.len()], triplet % PATCHES_PER_SCENE, size)?;
+        let place = patch_placement(&locations[scene_index % locations.len()], triplet % per_scene, size)?;
         let mut rng = Rng::new(seed.wrapping_mul(7_919).wrapping_add(triplet as u64));
         let profile = Profile {
             dominant: [40, 10, 30, 50][scene_index % 4],
@@ -84,7 +91,9 @@ pub fn synth_sen12ms(
 fn patch_placement(location: &SceneMeta, patch: usize, size: usize) -> Result<Placement, SynthError> {
     let [lon, lat] = ring_center(&location.ring);
     let mut place = centred_placement(utm_epsg_of(lon, lat), lon, lat, size)?;
-    place.left += (patch * size * 10) as f64;
+    let pitch = (size * 10) as f64;
+    place.left += (patch % PATCHES_PER_ROW) as f64 * pitch;
+    place.top -= (patch / PATCHES_PER_ROW) as f64 * pitch;
     Ok(place)
 }
 

@@ -9,7 +9,7 @@ use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::progress::Silent;
-use sen12lite::synth::{synth, LcType, SynthOptions};
+use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -24,8 +24,15 @@ pub fn catalog() -> &'static (PathBuf, PathBuf) {
             std::env::temp_dir().join(format!("sen12lite-rs-{}-{}", env!("CARGO_CRATE_NAME"), std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let data = dir.join("data");
-        let options =
-            SynthOptions { scenes: 8, size: 240, seed: 3, lc_type: LcType::Byte, archives: false, scene_ids: vec![] };
+        let options = SynthOptions {
+            scenes: 8,
+            size: 240,
+            seed: 3,
+            lc_type: LcType::Byte,
+            patches_per_scene: DEFAULT_PATCHES_PER_SCENE,
+            archives: false,
+            scene_ids: vec![],
+        };
         synth(&data, Dataset::Sen12tp, EMBEDDED_METADATA, &options).unwrap();
         let db = dir.join("catalog.db");
         let report = ingest(&data, &db, &IngestOptions::default(), &mut Silent).unwrap();

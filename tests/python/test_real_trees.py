@@ -45,6 +45,33 @@ def test_every_encoding_of_sen12ms_gives_the_same_catalog(ms_tree, ms_db, tmp_pa
     assert types == {"s1": "Float64", "s2": "Int16", "lc": "UInt16"}
 
 
+def test_a_scene_of_many_patches_is_one_folder_in_one_utm_zone(tmp_path_factory, tmp_path):
+    """`synth --patches-per-scene`: triplets as the real dataset holds them, hundreds to a scene
+    (here 25, in rows of 20 patches side by side)."""
+    tree = synth_tree(tmp_path_factory, "sen12ms", scenes=25, size=32, seed=2, extra=("--patches-per-scene", 25))
+    folders = sorted(p.relative_to(tree).as_posix() for p in tree.glob("*/*") if p.is_dir())
+    assert folders == ["ROIs1158_spring/lc_1", "ROIs1158_spring/s1_1", "ROIs1158_spring/s2_1"]
+    opened = [gdal.Open(str(f)) for f in (tree / "ROIs1158_spring/s2_1").glob("*.tif")]
+    assert len(opened) == 25
+    assert len({ds.GetSpatialRef().GetAuthorityCode(None) for ds in opened}) == 1
+    corners = {ds.GetGeoTransform()[::3] for ds in opened}
+    lefts, tops = sorted({x for x, _ in corners}), sorted({y for _, y in corners})
+    assert len(corners) == 25 and len(lefts) == 20 and len(tops) == 2
+    assert {b - a for a, b in zip(lefts, lefts[1:])} == {320.0} and tops[1] - tops[0] == 320.0
+    db = tmp_path / "c.db"
+    assert ingest(tree, db).returncode == 0, errors(db)
+    one_zone = "SELECT count(*), count(DISTINCT utm_epsg), count(DISTINCT roi_id) FROM scenes"
+    assert tuple(connect(db).execute(one_zone).fetchone()) == (25, 1, 1)
+
+
+def test_synth_refuses_patches_per_scene_it_cannot_write(tmp_path):
+    zero = run("synth", tmp_path / "ms", "--layout", "sen12ms", "--patches-per-scene", 0, check=False)
+    assert (zero.returncode, zero.stderr) == (2, "sen12lite: synth: --patches-per-scene must be at least 1, got 0\n")
+    tp = run("synth", tmp_path / "tp", "--layout", "sen12tp", "--patches-per-scene", 5, check=False)
+    assert tp.returncode == 2 and "--patches-per-scene is for SEN12MS" in tp.stderr
+    assert not (tmp_path / "ms").exists() and not (tmp_path / "tp").exists()
+
+
 def test_a_float_land_cover_map_is_refused_and_the_rest_ingested(ms_tree, tmp_path):
     tree = re_encoded(ms_tree, tmp_path / "data", {})
     victim = next(tree.rglob("*_lc_*.tif"))
