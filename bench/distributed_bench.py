@@ -24,7 +24,7 @@ import sen12lite.distributed as s12d
 from sen12lite.cli import BINARY
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_bench import CORES, ROUNDS, TREES, tree  # noqa: E402
+from ingest_bench import CORES, ROUNDS, TREES, tree, warm  # noqa: E402
 
 SEN12MS_FILES = 541_986
 # Sharding deals out whole scenes: 10 scenes in 8 shards are lumps of 1 s each, which no engine
@@ -63,12 +63,12 @@ def main():
         for name, layout, scenes, size, extra in [*TREES, MANY_SCENES]:
             data = tree(name, layout, scenes, size, extra)
             files = sorted(data.rglob("*.tif"))
-            for f in files:
-                f.read_bytes()
             with tempfile.TemporaryDirectory() as folder:
                 ones, clusters = [], []
                 for _ in range(ROUNDS):
+                    warm(files)
                     ones.append(single(data, folder))
+                    warm(files)
                     clusters.append(sharded(data, folder, client))
                 merged, parts = min(merge_alone(folder) for _ in range(ROUNDS))
             one, cluster_time = min(ones), min(clusters)
