@@ -47,7 +47,7 @@ def tree(name, layout, scenes, size, extra):
     stamp = data / f".synth-{scenes}-{size}{''.join(extra)}"
     if not stamp.exists():
         shutil.rmtree(data, ignore_errors=True)
-        print(f"bench: synthesizing {scenes} {layout} scenes of {size} px into {data} (once)", flush=True)
+        print(f"bench: synthesizing {scenes} {layout} scenes or triplets of {size} px into {data} (once)", flush=True)
         subprocess.run([BIN, "synth", data, "--layout", layout, "--scenes", str(scenes), "--size", str(size), *extra],
                        check=True, stdout=subprocess.DEVNULL)
         stamp.touch()
@@ -120,7 +120,7 @@ def one_round(data, files):
     return seconds
 
 
-def bench_tree(name, data, scenes, size):
+def bench_tree(name, layout, data, scenes, size):
     files = sorted(data.rglob("*.tif"))
     # Rounds of every contender in turn, not every round of one contender and then the next: a
     # machine whose speed drifts by 10 % over a minute (a shared VM) then slows all of them alike,
@@ -134,7 +134,8 @@ def bench_tree(name, data, scenes, size):
         return " ".join(f"{ratio(r):.2f}" for r in rounds)
 
     mb = sum(f.stat().st_size for f in files) / 1e6
-    print(f"{name}: {len(files)} GeoTIFFs, {mb:.0f} MB, {scenes} scenes of {size} px, {CORES} cores, best of {ROUNDS}")
+    unit = "scenes" if layout == "sen12tp" else "triplets"  # a triplet is a scene of the catalog
+    print(f"{name}: {len(files)} GeoTIFFs, {mb:.0f} MB, {scenes} {unit} of {size} px, {CORES} cores, best of {ROUNDS}")
     print(f"  GDAL decode-only, {CORES} processes:        {decode:6.2f} s")
     print(f"  GDAL ComputeStatistics, {CORES} processes:  {statistics:6.2f} s")
     print(f"  sen12lite ingest --no-checksums:       {ours:6.2f} s   peak RSS {peak:.0f} MB (goal < 512 MB)")
@@ -154,7 +155,7 @@ def bench_tree(name, data, scenes, size):
 
 def main():
     for name, layout, scenes, size, extra in [*TREES, ONE_SCENE]:
-        bench_tree(name, tree(name, layout, scenes, size, extra), scenes, size)
+        bench_tree(name, layout, tree(name, layout, scenes, size, extra), scenes, size)
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(ROOT / "data/sen12tp-metadata.json", f"{tmp}/sen12tp-metadata.json")
         start = time.perf_counter()
