@@ -34,9 +34,9 @@ const MODIS_CLASSES: [(u8, [u8; 4]); 11] = [
     (100, [10, 32, 25, 51]),
 ];
 
-/// Writes `count` triplets, `per_scene` to a scene folder — SEN12MS: s1, s2, lc and `train_list.txt` / `test_list.txt`;
-/// SEN12MS-CR: s1, s2 and s2_cloudy in its own folders — and returns the files. Patch locations
-/// come from SEN12TP scene centres, so both hemispheres appear.
+/// Writes `count` triplets, `per_scene` to a scene folder — SEN12MS: s1, s2, lc and
+/// `train_list.txt` / `test_list.txt`; SEN12MS-CR: s1, s2 and s2_cloudy in its own folders — and
+/// returns the files. Patch locations come from SEN12TP scene centres, so both hemispheres appear.
 #[allow(clippy::too_many_arguments)]
 pub fn synth_sen12ms(
     out: &Path,
