@@ -13,7 +13,7 @@ use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::parallel::default_jobs;
 use sen12lite::raster::open::is_virtual;
-use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
+use sen12lite::synth::{synth, LcType, SynthOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -206,9 +206,6 @@ fn run(command: Command) -> Result<ExitCode, String> {
             archives,
             scene_ids,
         } => {
-            if layout == Dataset::Sen12tp && patches_per_scene.is_some() {
-                return Err("synth: --patches-per-scene is for SEN12MS; a SEN12TP scene is one set of files".into());
-            }
             let text = match metadata {
                 Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("synth: {}: {e}", path.display()))?,
                 None => EMBEDDED_METADATA.to_string(),
@@ -218,15 +215,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 &out_dir,
                 layout,
                 &text,
-                &SynthOptions {
-                    scenes,
-                    size,
-                    seed,
-                    lc_type: lc_dtype,
-                    patches_per_scene: patches_per_scene.unwrap_or(DEFAULT_PATCHES_PER_SCENE),
-                    archives,
-                    scene_ids,
-                },
+                &SynthOptions { scenes, size, seed, lc_type: lc_dtype, patches_per_scene, archives, scene_ids },
             )
             .map_err(|e| e.to_string())?;
             println!("synth: wrote {written} files to {}", out_dir.display());

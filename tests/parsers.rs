@@ -7,7 +7,7 @@
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::properties::{check_geometry, check_metadata, check_names, check_scan, SCANNED_AS};
-use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
+use sen12lite::synth::{synth, LcType, SynthOptions};
 
 /// xorshift64*: deterministic, so a failure reproduces with the printed case number.
 struct Rng(u64);
@@ -135,7 +135,7 @@ fn scan_properties_hold_on_2000_mutations_of_synthesized_geotiffs() {
         size: 32,
         seed: 9,
         lc_type: LcType::Byte,
-        patches_per_scene: DEFAULT_PATCHES_PER_SCENE,
+        patches_per_scene: None,
         archives: false,
         scene_ids: vec![],
     };

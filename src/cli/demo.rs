@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use sen12lite::catalog::ingest::{ingest, IngestOptions, IngestReport};
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
-use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
+use sen12lite::synth::{synth, LcType, SynthOptions};
 use sen12lite::verify::{read_md5sums, MD5SUMS_FILE};
 use std::path::Path;
 use std::time::Instant;
@@ -42,7 +42,7 @@ pub fn run_demo(dir: &Path, scenes: usize, size: usize) -> Result<(), String> {
             size,
             seed: 1,
             lc_type: LcType::Byte,
-            patches_per_scene: DEFAULT_PATCHES_PER_SCENE,
+            patches_per_scene: None,
             archives: false,
             scene_ids: ALPINE_SUMMER_SCENES.to_vec(),
         };

@@ -11,7 +11,6 @@ pub mod sen12tp;
 use crate::layout::Dataset;
 use crate::verify::write_md5sums;
 pub use error::SynthError;
-pub use sen12ms::DEFAULT_PATCHES_PER_SCENE;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -27,8 +26,9 @@ pub struct SynthOptions {
     pub seed: u64,
     /// SEN12MS `lc` files' type (the other datasets have none).
     pub lc_type: LcType,
-    /// SEN12MS triplets a scene folder holds, all in the scene's UTM zone (SEN12TP has no patches).
-    pub patches_per_scene: usize,
+    /// SEN12MS triplets a scene folder holds, all in the scene's UTM zone (None: a few, so that a
+    /// small tree spans many zones). SEN12TP has no patches.
+    pub patches_per_scene: Option<usize>,
     /// Pack the rasters into the archives users download instead of leaving them unpacked.
     pub archives: bool,
     /// SEN12TP scenes (`scene_id`s of the metadata) written besides the `scenes` picked.
@@ -64,8 +64,14 @@ pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthO
     if !(16..=20_000).contains(&size) {
         return Err(SynthError::Options(format!("--size must be between 16 and 20000 pixels, got {size}")));
     }
-    if patches_per_scene == 0 {
-        return Err(SynthError::Options("--patches-per-scene must be at least 1, got 0".into()));
+    match (dataset, patches_per_scene) {
+        (_, Some(0)) => return Err(SynthError::Options("--patches-per-scene must be at least 1, got 0".into())),
+        (Dataset::Sen12tp, Some(_)) => {
+            return Err(SynthError::Options(
+                "--patches-per-scene is for SEN12MS; a SEN12TP scene is one set of files".into(),
+            ))
+        }
+        _ => {}
     }
     std::fs::create_dir_all(out).map_err(|e| SynthError::Write(format!("cannot create {}: {e}", out.display())))?;
     let files = match dataset {
@@ -76,7 +82,8 @@ pub fn synth(out: &Path, dataset: Dataset, metadata_text: &str, options: &SynthO
             ))
         }
         Dataset::Sen12ms | Dataset::Sen12msCr => {
-            sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, patches_per_scene, size, seed, lc_type)?
+            let per_scene = patches_per_scene.unwrap_or(sen12ms::DEFAULT_PATCHES_PER_SCENE);
+            sen12ms::synth_sen12ms(out, dataset, metadata_text, scenes, per_scene, size, seed, lc_type)?
         }
     };
     if archives {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Triplets a scene folder holds unless asked otherwise: a few, so a small tree spans many UTM zones.
 /// The real dataset has about 700 (180,662 patches over 252 scenes).
-pub const DEFAULT_PATCHES_PER_SCENE: usize = 3;
+pub(super) const DEFAULT_PATCHES_PER_SCENE: usize = 3;
 
 /// Patches a row of a scene, side by side: a scene of many patches is a block of rows, about
 /// 50 km wide at 256 px, where a single row of 700 would leave its UTM zone.
@@ -51,16 +51,16 @@ pub fn synth_sen12ms(
     let locations = pick_scenes(&parse_metadata(metadata_text)?.scenes, count.div_ceil(per_scene), seed);
     let (mut written, mut train, mut test) = (Vec::new(), Vec::new(), Vec::new());
     for triplet in 0..count {
-        let scene_index = triplet / per_scene;
+        let (scene_index, patch) = (triplet / per_scene, triplet % per_scene);
         let (code, season, _, _) = SEASON_FOLDERS[scene_index % SEASON_FOLDERS.len()];
         let name = |kind: &str| PatchName {
             roi_code: code,
             season: season.to_string(),
             kind: kind.to_string(),
             scene: scene_index as u32 + 1,
-            patch: (triplet % per_scene) as u32 * 7 + 1,
+            patch: patch as u32 * 7 + 1,
         };
-        let place = patch_placement(&locations[scene_index % locations.len()], triplet % per_scene, size)?;
+        let place = patch_placement(&locations[scene_index % locations.len()], patch, size)?;
         let mut rng = Rng::new(seed.wrapping_mul(7_919).wrapping_add(triplet as u64));
         let profile = Profile {
             dominant: [40, 10, 30, 50][scene_index % 4],

@@ -9,7 +9,7 @@ use sen12lite::catalog::ingest::{ingest, IngestOptions};
 use sen12lite::layout::sen12tp::EMBEDDED_METADATA;
 use sen12lite::layout::Dataset;
 use sen12lite::progress::Silent;
-use sen12lite::synth::{synth, LcType, SynthOptions, DEFAULT_PATCHES_PER_SCENE};
+use sen12lite::synth::{synth, LcType, SynthOptions};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -29,7 +29,7 @@ pub fn catalog() -> &'static (PathBuf, PathBuf) {
             size: 240,
             seed: 3,
             lc_type: LcType::Byte,
-            patches_per_scene: DEFAULT_PATCHES_PER_SCENE,
+            patches_per_scene: None,
             archives: false,
             scene_ids: vec![],
         };
