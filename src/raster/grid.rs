@@ -3,8 +3,7 @@
 //! anyway. The counts of a scene's S2, S1 and land-cover files together are the patch rows
 //! `s12_patches` computes: [`PatchRow::of`] joins them with the same rules.
 
-use super::indices::normalized_difference;
-use super::optical::{valid_and_cloudy, OpticalMask, PixelClass};
+use super::optical::{add_finite, ndvi_at, valid_and_cloudy, OpticalCounts, OpticalMask, OpticalStrip, PixelClass};
 use super::stats::Sample;
 use std::collections::BTreeMap;
 
@@ -83,13 +82,9 @@ pub struct Cell {
 /// What a file's pixels say on the grid.
 #[derive(Debug, Clone)]
 pub enum Facts {
-    /// An S2 file: the catalog's classes of each pixel, and NDVI from the `nir` and `red` bands.
-    Optical {
-        /// 0-based NIR band.
-        nir: usize,
-        /// 0-based red band.
-        red: usize,
-    },
+    /// An S2 file: the catalog's class of each pixel, and its NDVI, as [`OpticalCounts`] finds
+    /// them for the whole file.
+    Optical,
     /// An S1 file: a pixel has no data where any of these (0-based band, nodata tag) has none.
     AnyNodata(Vec<(usize, Option<f64>)>),
     /// A land-cover map: the class code of `band` (0-based) where it has data.
@@ -100,10 +95,6 @@ pub enum Facts {
         tag: Option<f64>,
     },
 }
-
-/// The classes of one strip's pixels, as an S2 pass finds them: under the catalog's mask, and
-/// under NDVI's own mask (B8 and B4 have data, no cloud).
-pub type StripClasses<'a> = (&'a [PixelClass], &'a [PixelClass]);
 
 /// The per-patch counts of one file, fed strip by strip from the top.
 #[derive(Debug, Clone)]
@@ -124,8 +115,8 @@ impl GridPass {
     }
 
     /// Adds the next strip: `pixels` values (whole rows) of each band in `strips`; an S2 pass
-    /// gives the strip's pixel classes too.
-    pub fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize, classes: Option<StripClasses>) {
+    /// gives the strip's pixel classes and NDVI too.
+    pub fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize, optical: Option<OpticalStrip>) {
         if let Facts::AnyNodata(bands) = &self.facts {
             any_nodata(bands, strips, pixels, &mut self.invalid);
         }
@@ -137,7 +128,7 @@ impl GridPass {
                 for patch_col in 0..self.grid.across {
                     let left = r * self.width + patch_col * self.grid.stride;
                     let cell = &mut self.cells[patch_row * self.grid.across + patch_col];
-                    add_line(cell, &self.facts, (strips, &self.invalid), classes, left..left + self.grid.size, dy);
+                    add_line(cell, &self.facts, (strips, &self.invalid), optical, left..left + self.grid.size, dy);
                 }
             }
         }
@@ -168,30 +159,37 @@ impl super::strips::StripVisitor for GridPass {
     }
 }
 
-/// An S2 file's strips classified under the catalog's mask and NDVI's, into its grid counts.
+/// An S2 file's strips classified under the catalog's mask, with NDVI under its own, into its grid
+/// counts.
 pub struct OpticalCells<'m> {
     /// The catalog's mask.
     pub mask: &'m OpticalMask,
     /// NDVI's mask (B8 and B4 have data, no cloud).
     pub ndvi_mask: &'m OpticalMask,
+    /// 0-based NIR and red bands.
+    pub nir_red: (usize, usize),
     /// The counts.
     pub counts: GridPass,
-    classes: (Vec<PixelClass>, Vec<PixelClass>),
+    optical: OpticalCounts,
 }
 
 impl<'m> OpticalCells<'m> {
-    /// Counts of an S2 file under `mask` and `ndvi_mask` into `counts`.
-    pub fn new(mask: &'m OpticalMask, ndvi_mask: &'m OpticalMask, counts: GridPass) -> OpticalCells<'m> {
-        OpticalCells { mask, ndvi_mask, counts, classes: Default::default() }
+    /// Counts of an S2 file under `mask` and `ndvi_mask`, NDVI from bands `nir_red`, into `counts`.
+    pub fn new(
+        mask: &'m OpticalMask,
+        ndvi_mask: &'m OpticalMask,
+        nir_red: (usize, usize),
+        counts: GridPass,
+    ) -> OpticalCells<'m> {
+        OpticalCells { mask, ndvi_mask, nir_red, counts, optical: OpticalCounts::default() }
     }
 }
 
 impl super::strips::StripVisitor for OpticalCells<'_> {
     fn visit<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
-        let (classes, ndvi_classes) = &mut self.classes;
-        self.mask.classify_strip(strips, pixels, classes);
-        self.ndvi_mask.classify_strip(strips, pixels, ndvi_classes);
-        self.counts.add_strip(strips, pixels, Some((classes, ndvi_classes)));
+        let (nir, red) = self.nir_red;
+        self.optical.add_strip(self.mask, self.ndvi_mask, strips, pixels, ndvi_at(nir, red));
+        self.counts.add_strip(strips, pixels, Some(self.optical.strip()));
     }
 }
 
@@ -213,27 +211,17 @@ fn add_line<T: Sample>(
     cell: &mut Cell,
     facts: &Facts,
     (strips, invalid): (&[Vec<T>], &[bool]),
-    classes: Option<StripClasses>,
+    optical: Option<OpticalStrip>,
     line: std::ops::Range<usize>,
     dy: u16,
 ) {
     match facts {
-        Facts::Optical { nir, red } => {
-            let (mask, ndvi_mask) = classes.expect("an S2 pass gives its classes");
-            let pixels = &mask[line.clone()];
+        Facts::Optical => {
+            let (classes, ndvi) = optical.expect("an S2 pass gives its classes");
+            let pixels = &classes[line.clone()];
             add_runs(cell, dy, pixels.iter().map(|class| *class == PixelClass::Invalid));
-            // Counted in locals, not in the cell: the runs' pushes may write anywhere in it, so
-            // the compiler kept the sum in memory and each pixel's addition waited on the store
-            // of the one before. The sum's order is the same.
             let (valid, cloudy) = valid_and_cloudy(pixels);
-            let (mut ndvi_sum, mut ndvi_count) = (cell.ndvi_sum, 0u64);
-            for i in line.filter(|i| ndvi_mask[*i] == PixelClass::Clear) {
-                let value = normalized_difference(strips[*nir][i].into(), strips[*red][i].into());
-                if value.is_finite() {
-                    ndvi_sum += value;
-                    ndvi_count += 1;
-                }
-            }
+            let (ndvi_sum, ndvi_count) = add_finite(cell.ndvi_sum, &ndvi[line]);
             cell.valid += valid;
             cell.cloudy += cloudy;
             cell.ndvi_sum = ndvi_sum;

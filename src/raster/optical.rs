@@ -4,6 +4,7 @@
 //! inputs for an index mean) and cloudy where cloud_probability > the threshold.
 
 use super::error::{RasterError, Result};
+use super::indices::normalized_difference;
 use super::stats::{is_nodata, Sample};
 use gdal::Dataset;
 
@@ -87,10 +88,17 @@ pub struct OpticalCounts {
     pub index_sum: f64,
     /// Clear pixels with a finite index.
     pub index_count: u64,
-    /// The classes of the strip under the mask and the index's mask, kept from one strip to the
-    /// next (an ingest classifies every pixel of every S2 file).
-    classes: [Vec<PixelClass>; 2],
+    /// The last strip's pixels: their classes under the mask and under the index's mask, and
+    /// their index values. Kept from one strip to the next (an ingest classifies every pixel of
+    /// every S2 file).
+    classes: Vec<PixelClass>,
+    index_classes: Vec<PixelClass>,
+    index_values: Vec<f64>,
 }
+
+/// One strip of an S2 read as [`OpticalCounts`] finds it: each pixel's class under the catalog's
+/// mask, and its index where the index's own mask finds it clear (NaN elsewhere).
+pub type OpticalStrip<'a> = (&'a [PixelClass], &'a [f64]);
 
 impl OpticalCounts {
     /// Valid and cloudy pixels follow `mask`; the index, `index(strips, i)`, is averaged over the
@@ -105,30 +113,24 @@ impl OpticalCounts {
         index: impl Fn(&[Vec<T>], usize) -> f64,
     ) {
         self.pixels += pixels as u64;
-        let [classes, index_classes] = &mut self.classes;
-        mask.classify_strip(strips, pixels, classes);
-        index_mask.classify_strip(strips, pixels, index_classes);
-        let (valid, cloudy) = valid_and_cloudy(classes);
+        mask.classify_strip(strips, pixels, &mut self.classes);
+        index_mask.classify_strip(strips, pixels, &mut self.index_classes);
+        let (valid, cloudy) = valid_and_cloudy(&self.classes);
         self.valid += valid;
         self.cloudy += cloudy;
-        // The sum in a local: kept in the struct, it was stored at every pixel, and the bands'
-        // buffers loaded again after each store.
-        let (mut sum, mut count) = (self.index_sum, 0u64);
-        for (i, class) in index_classes.iter().enumerate() {
-            // Only clear pixels' index is computed (an index may be costly, a window mostly cloud).
-            let value = if *class == PixelClass::Clear { index(strips, i) } else { f64::NAN };
-            let kept = value.is_finite();
-            // Adding 0.0 leaves the sum as it was (it is never -0.0: it starts at +0.0).
-            sum += if kept { value } else { 0.0 };
-            count += u64::from(kept);
-        }
+        // Only clear pixels' index is computed (an index may be costly, a window mostly cloud).
+        let value =
+            |(i, class): (usize, &PixelClass)| if *class == PixelClass::Clear { index(strips, i) } else { f64::NAN };
+        self.index_values.clear();
+        self.index_values.extend(self.index_classes.iter().enumerate().map(value));
+        let (sum, count) = add_finite(self.index_sum, &self.index_values);
         self.index_sum = sum;
         self.index_count += count;
     }
 
-    /// The classes of the last strip's pixels: under the mask, and under the index's mask.
-    pub fn strip_classes(&self) -> (&[PixelClass], &[PixelClass]) {
-        (&self.classes[0], &self.classes[1])
+    /// The last strip's classes and index values, for the patch grid's counts.
+    pub fn strip(&self) -> OpticalStrip<'_> {
+        (&self.classes, &self.index_values)
     }
 
     /// Valid pixels over all pixels; None for an empty read.
@@ -145,6 +147,26 @@ impl OpticalCounts {
     pub fn index_mean(&self) -> Option<f64> {
         (self.index_count > 0).then(|| self.index_sum / self.index_count as f64)
     }
+}
+
+/// `sum` plus the finite ones of `values`, added in their order, and how many those are: the
+/// index sums of a scene and of each patch, so that both add the same values the same way. Adding
+/// 0.0 for the others leaves the sum as it was (it is never -0.0: it starts at +0.0) and needs no
+/// branch, which a strip's mix of clear and cloudy pixels would mispredict. The sum stays in a
+/// local: kept in memory, each addition would wait on the store of the one before.
+pub fn add_finite(mut sum: f64, values: &[f64]) -> (f64, u64) {
+    let mut count = 0u64;
+    for &value in values {
+        let kept = value.is_finite();
+        sum += if kept { value } else { 0.0 };
+        count += u64::from(kept);
+    }
+    (sum, count)
+}
+
+/// NDVI at a pixel of an S2 read whose `nir` and `red` bands are strips `nir` and `red`.
+pub fn ndvi_at<T: Sample>(nir: usize, red: usize) -> impl Fn(&[Vec<T>], usize) -> f64 {
+    move |strips, i| normalized_difference(strips[nir][i].into(), strips[red][i].into())
 }
 
 /// The valid pixels of `classes`, and the cloudy ones among them. Counted without branches, in
@@ -209,5 +231,16 @@ mod tests {
         use PixelClass::*;
         assert_eq!(classes, [Invalid, Invalid, Cloudy, Clear, Clear, Cloudy]);
         assert_eq!(classes, (0..6).map(|i| mask.classify(&strips, i)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn only_finite_values_are_added_and_counted() {
+        let values = [0.25, f64::NAN, f64::INFINITY, -0.75, f64::NEG_INFINITY, 0.125];
+        // By hand: 0.25 - 0.75 + 0.125, three values.
+        assert_eq!(add_finite(0.0, &values), (-0.375, 3));
+        assert_eq!(add_finite(1.0, &values[3..]), (0.375, 2));
+        // A -0.0 value leaves a +0.0 sum as +0.0, as leaving it out would.
+        let (sum, count) = add_finite(0.0, &[-0.0, f64::NAN]);
+        assert!(sum == 0.0 && sum.is_sign_positive() && count == 1);
     }
 }

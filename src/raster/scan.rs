@@ -4,11 +4,10 @@
 use super::crs::{CrsCache, FileCrs};
 use super::error::{RasterError, Result};
 use super::grid::{Facts, Grid, GridPass, PatchCounts};
-use super::indices::normalized_difference;
 use super::kept_quicklook::{KeptImage, Look, QuicklookPass};
 use super::open::georeference;
 use super::open::{open_geotiff, QuietGdal};
-use super::optical::{OpticalCounts, OpticalMask};
+use super::optical::{ndvi_at, OpticalCounts, OpticalMask};
 use super::stats::{BandAccumulator, BandStats, Sample, StatsPool};
 use super::strips::{for_each_strip_in, Unguarded, Window};
 use super::tiles::RawTiles;
@@ -316,7 +315,7 @@ fn common_type(dataset: &Dataset, bands: usize) -> Option<GdalDataType> {
 fn grid_facts(measures: &Measures, accumulators: &[BandAccumulator]) -> Facts {
     let tag = |band: usize| accumulators.get(band).and_then(BandAccumulator::nodata);
     match measures {
-        Measures::Optical { bands, .. } => Facts::Optical { nir: bands.nir, red: bands.red },
+        Measures::Optical { .. } => Facts::Optical,
         Measures::Classes { band } => Facts::Classes { band: *band, tag: tag(*band) },
         Measures::None => Facts::AnyNodata((0..accumulators.len()).map(|band| (band, tag(band))).collect()),
     }
@@ -368,7 +367,7 @@ impl StripPass<'_> {
                 optical.add_strip(strips, pixels);
             }
             if let Some(grid) = grid.as_mut() {
-                grid.add_strip(strips, pixels, optical.as_ref().map(|o| o.counts.strip_classes()));
+                grid.add_strip(strips, pixels, optical.as_ref().map(|o| o.counts.strip()));
             }
             if let Some(look) = look.as_mut() {
                 look.add_strip(strips, pixels);
@@ -424,9 +423,7 @@ impl OpticalPass {
     }
 
     fn add_strip<T: Sample>(&mut self, strips: &[Vec<T>], pixels: usize) {
-        let (red, nir) = (self.red, self.nir);
-        let ndvi = |strips: &[Vec<T>], i: usize| normalized_difference(strips[nir][i].into(), strips[red][i].into());
-        self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, ndvi);
+        self.counts.add_strip(&self.mask, &self.ndvi_mask, strips, pixels, ndvi_at(self.nir, self.red));
     }
 
     fn summary(&self) -> OpticalSummary {

@@ -267,8 +267,7 @@ fn count_band(call: &mut Call, sources: &Sources, band: Window, grid: PatchGrid)
             let read: Vec<usize> = (1..=target.band_names.len()).collect();
             let mask = mask_of(dataset, &target.band_names, &read, sources.threshold)?;
             let ndvi_mask = mask.restricted_to(&[nir - 1, red - 1]);
-            let counts = pass(Facts::Optical { nir: nir - 1, red: red - 1 });
-            let mut cells = OpticalCells::new(&mask, &ndvi_mask, counts);
+            let mut cells = OpticalCells::new(&mask, &ndvi_mask, (nir - 1, red - 1), pass(Facts::Optical));
             for_each_native_strip(dataset, &read, band, guard, &mut cells)?;
             Ok(cells.counts.finish(sources.threshold).cells)
         })?),
