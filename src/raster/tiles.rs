@@ -7,8 +7,10 @@
 //! Only a file whose bytes are the values as GDAL returns them is read so: DEFLATE without a
 //! predictor, pixel-interleaved (or one band), whole bytes per value, little-endian. Any other
 //! file, a missing (sparse) tile, or a tile that does not decompress to its size or fails its
-//! checksum is left to GDAL (`None`/`Ok(false)`), which then gives its values or its own error
-//! (libtiff does not check zlib's checksum: a tile that fails it still reads as GDAL reads it).
+//! checksum is left to GDAL (`None`/`Ok(false)`), which then gives its values or its own error:
+//! libtiff refuses a tile whose checksum fails in some files (a 256 px SEN12MS patch) and reads
+//! it unchecked in others (the one partial tile of a 240 px raster), and the catalog follows
+//! (tests/python/test_hostile_datasets.py).
 
 use super::error::{RasterError, Result};
 use super::open::MAX_BLOCK_BYTES;

@@ -92,6 +92,18 @@ def truncated_tiff(tree):
     return victim
 
 
+def invert_first_tile_checksum(victim):
+    """Inverts the zlib checksum (the last 4 bytes) of the first tile of `victim`, its DEFLATE data
+    left intact."""
+    dataset = gdal.Open(str(victim))
+    band = dataset.GetRasterBand(1)
+    offset, size = (int(band.GetMetadataItem(f"BLOCK_{what}_0_0", "TIFF")) for what in ("OFFSET", "SIZE"))
+    band = dataset = None
+    data = bytearray(victim.read_bytes())
+    data[offset + size - 4:offset + size] = bytes(b ^ 0xFF for b in data[offset + size - 4:offset + size])
+    victim.write_bytes(bytes(data))
+
+
 def blocks_larger_than_the_raster(tree):
     """The s2 file's TileWidth tag (322) set to 65535: tiles of 65535 x 256 px of 13 bands (415 MiB)
     for a raster of 240 px, which GDAL would allocate at every read."""
@@ -328,6 +340,43 @@ def test_a_symlink_out_of_the_tree_is_catalogued_when_allowed(tp_copy, tmp_path)
     assert ingest(tp_copy, db, "--follow-symlinks").returncode == 0
     paths = [r[0] for r in connect(db).execute("SELECT path FROM files")]
     assert str(victim.relative_to(tp_copy)) in paths and len(paths) == FILES + 1
+
+
+def gdal_means(path):
+    """Each band's mean as GDAL's own statistics give it, or GDAL's error."""
+    dataset = gdal.Open(str(path))
+    try:
+        return [dataset.GetRasterBand(i).ComputeStatistics(False)[2] for i in range(1, dataset.RasterCount + 1)]
+    except RuntimeError as e:
+        return str(e)
+
+
+@pytest.mark.parametrize("layout", ["sen12tp", "sen12ms"])
+def test_a_tile_failing_its_zlib_checksum_reads_as_gdal_reads_it(layout, tp_copy, tmp_path):
+    """The ingest decompresses tiles itself and checks zlib's checksum; a tile that fails it is left
+    to GDAL, whose libtiff reads it unchecked in some files (the one partial tile of the fixture's
+    240 px SEN12TP scene) and refuses it in others (a 256 px SEN12MS patch). The catalog follows
+    GDAL either way: GDAL's means, or a read error with GDAL's message."""
+    if layout == "sen12tp":
+        tree, victim = tp_copy, modality_file(tp_copy, "s2")
+    else:
+        tree = tmp_path / "ms"
+        run("synth", tree, "--layout", "sen12ms", "--scenes", 1, "--size", 256)
+        victim = next(tree.rglob("*_s2_*.tif"))
+    invert_first_tile_checksum(victim)
+    expected = gdal_means(victim)
+    db = tmp_path / "c.db"
+    ingest(tree, db, "--no-checksums")
+    relative = str(victim.relative_to(tree))
+    means = [r[0] for r in connect(db).execute("SELECT b.mean FROM files f JOIN band_stats b USING (scene_id, modality) "
+                                               "WHERE f.path = ? ORDER BY b.band", [relative])]
+    if isinstance(expected, str):
+        assert means == [] and "TIFFReadEncodedTile() failed" in expected, expected
+        gdals = expected[expected.index("band 1: "):]  # after the path, which GDAL names as it was opened
+        assert any(path == relative and stage == "read" and gdals in message for path, stage, message in errors(db))
+    else:
+        assert means == pytest.approx(expected, rel=1e-12) and len(means) == 13, (means, expected)
+        assert errors(db) == []
 
 
 def test_checksums_can_be_skipped(tp_copy, tmp_path):
