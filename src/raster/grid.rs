@@ -217,7 +217,7 @@ fn add_line<T: Sample>(
 ) {
     match facts {
         Facts::Optical => {
-            let (classes, ndvi) = optical.expect("an S2 pass gives its classes");
+            let (classes, ndvi) = optical.expect("an S2 pass gives its classes and NDVI");
             let pixels = &classes[line.clone()];
             add_runs(cell, dy, pixels.iter().map(|class| *class == PixelClass::Invalid));
             let (valid, cloudy) = valid_and_cloudy(pixels);

@@ -187,14 +187,14 @@ impl QuicklookPass {
                 let nodata = |i: usize| self.samples.iter().zip(tags).any(|(s, tag)| is_nodata(s[i], *tag));
                 let level = |k: usize, i: usize| bounds[k].map_or(0, |range| scale(self.samples[k][i], range));
                 // Grey and alpha for one band, RGB and alpha for three: what the look needs, no more.
-                let channels = self.samples.len() + 1;
-                let mut bytes = Vec::with_capacity(count * channels);
-                for i in 0..count {
-                    let opaque = !nodata(i);
-                    bytes.extend((0..self.samples.len()).map(|k| if opaque { level(k, i) } else { 0 }));
-                    bytes.push(if opaque { 255 } else { 0 });
+                // A pixel without data stays all zero, transparent.
+                let bands = self.samples.len();
+                let mut bytes = vec![0; count * (bands + 1)];
+                for (i, pixel) in bytes.chunks_exact_mut(bands + 1).enumerate().filter(|(i, _)| !nodata(*i)) {
+                    pixel[..bands].iter_mut().enumerate().for_each(|(k, byte)| *byte = level(k, i));
+                    pixel[bands] = 255;
                 }
-                let colour = if channels == 2 { png::ColorType::GrayscaleAlpha } else { png::ColorType::Rgba };
+                let colour = if bands == 1 { png::ColorType::GrayscaleAlpha } else { png::ColorType::Rgba };
                 encode(self.width, self.height, colour, None, &bytes)?
             }
             Look::Classes { colours, .. } => {
