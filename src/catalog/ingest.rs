@@ -11,7 +11,7 @@ use crate::layout::sen12tp::{self, parse_metadata, EMBEDDED_METADATA};
 use crate::layout::{sen12ms, Dataset, Modality};
 use crate::parallel::for_each_parallel_with;
 use crate::progress::Progress;
-use crate::raster::cache::CHANGED;
+use crate::raster::cache::{watch_file, CHANGED};
 use crate::raster::kept_quicklook::KEPT_SIDE;
 use crate::raster::open::{is_virtual, set_block_cache_mb, unique_vsimem_path};
 use crate::raster::scan::{scan_file, FileScan, Measures, ScanRequest, ScanScratch};
@@ -332,6 +332,8 @@ impl Scanner {
                 _ => {}
             }
         }
+        // Writes during the scan that leave the size and time as listed (docs in raster::watch).
+        let watch = watch_file(&file.path);
         let request = scan_request(file, self);
         let listed = self.checksums.get(&file.relative).map(String::as_str);
         let (mut scan, checksum_problem) = match (tar_member(&file.path), listed) {
@@ -349,7 +351,7 @@ impl Scanner {
         }
         // A file rewritten during its scan gave statistics of two versions: an error row instead,
         // and the next ingest, which sees its new size or time, reads it whole.
-        if changed_since_listed(file) {
+        if changed_since_listed(file) || watch.is_some_and(|watch| watch.written()) {
             return Err(RasterError::unreadable(Path::new(&file.relative), CHANGED).into());
         }
         Ok(scan)

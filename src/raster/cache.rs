@@ -12,6 +12,7 @@
 use super::error::{RasterError, Result};
 use super::open::{archive_member, is_virtual, open_geotiff, QuietGdal};
 use super::tiles::RawTiles;
+use super::watch::FileWatch;
 use gdal::Dataset;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -34,15 +35,33 @@ impl FileIdentity {
     /// The identity of the file on disk behind a GDAL path: for a member of an archive
     /// (`/vsitar/{archive}/{member}`), the archive's.
     pub fn of(path: &Path) -> Result<FileIdentity> {
-        let archive = archive_member(path).map(|(archive, _)| archive);
-        let file = archive.as_deref().unwrap_or(path);
-        if is_virtual(file) {
-            return FileIdentity::of_remote(file);
+        let file = file_on_disk(path);
+        if is_virtual(&file) {
+            return FileIdentity::of_remote(&file);
         }
-        let meta = std::fs::metadata(file).map_err(|e| RasterError::unreadable(path, e))?;
+        let meta = std::fs::metadata(&file).map_err(|e| RasterError::unreadable(path, e))?;
         let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
         Ok(FileIdentity { device: meta.dev(), inode: meta.ino(), bytes: meta.size(), mtime_ns })
     }
+}
+
+/// The file on disk behind a GDAL path: for a member of an archive (`/vsitar/{archive}/{member}`),
+/// the archive.
+fn file_on_disk(path: &Path) -> PathBuf {
+    archive_member(path).map_or_else(|| path.to_path_buf(), |(archive, _)| archive)
+}
+
+/// Writes to the file on disk behind a GDAL path (its archive's for a member), as the kernel
+/// reports them; None for a remote file, or where the kernel will not watch it.
+pub fn watch_file(path: &Path) -> Option<FileWatch> {
+    let file = file_on_disk(path);
+    (!is_virtual(&file)).then(|| FileWatch::begin(&file)).flatten()
+}
+
+/// Whether the file behind `path` is still the one `identity` and `watch` were taken of: the same
+/// size and mtime, and no write reported meanwhile.
+fn unchanged(path: &Path, identity: Option<FileIdentity>, watch: Option<&FileWatch>) -> bool {
+    FileIdentity::of(path).ok() == identity && !watch.is_some_and(FileWatch::written)
 }
 
 impl FileIdentity {
@@ -59,16 +78,18 @@ impl FileIdentity {
 /// The files a result read in several calls comes from (a table's rows, a batch's windows), as
 /// they were when it began: each call is of one version of its file (`with_dataset` sees to it),
 /// and the result must be too.
-pub struct Pinned(Vec<(PathBuf, Option<FileIdentity>)>);
+pub struct Pinned(Vec<(PathBuf, Option<FileIdentity>, Option<FileWatch>)>);
 
 impl Pinned {
     /// The files at `paths` now, each once however often it is named (None where one cannot be
     /// had: its read will say why).
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Pinned {
-        let mut pinned: Vec<(PathBuf, Option<FileIdentity>)> = Vec::new();
+        let mut pinned: Vec<(PathBuf, Option<FileIdentity>, Option<FileWatch>)> = Vec::new();
         for path in paths {
-            if !pinned.iter().any(|(known, _)| known == path) {
-                pinned.push((path.to_path_buf(), FileIdentity::of(path).ok()));
+            if !pinned.iter().any(|(known, ..)| known == path) {
+                // Watched first: a write under way while the identity is taken is reported as it ends.
+                let watch = watch_file(path);
+                pinned.push((path.to_path_buf(), FileIdentity::of(path).ok(), watch));
             }
         }
         Pinned(pinned)
@@ -76,13 +97,16 @@ impl Pinned {
 
     /// The first file that is no longer the one pinned.
     pub fn changed(&self) -> Option<&Path> {
-        self.0.iter().find(|(path, was)| FileIdentity::of(path).ok() != *was).map(|(path, _)| path.as_path())
+        self.0.iter().find(|(path, was, watch)| !unchanged(path, *was, watch.as_ref())).map(|(path, ..)| path.as_path())
     }
 }
 
 struct Entry {
     path: PathBuf,
     identity: FileIdentity,
+    /// Writes to the file since it was opened: a dataset (and its cached blocks and tiles) of a
+    /// file written since is not used again.
+    watch: Option<FileWatch>,
     dataset: Dataset,
     /// The file's tiles when they can be read without GDAL: None until asked, then Some.
     tiles: Option<Option<RawTiles>>,
@@ -132,18 +156,23 @@ impl DatasetCache {
     {
         let _quiet = QuietGdal::new();
         self.forget_inherited();
-        let identity = FileIdentity::of(path)?;
         let cached = self.open.iter().position(|e| e.path == path);
         let entry = match cached.map(|index| self.open.remove(index)) {
-            Some(entry) if entry.identity == identity => entry,
-            _ => Entry { path: path.to_path_buf(), identity, dataset: open_geotiff(path)?, tiles: None },
+            Some(entry) if unchanged(path, Some(entry.identity), entry.watch.as_ref()) => entry,
+            _ => {
+                // Watched first: a write under way while the identity is taken is reported as it ends.
+                let watch = watch_file(path);
+                let identity = FileIdentity::of(path)?;
+                Entry { path: path.to_path_buf(), identity, watch, dataset: open_geotiff(path)?, tiles: None }
+            }
         };
         self.open.insert(0, entry);
         self.open.truncate(OPEN_DATASETS);
         let result = f(&mut self.open[0]);
         // A file rewritten or replaced during the read may have given some blocks of each version:
         // its result is refused whole, and the dataset is not used again.
-        if FileIdentity::of(path).ok() != Some(identity) {
+        let Entry { identity, watch, .. } = &self.open[0];
+        if !unchanged(path, Some(*identity), watch.as_ref()) {
             self.open.remove(0);
             return Err(RasterError::unreadable(path, CHANGED).into());
         }

@@ -21,5 +21,6 @@ pub mod strips;
 pub mod tile_store;
 pub mod tiles;
 pub mod vsi;
+pub mod watch;
 
 pub use error::RasterError;
