@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,8 +125,8 @@ def test_forked_readers_read_the_right_pixels(mixed_compression_db):
         assert process["windows"] == 300 and process["wrong"] == 0 and not process["errors"], process
 
 
-def replace_s2(path, how):
-    """Writes different pixels at `path`: a new file renamed over it, or the same inode rewritten."""
+def changed_copy(path, *options):
+    """A copy of the GeoTIFF at `path` beside it, with different pixels."""
     source = gdal.Open(str(path))
     changed = gdal.GetDriverByName("MEM").CreateCopy("", source)
     for band in range(1, changed.RasterCount + 1):
@@ -133,7 +134,13 @@ def replace_s2(path, how):
         changed.GetRasterBand(band).WriteArray(np.where(values > 0, 10001 - values, 0).astype(values.dtype))
     source = None
     fresh = str(path) + ".new.tif"
-    gdal.GetDriverByName("GTiff").CreateCopy(fresh, changed, options=["COMPRESS=DEFLATE", "TILED=YES"])
+    gdal.GetDriverByName("GTiff").CreateCopy(fresh, changed, options=["COMPRESS=DEFLATE", "TILED=YES", *options])
+    return fresh
+
+
+def replace_s2(path, how):
+    """Writes different pixels at `path`: a new file renamed over it, or the same inode rewritten."""
+    fresh = changed_copy(path)
     if how == "renamed over":
         os.replace(fresh, path)
     else:
@@ -159,6 +166,30 @@ def test_a_replaced_and_reingested_file_is_read_fresh(tp_copy, tmp_path, how):
     row = existing.execute("SELECT min, max FROM band_stats JOIN scenes USING (scene_id) WHERE name = ? AND modality = 's2' AND band = 4",
                            (SCENE,)).fetchone()
     assert (stats["min"], stats["max"]) == row
+
+
+def test_a_file_rewritten_in_place_keeping_its_size_and_mtime_is_read_fresh(tp_copy, tmp_path):
+    """The kernel sets a file's mtime as a write begins, and two writes within one tick of its clock
+    leave the same mtime: size and mtime cannot tell such a rewrite from no change. An open
+    connection still reads the new pixels, not its cached dataset's (the writes are watched)."""
+    db = tmp_path / "catalog.db"
+    run("ingest", tp_copy, "--db", db)
+    window = f"SELECT s12_window('{SCENE}', 's2', '*', 150, 150, 32, 32)"
+    existing = load(db)
+    before = np.load(io.BytesIO(existing.execute(window).fetchone()[0]))
+    path = Path(s2_path(db, SCENE))
+    old = path.stat()
+    fresh = Path(changed_copy(path, "ZLEVEL=9"))
+    data = fresh.read_bytes()
+    fresh.unlink()
+    assert len(data) <= old.st_size, "the changed copy must fit in the file's size"
+    with open(path, "r+b") as f:
+        f.write(data.ljust(old.st_size, b"\0"))  # bytes after a TIFF's last block are never read
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (path.stat().st_ino, path.stat().st_size, path.stat().st_mtime_ns) == (old.st_ino, old.st_size, old.st_mtime_ns)
+    new_pixels = gdal.Open(str(path)).ReadAsArray(150, 150, 32, 32)
+    assert before.any() and not np.array_equal(before, new_pixels)
+    assert np.array_equal(np.load(io.BytesIO(existing.execute(window).fetchone()[0])), new_pixels)
 
 
 def test_connections_opened_and_closed_10000_times_leak_nothing(tp_db):
