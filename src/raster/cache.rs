@@ -58,10 +58,24 @@ pub fn watch_file(path: &Path) -> Option<FileWatch> {
     (!is_virtual(&file)).then(|| FileWatch::begin(&file)).flatten()
 }
 
-/// Whether the file behind `path` is still the one `identity` and `watch` were taken of: the same
-/// size and mtime, and no write reported meanwhile.
-fn unchanged(path: &Path, identity: Option<FileIdentity>, watch: Option<&FileWatch>) -> bool {
-    FileIdentity::of(path).ok() == identity && !watch.is_some_and(FileWatch::written)
+/// A file as a read found it: its identity, and the kernel's watch of its writes since.
+struct Version {
+    identity: FileIdentity,
+    watch: Option<FileWatch>,
+}
+
+impl Version {
+    fn of(path: &Path) -> Result<Version> {
+        // Watched first: a write under way while the identity is taken is reported as it ends.
+        let watch = watch_file(path);
+        Ok(Version { identity: FileIdentity::of(path)?, watch })
+    }
+
+    /// Whether the file at `path` is still this version: the same size and mtime, and no write
+    /// reported meanwhile.
+    fn is_current(&self, path: &Path) -> bool {
+        FileIdentity::of(path).ok() == Some(self.identity) && !self.watch.as_ref().is_some_and(FileWatch::written)
+    }
 }
 
 impl FileIdentity {
@@ -78,35 +92,37 @@ impl FileIdentity {
 /// The files a result read in several calls comes from (a table's rows, a batch's windows), as
 /// they were when it began: each call is of one version of its file (`with_dataset` sees to it),
 /// and the result must be too.
-pub struct Pinned(Vec<(PathBuf, Option<FileIdentity>, Option<FileWatch>)>);
+pub struct Pinned(Vec<(PathBuf, Option<Version>)>);
 
 impl Pinned {
     /// The files at `paths` now, each once however often it is named (None where one cannot be
     /// had: its read will say why).
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Pinned {
-        let mut pinned: Vec<(PathBuf, Option<FileIdentity>, Option<FileWatch>)> = Vec::new();
+        let mut pinned: Vec<(PathBuf, Option<Version>)> = Vec::new();
         for path in paths {
-            if !pinned.iter().any(|(known, ..)| known == path) {
-                // Watched first: a write under way while the identity is taken is reported as it ends.
-                let watch = watch_file(path);
-                pinned.push((path.to_path_buf(), FileIdentity::of(path).ok(), watch));
+            if !pinned.iter().any(|(known, _)| known == path) {
+                pinned.push((path.to_path_buf(), Version::of(path).ok()));
             }
         }
         Pinned(pinned)
     }
 
-    /// The first file that is no longer the one pinned.
+    /// The first file that is no longer the one pinned (one that could not be had then, and can
+    /// now, included).
     pub fn changed(&self) -> Option<&Path> {
-        self.0.iter().find(|(path, was, watch)| !unchanged(path, *was, watch.as_ref())).map(|(path, ..)| path.as_path())
+        let is_current = |path: &Path, was: &Option<Version>| match was {
+            Some(version) => version.is_current(path),
+            None => FileIdentity::of(path).is_err(),
+        };
+        self.0.iter().find(|(path, was)| !is_current(path, was)).map(|(path, _)| path.as_path())
     }
 }
 
 struct Entry {
     path: PathBuf,
-    identity: FileIdentity,
-    /// Writes to the file since it was opened: a dataset (and its cached blocks and tiles) of a
-    /// file written since is not used again.
-    watch: Option<FileWatch>,
+    /// The file as it was opened: a dataset (and its cached blocks and tiles) of a file changed
+    /// or written since is not used again.
+    version: Version,
     dataset: Dataset,
     /// The file's tiles when they can be read without GDAL: None until asked, then Some.
     tiles: Option<Option<RawTiles>>,
@@ -158,21 +174,20 @@ impl DatasetCache {
         self.forget_inherited();
         let cached = self.open.iter().position(|e| e.path == path);
         let entry = match cached.map(|index| self.open.remove(index)) {
-            Some(entry) if unchanged(path, Some(entry.identity), entry.watch.as_ref()) => entry,
-            _ => {
-                // Watched first: a write under way while the identity is taken is reported as it ends.
-                let watch = watch_file(path);
-                let identity = FileIdentity::of(path)?;
-                Entry { path: path.to_path_buf(), identity, watch, dataset: open_geotiff(path)?, tiles: None }
-            }
+            Some(entry) if entry.version.is_current(path) => entry,
+            _ => Entry {
+                path: path.to_path_buf(),
+                version: Version::of(path)?,
+                dataset: open_geotiff(path)?,
+                tiles: None,
+            },
         };
         self.open.insert(0, entry);
         self.open.truncate(OPEN_DATASETS);
         let result = f(&mut self.open[0]);
         // A file rewritten or replaced during the read may have given some blocks of each version:
         // its result is refused whole, and the dataset is not used again.
-        let Entry { identity, watch, .. } = &self.open[0];
-        if !unchanged(path, Some(*identity), watch.as_ref()) {
+        if !self.open[0].version.is_current(path) {
             self.open.remove(0);
             return Err(RasterError::unreadable(path, CHANGED).into());
         }

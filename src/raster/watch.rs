@@ -34,6 +34,7 @@ impl FileWatch {
         let name = CString::new(path.as_os_str().as_bytes()).ok()?;
         let mut held = lock(&INOTIFY);
         let inotify = this_process(&mut held)?;
+        // Writes already queued are counted first: they happened before this watch began.
         inotify.drain();
         // SAFETY: the descriptor is an open inotify instance; the name is NUL-terminated.
         let descriptor = unsafe { libc::inotify_add_watch(inotify.fd, name.as_ptr(), libc::IN_MODIFY) };
