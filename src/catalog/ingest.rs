@@ -731,12 +731,45 @@ struct BatchWriter<'c> {
     pending: usize,
     /// Files whose rows are committed.
     committed: usize,
+    /// The scenes this run marked as having files, with the placement written for a SEN12MS
+    /// triplet: each file of a triplet would write its scene row again, with the same values
+    /// (the three files share one grid), a third of the catalog's statements for 256 px files.
+    /// About 0.25 KB a triplet: 45 MB for all 180,662 of SEN12MS.
+    scenes: HashMap<i64, Option<Placement>>,
+}
+
+/// What a SEN12MS or SEN12MS-CR file places its triplet's scene row with.
+#[derive(Debug, PartialEq)]
+struct Placement {
+    dataset: Dataset,
+    ring: Vec<[f64; 2]>,
+    epsg: Option<i64>,
+    split: Option<String>,
+}
+
+impl Placement {
+    fn of(file: &FoundFile, scan: &FileScan, split: Option<&str>) -> Option<Placement> {
+        file.scene.patch()?;
+        Some(Placement {
+            dataset: file.scene.dataset(),
+            ring: scan.footprint.clone()?,
+            epsg: scan.info.epsg,
+            split: split.map(str::to_owned),
+        })
+    }
 }
 
 impl<'c> BatchWriter<'c> {
     fn new(conn: &'c Connection, batch_files: usize) -> rusqlite::Result<Self> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(BatchWriter { conn, opened: Instant::now(), batch_files: batch_files.max(1), pending: 0, committed: 0 })
+        Ok(BatchWriter {
+            conn,
+            opened: Instant::now(),
+            batch_files: batch_files.max(1),
+            pending: 0,
+            committed: 0,
+            scenes: HashMap::new(),
+        })
     }
 
     /// Writes one file's rows; after an error the batch is rolled back and the writer must not be
@@ -755,7 +788,7 @@ impl<'c> BatchWriter<'c> {
     }
 
     fn write_file(
-        &self,
+        &mut self,
         file: &FoundFile,
         result: CatalogResult<FileScan>,
         split: Option<&str>,
@@ -764,15 +797,22 @@ impl<'c> BatchWriter<'c> {
         write::clear_errors(conn, &file.relative)?;
         match result {
             Ok(scan) => {
-                if let (Some(patch), Some(ring)) = (file.scene.patch(), &scan.footprint) {
-                    write::upsert_patch_scene(conn, file.scene.dataset(), patch, ring, scan.info.epsg, split)?;
+                let scene_id = file.scene.scene_id();
+                let placement = Placement::of(file, &scan, split);
+                let known = self.scenes.get(&scene_id);
+                let (first, places) = (known.is_none(), placement.is_some() && known != Some(&placement));
+                if let (Some(patch), Some(p)) = (file.scene.patch(), placement.as_ref().filter(|_| places)) {
+                    write::upsert_patch_scene(conn, p.dataset, patch, &p.ring, p.epsg, p.split.as_deref())?;
                 }
                 write::write_scan(conn, file, &scan)?;
                 for (stage, message) in &scan.warnings {
                     write::record_error(conn, &file.relative, stage, message)?;
                 }
-                conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?
-                    .execute([file.scene.scene_id()])?;
+                // A row this file placed may be new.
+                if first || places {
+                    conn.prepare_cached("UPDATE scenes SET has_files = 1 WHERE scene_id = ?1")?.execute([scene_id])?;
+                    self.scenes.insert(scene_id, placement);
+                }
             }
             Err(error) => {
                 write::forget_file(conn, file.scene.scene_id(), &file.modality)?;
@@ -803,6 +843,8 @@ impl<'c> BatchWriter<'c> {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         self.pending = 0;
+        // What the batch wrote may be undone.
+        self.scenes.clear();
     }
 
     /// Commits the last batch; returns how many files are committed in all.
