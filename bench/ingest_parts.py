@@ -110,15 +110,13 @@ def main():
     rest = 100.0 - sum(share for _, share, _ in parts)
     parts.append(("the rest (kernel, allocator, threads)", rest, True))
     seconds = {name: share / 100 * best_ours for name, share, _ in parts}
-    for gdal_too in (True, False):
+    totals = {}
+    for gdal_too, label in ((True, "decoding, as GDAL does"), (False, "the catalog's own work")):
         for name, share, _ in (p for p in parts if p[2] == gdal_too):
             print(f"  {name:<52} {share:5.1f} %  {seconds[name]:5.2f} s")
-        total = sum(seconds[name] for name, _, g in parts if g == gdal_too)
-        label = "decoding, as GDAL does" if gdal_too else "the catalog's own work"
-        print(f"  {label:<52} {'':7}  {total:5.2f} s")
-    decoding = sum(seconds[name] for name, _, g in parts if g)
-    print(f"  left for the catalog's own work at {GOAL}x: {GOAL * best_gdal - decoding:.2f} s")
-
+        totals[gdal_too] = sum(seconds[name] for name, _, g in parts if g == gdal_too)
+        print(f"  {label:<52} {'':7}  {totals[gdal_too]:5.2f} s")
+    print(f"  left for the catalog's own work at {GOAL}x: {GOAL * best_gdal - totals[True]:.2f} s")
 
 if __name__ == "__main__":
     sys.exit(main())
